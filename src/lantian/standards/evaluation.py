@@ -1,0 +1,189 @@
+"""HJ 663 assessment: percentiles, the annual evaluation items, attainment, exceedance multiples, day
+counts and data validity over a period.
+
+* Percentile (HJ 663-2013 Appendix A): sort ascending, k = 1 + (n − 1)·p/100, s = ⌊k⌋,
+  m_p = X(s) + (X(s+1) − X(s))·(k − s). Identical to NumPy's ``method="linear"`` (Hyndman–Fan 7).
+* Annual items (HJ 663-2013 Table 1, ``tables/evaluation_items.csv``): SO2 and NO2 annual mean and
+  P98 of daily means; PM10 and PM2.5 annual mean and P95 of daily means; CO P95 of daily means;
+  O3 P90 of MDA8.
+* A statistic is valid with ≥ 324 daily values a year and ≥ 27 each month (February ≥ 25)
+  (GB 3095 Table 4, ``tables/validity.csv``).
+* Statistics are rounded per GB/T 8170 to the data's precision (integer µg/m³, CO 0.1 mg/m³;
+  ``tables/rounding.csv``), and the rounded value is compared with the limit: attained when ≤.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lantian.standards.aqi import level
+from lantian.standards.averages import validity_threshold
+from lantian.standards.limits import limit_in
+from lantian.standards.rounding import round_gbt8170
+from lantian.standards.rulesets import RuleSet
+from lantian.standards.tables import one, rows
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def percentile(values: npt.ArrayLike, p: float, axis: int = -1) -> FloatArray:
+    """The p-th percentile of the valid values along ``axis`` (HJ 663-2013 Appendix A).
+
+    NaN values are left out (n counts valid values only); all-NaN gives NaN.
+    Worked example (standards.md §8.2): {3, 4, 8, 2, 5, 4}, p = 90 → 6.5.
+    """
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile p must be within 0–100, got {p}")
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return np.asarray(np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN slice gives NaN
+        return np.asarray(np.nanpercentile(x, p, axis=axis, method="linear"))
+
+
+def period_statistic(series: npt.ArrayLike, p: float | None = None) -> float:
+    """The mean (``p`` None) or p-th percentile of the valid values of a period; NaN if none."""
+    x = np.asarray(series, dtype=np.float64)
+    if not np.any(~np.isnan(x)):
+        return float("nan")
+    return float(np.nanmean(x)) if p is None else float(percentile(x, p))
+
+
+def statistic_decimals(pollutant: str, standard: str = "HJ663-2013") -> int:
+    """Decimals of a reported statistic of ``pollutant`` (``tables/rounding.csv``)."""
+    return int(one("rounding", standard=standard, pollutant=pollutant)["decimals"])
+
+
+def exceedance_multiple(value: npt.ArrayLike, limit_value: npt.ArrayLike) -> FloatArray:
+    """超标倍数 (C − S)/S of a statistic above its limit; NaN where it does not exceed (HJ 663).
+
+    Rounded per GB/T 8170 to two decimals, as bulletins print it.
+    """
+    c = np.asarray(value, dtype=np.float64)
+    s = np.asarray(limit_value, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(c > s, round_gbt8170((c - s) / s, 2), np.nan)
+
+
+def attainment_rate(daily: npt.ArrayLike, limit_value: float, axis: int = -1) -> FloatArray:
+    """达标率 [%]: the share of valid daily values ≤ the limit, to one decimal (HJ 663)."""
+    x = np.asarray(daily, dtype=np.float64)
+    valid = ~np.isnan(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * (valid & (x <= limit_value)).sum(axis=axis) / valid.sum(axis=axis)
+    return round_gbt8170(share, 1)
+
+
+def good_day_ratio(daily_aqi: npt.ArrayLike, axis: int = -1) -> FloatArray:
+    """优良天数比例 [%]: days with AQI ≤ 100 among days with an AQI, to one decimal."""
+    a = np.asarray(daily_aqi, dtype=np.float64)
+    valid = ~np.isnan(a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * (valid & (a <= 100)).sum(axis=axis) / valid.sum(axis=axis)
+    return round_gbt8170(share, 1)
+
+
+def days_by_level(daily_aqi: npt.ArrayLike, standard: str) -> npt.NDArray[np.int64]:
+    """Number of days of each AQI level 1–6 (HJ 633 Table 2 / Table 1); a 1-D daily series."""
+    levels = level(np.asarray(daily_aqi, dtype=np.float64).ravel(), standard)
+    return np.bincount(levels, minlength=7)[1:]
+
+
+def period_valid(
+    valid_days: npt.ArrayLike, months: npt.ArrayLike, standard: str = "HJ663-2013"
+) -> bool:
+    """Whether a year of daily values is valid: ≥ 324 days and ≥ 27 each month (February ≥ 25).
+
+    Parameters
+    ----------
+    valid_days
+        Boolean per day: the day's value is valid.
+    months
+        Month number 1–12 of each day.
+    """
+    ok = np.asarray(valid_days, dtype=bool)
+    month = np.asarray(months, dtype=np.int64)
+    per_month = np.bincount(month[ok], minlength=13)[1:]
+    needed = np.full(12, validity_threshold("monthly_min_days", standard))
+    needed[1] = validity_threshold("february_min_days", standard)
+    present = np.bincount(month, minlength=13)[1:] > 0
+    months_ok = bool(np.all((per_month >= needed) | ~present))
+    return bool(ok.sum() >= validity_threshold("annual_min_days", standard)) and months_ok
+
+
+@dataclass(frozen=True)
+class EvaluationItem:
+    """One row of an annual evaluation (HJ 663-2013 Table 1) for one station or area."""
+
+    pollutant: str
+    metric: str
+    """``annual_mean``, ``p98_daily``, ``p95_daily`` or ``p90_mda8``."""
+    value: float
+    """The statistic rounded per GB/T 8170 [µg/m³; CO mg/m³]; NaN without data."""
+    limit: float
+    attained: bool | None
+    """None when the value is missing."""
+    exceedance_multiple: float
+    """NaN when attained."""
+    valid_days: int
+    valid: bool
+    """The statistic meets the data-validity minimums (324 days, 27 per month)."""
+
+
+def evaluation_items(standard: str = "HJ663-2013") -> list[dict[str, str]]:
+    """The evaluation items of ``standard`` (``tables/evaluation_items.csv``)."""
+    return rows("evaluation_items", standard=standard)
+
+
+def annual_evaluation(
+    daily: dict[str, npt.ArrayLike],
+    mda8_values: npt.ArrayLike,
+    months: npt.ArrayLike,
+    rule_set: RuleSet,
+    grade: int = 2,
+) -> list[EvaluationItem]:
+    """The annual evaluation items of one station or area (HJ 663-2013 §5 and Table 1).
+
+    Parameters
+    ----------
+    daily
+        Daily means by pollutant (1-D over the days of the period; NaN = invalid day)
+        [µg/m³; CO mg/m³].
+    mda8_values
+        O3 MDA8 of the same days [µg/m³].
+    months
+        Month 1–12 of each day.
+    rule_set
+        Supplies the limits (GB 3095) and the assessment rules (HJ 663).
+    grade
+        2 for Class 2 zones (cities), 1 for Class 1 zones.
+    """
+    items = []
+    for spec in evaluation_items(rule_set.hj663):
+        pollutant = spec["pollutant"]
+        series = np.asarray(
+            mda8_values if spec["series"] == "mda8" else daily[pollutant], dtype=np.float64
+        )
+        p = float(spec["percentile"]) if spec["percentile"] else None
+        raw = period_statistic(series, p)
+        value = float(round_gbt8170(raw, statistic_decimals(pollutant, rule_set.hj663)))
+        limit_value = limit_in(rule_set, pollutant, spec["limit_averaging"], grade)
+        valid_day = ~np.isnan(series)
+        items.append(
+            EvaluationItem(
+                pollutant=pollutant,
+                metric=spec["metric"],
+                value=value,
+                limit=limit_value,
+                attained=None if np.isnan(value) else bool(value <= limit_value),
+                exceedance_multiple=float(exceedance_multiple(value, limit_value)),
+                valid_days=int(valid_day.sum()),
+                valid=period_valid(valid_day, months, rule_set.hj663),
+            )
+        )
+    return items

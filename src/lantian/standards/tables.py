@@ -1,0 +1,49 @@
+"""The rule tables of the standards, read from the CSV files beside this module.
+
+Every number Lantian applies lives in ``tables/*.csv``; each row names the standard it belongs to and
+the clause it comes from. Code looks a table up by standard id (``GB3095-2012``, ``HJ633-2026``, …);
+no limit, breakpoint or threshold is written in a function body.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+
+Row = dict[str, str]
+
+
+@cache
+def table(name: str) -> tuple[Row, ...]:
+    """All rows of the rule table ``tables/<name>.csv``, as read (strings)."""
+    path = resources.files("lantian.standards").joinpath("tables", f"{name}.csv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+def rows(name: str, **where: str) -> list[Row]:
+    """The rows of table ``name`` whose columns equal every ``where`` value."""
+    return [row for row in table(name) if all(row[key] == value for key, value in where.items())]
+
+
+def known(name: str, column: str) -> list[str]:
+    """The distinct values of ``column`` in table ``name``, in table order."""
+    return list(dict.fromkeys(row[column] for row in table(name)))
+
+
+def one(name: str, **where: str) -> Row:
+    """The single row of table ``name`` matching ``where``; a clear error lists the valid keys."""
+    found = rows(name, **where)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        choices = {key: known(name, key) for key in where}
+        raise KeyError(f"no row in rule table {name!r} for {where}; valid values: {choices}")
+    raise KeyError(f"rule table {name!r} has {len(found)} rows for {where}; expected one")
+
+
+def rule_value(standard: str, rule: str, table_name: str = "aqi_rules") -> float | None:
+    """A numeric rule of ``standard`` from a key-value table; ``None`` where the rule is absent."""
+    value = one(table_name, standard=standard, rule=rule)["value"]
+    return float(value) if value != "" else None
