@@ -1,0 +1,1 @@
+"""Assessment over stored data: grids of hourly values, HJ 663 evaluations, rankings, progress."""

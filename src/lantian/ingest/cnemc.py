@@ -1,0 +1,156 @@
+"""CNEMC hourly station files (``china_sites_YYYYMMDD.csv``), single, in folders or zipped.
+
+Layout (CNEMC real-time release, as mirrored): UTF-8, header ``date,hour,type,<station code>...``,
+then for each hour 0–23 one row per ``type``: ``AQI``, the six pollutants' hourly values (``PM2.5``,
+``PM10``, ``SO2``, ``NO2``, ``O3``, ``CO``) and CNEMC's derived columns (``PM2.5_24h``, ``PM10_24h``,
+``SO2_24h``, ``NO2_24h``, ``O3_24h``, ``O3_8h``, ``O3_8h_24h``, ``CO_24h``). An empty cell is missing.
+
+**Time.** ``ts`` is the *end* of the hour, Beijing time (UTC+8), as a naive timestamp: CNEMC labels
+an hourly mean by its end ("16时的小时均值为15:00-16:00的算术平均值"), so the row ``date=D, hour=h``
+becomes ``ts = D h:00``; ``hour=0`` is the last hour of the natural day D−1.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+FIXED_COLUMNS = ("date", "hour", "type")
+#: CNEMC ``type`` names of the six hourly pollutant values → glossary pollutant ids.
+POLLUTANT_TYPES = {"SO2": "SO2", "NO2": "NO2", "CO": "CO", "O3": "O3", "PM10": "PM10", "PM2.5": "PM2.5"}
+
+
+class CnemcFormatError(ValueError):
+    """A CNEMC file that does not follow the layout; the message names the file and the line."""
+
+
+def _members(path: Path) -> Iterator[tuple[str, bytes]]:
+    if path.is_dir():
+        for child in sorted(path.iterdir()):
+            if child.suffix.lower() in {".csv", ".zip"}:
+                yield from _members(child)
+    elif path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                if not info.is_dir() and info.filename.lower().endswith(".csv"):
+                    yield f"{path}!{info.filename}", archive.read(info)
+    else:
+        yield str(path), path.read_bytes()
+
+
+def _split_header(name: str, data: bytes) -> tuple[bytes, bytes]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    header, _, body = data.partition(b"\n")
+    if body and not body.endswith(b"\n"):
+        body += b"\n"
+    return header.rstrip(b"\r"), body
+
+
+def _content_lines(body: bytes) -> int:
+    return sum(1 for line in body.split(b"\n") if line.strip())
+
+
+def _parse_block(name: str, header: bytes, body: bytes) -> pa.Table:
+    """Parse CSV rows sharing one header into a wide Arrow table, stations as float64."""
+    try:
+        names = header.decode("utf-8").split(",")
+    except UnicodeDecodeError as error:
+        raise CnemcFormatError(f"{name}: line 1: header is not UTF-8 ({error})") from error
+    if tuple(names[:3]) != FIXED_COLUMNS:
+        raise CnemcFormatError(
+            f"{name}: line 1: header must start with {','.join(FIXED_COLUMNS)}, "
+            f"found {','.join(names[:3])}"
+        )
+    column_types = {station: pa.float64() for station in names[3:]}
+    column_types.update(date=pa.string(), hour=pa.int32(), type=pa.string())
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(header + b"\n" + body),
+            convert_options=pacsv.ConvertOptions(column_types=column_types),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise CnemcFormatError(f"{name}: {error}") from error
+
+
+def _to_long(table: pa.Table, source: pa.DictionaryArray | None = None) -> pa.Table:
+    """Wide CNEMC rows → ``station_code, ts, type, value`` of the present cells (CNEMC's ts)."""
+    stations = table.column_names[3:]
+    n_rows, n_stations = table.num_rows, len(stations)
+    values = np.empty((n_rows, n_stations))
+    for j in range(n_stations):  # by position: national files repeat some station columns
+        values[:, j] = table.column(3 + j).to_numpy()
+    try:
+        day_start = pc.strptime(table.column("date"), format="%Y%m%d", unit="s")
+    except pa.ArrowInvalid as error:
+        raise CnemcFormatError(f"column date: not a YYYYMMDD date: {error}") from error
+    seconds = day_start.cast(pa.int64()).to_numpy() + 3600 * table.column("hour").to_numpy()
+    present = ~np.isnan(values.ravel())
+    types = table.column("type").combine_chunks().dictionary_encode()
+    columns = {
+        "station_code": pa.DictionaryArray.from_arrays(
+            pa.array(np.tile(np.arange(n_stations, dtype=np.int32), n_rows)[present]),
+            pa.array(stations, pa.string()),
+        ),
+        "ts": pa.array(np.repeat(seconds, n_stations)[present].astype("datetime64[s]")),
+        "type": pa.DictionaryArray.from_arrays(
+            pa.array(np.repeat(types.indices.to_numpy(), n_stations)[present]), types.dictionary
+        ),
+        "value": pa.array(values.ravel()[present]),
+    }
+    if source is not None:
+        columns["source"] = pa.DictionaryArray.from_arrays(
+            pa.array(np.repeat(source.indices.to_numpy(), n_stations)[present]), source.dictionary
+        )
+    return pa.table(columns)
+
+
+def parse_station_file(name: str, data: bytes) -> pa.Table:
+    """One daily file (its bytes) as a long table ``station_code, ts, type, value``."""
+    header, body = _split_header(name, data)
+    return _to_long(_parse_block(name, header, body))
+
+
+def read_station_files(path: str | Path) -> tuple[pa.Table, dict[str, object]]:
+    """Read CNEMC station files from a ``.csv``, a ``.zip`` of them, or a folder of either.
+
+    Files that share a header are parsed in one pass (a year of daily files is one CSV read).
+
+    Returns
+    -------
+    (table, metadata): the long table ``station_code, ts, type, value, source`` of every present
+    cell (missing cells are left out; ``source`` names the file), and ``{"files": [...]}``.
+    """
+    blocks: dict[bytes, list[tuple[str, bytes]]] = {}
+    files = []
+    for name, data in _members(Path(path)):
+        header, body = _split_header(name, data)
+        blocks.setdefault(header, []).append((name, body))
+        files.append(name)
+    if not files:
+        raise CnemcFormatError(f"{path}: no CNEMC .csv file found")
+    parts = []
+    for header, members in blocks.items():
+        names = [name for name, _ in members]
+        body = b"".join(b for _, b in members)
+        try:
+            wide = _parse_block(names[0] if len(names) == 1 else str(path), header, body)
+        except CnemcFormatError:
+            for name, member_body in members:  # find the file at fault
+                _parse_block(name, header, member_body)
+            raise
+        rows_per_file = [_content_lines(b) for _, b in members]
+        source = pa.DictionaryArray.from_arrays(
+            pa.array(np.repeat(np.arange(len(names), dtype=np.int32), rows_per_file)),
+            pa.array(names, pa.string()),
+        )
+        parts.append(_to_long(wide, source))
+    table = pa.concat_tables(parts, promote_options="permissive").unify_dictionaries()
+    return table, {"files": files}
