@@ -155,7 +155,7 @@ def boundary_cases():
                         standard,
                         name,
                         c,
-                        id=f"{TABLE_NAMES[standard]}-{name}-IAQI{level}@{bp}-{label}({c})",
+                        id=f"{TABLE_NAMES[standard]}-{name}-IAQI{level}@{float(bp):g}-{label}({float(c):g})",
                     )
 
 

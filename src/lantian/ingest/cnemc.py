@@ -24,7 +24,14 @@ import pyarrow.csv as pacsv
 
 FIXED_COLUMNS = ("date", "hour", "type")
 #: CNEMC ``type`` names of the six hourly pollutant values → glossary pollutant ids.
-POLLUTANT_TYPES = {"SO2": "SO2", "NO2": "NO2", "CO": "CO", "O3": "O3", "PM10": "PM10", "PM2.5": "PM2.5"}
+POLLUTANT_TYPES = {
+    "SO2": "SO2",
+    "NO2": "NO2",
+    "CO": "CO",
+    "O3": "O3",
+    "PM10": "PM10",
+    "PM2.5": "PM2.5",
+}
 
 
 class CnemcFormatError(ValueError):

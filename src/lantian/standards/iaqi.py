@@ -9,7 +9,8 @@ HJ 633-2026 §4.2.6 "全部向上进位取整数").
 
 The arithmetic is exact: the concentration is first rounded per GB/T 8170 to its reporting precision
 (HJ 633-2026 §4.2.2: integer µg/m³, CO 0.1 mg/m³; see ``tables/rounding.csv`` for the 2012 reading),
-then carried as an integer on that grid, and the ceiling is an integer division. Floating-point
+so it is an integer on that grid, and the IAQI of every grid point is computed once in integer
+arithmetic (:func:`iaqi_lookup_table`) and looked up: whole columns cost one gather. Floating-point
 evaluation of Eq. 1 gives 55.00000000000001 for CO 2.2 mg/m³ and a wrong ceiling of 56.
 """
 
@@ -21,7 +22,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from lantian.standards.rounding import round_gbt8170, scaled_integers
+from lantian.standards.rounding import round_gbt8170, round_scaled
 from lantian.standards.tables import known, one, rows, rule_value
 
 FloatArray = npt.NDArray[np.float64]
@@ -54,7 +55,8 @@ def round_concentration(values: npt.ArrayLike, pollutant: str, standard: str) ->
 
 
 def _check_not_negative(values: FloatArray, breakpoint_column: str) -> None:
-    negative = values < 0
+    with np.errstate(invalid="ignore"):
+        negative = values < 0
     if np.any(negative):
         first = int(np.flatnonzero(negative.ravel())[0])
         raise ValueError(
@@ -95,28 +97,45 @@ def iaqi(concentration: npt.ArrayLike, breakpoint_column: str, standard: str) ->
     ValueError
         For a negative concentration (quality control must flag it before the AQI is computed).
     """
+    pollutant = breakpoint_column.rsplit("_", 1)[0]
+    decimals = concentration_decimals(pollutant, standard)
+    values = np.asarray(concentration, dtype=np.float64)
+    _check_not_negative(values, breakpoint_column)
+    scaled = round_scaled(values * 10.0**decimals)
+    missing = np.isnan(scaled)
+    table = iaqi_lookup_table(breakpoint_column, standard)
+    position = np.where(missing, 0, np.minimum(scaled, len(table) - 1)).astype(np.intp)
+    index = table[position]
+    return np.where(missing, np.nan, index) if missing.any() else index
+
+
+@cache
+def iaqi_lookup_table(breakpoint_column: str, standard: str) -> FloatArray:
+    """IAQI of every concentration on the reporting grid from 0 to just above the column's top.
+
+    Entry *i* is the IAQI of concentration *i*·10^−d (d the reporting decimals) by Eq. 1 in exact
+    integer arithmetic: IAQI_Lo + ⌈(IAQI_Hi − IAQI_Lo)(c − BP_Lo)/(BP_Hi − BP_Lo)⌉. The last entry
+    stands for everything above the top of the column: 500 (the top of the index range, as CNEMC
+    reports it), or the > 800 µg/m³ rule of ``tables/iaqi_overrides.csv`` (a fixed IAQI under
+    2026; NaN under 2012, where another indicator's IAQI is used instead).
+    """
     levels, points = breakpoints(breakpoint_column, standard)
     pollutant = breakpoint_column.rsplit("_", 1)[0]
     decimals = concentration_decimals(pollutant, standard)
-    c = round_gbt8170(concentration, decimals)
-    _check_not_negative(c, breakpoint_column)
-    missing = np.isnan(c)
-    scaled = scaled_integers(c, decimals)
     bp = np.asarray([round(p * 10**decimals) for p in points], dtype=np.int64)
     iq = np.asarray(levels, dtype=np.int64)
-    upper = np.clip(np.searchsorted(bp, scaled, side="left"), 1, len(bp) - 1)
+    grid = np.arange(bp[-1] + 2, dtype=np.int64)
+    upper = np.clip(np.searchsorted(bp, grid, side="left"), 1, len(bp) - 1)
     lower = upper - 1
-    numerator = (iq[upper] - iq[lower]) * (scaled - bp[lower])
-    denominator = bp[upper] - bp[lower]
-    index = (iq[lower] - (-numerator // denominator)).astype(np.float64)
-    top = rule_value(standard, "aqi_range_max")
-    index = np.where(scaled > bp[-1], top, index)
+    numerator = (iq[upper] - iq[lower]) * (grid - bp[lower])
+    table = (iq[lower] - (-numerator // (bp[upper] - bp[lower]))).astype(np.float64)
+    table[-1] = rule_value(standard, "aqi_range_max")
     override = _override(breakpoint_column, standard)
     if override is not None:
-        above = scaled > round(float(override["above"]) * 10**decimals)
-        replacement = float(override["iaqi"]) if override["rule"] == "fixed" else np.nan
-        index = np.where(above, replacement, index)
-    return np.where(missing, np.nan, index)
+        above = grid > round(float(override["above"]) * 10**decimals)
+        table[above] = float(override["iaqi"]) if override["rule"] == "fixed" else np.nan
+    table.setflags(write=False)
+    return table
 
 
 def report_inputs(report: str, standard: str) -> list[dict[str, str]]:

@@ -8,9 +8,10 @@ The rule is about the **decimal** value a person wrote. A binary float such as 2
 2.35000000000000008882, so a naive half-even on the float would see "more than half" and carry for
 the wrong reason, and 2.45 (stored as 2.4500000000000002) would round to 2.5 instead of 2.4. Here a
 value whose scaled fraction lies within a tolerance of one half is taken to be an exact decimal
-half. The tolerance (1e-10 of a unit in the last kept place, times the scaled magnitude when that
-exceeds 1) is far above float noise (about 1e-16 relative) and far below any real difference: a
-mean of n values on the reporting grid is either an exact half or at least 1/(2n) unit from one.
+half. The tolerance (1e-10 of a unit in the last kept place, times the largest scaled magnitude in
+the array when that exceeds 1) is far above float noise (about 1e-16 relative) and far below any
+real difference: a mean of n values on the reporting grid is either an exact half or at least
+1/(2n) unit from one.
 """
 
 from __future__ import annotations
@@ -42,24 +43,24 @@ def round_gbt8170(
     Examples (standards.md §8.4): 75.5 → 76, 74.5 → 74, 2.25 → 2.2 and 2.35 → 2.4 at one decimal,
     2.251 → 2.3.
     """
-    x = np.asarray(values, dtype=np.float64)
-    scale = np.power(10.0, np.asarray(decimals, dtype=np.float64))
-    scaled = x * scale
-    lower = np.floor(scaled)
-    fraction = scaled - lower
-    tolerance = _HALF_TOLERANCE * np.maximum(1.0, np.abs(scaled))
-    is_half = np.abs(fraction - 0.5) <= tolerance
-    nearest = np.where(fraction > 0.5, lower + 1.0, lower)
-    half_to_even = np.where(np.fmod(lower, 2.0) == 0.0, lower, lower + 1.0)
-    rounded = np.where(is_half, half_to_even, nearest)
-    return rounded / scale
+    scaled = np.asarray(values, dtype=np.float64) * (10.0 ** np.asarray(decimals, dtype=np.float64))
+    return round_scaled(scaled) / (10.0 ** np.asarray(decimals, dtype=np.float64))
 
 
-def scaled_integers(values: npt.ArrayLike, decimals: int) -> npt.NDArray[np.int64]:
-    """``values`` (already rounded to ``decimals`` places) as exact integers in units of 10**-decimals.
+def round_scaled(scaled: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """GB/T 8170 rounding to an integer of values already scaled to the kept precision.
 
-    Used for exact IAQI arithmetic: CO 2.2 mg/m³ becomes 22 (tenths), with no binary fraction left.
-    NaN must be masked out by the caller; it becomes 0 here.
+    ``np.rint`` is half-to-even on the binary value; it is right except where the binary value lies
+    within float noise of a decimal half (24.500000000000004 from 2.45 × 10), which is taken as an
+    exact half and sent to the even neighbour.
     """
-    x = np.asarray(values, dtype=np.float64) * (10.0**decimals)
-    return np.rint(np.nan_to_num(x, nan=0.0)).astype(np.int64)
+    scaled = np.asarray(scaled, dtype=np.float64)
+    rounded = np.asarray(np.rint(scaled))
+    distance = np.abs(np.abs(scaled - rounded) - 0.5)
+    with np.errstate(invalid="ignore"):
+        magnitude = max(1.0, float(np.nanmax(np.abs(scaled)))) if scaled.size else 1.0
+        near_half = distance <= _HALF_TOLERANCE * magnitude
+    if np.any(near_half):
+        low = np.floor(scaled[near_half])
+        rounded[near_half] = np.where(np.fmod(low, 2.0) == 0.0, low, low + 1.0)
+    return rounded
