@@ -26,23 +26,12 @@ from lantian.standards import (
     round_gbt8170,
 )
 
-#: ``tables/aqi_categories.csv`` has rows for HJ633-2012 only, so every AQI level/category lookup
-#: under HJ633-2026 — ``level``, ``category_table`` and therefore ``aqi_report`` — raises KeyError.
-XFAIL_2026_CATEGORIES = pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason=(
-        "src bug: tables/aqi_categories.csv has no HJ633-2026 rows, so level(), category_table() "
-        "and aqi_report() raise KeyError(\"no AQI categories for 'HJ633-2026'\")"
-    ),
-)
-
 
 def both_versions():
-    """The two AQI standards as parameters, the 2026 one marked xfail for the categories bug."""
+    """The two AQI standards as parameters."""
     return [
         pytest.param("HJ633-2012", id="HJ633-2012"),
-        pytest.param("HJ633-2026", id="HJ633-2026", marks=XFAIL_2026_CATEGORIES),
+        pytest.param("HJ633-2026", id="HJ633-2026"),
     ]
 
 
@@ -263,7 +252,6 @@ def test_report_colour_2012(aqi_input: float, expected_hex: str) -> None:
     assert report.colour() == expected_hex
 
 
-@XFAIL_2026_CATEGORIES
 def test_report_colour_2026_and_na() -> None:
     """2026: colour from HJ 633-2026 Table A.1; an unpublished AQI (§5.3.1) has no colour."""
     full = dict.fromkeys(("SO2_24h", "NO2_24h", "CO_24h", "O3_8h", "PM10_24h"), 0.0)
@@ -338,7 +326,6 @@ def test_primary_pollutant_tie_pm_2012() -> None:
     assert report.primary_pollutants(separator="、") == "PM10、PM2.5"
 
 
-@XFAIL_2026_CATEGORIES
 def test_primary_pollutant_tie_pm_2026() -> None:
     """2026 tie PM10 120 = PM2.5 60 (both IAQI 100, HJ 633-2026 Table 3) → "PM10,PM2.5"."""
     report = aqi_report(
@@ -376,7 +363,6 @@ def test_exceedance_pollutants_2012() -> None:
     assert report.primary_pollutants() == "PM2.5"
 
 
-@XFAIL_2026_CATEGORIES
 def test_no_exceedance_pollutants_2026() -> None:
     """HJ 633-2026 前言: "删除了超标污染物的定义和确定方法" — the exceedance mask is always empty."""
     inputs = {**ZERO_DAILY_2026, "PM2.5_24h": 76, "PM10_24h": 151, "NO2_24h": 80}
@@ -455,7 +441,6 @@ def test_daily_2026_rejects_o3_1h() -> None:
         individual_indices(DAILY_EXAMPLE, "daily", "HJ633-2026")
 
 
-@XFAIL_2026_CATEGORIES
 def test_daily_example_2026_report() -> None:
     """standards.md §8.1: "The same data under 2026 rules: … AQI 115, primary PM2.5"."""
     inputs = {k: v for k, v in DAILY_EXAMPLE.items() if k != "O3_1h"}
@@ -482,7 +467,6 @@ def test_incomplete_2012_is_max_of_present() -> None:
     np.testing.assert_array_equal(report.primary_pollutants(), ["", "PM2.5", ""])
 
 
-@XFAIL_2026_CATEGORIES
 def test_incomplete_2026_published_only_above_100() -> None:
     """HJ 633-2026 §5.3.1: with a pollutant missing, AQI/level/category/primary only when AQI > 100.
 
@@ -499,7 +483,6 @@ def test_incomplete_2026_published_only_above_100() -> None:
     np.testing.assert_array_equal(report.iaqi["PM2.5"], [114, 100, 50])
 
 
-@XFAIL_2026_CATEGORIES
 def test_incomplete_2026_nan_value_counts_as_missing() -> None:
     """HJ 633-2026 §5.3.1: an invalid (NaN) value is treated like a missing pollutant."""
     inputs = {**ZERO_DAILY_2026, "CO_24h": [np.nan, 0.0], "PM2.5_24h": [50, 50]}
@@ -507,7 +490,6 @@ def test_incomplete_2026_nan_value_counts_as_missing() -> None:
     np.testing.assert_array_equal(report.aqi, [np.nan, 80])  # PM2.5 50 → 80 (Table 3)
 
 
-@XFAIL_2026_CATEGORIES
 def test_aqi_minimum_1_in_2026() -> None:
     """HJ 633-2026 §4.1.1: "空气质量指数的范围为 1～500" — all-zero concentrations report AQI 1."""
     report = aqi_report(ZERO_DAILY_2026, "daily", "HJ633-2026")

@@ -55,15 +55,46 @@ def hour_grid(
     Rows of other stations or outside the days are ignored; when a (station, hour) occurs twice
     the later row wins.
     """
+    return hour_grids(table, stations, first_day, last_day, column=None)[""]
+
+
+def hour_grids(
+    table: pa.Table,
+    stations: list[str],
+    first_day: dt.date,
+    last_day: dt.date,
+    column: str | None = "type",
+    keys: list[str] | None = None,
+) -> dict[str, HourGrid]:
+    """One grid per value of ``column`` (e.g. per CNEMC ``type`` or per ``pollutant``).
+
+    ``keys`` limits the grids made (default: every value present). With ``column=None`` all rows
+    form one grid, under the key ``""``.
+    """
     n_hours = ((last_day - first_day).days + 1) * 24
-    grid = np.full((len(stations), n_hours), np.nan)
     station_index = _positions(table.column("station_code"), stations)
     ts = table.column("ts").to_numpy().astype("datetime64[s]")
     first_end = np.datetime64(first_day, "s") + np.timedelta64(3600, "s")
     hour_index = ((ts - first_end) // np.timedelta64(3600, "s")).astype(np.int64)
     keep = (station_index >= 0) & (hour_index >= 0) & (hour_index < n_hours)
-    grid[station_index[keep], hour_index[keep]] = table.column("value").to_numpy()[keep]
-    return HourGrid(stations=list(stations), first_day=first_day, values=grid)
+    values = table.column("value").to_numpy()
+    if column is None:
+        groups = {"": keep}
+    else:
+        encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        names = encoded.dictionary.to_pylist()
+        groups = {
+            name: keep & (codes == k)
+            for k, name in enumerate(names)
+            if keys is None or name in keys
+        }
+    grids = {}
+    for name, rows in groups.items():
+        grid = np.full((len(stations), n_hours), np.nan)
+        grid[station_index[rows], hour_index[rows]] = values[rows]
+        grids[name] = HourGrid(stations=list(stations), first_day=first_day, values=grid)
+    return grids
 
 
 def _positions(codes: pa.ChunkedArray, stations: list[str]) -> npt.NDArray[np.int64]:

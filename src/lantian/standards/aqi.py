@@ -112,7 +112,7 @@ def _names_by_mask(separator: str) -> npt.NDArray[np.object_]:
 
 def pollutant_names(mask: npt.ArrayLike, separator: str = ",") -> npt.NDArray[np.object_]:
     """Decode pollutant bit masks into ids joined by ``separator``, in the glossary's order."""
-    return _names_by_mask(separator)[np.asarray(mask, dtype=np.int64)]
+    return np.asarray(_names_by_mask(separator)[np.asarray(mask, dtype=np.int64)], dtype=object)
 
 
 def _pollutant_indices(

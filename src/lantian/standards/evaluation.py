@@ -94,10 +94,11 @@ def days_by_level(daily_aqi: npt.ArrayLike, standard: str) -> npt.NDArray[np.int
     return np.bincount(levels, minlength=7)[1:]
 
 
-def period_valid(
+def months_below_minimum(
     valid_days: npt.ArrayLike, months: npt.ArrayLike, standard: str = "HJ663-2013"
-) -> bool:
-    """Whether a year of daily values is valid: ≥ 324 days and ≥ 27 each month (February ≥ 25).
+) -> list[int]:
+    """The months (1–12) present in the period with fewer valid days than GB 3095 Table 4 asks:
+    27, or 25 in February.
 
     Parameters
     ----------
@@ -112,8 +113,18 @@ def period_valid(
     needed = np.full(12, validity_threshold("monthly_min_days", standard))
     needed[1] = validity_threshold("february_min_days", standard)
     present = np.bincount(month, minlength=13)[1:] > 0
-    months_ok = bool(np.all((per_month >= needed) | ~present))
-    return bool(ok.sum() >= validity_threshold("annual_min_days", standard)) and months_ok
+    return [int(m) + 1 for m in np.flatnonzero(present & (per_month < needed))]
+
+
+def period_valid(
+    valid_days: npt.ArrayLike, months: npt.ArrayLike, standard: str = "HJ663-2013"
+) -> bool:
+    """Whether a year of daily values is valid (GB 3095 Table 4): ≥ 324 valid days, and every month
+    present ≥ 27 (February ≥ 25)."""
+    enough = int(np.asarray(valid_days, dtype=bool).sum()) >= validity_threshold(
+        "annual_min_days", standard
+    )
+    return enough and not months_below_minimum(valid_days, months, standard)
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,8 @@ class EvaluationItem:
     valid_days: int
     valid: bool
     """The statistic meets the data-validity minimums (324 days, 27 per month)."""
+    short_months: list[int]
+    """Months with fewer valid days than the monthly minimum."""
 
 
 def evaluation_items(standard: str = "HJ663-2013") -> list[dict[str, str]]:
@@ -184,6 +197,7 @@ def annual_evaluation(
                 exceedance_multiple=float(exceedance_multiple(value, limit_value)),
                 valid_days=int(valid_day.sum()),
                 valid=period_valid(valid_day, months, rule_set.hj663),
+                short_months=months_below_minimum(valid_day, months, rule_set.hj663),
             )
         )
     return items

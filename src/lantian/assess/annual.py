@@ -1,0 +1,124 @@
+"""The HJ 663 evaluation of a station or an area over a period, from hourly values.
+
+The steps, each a function of :mod:`lantian.standards`: hourly values → (area: mean of the
+evaluation stations per hour) → daily means, MDA8 and the O3 daily 1-hour maximum → daily AQI →
+annual items, attainment, day counts and the comprehensive index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    AqiReport,
+    ComprehensiveIndex,
+    EvaluationItem,
+    RuleSet,
+    annual_evaluation,
+    aqi_report,
+    comprehensive_index,
+    daily_max_1h,
+    daily_mean,
+    days_by_level,
+    good_day_ratio,
+    mda8,
+)
+from lantian.standards.iaqi import report_inputs
+from lantian.standards.ranking import scheme_items
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """Daily values of one station or area: each array has one entry per natural day."""
+
+    days: npt.NDArray[np.datetime64]
+    means: dict[str, FloatArray]
+    """Daily means by pollutant (NaN = fewer than 20 valid hours) [µg/m³; CO mg/m³]."""
+    mda8: FloatArray
+    o3_max_1h: FloatArray
+    aqi: AqiReport
+    """The daily report (日报) of the rule set's HJ 633."""
+
+
+def daily_series(
+    hourly: dict[str, FloatArray], first_day: dt.date, rule_set: RuleSet
+) -> DailySeries:
+    """Daily means, MDA8, O3 1-hour maxima and the daily AQI from hourly values.
+
+    Parameters
+    ----------
+    hourly
+        Hourly values by pollutant, each 1-D over whole natural days from ``first_day`` in the
+        hour-ending layout of :mod:`lantian.standards.averages` [µg/m³; CO mg/m³].
+    rule_set
+        The rules to apply (one rule set for the whole period).
+    """
+    means = {p: daily_mean(hourly[p], rule_set.hj663)[0] for p in BASIC_POLLUTANTS}
+    o3_mda8 = mda8(hourly["O3"], rule_set.hj663)[0]
+    o3_max = daily_max_1h(hourly["O3"], rule_set.hj663)[0]
+    candidates = {f"{p}_24h": means[p] for p in BASIC_POLLUTANTS if p != "O3"}
+    candidates.update(O3_8h=o3_mda8, O3_1h=o3_max)
+    wanted = {spec["input"] for spec in report_inputs("daily", rule_set.hj633)}
+    report = aqi_report(
+        {k: v for k, v in candidates.items() if k in wanted}, "daily", rule_set.hj633
+    )
+    n_days = len(o3_mda8)
+    days = np.datetime64(first_day, "D") + np.arange(n_days)
+    return DailySeries(days=days, means=means, mda8=o3_mda8, o3_max_1h=o3_max, aqi=report)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The evaluation of one station or area over a period (HJ 663)."""
+
+    name: str
+    rule_set: RuleSet
+    items: list[EvaluationItem]
+    valid_days: int
+    """Days with a daily AQI."""
+    days_by_level: list[int]
+    """Days of AQI level 1 … 6 (优, 良, 轻度, 中度, 重度, 严重)."""
+    good_day_ratio: float
+    """优良天数比例 [%]."""
+    primary_days: dict[str, int]
+    """Days on which each pollutant was (one of) the primary pollutant(s)."""
+    comprehensive: ComprehensiveIndex
+    daily: DailySeries
+
+
+def evaluate(
+    name: str, hourly: dict[str, FloatArray], first_day: dt.date, rule_set: RuleSet
+) -> Evaluation:
+    """Evaluate one station or area over whole natural days from ``first_day``."""
+    daily = daily_series(hourly, first_day, rule_set)
+    months = daily.days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    items = annual_evaluation(daily.means, daily.mda8, months, rule_set)
+    statistic = {(i.pollutant, i.metric): i.value for i in items}
+    index = comprehensive_index(
+        {
+            row["pollutant"]: statistic[(row["pollutant"], row["metric"])]
+            for row in scheme_items("ranking-2018")
+        }
+    )
+    aqi = daily.aqi.aqi
+    primary_days = {
+        p: int(((daily.aqi.primary >> bit) & 1).sum()) for bit, p in enumerate(BASIC_POLLUTANTS)
+    }
+    return Evaluation(
+        name=name,
+        rule_set=rule_set,
+        items=items,
+        valid_days=int((~np.isnan(aqi)).sum()),
+        days_by_level=[int(n) for n in days_by_level(aqi, rule_set.hj633)],
+        good_day_ratio=float(good_day_ratio(aqi)),
+        primary_days=primary_days,
+        comprehensive=index,
+        daily=daily,
+    )
