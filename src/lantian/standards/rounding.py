@@ -8,8 +8,8 @@ The rule is about the **decimal** value a person wrote. A binary float such as 2
 2.35000000000000008882, so a naive half-even on the float would see "more than half" and carry for
 the wrong reason, and 2.45 (stored as 2.4500000000000002) would round to 2.5 instead of 2.4. Here a
 value whose scaled fraction lies within a tolerance of one half is taken to be an exact decimal
-half. The tolerance (1e-10 of a unit in the last kept place, times the largest scaled magnitude in
-the array when that exceeds 1) is far above float noise (about 1e-16 relative) and far below any
+half. The tolerance (1e-10 of a unit in the last kept place, times the scaled magnitude of the value
+when that exceeds 1) is far above float noise (about 1e-16 relative) and far below any
 real difference: a mean of n values on the reporting grid is either an exact half or at least
 1/(2n) unit from one.
 """
@@ -21,6 +21,8 @@ import numpy.typing as npt
 
 #: Tolerance, relative to the scaled magnitude (at least 1), for recognising a decimal half.
 _HALF_TOLERANCE = 1e-10
+#: Values farther than this from a half are never halves (noise is < 1e-6 below |x| ≈ 1e9).
+_CANDIDATE_DISTANCE = 1e-6
 
 
 def round_gbt8170(
@@ -58,9 +60,11 @@ def round_scaled(scaled: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     rounded = np.asarray(np.rint(scaled))
     distance = np.abs(np.abs(scaled - rounded) - 0.5)
     with np.errstate(invalid="ignore"):
-        magnitude = max(1.0, float(np.nanmax(np.abs(scaled)))) if scaled.size else 1.0
-        near_half = distance <= _HALF_TOLERANCE * magnitude
-    if np.any(near_half):
-        low = np.floor(scaled[near_half])
-        rounded[near_half] = np.where(np.fmod(low, 2.0) == 0.0, low, low + 1.0)
+        candidate = distance <= _CANDIDATE_DISTANCE  # cheap pass; the exact test below is per value
+    if np.any(candidate):
+        near = scaled[candidate]
+        is_half = distance[candidate] <= _HALF_TOLERANCE * np.maximum(1.0, np.abs(near))
+        low = np.floor(near)
+        even = np.where(np.fmod(low, 2.0) == 0.0, low, low + 1.0)
+        rounded[candidate] = np.where(is_half, even, rounded[candidate])
     return rounded
