@@ -26,13 +26,8 @@ from lantian.standards import (
     round_gbt8170,
 )
 
-
-def both_versions():
-    """The two AQI standards as parameters."""
-    return [
-        pytest.param("HJ633-2012", id="HJ633-2012"),
-        pytest.param("HJ633-2026", id="HJ633-2026"),
-    ]
+#: The two AQI standards.
+VERSIONS = ["HJ633-2012", "HJ633-2026"]
 
 
 # ==================================================================================================
@@ -139,7 +134,7 @@ CATEGORY_BOUNDARIES = [
 ]
 
 
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 @pytest.mark.parametrize(
     ("aqi", "expected_level", "expected_category"),
     [pytest.param(*row, id=f"§8.1 AQI {row[0]}") for row in CATEGORY_BOUNDARIES],
@@ -153,7 +148,7 @@ def test_category_boundaries(
     assert category_table(standard)[got - 1]["category_zh"] == expected_category
 
 
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 def test_levels_vectorised_with_nan(standard: str) -> None:
     """``level`` over an array: NaN → 0; 500 → 六级 (HJ 633 Table 2/Table 1 ">300")."""
     got = level([np.nan, 50, 51, 300, 301, 500], standard)
@@ -177,7 +172,7 @@ AQI_RANGES = {
 }
 
 
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 def test_category_table_colours(standard: str) -> None:
     """Colour names, RGB, hex and CMYK of each level (standards.md §2.3, both Appendix A tables)."""
     rows = category_table(standard)
@@ -196,7 +191,7 @@ def test_category_table_colours(standard: str) -> None:
         assert hex_ == f"#{r:02X}{g:02X}{b:02X}"  # hex and RGB agree
 
 
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 def test_category_table_ranges(standard: str) -> None:
     """AQI ranges per level: 2012 starts at 0～50, 2026 at 1～50 (HJ 633-2026 §4.1.1)."""
     got = [(int(r["aqi_min"]), int(r["aqi_max"])) for r in category_table(standard)]
@@ -229,10 +224,42 @@ HEALTH_2012 = [
 ]
 
 
-def test_health_texts_2012() -> None:
-    """HJ 633-2012 Table 2 health effects and advice, verbatim (standards.md §2.3)."""
-    got = [(r["health_zh"], r["advice_zh"]) for r in category_table("HJ633-2012")]
-    assert got == HEALTH_2012
+#: HJ 633-2026 Table 1 (docs/primary-text-readings.md §2.3, read from the official scan; summarised
+#: in standards.md §2.3): (health effect, advice) per level. Levels 1–2 are unchanged from 2012.
+HEALTH_2026 = [
+    *HEALTH_2012[:2],
+    (
+        "敏感人群症状有轻度加剧，健康人群出现刺激症状",
+        "青少年儿童、老年人及心血管系统疾病、呼吸系统疾病患者应减少长时间、高强度的户外锻炼",
+    ),
+    (
+        "进一步加剧敏感人群症状，可能对健康人群心血管系统、呼吸系统有影响",
+        "青少年儿童、老年人及心血管系统疾病、呼吸系统疾病患者避免长时间、高强度的户外锻炼，"
+        "一般人群适量减少户外运动",
+    ),
+    (
+        "心血管系统和呼吸系统患者症状显著加剧，运动耐受力降低，健康人群普遍出现症状",
+        "青少年儿童、老年人和心血管系统疾病、呼吸系统疾病患者应停留在室内，停止户外运动，"
+        "一般人群减少户外运动",
+    ),
+    (
+        "健康人群运动耐受力降低，有明显强烈症状，提前出现某些疾病",
+        "青少年儿童、老年人和病人应当留在室内，避免体力消耗，一般人群应避免户外活动",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("standard", "expected"),
+    [
+        pytest.param("HJ633-2012", HEALTH_2012, id="HJ 633-2012 Table 2"),
+        pytest.param("HJ633-2026", HEALTH_2026, id="HJ 633-2026 Table 1"),
+    ],
+)
+def test_health_texts(standard: str, expected: list[tuple[str, str]]) -> None:
+    """Health effects and advice per level, verbatim from the standard's table."""
+    got = [(r["health_zh"], r["advice_zh"]) for r in category_table(standard)]
+    assert got == expected
 
 
 @pytest.mark.parametrize(
@@ -273,7 +300,7 @@ ZERO_DAILY_2026 = {k: v for k, v in ZERO_DAILY_2012.items() if k != "O3_1h"}
 ZERO_DAILY = {"HJ633-2012": ZERO_DAILY_2012, "HJ633-2026": ZERO_DAILY_2026}
 
 
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 def test_no_primary_pollutant_at_aqi_50(standard: str) -> None:
     """standards.md §8.1: AQI = 50 with PM2.5 IAQI 50 → no primary pollutant (AQI must be > 50)."""
     report = aqi_report({**ZERO_DAILY[standard], "PM2.5_24h": 35}, "daily", standard)
@@ -282,7 +309,7 @@ def test_no_primary_pollutant_at_aqi_50(standard: str) -> None:
     assert report.primary_pollutants() == ""
 
 
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 def test_primary_pollutant_at_aqi_51(standard: str) -> None:
     """HJ 633 §4.4.2 / §4.3.1: AQI 51 (> 50) → the largest-IAQI pollutant is primary.
 
@@ -310,7 +337,7 @@ TIE_CASES = [
 
 
 @pytest.mark.parametrize(("extra", "expected"), TIE_CASES)
-@pytest.mark.parametrize("standard", both_versions())
+@pytest.mark.parametrize("standard", VERSIONS)
 def test_primary_pollutant_ties(standard: str, extra: dict[str, float], expected: str) -> None:
     """HJ 633-2012 §4.4.2 / HJ 633-2026 §4.3.1: tied largest IAQIs are all primary (并列),
     listed in the glossary order SO2 NO2 CO O3 PM10 PM2.5."""

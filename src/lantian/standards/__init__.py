@@ -7,7 +7,14 @@ clause. Pure functions over NumPy arrays; nothing here reads files other than th
 
 from lantian.standards.aqi import AqiReport, aqi_report, category_table, level, pollutant_names
 from lantian.standards.area import area_mean
-from lantian.standards.averages import daily_max_1h, daily_mean, mda8, moving_average_8h
+from lantian.standards.averages import (
+    daily_max_1h,
+    daily_mean,
+    mda8,
+    moving_average,
+    moving_average_8h,
+    moving_average_24h,
+)
 from lantian.standards.evaluation import (
     EvaluationItem,
     annual_evaluation,
@@ -50,7 +57,9 @@ __all__ = [
     "limit",
     "limit_in",
     "mda8",
+    "moving_average",
     "moving_average_8h",
+    "moving_average_24h",
     "percentile",
     "period_valid",
     "pollutant_names",

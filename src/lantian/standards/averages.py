@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lantian.standards.limits import limit
+from lantian.standards.rounding import round_gbt8170
 from lantian.standards.tables import one, rows
 
 FloatArray = npt.NDArray[np.float64]
@@ -88,31 +89,47 @@ def daily_max_1h(
     return np.where(enough, maxima, np.nan), counts
 
 
+def moving_average(
+    hourly: npt.ArrayLike, window_hours: int, min_hours: int
+) -> tuple[FloatArray, CountArray]:
+    """Trailing moving averages: the mean of the valid values of hours *t−w+1 … t*, for every *t*.
+
+    Hours before the start of the array count as missing. Returns (averages, counts), NaN where
+    fewer than ``min_hours`` values are valid; last axis hours, as the input.
+    """
+    values = np.asarray(hourly, dtype=np.float64)
+    valid = ~np.isnan(values)
+    pad = [(0, 0)] * (values.ndim - 1) + [(window_hours, 0)]
+    cumulative_sum = np.cumsum(np.pad(np.where(valid, values, 0.0), pad), axis=-1)
+    cumulative_count = np.cumsum(np.pad(valid.astype(np.int64), pad), axis=-1)
+    sums = cumulative_sum[..., window_hours:] - cumulative_sum[..., :-window_hours]
+    counts = cumulative_count[..., window_hours:] - cumulative_count[..., :-window_hours]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        averages = np.where(counts >= min_hours, sums / counts, np.nan)
+    return averages, counts
+
+
 def moving_average_8h(
     hourly: npt.ArrayLike, standard: str = "HJ663-2013"
 ) -> tuple[FloatArray, CountArray]:
     """8-hour moving averages ending at each hour, valid with ≥ 6 of the 8 hourly values.
 
     GB 3095-2012 §3.8 (2026 §3.8): "连续8小时平均浓度的算术平均值，也称8小时滑动平均"; Table 4:
-    "每8小时至少有6小时平均浓度值". The window ending at hour *t* holds hours *t−7 … t*; before the
-    start of the array the hours count as missing.
-
-    Returns
-    -------
-    (averages, counts): NaN where fewer than 6 hours are valid; last axis hours, as the input.
+    "每8小时至少有6小时平均浓度值". The window ending at hour *t* holds hours *t−7 … t*.
     """
-    values = np.asarray(hourly, dtype=np.float64)
-    valid = ~np.isnan(values)
-    filled = np.where(valid, values, 0.0)
-    pad = [(0, 0)] * (values.ndim - 1) + [(WINDOW_HOURS, 0)]
-    cumulative_sum = np.cumsum(np.pad(filled, pad), axis=-1)
-    cumulative_count = np.cumsum(np.pad(valid.astype(np.int64), pad), axis=-1)
-    sums = cumulative_sum[..., WINDOW_HOURS:] - cumulative_sum[..., :-WINDOW_HOURS]
-    counts = cumulative_count[..., WINDOW_HOURS:] - cumulative_count[..., :-WINDOW_HOURS]
-    enough = counts >= validity_threshold("window_8h_min_hours", standard)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        averages = np.where(enough, sums / counts, np.nan)
-    return averages, counts
+    return moving_average(hourly, WINDOW_HOURS, validity_threshold("window_8h_min_hours", standard))
+
+
+def moving_average_24h(
+    hourly: npt.ArrayLike, standard: str = "HJ663-2013"
+) -> tuple[FloatArray, CountArray]:
+    """24-hour moving averages ending at each hour (HJ 633-2012 §5.1.3: PM 24小时滑动平均), valid
+    with ≥ 20 of the 24 hourly values (GB 3095 Table 4's 24-hour rule).
+
+    CNEMC's published ``PM2.5_24h``-style columns use the same window with no minimum count
+    (docs/cnemc-derived-columns.md).
+    """
+    return moving_average(hourly, HOURS_PER_DAY, validity_threshold("daily_min_hours", standard))
 
 
 def _mda8_limit(standard: str) -> float:
@@ -129,8 +146,9 @@ def mda8(
 
     GB 3095-2026 §3.9: the maximum of the 8-hour moving averages within one natural day. HJ 663:
     the 17 windows ending 08:00 … 24:00 of the day (hours 01–08 … 17–24, all inside the day);
-    the day is valid with ≥ 14 valid windows, and with fewer still counts when its maximum exceeds
-    the limit (an exceedance cannot be undone by more data).
+    the day is valid with ≥ 14 valid windows, and with fewer still counts when its maximum, rounded
+    as reported (GB/T 8170, integer µg/m³), exceeds the limit: an exceedance cannot be undone by
+    more data.
 
     Parameters
     ----------
@@ -153,5 +171,8 @@ def mda8(
     maxima = np.where(valid, windows, -np.inf).max(axis=-1)
     maxima = np.where(counts > 0, maxima, np.nan)
     threshold = _mda8_limit(standard) if limit_value is None else limit_value
-    keep = (counts >= validity_threshold("mda8_min_windows", standard)) | (maxima > threshold)
+    reported = round_gbt8170(
+        maxima, int(one("rounding", standard=standard, pollutant="O3")["decimals"])
+    )
+    keep = (counts >= validity_threshold("mda8_min_windows", standard)) | (reported > threshold)
     return np.where(keep, maxima, np.nan), counts

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-#: Tolerance, relative to the scaled magnitude (at least 1), for recognising a decimal half.
-_HALF_TOLERANCE = 1e-10
-#: Values farther than this from a half are never halves (noise is < 1e-6 below |x| ≈ 1e9).
+#: A scaled value within max(1e-9, 1e-12·|x|) of a half is taken as an exact decimal half.
+_HALF_ABSOLUTE = 1e-9
+_HALF_RELATIVE = 1e-12
+#: Values farther than this from a half are never halves (checked first, in one cheap pass).
 _CANDIDATE_DISTANCE = 1e-6
 
 
@@ -63,7 +64,7 @@ def round_scaled(scaled: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         candidate = distance <= _CANDIDATE_DISTANCE  # cheap pass; the exact test below is per value
     if np.any(candidate):
         near = scaled[candidate]
-        is_half = distance[candidate] <= _HALF_TOLERANCE * np.maximum(1.0, np.abs(near))
+        is_half = distance[candidate] <= np.maximum(_HALF_ABSOLUTE, _HALF_RELATIVE * np.abs(near))
         low = np.floor(near)
         even = np.where(np.fmod(low, 2.0) == 0.0, low, low + 1.0)
         rounded[candidate] = np.where(is_half, even, rounded[candidate])
