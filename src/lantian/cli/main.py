@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.sources import load_cnemc_year
+from lantian.cli.plan import plan_app, users_app
 from lantian.demo import CONTROL_POINTS_HUNAN, HUNAN_2019, STATION_LIST, demo_file
 from lantian.standards import BASIC_POLLUTANTS, category_table, competition_rank, rule_set, unit
 from lantian.standards.ranking import scheme_items
@@ -22,6 +23,10 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+
+
+app.add_typer(plan_app, name="plan")
+app.add_typer(users_app, name="users")
 
 
 @app.callback()

@@ -1,0 +1,43 @@
+"""Lantian's settings, in one place: environment variables ``LANTIAN_*`` (or a ``.env`` file).
+
+* ``home`` (``LANTIAN_HOME``): default the per-user data folder (``~/.local/share/lantian``).
+* ``database_url`` (``LANTIAN_DATABASE_URL``): default SQLite ``plan.sqlite3`` in ``home``; for
+  PostgreSQL ``postgresql+psycopg://user:password@host/database``.
+
+Every command also takes ``--home``, which overrides ``LANTIAN_HOME``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where Lantian keeps its data."""
+
+    model_config = SettingsConfigDict(env_prefix="LANTIAN_", env_file=".env", extra="ignore")
+
+    home: Path = user_data_path("lantian", appauthor=False)
+    """The folder of the measurement store and, by default, of the plan ledger's SQLite file."""
+    database_url: str | None = None
+    """SQLAlchemy URL of the plan ledger; ``None`` = SQLite in ``home``."""
+
+    @property
+    def ledger_url(self) -> str:
+        """The plan ledger's database URL."""
+        return self.database_url or f"sqlite:///{self.home / 'plan.sqlite3'}"
+
+    @property
+    def store_path(self) -> Path:
+        """The measurement store's folder."""
+        return self.home / "measurements"
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this process (read once)."""
+    return Settings()
