@@ -1,20 +1,17 @@
-"""Hourly station data laid out for assessment, from CNEMC files (until the store of issue #3
-serves the same grids)."""
+"""Hourly station data of the store, laid out on hour grids for assessment."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow.compute as pc
 
 from lantian.assess.grid import hour_grids
-from lantian.ingest.cnemc import read_station_files
-from lantian.ingest.stations import read_control_points, read_station_list
 from lantian.standards import BASIC_POLLUTANTS, area_mean
+from lantian.store import MeasurementStore
 
 
 @dataclass(frozen=True)
@@ -46,40 +43,38 @@ class StationHours:
         return {p: self.values[p][row] for p in BASIC_POLLUTANTS}
 
 
-def load_cnemc_year(
-    data: Path, station_list: Path, control_points: Path | None, year: int
-) -> StationHours:
-    """Read a year of CNEMC station files and the registry into :class:`StationHours`.
+def load_year(store: MeasurementStore, year: int) -> StationHours:
+    """The valid hourly values of every stored station over the natural days of ``year``.
 
-    The grid covers the natural days of ``year``: the hour ending 01:00 on 1 January to the hour
-    ending 00:00 on 1 January of the next year.
+    Values flagged invalid by quality control are left out (NaN), as HJ 663 statistics require.
+    The grid runs from the hour ending 01:00 on 1 January to the hour ending 00:00 on 1 January of
+    the next year.
     """
-    table, _ = read_station_files(data)
-    stations = sorted(pc.unique(pc.cast(table["station_code"], "string")).to_pylist())
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    grids = hour_grids(table, stations, first, last)
-    registry, _ = read_station_list(station_list)
-    names = dict(
-        zip(registry["station_code"].to_pylist(), registry["name"].to_pylist(), strict=True)
+    table = store.read(start=dt.datetime(year, 1, 1, 0), end=dt.datetime(year + 1, 1, 1, 0))
+    table = table.filter(table.column("valid"))
+    registry = store.stations()
+    stations = sorted(pc.unique(table.column("station_code")).to_pylist())
+    grids = hour_grids(
+        table, stations, first, last, column="pollutant", keys=list(BASIC_POLLUTANTS)
     )
-    cities = dict(
-        zip(registry["station_code"].to_pylist(), registry["city"].to_pylist(), strict=True)
-    )
-    controls: set[str] = set()
-    if control_points is not None:
-        points, _ = read_control_points(control_points)
-        controls = {
-            code
-            for code, flag in zip(
-                points["station_code"].to_pylist(), points["control_point"].to_pylist(), strict=True
-            )
-            if flag
-        }
+    values = {
+        p: grids[p].values if p in grids else np.full((len(stations), 0), np.nan)
+        for p in BASIC_POLLUTANTS
+    }
+    column = {name: registry.column(name).to_pylist() for name in registry.column_names}
+    codes = column.get("station_code", [])
     return StationHours(
         stations=stations,
         first_day=first,
-        values={k: g.values for k, g in grids.items()},
-        names=names,
-        cities=cities,
-        control_points=controls,
+        values=values,
+        names=dict(zip(codes, column.get("name", [None] * len(codes)), strict=True)),
+        cities=dict(zip(codes, column.get("city", [None] * len(codes)), strict=True)),
+        control_points={
+            c
+            for c, flag in zip(
+                codes, column.get("control_point", [False] * len(codes)), strict=True
+            )
+            if flag
+        },
     )

@@ -6,7 +6,7 @@
 | ``ts`` | timestamp[s] | the **end** of the hour, Beijing time (UTC+8), naive |
 | ``pollutant`` | string | ``SO2 NO2 CO O3 PM10 PM2.5`` |
 | ``value`` | float64 | µg/m³; CO mg/m³ |
-| ``source`` | string | the file (``archive.zip!member.csv`` inside archives) |
+| ``source`` | dictionary<string> | the file (``archive.zip!member.csv`` inside archives) |
 | ``line`` | int32 | 1-based line (CSV) or row (Excel) in ``source``, for error messages |
 
 A reader never drops a row silently: a row it cannot take becomes a :class:`Rejection` naming file,
@@ -26,7 +26,7 @@ MEASUREMENT_SCHEMA = pa.schema(
         pa.field("ts", pa.timestamp("s"), nullable=False),
         pa.field("pollutant", pa.string(), nullable=False),
         pa.field("value", pa.float64(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
+        pa.field("source", pa.dictionary(pa.int32(), pa.string()), nullable=False),
         pa.field("line", pa.int32(), nullable=False),
     ]
 )

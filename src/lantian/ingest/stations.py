@@ -23,7 +23,22 @@ class StationListError(ValueError):
 
 
 def _read(path: Path, required: list[str]) -> pa.Table:
-    table = pacsv.read_csv(path)
+    """Read a station list; text columns stay text, coordinates are numbers ('-' or empty = none)."""
+    table = pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={
+                "监测点编码": pa.string(),
+                "监测点名称": pa.string(),
+                "城市": pa.string(),
+                "经度": pa.float64(),
+                "纬度": pa.float64(),
+                "对照点": pa.string(),
+            },
+            null_values=["", "-", "NA"],
+            strings_can_be_null=False,
+        ),
+    )
     missing = [column for column in required if column not in table.column_names]
     if missing:
         raise StationListError(

@@ -1,0 +1,143 @@
+"""``lantian import`` and ``lantian stations``: measurements and the station registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lantian.cli.common import OutputFormat, console, emit, errors, store
+from lantian.ingest.detect import READERS, read_any
+from lantian.ingest.schema import FormatError, Rejection
+from lantian.store.registry import registry_from_station_list
+
+REASONS_ZH = {
+    "unknown_station": "未知站点",
+    "duplicate": "同一时刻重复且数值不同",
+    "not_a_number": "非数值",
+    "negative": "负值",
+    "future_date": "未来时间",
+    "bad_date": "日期错误",
+    "bad_time": "时间错误",
+    "unknown_pollutant": "未知污染物",
+    "empty": "空值",
+    "unreadable_file": "文件无法读取",
+}
+
+
+def _is_station_list(path: Path) -> bool:
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        head = handle.readline().decode("utf-8-sig", errors="replace")
+    return head.startswith("监测点编码")
+
+
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="files, .zip archives or folders")],
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help=f"reader: {', '.join(READERS)} (default: detected)"),
+    ] = None,
+    control_points: Annotated[
+        Path | None, typer.Option(help="with a station list: the list of control points (对照点)")
+    ] = None,
+    show_rejected: Annotated[int, typer.Option(help="how many rejected rows to list")] = 20,
+) -> None:
+    """导入监测数据 Import hourly measurements (CNEMC station files, tidy CSV/Parquet/xlsx) or a
+    station list. Exit status: 0 all stored, 1 some rows rejected, 2 nothing stored."""
+    target = store()
+    lists = [p for p in paths if _is_station_list(p)]
+    for station_list in lists:
+        size = target.put_stations(registry_from_station_list(station_list, control_points))
+        console.print(
+            f"站点名录 {station_list}: 登记 {size} 个站点 (station registry: {size} stations)"
+        )
+    paths = [p for p in paths if p not in lists]
+    if not paths:
+        raise typer.Exit(0)
+    tables, files, rejected = [], [], []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+    ) as progress:
+        reading = progress.add_task("读取文件 reading", total=len(paths))
+        for path in paths:
+            try:
+                table, metadata = read_any(path, format)
+            except (FormatError, OSError) as error:
+                rejected.append(Rejection(str(path), 0, "file", "", "unreadable_file"))
+                errors.print(f"[red]✗[/red] {error}")
+            else:
+                tables.append(table)
+                files += list(metadata.get("files", [str(path)]))
+                rejected += list(metadata.get("rejected", []))
+            progress.advance(reading)
+        merging = progress.add_task("写入存储 storing", total=None)
+        summary = target.import_measurements(
+            pa.concat_tables(tables) if tables else _empty(),
+            files=files,
+            rejected=rejected,
+            progress=lambda done, total: progress.update(merging, completed=done, total=total),
+        )
+    _print_summary(summary, show_rejected)
+    if summary.rejected:
+        raise typer.Exit(2 if summary.stored == 0 and summary.unchanged == 0 else 1)
+
+
+def _empty() -> pa.Table:
+    from lantian.ingest.schema import empty_measurements
+
+    return empty_measurements()
+
+
+def _print_summary(summary, show_rejected: int) -> None:
+    console.print(
+        f"文件 {len(summary.files)}；新增 {summary.added:,} 条，未变 {summary.unchanged:,} 条，"
+        f"替换 {summary.replaced:,} 条，拒收 {len(summary.rejected):,} 条"
+    )
+    console.print(
+        f"files {len(summary.files)}; rows added {summary.added:,}, unchanged {summary.unchanged:,}, "
+        f"replaced {summary.replaced:,}, rejected {len(summary.rejected):,}"
+    )
+    for reason, n in sorted(summary.rejected_by_reason().items()):
+        console.print(f"  拒收 rejected: {REASONS_ZH.get(reason, reason)} ({reason}): {n:,}")
+    for rule, n in sorted(summary.flagged.items()):
+        console.print(f"  质控标记 flagged: {rule}: {n:,}")
+    for rejection in summary.rejected[:show_rejected]:
+        errors.print(f"  {rejection}")
+    if len(summary.rejected) > show_rejected:
+        errors.print(f"  … {len(summary.rejected) - show_rejected:,} more")
+
+
+def stations_command(
+    city: Annotated[str | None, typer.Option(help="only this city, e.g. 永州")] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or csv")
+    ] = OutputFormat.table,
+) -> None:
+    """站点名录 List the station registry."""
+    registry = store().stations()
+    rows = registry.to_pylist()
+    if city:
+        rows = [r for r in rows if r.get("city") == city]
+    if output is OutputFormat.table:
+        rows = [
+            {
+                "站点编码": r["station_code"],
+                "名称": r.get("name"),
+                "城市": r.get("city"),
+                "经度": r.get("longitude"),
+                "纬度": r.get("latitude"),
+                "网络": r.get("network"),
+                "类型": "对照点" if r.get("control_point") else "评价点",
+            }
+            for r in rows
+        ]
+    emit(rows, output, title=f"站点 stations ({len(rows)})")

@@ -1,0 +1,523 @@
+"""The measurement store.
+
+Layout under the store folder (``LANTIAN_HOME/measurements``)::
+
+    manifest.json                              the committed state (see manifest.py)
+    data/month=2019-01/part-v7-1a2b3c4d.parquet one file per natural-day month, immutable
+    log/replacements/part-v7-….parquet         every value an import replaced: old, new, when, file
+    log/imports/part-v7-….parquet              one row per import: when, files, counts
+    log/stations/part-v3-….parquet             the station registry
+
+Measurement files have the columns ``station_code, ts, pollutant, value, flag, valid, source,
+import_id``, sorted by station, pollutant and time; ``ts`` is the end of the hour, Beijing time.
+Any Parquet reader can read the files the manifest lists (or ``data/`` after a clean shutdown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
+from lantian.qc import invalidating_mask, quality_flags
+from lantian.store.manifest import (
+    Manifest,
+    fsync_file,
+    read_manifest,
+    remove_unlisted,
+    write_manifest,
+    writer_lock,
+)
+
+STORED_SCHEMA = pa.schema(
+    [
+        pa.field("station_code", pa.string()),
+        pa.field("ts", pa.timestamp("s")),
+        pa.field("pollutant", pa.string()),
+        pa.field("value", pa.float64()),
+        pa.field("flag", pa.int32()),
+        pa.field("valid", pa.bool_()),
+        pa.field("source", pa.string()),
+        pa.field("import_id", pa.string()),
+    ]
+)
+REPLACEMENT_SCHEMA = pa.schema(
+    [
+        pa.field("station_code", pa.string()),
+        pa.field("ts", pa.timestamp("s")),
+        pa.field("pollutant", pa.string()),
+        pa.field("old_value", pa.float64()),
+        pa.field("new_value", pa.float64()),
+        pa.field("old_source", pa.string()),
+        pa.field("new_source", pa.string()),
+        pa.field("import_id", pa.string()),
+        pa.field("replaced_at", pa.timestamp("s")),
+    ]
+)
+ROW_GROUP_ROWS = 65_536
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked; the message says why."""
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, in counts (and the rejected rows, each naming file, line and field)."""
+
+    import_id: str
+    files: list[str]
+    added: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    flagged: dict[str, int] = field(default_factory=dict)
+    """Stored rows with a QC flag, by rule."""
+
+    @property
+    def stored(self) -> int:
+        return self.added + self.replaced
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for rejection in self.rejected:
+            counts[rejection.reason] = counts.get(rejection.reason, 0) + 1
+        return counts
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "import_id": self.import_id,
+            "files": len(self.files),
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "replaced": self.replaced,
+            "rejected": len(self.rejected),
+            "rejected_by_reason": self.rejected_by_reason(),
+            "flagged": self.flagged,
+        }
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(hours=8)
+
+
+def _month_of(ts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """'YYYY-MM' of the natural day of each hour-ending timestamp."""
+    day = ts.to_numpy().astype("datetime64[s]")
+    return (day - np.timedelta64(1, "h")).astype("datetime64[M]").astype(str)
+
+
+class MeasurementStore:
+    """Hourly measurements of many stations, safe against crashes and concurrent readers.
+
+    Parameters
+    ----------
+    root
+        The store's folder (created on first import).
+    """
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    # ------------------------------------------------------------------ reading
+    def manifest(self) -> Manifest:
+        """The committed manifest (an empty one for a new store)."""
+        return read_manifest(self.root)
+
+    def files(self, manifest: Manifest | None = None) -> list[str]:
+        """Absolute paths of the current measurement files, in month order."""
+        manifest = manifest or self.manifest()
+        return [str(self.root / manifest.partitions[k]) for k in sorted(manifest.partitions)]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with views ``measurements``, ``replacements``,
+        ``imports`` and ``stations`` over one consistent snapshot of the store."""
+        manifest = self.manifest()
+        connection = duckdb.connect()
+        self._view(connection, "measurements", self.files(manifest), STORED_SCHEMA)
+        self._view(
+            connection,
+            "replacements",
+            [str(self.root / p) for p in manifest.replacements],
+            REPLACEMENT_SCHEMA,
+        )
+        self._view(connection, "imports", [str(self.root / p) for p in manifest.imports], None)
+        stations = [str(self.root / manifest.stations)] if manifest.stations else []
+        self._view(connection, "stations", stations, None)
+        return connection
+
+    @staticmethod
+    def _view(
+        connection: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema | None
+    ) -> None:
+        if files:
+            connection.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet($files)".replace(
+                    "$files", _sql_list(files)
+                )
+            )
+        elif schema is not None:
+            connection.register(f"_{name}_empty", schema.empty_table())
+            connection.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
+        else:
+            connection.execute(
+                f"CREATE VIEW {name} AS SELECT NULL::VARCHAR AS station_code WHERE false"
+            )
+
+    def read(
+        self,
+        *,
+        stations: Iterable[str] | None = None,
+        pollutants: Iterable[str] | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> pa.Table:
+        """Measurements as an Arrow table, filtered by station, pollutant and ``start < ts ≤ end``."""
+        manifest = self.manifest()
+        files = self.files(manifest)
+        if start is not None or end is not None:
+            first = _month_of(pa.array([start or dt.datetime(1900, 1, 1, 1)], pa.timestamp("s")))[0]
+            last = _month_of(pa.array([end or dt.datetime(2999, 1, 1)], pa.timestamp("s")))[0]
+            files = [
+                str(self.root / manifest.partitions[k])
+                for k in sorted(manifest.partitions)
+                if first <= k <= last
+            ]
+        if not files:
+            return STORED_SCHEMA.empty_table()
+        where, parameters = [], []
+        if stations is not None:
+            where.append("station_code = ANY($stations)")
+            parameters.append(("stations", list(stations)))
+        if pollutants is not None:
+            where.append("pollutant = ANY($pollutants)")
+            parameters.append(("pollutants", list(pollutants)))
+        if start is not None:
+            where.append("ts > $start")
+            parameters.append(("start", start))
+        if end is not None:
+            where.append("ts <= $end")
+            parameters.append(("end", end))
+        sql = f"SELECT * FROM read_parquet({_sql_list(files)})"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with duckdb.connect() as connection:
+            return connection.sql(sql, params=dict(parameters)).to_arrow_table()
+
+    # ------------------------------------------------------------------ stations
+    def stations(self) -> pa.Table:
+        """The station registry (empty table when none was loaded)."""
+        manifest = self.manifest()
+        if not manifest.stations:
+            return pa.table({"station_code": pa.array([], pa.string())})
+        return pq.read_table(self.root / manifest.stations)
+
+    def put_stations(self, registry: pa.Table) -> int:
+        """Merge ``registry`` (a ``station_code`` column and any others) into the registry.
+
+        A station already known is updated by the new row. Returns the registry's size.
+        """
+        with writer_lock(self.root):
+            manifest = self.manifest()
+            remove_unlisted(self.root, manifest)
+            current = self.stations()
+            with duckdb.connect() as connection:
+                connection.register("incoming", registry)
+                connection.register("current", current)
+                merged = (
+                    connection.execute(
+                        "SELECT * FROM incoming UNION ALL BY NAME "
+                        "SELECT * FROM current WHERE station_code NOT IN (SELECT station_code FROM incoming) "
+                        "ORDER BY station_code"
+                    ).to_arrow_table()
+                    if current.num_rows
+                    else registry.sort_by("station_code")
+                )
+            path = self._write(
+                merged, f"log/stations/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet"
+            )
+            retired = [manifest.stations] if manifest.stations else []
+            self._commit(manifest, stations=path, retired=retired)
+            return merged.num_rows
+
+    # ------------------------------------------------------------------ writing
+    def _write(self, table: pa.Table, relative: str) -> str:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".parquet.tmp")
+        pq.write_table(table, temporary, row_group_size=ROW_GROUP_ROWS, compression="lz4")
+        fsync_file(temporary)
+        temporary.rename(path)
+        return relative
+
+    def _commit(self, manifest: Manifest, *, retired: list[str], **changes: object) -> Manifest:
+        previous_retired = manifest.retired
+        new = Manifest(
+            version=manifest.version + 1,
+            partitions=dict(changes.get("partitions", manifest.partitions)),  # type: ignore[arg-type]
+            replacements=list(changes.get("replacements", manifest.replacements)),  # type: ignore[arg-type]
+            imports=list(changes.get("imports", manifest.imports)),  # type: ignore[arg-type]
+            stations=changes.get("stations", manifest.stations),  # type: ignore[arg-type]
+            retired=retired,
+        )
+        write_manifest(self.root, new)
+        for relative in previous_retired:  # retired two commits ago: no reader can still need them
+            if relative not in new.files():
+                (self.root / relative).unlink(missing_ok=True)
+        return new
+
+    def import_measurements(
+        self,
+        table: pa.Table,
+        *,
+        files: list[str],
+        rejected: list[Rejection] | None = None,
+        check_stations: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportSummary:
+        """Store ``table`` (MEASUREMENT_SCHEMA) atomically; return what changed.
+
+        * a (station, hour, pollutant) not stored yet is **added**;
+        * the same value again is **unchanged** (nothing is written);
+        * another value **replaces** the stored one, and the replacement is logged;
+        * rows naming a station missing from the registry (when it has any) are **rejected**, as
+          are conflicting duplicates within the import; identical duplicates count once.
+
+        The whole import commits at once or not at all.
+        """
+        summary = ImportSummary(
+            import_id=uuid.uuid4().hex[:12], files=list(files), rejected=list(rejected or [])
+        )
+        with writer_lock(self.root):
+            manifest = self.manifest()
+            remove_unlisted(self.root, manifest)
+            table = table.select(MEASUREMENT_SCHEMA.names).cast(MEASUREMENT_SCHEMA)
+            batches = self._stage(table, summary, check_stations)
+            partitions = dict(manifest.partitions)
+            retired: list[str] = []
+            replacement_parts: list[pa.Table] = []
+            with ThreadPoolExecutor(max_workers=2) as writers:  # Parquet encoding releases the GIL
+                written = {}
+                for n, (month, batch) in enumerate(batches.items()):
+                    existing = manifest.partitions.get(month)
+                    merged, counts, replaced = self._merge(batch, existing, summary.import_id)
+                    summary.added += counts["added"]
+                    summary.unchanged += counts["unchanged"]
+                    summary.replaced += counts["replaced"]
+                    if merged is not None:
+                        self._count_flags(merged, summary)
+                        name = f"data/month={month}/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet"
+                        written[month] = writers.submit(self._write, merged, name)
+                        if existing:
+                            retired.append(existing)
+                    if replaced.num_rows:
+                        replacement_parts.append(replaced)
+                    if progress is not None:
+                        progress(n + 1, len(batches))
+                partitions.update({month: future.result() for month, future in written.items()})
+            changes: dict[str, object] = {"partitions": partitions}
+            if replacement_parts:
+                log = self._write(
+                    pa.concat_tables(replacement_parts),
+                    f"log/replacements/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet",
+                )
+                changes["replacements"] = [*manifest.replacements, log]
+            changes["imports"] = [
+                *manifest.imports,
+                self._write(self._import_record(summary), self._log_name("imports", manifest)),
+            ]
+            self._commit(manifest, retired=retired, **changes)
+        return summary
+
+    @staticmethod
+    def _log_name(kind: str, manifest: Manifest) -> str:
+        return f"log/{kind}/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet"
+
+    @staticmethod
+    def _import_record(summary: ImportSummary) -> pa.Table:
+        return pa.table(
+            {
+                "import_id": [summary.import_id],
+                "imported_at": pa.array([_now()], pa.timestamp("s")),
+                "files": [json.dumps(summary.files, ensure_ascii=False)],
+                "added": [summary.added],
+                "unchanged": [summary.unchanged],
+                "replaced": [summary.replaced],
+                "rejected": [len(summary.rejected)],
+            }
+        )
+
+    def _stage(
+        self, table: pa.Table, summary: ImportSummary, check_stations: bool
+    ) -> dict[str, pa.Table]:
+        """The rows to merge, one per (station, hour, pollutant), per natural-day month, each
+        sorted by station, pollutant and hour (the stored order).
+
+        Rows of stations missing from the registry (when it has any) and conflicting duplicates
+        become rejections; identical duplicates count once. Whole-column NumPy: one sort.
+        """
+        known = self.stations()
+        if check_stations and known.num_rows:
+            member = pc.is_in(table.column("station_code"), value_set=known.column("station_code"))
+            unknown = table.filter(pc.invert(member))
+            summary.rejected += [
+                Rejection(f, line, "station_code", code, "unknown_station")
+                for f, line, code in zip(
+                    unknown.column("source").to_pylist(),
+                    unknown.column("line").to_pylist(),
+                    unknown.column("station_code").to_pylist(),
+                    strict=True,
+                )
+            ]
+            table = table.filter(member)
+        if not table.num_rows:
+            return {}
+        station_rank = _sorted_codes(table.column("station_code"))
+        pollutant_rank = _sorted_codes(table.column("pollutant"))
+        hours = table.column("ts").cast(pa.int64()).to_numpy() // 3600
+        key = (station_rank.astype(np.int64) * 64 + pollutant_rank) << 32 | hours
+        month = (hours - 1).astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
+        order = np.lexsort((key, month))
+        key, month, values = key[order], month[order], table.column("value").to_numpy()[order]
+        same_key = np.zeros(len(key), dtype=bool)
+        same_key[1:] = key[1:] == key[:-1]
+        conflict_key = np.unique(key[1:][same_key[1:] & (values[1:] != values[:-1])])
+        if len(conflict_key):
+            in_conflict = np.isin(key, conflict_key)
+            rows = table.take(pa.array(order[in_conflict]))
+            summary.rejected += [
+                Rejection(f, line, "value", repr(v), "duplicate")
+                for f, line, v in zip(
+                    rows.column("source").to_pylist(),
+                    rows.column("line").to_pylist(),
+                    rows.column("value").to_pylist(),
+                    strict=True,
+                )
+            ]
+            keep = ~same_key & ~in_conflict
+        else:
+            keep = ~same_key
+        order, month = order[keep], month[keep]
+        staged = table.select(["station_code", "ts", "pollutant", "value", "source"]).take(
+            pa.array(order)
+        )
+        bounds = np.flatnonzero(np.diff(month)) + 1
+        starts, stops = np.r_[0, bounds], np.r_[bounds, len(month)]
+        labels = month[starts].astype("datetime64[M]").astype(str)
+        return {
+            label: staged.slice(a, b - a) for label, a, b in zip(labels, starts, stops, strict=True)
+        }
+
+    def _merge(
+        self, batch: pa.Table, existing: str | None, import_id: str
+    ) -> tuple[pa.Table | None, dict[str, int], pa.Table]:
+        """Merge one month's staged rows with its stored file: (merged or None, counts, replacements)."""
+        if not existing:
+            ids = pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(batch.num_rows, np.int32)), pa.array([import_id])
+            )
+            merged = batch.append_column("import_id", ids)
+            counts = {"added": batch.num_rows, "unchanged": 0, "replaced": 0}
+            return _with_flags(merged), counts, REPLACEMENT_SCHEMA.empty_table()
+        with duckdb.connect() as connection:
+            connection.register("incoming", batch)
+            stored = f"read_parquet('{self.root / existing}')"
+            connection.execute(
+                "CREATE TEMP TABLE joined AS SELECT i.station_code, i.ts, i.pollutant, i.value, i.source, "
+                f"s.value AS old_value, s.source AS old_source FROM incoming i "
+                f"LEFT JOIN {stored} s USING (station_code, ts, pollutant)"
+            )
+            added, unchanged, replaced = connection.execute(
+                "SELECT count(*) FILTER (old_value IS NULL), count(*) FILTER (old_value = value), "
+                "count(*) FILTER (old_value <> value) FROM joined"
+            ).fetchall()[0]
+            replacements = (
+                connection.sql(
+                    "SELECT station_code, ts, pollutant, old_value, value AS new_value, old_source, "
+                    f"source AS new_source, '{import_id}' AS import_id, '{_now()}'::TIMESTAMP_S AS replaced_at "
+                    "FROM joined WHERE old_value <> value"
+                )
+                .to_arrow_table()
+                .cast(REPLACEMENT_SCHEMA)
+            )
+            counts = {"added": added, "unchanged": unchanged, "replaced": replaced}
+            if not added and not replaced:
+                return None, counts, replacements
+            merged = connection.sql(
+                f"SELECT station_code, ts, pollutant, value, source, import_id FROM {stored} "
+                "ANTI JOIN (SELECT * FROM joined WHERE old_value IS NULL OR old_value <> value) "
+                "USING (station_code, ts, pollutant) "
+                f"UNION ALL SELECT station_code, ts, pollutant, value, source, '{import_id}' FROM joined "
+                "WHERE old_value IS NULL OR old_value <> value "
+                "ORDER BY station_code, pollutant, ts"
+            ).to_arrow_table()
+        return _with_flags(merged), counts, replacements
+
+    @staticmethod
+    def _count_flags(merged: pa.Table, summary: ImportSummary) -> None:
+        from lantian.qc.rules import QC_RULES
+
+        flags = merged.column("flag").to_numpy()
+        for rule in {r["rule"]: int(r["bit"]) for r in QC_RULES}.items():
+            n = int(((flags >> rule[1]) & 1).sum())
+            if n:
+                summary.flagged[rule[0]] = summary.flagged.get(rule[0], 0) + n
+
+
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _with_flags(table: pa.Table) -> pa.Table:
+    """Add the QC ``flag`` and ``valid`` columns to one month's rows (sorted by station, pollutant, ts)."""
+    stations = pc.dictionary_encode(table.column("station_code")).combine_chunks()
+    station_index = stations.indices.to_numpy()
+    pollutants = pc.dictionary_encode(table.column("pollutant")).combine_chunks()
+    pollutant_index = pollutants.indices.to_numpy()
+    hours = table.column("ts").cast(pa.int64()).to_numpy() // 3600
+    first = int(hours.min()) if len(hours) else 0
+    hour_index = hours - first
+    n_hours = int(hour_index.max()) + 1 if len(hours) else 0
+    values = table.column("value").to_numpy()
+    grids, members = {}, {}
+    for k, pollutant in enumerate(pollutants.dictionary.to_pylist()):
+        rows = pollutant_index == k
+        grid = np.full((len(stations.dictionary), n_hours), np.nan)
+        grid[station_index[rows], hour_index[rows]] = values[rows]
+        grids[pollutant], members[pollutant] = grid, rows
+    flags = np.zeros(table.num_rows, dtype=np.int32)
+    for pollutant, grid_flags in quality_flags(grids).items():
+        rows = members[pollutant]
+        flags[rows] = grid_flags[station_index[rows], hour_index[rows]]
+    valid = (flags & invalidating_mask()) == 0
+    return pa.table(
+        {
+            "station_code": table.column("station_code"),
+            "ts": table.column("ts"),
+            "pollutant": table.column("pollutant"),
+            "value": table.column("value"),
+            "flag": pa.array(flags),
+            "valid": pa.array(valid),
+            "source": table.column("source"),
+            "import_id": table.column("import_id"),
+        },
+        schema=STORED_SCHEMA,
+    )
+
+
+def _sorted_codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Integer codes of a string column that sort as the strings do."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    rank = np.argsort(np.argsort(np.asarray(encoded.dictionary.to_pylist(), dtype=object)))
+    return rank[encoded.indices.to_numpy()]
