@@ -367,3 +367,10 @@ def test_content_not_the_name_decides_the_format(write, tmp_path):
     for suffix in (".xlsx", ".parquet", ".zip"):
         with pytest.raises(FormatError, match=f"not a \\{suffix} file"):
             read_tidy(write("data" + suffix, HEADER + YONGZHOU_HOUR))
+
+
+def test_a_quote_left_open_names_its_line():
+    text = HEADER + YONGZHOU_HOUR + '2477A,2019-01-01 02:00,SO2,"9\n2477A,2019-01-01 02:00,NO2,30\n'
+    with pytest.raises(FormatError, match="quotes") as raised:
+        parse(text)
+    assert raised.value.line == 8

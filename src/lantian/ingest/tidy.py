@@ -332,20 +332,22 @@ def _segments(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return starts, ends, lines, fields
 
 
-def _odd_quote_line(body: bytes, lines: np.ndarray) -> int | None:
+def _odd_quote_line(body: bytes, lines: np.ndarray | list[int]) -> int | None:
     """The first line of ``body`` (numbered from ``lines[0]``) with an odd number of quotes."""
     buffer = np.frombuffer(body, dtype=np.uint8)
     line_of_quote = np.searchsorted(
         np.flatnonzero(buffer == ord("\n")), np.flatnonzero(buffer == 34)
     )
     odd = np.flatnonzero(np.bincount(line_of_quote) % 2)
-    return int(lines[0] + odd[0]) if odd.size and lines.size else None
+    return int(lines[0] + odd[0]) if odd.size and len(lines) else None
 
 
 def _load_csv(source: str, data: bytes) -> _Cells:
     text, encoding = _decode(source, data)
     if b"\r" in text:
         text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if text.count(b'"') % 2:  # a quote left open would swallow the rest of the file into one cell
+        raise FormatError(source, 'unbalanced double quotes (")', line=_odd_quote_line(text, [1]))
     starts, ends, lines, fields = _segments(text)
     filled = np.flatnonzero(ends > starts)
     if not filled.size or not text[starts[filled[0]] : ends[filled[0]]].strip():
