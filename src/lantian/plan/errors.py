@@ -47,8 +47,8 @@ class NotFoundError(LedgerValueError, LookupError):
     """No such plan, measure, unit, task, report, user, …"""
 
 
-@dataclass(frozen=True)
-class CellError:
+@dataclass
+class CellError(Exception):
     """One problem in an imported workbook, located by sheet, 1-based row and column header."""
 
     sheet: str
