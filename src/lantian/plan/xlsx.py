@@ -261,6 +261,7 @@ def import_reports(
     now: dt.datetime | None = None,
 ) -> int:
     """File every row of a filled template; all or nothing (see the module). Rows filed."""
+    require(actor, "report.file", unit_id=actor.unit_id)  # rows of other units: row errors
     name = name or (source.name if isinstance(source, Path) else "workbook.xlsx")
     workbook = read_workbook(source, name)
     if REPORT_SHEET not in workbook.sheetnames:
