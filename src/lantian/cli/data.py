@@ -14,7 +14,11 @@ from lantian.ingest.detect import READERS, read_any
 from lantian.ingest.schema import FormatError, Rejection
 from lantian.store.registry import registry_from_station_list
 
+#: Rejections that are not errors: an identical repeat of a row in the same file.
+NOTICES = {"repeated"}
 REASONS_ZH = {
+    "repeated": "同一文件内完全重复（已保留一条）",
+    "wrong_field_count": "字段数不对",
     "unknown_station": "未知站点",
     "duplicate": "同一时刻重复且数值不同",
     "not_a_number": "非数值",
@@ -45,6 +49,12 @@ def import_command(
     control_points: Annotated[
         Path | None, typer.Option(help="with a station list: the list of control points (对照点)")
     ] = None,
+    hour_beginning: Annotated[
+        bool,
+        typer.Option(
+            "--hour-beginning", help="tidy files: ts marks the start of the hour (default: the end)"
+        ),
+    ] = False,
     show_rejected: Annotated[int, typer.Option(help="how many rejected rows to list")] = 20,
 ) -> None:
     """导入监测数据 Import hourly measurements (CNEMC station files, tidy CSV/Parquet/xlsx) or a
@@ -70,8 +80,17 @@ def import_command(
         reading = progress.add_task("读取文件 reading", total=len(paths))
         for path in paths:
             try:
-                table, metadata = read_any(path, format)
-            except (FormatError, OSError) as error:
+                table, metadata = read_any(
+                    path, format, hour_convention="beginning" if hour_beginning else "ending"
+                )
+            except FormatError as error:
+                rejected.append(
+                    Rejection(
+                        error.source, error.line or 0, error.field or "file", "", "unreadable_file"
+                    )
+                )
+                errors.print(f"[red]✗[/red] {error}")
+            except (OSError, ValueError) as error:
                 rejected.append(Rejection(str(path), 0, "file", "", "unreadable_file"))
                 errors.print(f"[red]✗[/red] {error}")
             else:
@@ -87,7 +106,7 @@ def import_command(
             progress=lambda done, total: progress.update(merging, completed=done, total=total),
         )
     _print_summary(summary, show_rejected)
-    if summary.rejected:
+    if any(r.reason not in NOTICES for r in summary.rejected):
         raise typer.Exit(2 if summary.stored == 0 and summary.unchanged == 0 else 1)
 
 

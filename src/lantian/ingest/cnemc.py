@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from lantian.ingest.schema import MEASUREMENT_SCHEMA
+from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
 
 FIXED_COLUMNS = ("date", "hour", "type")
 #: CNEMC ``type`` names of the six hourly pollutant values → glossary pollutant ids.
@@ -188,9 +188,22 @@ def read_measurements(path: str | Path) -> tuple[pa.Table, dict[str, object]]:
     """The six pollutants' hourly values of CNEMC station files, in ``MEASUREMENT_SCHEMA``.
 
     CNEMC's own derived rows (``AQI``, ``*_24h``, ``O3_8h``, ``O3_8h_24h``) are left out: Lantian
-    recomputes them by the standards (docs/cnemc-derived-columns.md compares the two).
+    recomputes them by the standards (docs/cnemc-derived-columns.md compares the two). A negative
+    value is not taken: it becomes a rejection naming the file, line and station column.
     """
     table, metadata = read_station_files(path, types=list(POLLUTANT_TYPES))
+    negative = pc.less(table.column("value"), 0)
+    rejected = [
+        Rejection(str(source), line, f"{station}@{kind}", repr(value), "negative")
+        for source, line, station, kind, value in zip(
+            *(
+                table.filter(negative).column(c).to_pylist()
+                for c in ("source", "line", "station_code", "type", "value")
+            ),
+            strict=True,
+        )
+    ]
+    table = table.filter(pc.invert(negative))
     measurements = pa.table(
         {
             "station_code": pc.cast(table.column("station_code"), pa.string()),
@@ -202,4 +215,8 @@ def read_measurements(path: str | Path) -> tuple[pa.Table, dict[str, object]]:
         },
         schema=MEASUREMENT_SCHEMA,
     )
-    return measurements, {**metadata, "rejected": [], "rows": measurements.num_rows}
+    return measurements, {
+        **metadata,
+        "rejected": rejected,
+        "rows": measurements.num_rows + len(rejected),
+    }

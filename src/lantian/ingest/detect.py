@@ -12,21 +12,21 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lantian.ingest import cnemc
+from lantian.ingest import cnemc, tidy
 from lantian.ingest.schema import FormatError
 
-Reader = Callable[[Path], tuple[pa.Table, dict[str, object]]]
+Reader = Callable[..., tuple[pa.Table, dict[str, object]]]
 
 
-def _tidy(path: Path) -> tuple[pa.Table, dict[str, object]]:
-    from lantian.ingest import tidy  # written alongside; imported lazily
-
-    return tidy.read_tidy(path)
+def _cnemc(path: Path, *, hour_convention: str = "ending") -> tuple[pa.Table, dict[str, object]]:
+    if hour_convention != "ending":
+        raise ValueError("CNEMC files are always stamped with the end of the hour")
+    return cnemc.read_measurements(path)
 
 
 READERS: dict[str, Reader] = {
-    "cnemc": cnemc.read_measurements,
-    "tidy": _tidy,
+    "cnemc": _cnemc,
+    "tidy": tidy.read_tidy,
 }
 
 
@@ -55,11 +55,17 @@ def detect_format(path: Path) -> str:
     return "cnemc" if head.startswith(b"date,hour,type") else "tidy"
 
 
-def read_any(path: Path, format: str | None = None) -> tuple[pa.Table, dict[str, object]]:
-    """Read ``path`` with the reader of ``format`` (detected when None)."""
+def read_any(
+    path: Path, format: str | None = None, *, hour_convention: str = "ending"
+) -> tuple[pa.Table, dict[str, object]]:
+    """Read ``path`` with the reader of ``format`` (detected when None).
+
+    ``hour_convention``: ``ending`` (default; CNEMC's) or ``beginning`` for tidy files whose
+    ``ts`` marks the start of the hour (they are shifted by one hour to the store's convention).
+    """
     if not path.exists():
         raise FormatError(str(path), "no such file or folder")
     name = format or detect_format(path)
     if name not in READERS:
         raise KeyError(f"unknown format {name!r}; valid: {sorted(READERS)}")
-    return READERS[name](path)
+    return READERS[name](path, hour_convention=hour_convention)

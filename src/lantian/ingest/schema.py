@@ -58,7 +58,9 @@ class Rejection:
     ``unknown_pollutant``, ``bad_date``, ``duplicate`` …"""
 
     def __str__(self) -> str:
-        return f"{self.source}: line {self.line}: {self.field}: {self.reason} ({self.value!r})"
+        where = f"{self.source}: line {self.line}" if self.line > 0 else self.source
+        value = f" ({self.value!r})" if self.value else ""
+        return f"{where}: {self.field}: {self.reason}{value}"
 
 
 def empty_measurements() -> pa.Table:

@@ -485,7 +485,8 @@ def _with_flags(table: pa.Table) -> pa.Table:
     station_index = stations.indices.to_numpy()
     pollutants = pc.dictionary_encode(table.column("pollutant")).combine_chunks()
     pollutant_index = pollutants.indices.to_numpy()
-    hours = table.column("ts").cast(pa.int64()).to_numpy() // 3600
+    ts = pc.cast(table.column("ts"), pa.timestamp("s"))
+    hours = ts.cast(pa.int64()).to_numpy() // 3600
     first = int(hours.min()) if len(hours) else 0
     hour_index = hours - first
     n_hours = int(hour_index.max()) + 1 if len(hours) else 0
@@ -504,7 +505,7 @@ def _with_flags(table: pa.Table) -> pa.Table:
     return pa.table(
         {
             "station_code": table.column("station_code"),
-            "ts": table.column("ts"),
+            "ts": ts,
             "pollutant": table.column("pollutant"),
             "value": table.column("value"),
             "flag": pa.array(flags),
