@@ -42,8 +42,8 @@ plan_app = typer.Typer(
     help="计划台账 The plan ledger: measures, units, monthly reports.", no_args_is_help=True
 )
 users_app = typer.Typer(help="用户 Users and roles of the plan ledger.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 Home = Annotated[Path | None, typer.Option("--home", help="overrides LANTIAN_HOME (data folder)")]
 PlanCode = Annotated[str | None, typer.Option("--plan", help="plan code (default: the newest)")]
@@ -133,7 +133,7 @@ def measures_command(
         return
     table = Table(title="措施清单", show_lines=True)
     for header in ("编号", "类别", "措施", "牵头单位", "配合/实施/参与单位", "量化目标"):
-        table.add_column(header)
+        table.add_column(header, overflow="fold")
     for row in rows:
         others = row["cooperate"] + row["implement"] + row["participate"]
         table.add_row(

@@ -1,5 +1,6 @@
 """The ledger in Excel, as the offices use it: the views exported one sheet each with Chinese headers,
-a monthly-report template per unit, and the import of filled templates.
+a monthly-report template per unit, and the import of filled templates
+(a row whose 状态, 累计完成量 and 进展情况 are all empty is a task not reported on, and skipped).
 
 Reading is guarded: a file larger than ``MAX_FILE_BYTES``, a zip that would unpack to more than
 ``MAX_UNPACKED_BYTES``, a sheet of more than ``MAX_ROWS`` rows or anything that is not an xlsx
@@ -206,12 +207,19 @@ def _header(rows: list[tuple], source: str) -> dict[str, int]:
     return {HEADER_FIELDS[name]: index for name, index in header.items() if name in HEADER_FIELDS}
 
 
+FILLED_BY_UNIT = ("status", "quantity", "narrative")
+
+
+def _blank(value) -> bool:
+    return value is None or str(value).strip() == ""
+
+
 def _cells(row: tuple, columns: dict[str, int]) -> dict:
     return {key: (row[i] if i < len(row) else None) for key, i in columns.items()}
 
 
 def _number(value, column: str, line: int) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _blank(value):
         return None
     if isinstance(value, bool):
         raise CellError(REPORT_SHEET, line, column, "应为数值", "must be a number")
@@ -273,8 +281,8 @@ def import_reports(
     errors, seen, filed = [], {}, 0
     for line, row in enumerate(rows[1:], start=2):
         cells = _cells(row, columns)
-        if all(v is None or str(v).strip() == "" for v in cells.values()):
-            continue
+        if all(_blank(cells.get(key)) for key in FILLED_BY_UNIT):
+            continue  # a task the unit did not report on this time
         key = (cells.get("task_id"), str(cells.get("month")))
         if key in seen:
             errors.append(
