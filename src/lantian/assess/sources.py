@@ -43,38 +43,56 @@ class StationHours:
         return {p: self.values[p][row] for p in BASIC_POLLUTANTS}
 
 
-def load_year(store: MeasurementStore, year: int) -> StationHours:
-    """The valid hourly values of every stored station over the natural days of ``year``.
+def load_period(
+    store: MeasurementStore,
+    first_day: dt.date,
+    last_day: dt.date,
+    stations: list[str] | None = None,
+) -> StationHours:
+    """The valid hourly values of the stored stations (or ``stations``) over whole natural days.
 
     Values flagged invalid by quality control are left out (NaN), as HJ 663 statistics require.
-    The grid runs from the hour ending 01:00 on 1 January to the hour ending 00:00 on 1 January of
-    the next year.
+    The grid runs from the hour ending 01:00 of ``first_day`` to the hour ending 00:00 after
+    ``last_day``.
     """
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    table = store.read(start=dt.datetime(year, 1, 1, 0), end=dt.datetime(year + 1, 1, 1, 0))
+    table = store.read(
+        stations=stations,
+        start=dt.datetime.combine(first_day, dt.time()),
+        end=dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()),
+    )
     table = table.filter(table.column("valid"))
     registry = store.stations()
-    stations = sorted(pc.unique(table.column("station_code")).to_pylist())
-    grids = hour_grids(
-        table, stations, first, last, column="pollutant", keys=list(BASIC_POLLUTANTS)
+    codes = (
+        stations
+        if stations is not None
+        else sorted(pc.unique(table.column("station_code")).to_pylist())
     )
+    grids = hour_grids(
+        table, codes, first_day, last_day, column="pollutant", keys=list(BASIC_POLLUTANTS)
+    )
+    n_hours = ((last_day - first_day).days + 1) * 24
     values = {
-        p: grids[p].values if p in grids else np.full((len(stations), 0), np.nan)
+        p: grids[p].values if p in grids else np.full((len(codes), n_hours), np.nan)
         for p in BASIC_POLLUTANTS
     }
     column = {name: registry.column(name).to_pylist() for name in registry.column_names}
-    codes = column.get("station_code", [])
+    known = column.get("station_code", [])
+
+    def attribute(name: str, default: object) -> dict:
+        return dict(zip(known, column.get(name, [default] * len(known)), strict=True))
+
     return StationHours(
-        stations=stations,
-        first_day=first,
+        stations=list(codes),
+        first_day=first_day,
         values=values,
-        names=dict(zip(codes, column.get("name", [None] * len(codes)), strict=True)),
-        cities=dict(zip(codes, column.get("city", [None] * len(codes)), strict=True)),
-        control_points={
-            c
-            for c, flag in zip(
-                codes, column.get("control_point", [False] * len(codes)), strict=True
-            )
-            if flag
-        },
+        names=attribute("name", None),
+        cities=attribute("city", None),
+        control_points={c for c, flag in attribute("control_point", False).items() if flag},
     )
+
+
+def load_year(
+    store: MeasurementStore, year: int, stations: list[str] | None = None
+) -> StationHours:
+    """:func:`load_period` over the natural days of ``year``."""
+    return load_period(store, dt.date(year, 1, 1), dt.date(year, 12, 31), stations)

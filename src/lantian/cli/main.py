@@ -8,6 +8,13 @@ from typing import Annotated
 
 import typer
 
+from lantian.cli.assess import (
+    aqi_command,
+    assess_command,
+    progress_command,
+    rank_command,
+    trend_command,
+)
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
 from lantian.cli.plan import plan_app, users_app
@@ -23,6 +30,11 @@ app.add_typer(users_app, name="users")
 app.command("demo")(demo_command)
 app.command("import")(import_command)
 app.command("stations")(stations_command)
+app.command("assess")(assess_command)
+app.command("aqi")(aqi_command)
+app.command("rank")(rank_command)
+app.command("progress")(progress_command)
+app.command("trend")(trend_command)
 
 
 @app.callback()

@@ -1,0 +1,133 @@
+"""``lantian assess``: the HJ 663 evaluation of a station, city or area over a period, as data.
+
+The result is a plain dict (the JSON of ``lantian assess --format json`` and of the web API):
+``city``, ``area``, ``station``, ``year``, ``from``, ``to``, ``standard``, ``items[]`` (``pollutant``,
+``metric``, ``value``, ``limit``, ``attained``, ``exceedance_multiple``, ``valid_days``, ``valid``,
+``short_months``), ``attained``, ``days`` (``valid``, ``good``, ``good_ratio``, ``heavy``,
+``by_category``, ``by_level``), ``primary_pollutant_days``, ``comprehensive_index``,
+``largest_index``, ``single_indices``, ``completeness`` and ``stations[]`` (the same per station).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+from lantian.assess.annual import Evaluation, evaluate
+from lantian.assess.scope import Scope
+from lantian.assess.sources import StationHours, load_period
+from lantian.standards import BASIC_POLLUTANTS, category_table, rule_set
+from lantian.store import MeasurementStore
+
+HEAVY_LEVEL = 5  # 重度污染 and worse (HJ 633 levels 5–6)
+
+
+def _number(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def evaluation_dict(result: Evaluation) -> dict[str, object]:
+    """The JSON-ready fields of one evaluation (without scope and period)."""
+    categories = [row["category_zh"] for row in category_table(result.rule_set.hj633)]
+    good = sum(result.days_by_level[:2])
+    return {
+        "items": [
+            {
+                "pollutant": i.pollutant,
+                "metric": i.metric,
+                "value": _number(i.value),
+                "limit": i.limit,
+                "attained": i.attained,
+                "exceedance_multiple": _number(i.exceedance_multiple),
+                "valid_days": i.valid_days,
+                "valid": i.valid,
+                "short_months": i.short_months,
+            }
+            for i in result.items
+        ],
+        "attained": all(i.attained for i in result.items) if result.items else None,
+        "days": {
+            "valid": result.valid_days,
+            "good": good,
+            "good_ratio": _number(result.good_day_ratio),
+            "heavy": sum(result.days_by_level[HEAVY_LEVEL - 1 :]),
+            "by_category": dict(zip(categories, result.days_by_level, strict=True)),
+            "by_level": result.days_by_level,
+        },
+        "primary_pollutant_days": result.primary_days,
+        "comprehensive_index": _number(float(result.comprehensive.total)),
+        "largest_index": str(result.comprehensive.largest.item()),
+        "single_indices": {p: round(float(v), 4) for p, v in result.comprehensive.single.items()},
+    }
+
+
+def completeness(hourly: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Valid hours of each pollutant against the hours of the period (数据完整率)."""
+    result = {}
+    for pollutant in BASIC_POLLUTANTS:
+        values = hourly[pollutant]
+        valid = int((~np.isnan(values)).sum())
+        result[pollutant] = {
+            "hours": valid,
+            "hours_possible": int(values.size),
+            "ratio": round(valid / values.size, 4),
+        }
+    return result
+
+
+def assess(
+    store: MeasurementStore,
+    scope: Scope,
+    first_day: dt.date,
+    last_day: dt.date,
+    standard: str | None = None,
+) -> dict[str, object]:
+    """The evaluation of ``scope`` over the natural days ``first_day`` … ``last_day``.
+
+    Parameters
+    ----------
+    standard
+        ``2012`` or ``2026``; by default the rule set of ``first_day``'s date.
+    """
+    rules = rule_set(first_day, standard)
+    data: StationHours = load_period(store, first_day, last_day, scope.stations)
+    hourly = (
+        data.area_hourly(scope.stations)
+        if scope.kind != "station"
+        else data.station_hourly(scope.name)
+    )
+    result = evaluate(scope.name, hourly, first_day, rules)
+    stations = []
+    if scope.kind != "station":
+        for code in scope.stations:
+            one = evaluate(code, data.station_hourly(code), first_day, rules)
+            stations.append(
+                {
+                    "station_code": code,
+                    "name": data.names.get(code),
+                    **evaluation_dict(one),
+                    "completeness": completeness(data.station_hourly(code)),
+                }
+            )
+    return {
+        "city": scope.city,
+        "area": scope.name if scope.kind == "area" else None,
+        "station": scope.name if scope.kind == "station" else None,
+        "name": scope.name,
+        "year": first_day.year if first_day.year == last_day.year else None,
+        "from": first_day.isoformat(),
+        "to": last_day.isoformat(),
+        "standard": rules.name,
+        "rule_set": {
+            "gb3095": rules.gb3095,
+            "gb3095_stage": rules.gb3095_stage,
+            "hj633": rules.hj633,
+            "hj663": rules.hj663,
+        },
+        "stations_used": scope.stations,
+        **evaluation_dict(result),
+        "completeness": completeness(hourly),
+        "stations": stations,
+    }

@@ -1,0 +1,172 @@
+"""``lantian progress``: where a city or area stands against its targets on a date, and what the
+rest of the year still allows (the budget).
+
+For an annual-mean target T [µg/m³] with n valid days so far summing to S, and R days left in the
+year, the **budget** is the mean the remaining days may have while the year still lands on T:
+
+    B = (T · (n + R) − S) / R
+
+(every remaining day counted as valid: filling them with B gives an annual mean of exactly T, which
+reports as T and attains). For the daily limit L, the P95 (PM) of the year's N = n + R daily means
+stays ≤ L for any values while at most N − ⌈1 + (N − 1)·0.95⌉ days exceed L (HJ 663 Appendix A
+position k); **days_above_limit_remaining** is that allowance minus the days already above L.
+
+The **status** compares B with what the remaining months usually bring: the mean of the same
+remaining calendar days in the earlier years of the store (``expected_remaining_mean``). ``on_track``
+when B ≥ that expectation, ``at_risk`` when B is below it by up to 20 %, ``off_track`` beyond that
+or when B < 0. With no earlier year stored, the year-to-date mean stands in for the expectation
+(``expectation_basis`` says which).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+
+from lantian.assess.annual import daily_series
+from lantian.assess.scope import Scope
+from lantian.assess.sources import load_period
+from lantian.assess.targets import read_plan
+from lantian.standards import limit_in, round_gbt8170, rule_set
+from lantian.standards.evaluation import statistic_decimals
+from lantian.store import MeasurementStore
+
+AT_RISK_MARGIN = 0.2
+DAILY_PERCENTILE = {"PM2.5": 95, "PM10": 95, "CO": 95, "SO2": 98, "NO2": 98}
+
+
+def _daily_means(
+    store: MeasurementStore, scope: Scope, first: dt.date, last: dt.date, pollutant: str, rules
+):
+    data = load_period(store, first, last, scope.stations)
+    hourly = (
+        data.area_hourly(scope.stations)
+        if scope.kind != "station"
+        else data.station_hourly(scope.name)
+    )
+    return daily_series(hourly, first, rules).means[pollutant]
+
+
+def budget_mean(target: float, ytd_sum: float, ytd_days: int, remaining_days: int) -> float:
+    """The mean the remaining days may have so that the year's mean is exactly ``target``."""
+    if remaining_days <= 0:
+        return math.nan
+    return (target * (ytd_days + remaining_days) - ytd_sum) / remaining_days
+
+
+def exceedance_allowance(total_days: int, percentile: float) -> int:
+    """Days above the limit a year of ``total_days`` daily values can hold with its percentile
+    still ≤ the limit whatever the values (HJ 663 Appendix A: k = 1 + (n − 1)·p)."""
+    k = 1 + (total_days - 1) * percentile / 100
+    return max(0, total_days - math.ceil(k - 1e-12))
+
+
+def _expected_remaining(
+    store, scope, date: dt.date, pollutant: str, rules
+) -> tuple[float, str, list[int]]:
+    """Mean of the remaining calendar days of the year in earlier stored years."""
+    months = store.manifest().partitions
+    years = sorted({int(k[:4]) for k in months if int(k[:4]) < date.year})
+    means = []
+    for year in years:
+        start, end = date.replace(year=year) + dt.timedelta(days=1), dt.date(year, 12, 31)
+        if start <= end:
+            daily = _daily_means(store, scope, start, end, pollutant, rules)
+            if np.any(~np.isnan(daily)):
+                means.append(float(np.nanmean(daily)))
+    if means:
+        return float(np.mean(means)), "earlier_years", years
+    return math.nan, "year_to_date", []
+
+
+def progress(
+    store: MeasurementStore,
+    scope: Scope,
+    date: dt.date,
+    plan: Path | None = None,
+    standard: str | None = None,
+) -> dict[str, object]:
+    """Progress of ``scope`` against the annual-mean targets of its plan on ``date``."""
+    rules = rule_set(date, standard)
+    first = dt.date(date.year, 1, 1)
+    year_end = dt.date(date.year, 12, 31)
+    remaining = (year_end - date).days
+    targets = [
+        t
+        for t in read_plan(plan).targets
+        if t.metric == "annual_mean" and (scope.kind != "area" or t.area == scope.name)
+    ]
+    if scope.kind != "area":
+        targets = [t for t in targets if t.area == targets[0].area] if targets else []
+    rows = []
+    for target in targets:
+        pollutant = target.pollutant
+        daily = _daily_means(store, scope, first, date, pollutant, rules)
+        valid = ~np.isnan(daily)
+        n, total = int(valid.sum()), float(np.nansum(daily))
+        decimals = statistic_decimals(pollutant, rules.hj663)
+        ytd = float(round_gbt8170(total / n, decimals)) if n else math.nan
+        previous = _daily_means(
+            store,
+            scope,
+            first.replace(year=date.year - 1),
+            date.replace(year=date.year - 1),
+            pollutant,
+            rules,
+        )
+        previous_ytd = (
+            float(round_gbt8170(np.nanmean(previous), decimals))
+            if np.any(~np.isnan(previous))
+            else math.nan
+        )
+        budget = budget_mean(float(target.target), total, n, remaining)
+        expected, basis, years = _expected_remaining(store, scope, date, pollutant, rules)
+        if basis == "year_to_date":
+            expected = total / n if n else math.nan
+        daily_limit = limit_in(rules, pollutant, "daily")
+        allowance = exceedance_allowance(n + remaining, DAILY_PERCENTILE[pollutant])
+        above = int((daily[valid] > daily_limit).sum())
+        rows.append(
+            {
+                "pollutant": pollutant,
+                "metric": target.metric,
+                "target": target.target,
+                "baseline": target.baseline,
+                "baseline_year": target.baseline_year,
+                "ytd": None if math.isnan(ytd) else ytd,
+                "ytd_valid_days": n,
+                "previous_year_same_period": None if math.isnan(previous_ytd) else previous_ytd,
+                "remaining_days": remaining,
+                "budget_remaining_mean": None if math.isnan(budget) else round(budget, 2),
+                "expected_remaining_mean": None if math.isnan(expected) else round(expected, 2),
+                "expectation_basis": basis,
+                "expectation_years": years,
+                "daily_limit": daily_limit,
+                "days_above_daily_limit": above,
+                "days_above_limit_remaining": allowance - above,
+                "status": _status(budget, expected, remaining, ytd, float(target.target)),
+                "text": target.text,
+            }
+        )
+    return {
+        "name": scope.name,
+        "city": scope.city,
+        "area": scope.name if scope.kind == "area" else None,
+        "date": date.isoformat(),
+        "standard": rules.name,
+        "stations_used": scope.stations,
+        "targets": rows,
+    }
+
+
+def _status(budget: float, expected: float, remaining: int, ytd: float, target: float) -> str:
+    if remaining == 0 or math.isnan(budget):
+        return "attained" if not math.isnan(ytd) and ytd <= target else "missed"
+    if budget < 0:
+        return "off_track"
+    if math.isnan(expected) or budget >= expected:
+        return "on_track"
+    return "at_risk" if budget >= (1 - AT_RISK_MARGIN) * expected else "off_track"

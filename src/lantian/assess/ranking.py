@@ -1,0 +1,135 @@
+"""``lantian rank``: cities ranked by the comprehensive index, by PM2.5 and by the good-day ratio,
+and by the year-on-year change of the comprehensive index (城市环境空气质量排名技术规定,
+环办监测〔2018〕19号; 变化程度排名方案 2017).
+
+* Comprehensive index: ascending, two decimals, equal values share the rank (并列).
+* PM2.5: ascending by the period mean at its reported precision.
+* Good-day ratio (优良天数比例): descending.
+* Change rate ΔI% = (I_now − I_previous)/I_previous × 100, ranked ascending (most improved first);
+  the previous value is the same period one year earlier, when the store holds it.
+
+City values come from evaluation stations only; control points are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from importlib import resources
+
+import numpy as np
+
+from lantian.assess.annual import evaluate
+from lantian.assess.sources import StationHours, load_period
+from lantian.standards import competition_rank, round_gbt8170, rule_set
+from lantian.store import MeasurementStore
+
+
+class RankingError(ValueError):
+    """Unknown province or cities without data; the message lists what is known."""
+
+
+def province_cities(province: str) -> list[str]:
+    """The cities of ``province`` (``data/provinces.csv``)."""
+    path = resources.files("lantian.assess").joinpath("data", "provinces.csv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    cities = [r["city"] for r in rows if r["province"] == province]
+    if not cities:
+        raise RankingError(
+            f"unknown province {province!r}; known: {sorted({r['province'] for r in rows})}"
+        )
+    return cities
+
+
+def _evaluate_cities(data: StationHours, cities: list[str], first_day: dt.date, rules) -> dict:
+    results = {}
+    for city in cities:
+        stations = data.evaluation_stations(city)
+        if stations:
+            results[city] = evaluate(city, data.area_hourly(stations), first_day, rules)
+    return results
+
+
+def _shift_year(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def rank(
+    store: MeasurementStore,
+    cities: list[str],
+    first_day: dt.date,
+    last_day: dt.date,
+    standard: str | None = None,
+) -> dict[str, object]:
+    """Rank ``cities`` over the natural days ``first_day`` … ``last_day``."""
+    rules = rule_set(first_day, standard)
+    data = load_period(store, first_day, last_day)
+    results = _evaluate_cities(data, cities, first_day, rules)
+    if not results:
+        raise RankingError(f"no data for any of {', '.join(cities)} in {first_day} … {last_day}")
+    names = list(results)
+    index = np.asarray([float(results[c].comprehensive.total) for c in names])
+    pm25 = np.asarray(
+        [
+            next(
+                i.value
+                for i in results[c].items
+                if i.pollutant == "PM2.5" and i.metric == "annual_mean"
+            )
+            for c in names
+        ]
+    )
+    good = np.asarray([results[c].good_day_ratio for c in names])
+    previous_first, previous_last = _shift_year(first_day, -1), _shift_year(last_day, -1)
+    before = _evaluate_cities(
+        load_period(store, previous_first, previous_last),
+        names,
+        previous_first,
+        rule_set(previous_first, standard),
+    )
+    previous = np.asarray(
+        [
+            float(before[c].comprehensive.total) if c in before and before[c].valid_days else np.nan
+            for c in names
+        ]
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = round_gbt8170((index - previous) / previous * 100.0, 2)
+    rows = [
+        {
+            "city": c,
+            "comprehensive_index": float(index[k]),
+            "rank": int(r),
+            "largest_index": str(results[c].comprehensive.largest.item()),
+            "pm25": float(pm25[k]),
+            "pm25_rank": int(pr),
+            "good_ratio": float(good[k]),
+            "good_ratio_rank": int(gr),
+            "previous_index": None if np.isnan(previous[k]) else float(previous[k]),
+            "change_rate": None if np.isnan(change[k]) else float(change[k]),
+            "change_rank": None if np.isnan(change[k]) else int(cr),
+            "valid_days": results[c].valid_days,
+        }
+        for k, (c, r, pr, gr, cr) in enumerate(
+            zip(
+                names,
+                competition_rank(index),
+                competition_rank(pm25),
+                competition_rank(-good),
+                competition_rank(change),
+                strict=True,
+            )
+        )
+    ]
+    rows.sort(key=lambda row: (row["rank"], row["city"]))
+    return {
+        "from": first_day.isoformat(),
+        "to": last_day.isoformat(),
+        "standard": rules.name,
+        "scheme": "ranking-2018",
+        "cities": rows,
+    }

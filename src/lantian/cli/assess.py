@@ -1,0 +1,350 @@
+"""``lantian assess``, ``aqi``, ``rank``, ``progress`` and ``trend``: the assessment of issue #4."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lantian.assess.aqi_series import aqi_series
+from lantian.assess.assessment import assess
+from lantian.assess.progress import progress
+from lantian.assess.ranking import RankingError, province_cities, rank
+from lantian.assess.scope import ScopeError, resolve_scope
+from lantian.assess.targets import PlanFileError
+from lantian.assess.trends import trend_table
+from lantian.cli.common import console, errors, store
+from lantian.cli.tables import write_rows
+from lantian.standards import BASIC_POLLUTANTS
+
+STATUS_ZH = {
+    "on_track": "正常",
+    "at_risk": "有风险",
+    "off_track": "偏离",
+    "attained": "已达标",
+    "missed": "未达标",
+}
+METRIC_ZH = {
+    "annual_mean": "年平均",
+    "p98_daily": "日均值第98百分位数",
+    "p95_daily": "日均值第95百分位数",
+    "p90_mda8": "日最大8小时平均第90百分位数",
+}
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    html = "html"
+
+
+StationOpt = Annotated[str | None, typer.Option("--station", help="station code, e.g. 2478A")]
+CityOpt = Annotated[
+    str | None, typer.Option("--city", help="city (evaluation stations only), e.g. 永州")
+]
+AreaOpt = Annotated[
+    str | None, typer.Option("--area", help="an area of the plan file, e.g. 冷水滩区中心城区")
+]
+PlanOpt = Annotated[
+    Path | None, typer.Option("--plan", help="plan file (TOML); default: the bundled example")
+]
+YearOpt = Annotated[int | None, typer.Option("--year", help="calendar year")]
+MonthOpt = Annotated[str | None, typer.Option("--month", help="month, e.g. 2019-08")]
+FromOpt = Annotated[
+    dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")
+]
+ToOpt = Annotated[dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day")]
+StandardOpt = Annotated[
+    str | None, typer.Option("--standard", help="2012 or 2026 (default: by date)")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, csv, xlsx or html")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="file for csv/xlsx/html (default: stdout)")
+]
+
+
+def period(
+    year: int | None, month: str | None, first: dt.datetime | None, last: dt.datetime | None
+) -> tuple[dt.date, dt.date]:
+    """The natural days asked for by --year, --month or --from/--to."""
+    if month:
+        try:
+            y, m = (int(part) for part in month.split("-"))
+            return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+        except ValueError as error:
+            raise typer.BadParameter(f"--month must look like 2019-08, got {month!r}") from error
+    if first and last:
+        if last < first:
+            raise typer.BadParameter("--to is before --from")
+        return first.date(), last.date()
+    if year:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    raise typer.BadParameter("give --year, --month, or --from and --to")
+
+
+def _scope(station, city, area, plan):
+    try:
+        return resolve_scope(store().stations(), station=station, city=city, area=area, plan=plan)
+    except (ScopeError, PlanFileError, KeyError) as error:
+        errors.print(f"[red]✗[/red] {error}")
+        raise typer.Exit(2) from error
+
+
+def _json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def _item_rows(result: dict) -> list[dict[str, object]]:
+    rows = []
+    for item in result["items"]:
+        rows.append(
+            {
+                "污染物": item["pollutant"],
+                "评价指标": METRIC_ZH[item["metric"]],
+                "浓度": item["value"],
+                "标准限值": item["limit"],
+                "达标情况": {True: "达标", False: "超标", None: "NA"}[item["attained"]],
+                "超标倍数": item["exceedance_multiple"],
+                "有效天数": item["valid_days"],
+                "数据有效性": "有效"
+                if item["valid"]
+                else f"不足（{'、'.join(map(str, item['short_months']))}月）",
+            }
+        )
+    return rows
+
+
+def _station_values(station: dict) -> dict[str, object]:
+    """The statistic each pollutant enters the comprehensive index with (annual mean; CO P95; O3 P90)."""
+    index_metric = {"CO": "p95_daily", "O3": "p90_mda8"}
+    return {
+        i["pollutant"]: i["value"]
+        for i in station["items"]
+        if i["metric"] == index_metric.get(i["pollutant"], "annual_mean")
+    }
+
+
+def assess_command(
+    station: StationOpt = None,
+    city: CityOpt = None,
+    area: AreaOpt = None,
+    plan: PlanOpt = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    standard: StandardOpt = None,
+    output: FormatOpt = Format.table,
+    file: OutputOpt = None,
+) -> None:
+    """达标评价 HJ 663 evaluation of a station, city or area over a period."""
+    first_day, last_day = period(year, month, first, last)
+    result = assess(store(), _scope(station, city, area, plan), first_day, last_day, standard)
+    if output is Format.json:
+        _json(result)
+        return
+    rows = _item_rows(result)
+    rules = result["rule_set"]
+    title = f"{result['name']} {first_day}～{last_day} 环境空气质量评价（{rules['gb3095']}，{rules['hj663']}）"
+    if output is not Format.table:
+        write_rows(rows, output.value, file, title)
+        return
+    write_rows(rows, "table", None, title)
+    days = result["days"]
+    by_category = "，".join(f"{k} {v}" for k, v in days["by_category"].items())
+    console.print(
+        f"有效天数 {days['valid']}（{by_category}）；优良天数比例 {days['good_ratio']}%；重污染天数 {days['heavy']}；"
+        f"综合指数 {result['comprehensive_index']}（最大单项指数 {result['largest_index']}）；"
+        f"六项污染物{'全部达标' if result['attained'] else '未全部达标'}"
+    )
+    if result["stations"]:
+        station_rows = [
+            {
+                "点位": s["station_code"],
+                "名称": s["name"],
+                **{
+                    i["pollutant"]
+                    + (" " + METRIC_ZH[i["metric"]][:3] if i["metric"] != "annual_mean" else ""): i[
+                        "value"
+                    ]
+                    for i in s["items"]
+                },
+                "综合指数": s["comprehensive_index"],
+            }
+            for s in result["stations"]
+        ]
+        write_rows(station_rows, "table", None, "各点位")
+
+
+def aqi_command(
+    station: StationOpt = None,
+    city: CityOpt = None,
+    area: AreaOpt = None,
+    plan: PlanOpt = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    hourly: Annotated[
+        bool, typer.Option("--hourly/--daily", help="hourly (实时报) or daily (日报) AQI")
+    ] = False,
+    standard: StandardOpt = None,
+    output: FormatOpt = Format.table,
+    file: OutputOpt = None,
+) -> None:
+    """空气质量指数 The AQI series with level, category and primary pollutant(s)."""
+    first_day, last_day = period(year, month, first, last)
+    table = aqi_series(
+        store(), _scope(station, city, area, plan), first_day, last_day, hourly, standard
+    )
+    rows = table.to_pylist()
+    if output is Format.json:
+        _json(rows)
+        return
+    if output is Format.table:
+        label = "ts" if hourly else "day"
+        rows = [
+            {
+                "时间" if hourly else "日期": r[label],
+                "AQI": r["aqi"],
+                "级别": r["level"],
+                "类别": r["category"],
+                "首要污染物": r["primary_pollutants"],
+                **{p: r[p] for p in BASIC_POLLUTANTS},
+            }
+            for r in rows
+        ]
+    write_rows(rows, output.value, file, "空气质量指数 AQI")
+
+
+def rank_command(
+    province: Annotated[str | None, typer.Option("--province", help="e.g. 湖南")] = None,
+    cities: Annotated[
+        str | None, typer.Option("--cities", help="comma-separated city names")
+    ] = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    standard: StandardOpt = None,
+    output: FormatOpt = Format.table,
+    file: OutputOpt = None,
+) -> None:
+    """城市排名 Cities ranked by comprehensive index, PM2.5, good-day ratio and change rate."""
+    first_day, last_day = period(year, month, first, last)
+    try:
+        names = cities.split(",") if cities else province_cities(province or "")
+        result = rank(store(), [c.strip() for c in names], first_day, last_day, standard)
+    except RankingError as error:
+        errors.print(f"[red]✗[/red] {error}")
+        raise typer.Exit(2) from error
+    if output is Format.json:
+        _json(result)
+        return
+    rows = [
+        {
+            "排名": r["rank"],
+            "城市": r["city"],
+            "综合指数": r["comprehensive_index"],
+            "最大单项指数": r["largest_index"],
+            "PM2.5": r["pm25"],
+            "PM2.5排名": r["pm25_rank"],
+            "优良天数比例%": r["good_ratio"],
+            "优良排名": r["good_ratio_rank"],
+            "同比变化率%": r["change_rate"],
+            "变化排名": r["change_rank"],
+        }
+        for r in result["cities"]
+    ]
+    write_rows(rows, output.value, file, f"城市环境空气质量排名 {first_day}～{last_day}")
+
+
+def progress_command(
+    station: StationOpt = None,
+    city: CityOpt = None,
+    area: AreaOpt = None,
+    plan: PlanOpt = None,
+    date: Annotated[
+        dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="as of this day")
+    ] = ...,
+    standard: StandardOpt = None,
+    output: FormatOpt = Format.table,
+    file: OutputOpt = None,
+) -> None:
+    """目标进度 Year-to-date progress against the plan's targets, with the remaining budget."""
+    try:
+        result = progress(store(), _scope(station, city, area, plan), date.date(), plan, standard)
+    except PlanFileError as error:
+        errors.print(f"[red]✗[/red] {error}")
+        raise typer.Exit(2) from error
+    if output is Format.json:
+        _json(result)
+        return
+    rows = [
+        {
+            "污染物": t["pollutant"],
+            "目标": t["target"],
+            "年初至今": t["ytd"],
+            "去年同期": t["previous_year_same_period"],
+            "剩余天数": t["remaining_days"],
+            "剩余可用均值": t["budget_remaining_mean"],
+            "剩余时段常年均值": t["expected_remaining_mean"],
+            "超标日已有": t["days_above_daily_limit"],
+            "尚可超标日": t["days_above_limit_remaining"],
+            "状态": STATUS_ZH[t["status"]],
+        }
+        for t in result["targets"]
+    ]
+    write_rows(rows, output.value, file, f"{result['name']} 截至 {result['date']} 目标进度")
+
+
+def trend_command(
+    station: StationOpt = None,
+    city: CityOpt = None,
+    area: AreaOpt = None,
+    plan: PlanOpt = None,
+    pollutant: Annotated[
+        str, typer.Option("--pollutant", help="SO2 NO2 CO O3 PM10 PM2.5")
+    ] = "PM2.5",
+    year: YearOpt = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    standard: StandardOpt = None,
+    output: FormatOpt = Format.table,
+    file: OutputOpt = None,
+) -> None:
+    """变化趋势 Monthly series, year-on-year change and Theil–Sen trend of one pollutant."""
+    from lantian.assess.annual import daily_series
+    from lantian.assess.sources import load_period
+    from lantian.standards import rule_set
+
+    if pollutant not in BASIC_POLLUTANTS:
+        raise typer.BadParameter(f"--pollutant must be one of {', '.join(BASIC_POLLUTANTS)}")
+    first_day, last_day = period(year, None, first, last)
+    scope = _scope(station, city, area, plan)
+    data = load_period(store(), first_day, last_day, scope.stations)
+    hourly = (
+        data.area_hourly(scope.stations)
+        if scope.kind != "station"
+        else data.station_hourly(scope.name)
+    )
+    daily = daily_series(hourly, first_day, rule_set(first_day, standard))
+    series = daily.mda8 if pollutant == "O3" else daily.means[pollutant]
+    result = {"name": scope.name, "pollutant": pollutant, **trend_table(series, daily.days)}
+    if output is Format.json:
+        _json(result)
+        return
+    write_rows(result["months"], output.value, file, f"{scope.name} {pollutant} 月均值")
+    if output is Format.table:
+        console.print(
+            f"Theil–Sen 斜率 {result['theil_sen_slope_per_year']} /年（Mann–Kendall p = {result['mann_kendall_p']}，"
+            f"{result['months_used']} 个月）"
+        )

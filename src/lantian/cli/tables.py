@@ -1,0 +1,76 @@
+"""Rows out: a terminal table, CSV (UTF-8 with BOM, so Excel opens the Chinese), xlsx or HTML."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from rich.table import Table
+
+from lantian.cli.common import console
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_rows(
+    rows: list[dict[str, object]], kind: str, path: Path | None, title: str = ""
+) -> None:
+    """Write ``rows`` as ``table``, ``csv``, ``xlsx`` or ``html`` to ``path`` (stdout when None)."""
+    columns = list(rows[0]) if rows else []
+    if kind == "table":
+        table = Table(title=title or None)
+        for column in columns:
+            table.add_column(str(column))
+        for row in rows:
+            table.add_row(*(_cell(row[c]) for c in columns))
+        console.print(table)
+        return
+    if kind == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        data = b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    elif kind == "xlsx":
+        book = Workbook()
+        sheet = book.active
+        sheet.title = (title or "Lantian")[:31].replace("/", "-").replace(":", "-")
+        sheet.append(columns)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([row[c] for c in columns])
+        buffer_bytes = io.BytesIO()
+        book.save(buffer_bytes)
+        data = buffer_bytes.getvalue()
+    elif kind == "html":
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(r[c]))}</td>" for c in columns) + "</tr>"
+            for r in rows
+        )
+        data = (
+            f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<h1>{html.escape(title)}</h1><table border=1><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></html>"
+        ).encode()
+    else:
+        raise ValueError(f"unknown output kind {kind!r}")
+    if path is None:
+        if kind == "xlsx" and sys.stdout.isatty():
+            raise SystemExit("xlsx output needs --output FILE")
+        sys.stdout.buffer.write(data)
+    else:
+        path.write_bytes(data)
+        console.print(f"已写入 written: {path}")
