@@ -13,7 +13,6 @@ Mann–Kendall significance on the deseasonalised monthly series (as openair's `
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
