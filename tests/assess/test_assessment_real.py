@@ -71,7 +71,7 @@ def test_annual_mean_equals_an_independent_calculation(hunan_store):
 
 
 def test_unknown_city_is_a_clear_error(hunan_store):
-    with pytest.raises(ScopeError, match="火星.*cities: "):
+    with pytest.raises(ScopeError, match=r"火星.*cities: "):
         resolve_scope(hunan_store.stations(), city="火星")
 
 
