@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow.compute as pc
 
-from lantian.assess.grid import hour_grids
 from lantian.standards import BASIC_POLLUTANTS, area_mean
 from lantian.store import MeasurementStore
 
@@ -55,26 +53,8 @@ def load_period(
     The grid runs from the hour ending 01:00 of ``first_day`` to the hour ending 00:00 after
     ``last_day``.
     """
-    table = store.read(
-        stations=stations,
-        start=dt.datetime.combine(first_day, dt.time()),
-        end=dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()),
-    )
-    table = table.filter(table.column("valid"))
+    codes, values = store.read_hourly_grid(first_day, last_day, list(BASIC_POLLUTANTS), stations)
     registry = store.stations()
-    codes = (
-        stations
-        if stations is not None
-        else sorted(pc.unique(table.column("station_code")).to_pylist())
-    )
-    grids = hour_grids(
-        table, codes, first_day, last_day, column="pollutant", keys=list(BASIC_POLLUTANTS)
-    )
-    n_hours = ((last_day - first_day).days + 1) * 24
-    values = {
-        p: grids[p].values if p in grids else np.full((len(codes), n_hours), np.nan)
-        for p in BASIC_POLLUTANTS
-    }
     column = {name: registry.column(name).to_pylist() for name in registry.column_names}
     known = column.get("station_code", [])
 
@@ -82,7 +62,7 @@ def load_period(
         return dict(zip(known, column.get(name, [default] * len(known)), strict=True))
 
     return StationHours(
-        stations=list(codes),
+        stations=codes,
         first_day=first_day,
         values=values,
         names=attribute("name", None),

@@ -46,12 +46,15 @@ def percentile(values: npt.ArrayLike, p: float, axis: int = -1) -> FloatArray:
         return np.asarray(np.nanpercentile(x, p, axis=axis, method="linear"))
 
 
-def period_statistic(series: npt.ArrayLike, p: float | None = None) -> float:
-    """The mean (``p`` None) or p-th percentile of the valid values of a period; NaN if none."""
+def period_statistic(series: npt.ArrayLike, p: float | None = None) -> npt.NDArray[np.float64]:
+    """The mean (``p`` None) or p-th percentile of the valid values along the last axis; NaN where
+    there is none."""
     x = np.asarray(series, dtype=np.float64)
-    if not np.any(~np.isnan(x)):
-        return float("nan")
-    return float(np.nanmean(x)) if p is None else float(percentile(x, p))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row gives NaN
+        if p is None:
+            return np.asarray(np.nanmean(x, axis=-1))
+        return percentile(x, p, axis=-1)
 
 
 def statistic_decimals(pollutant: str, standard: str = "HJ663-2013") -> int:
@@ -94,26 +97,33 @@ def days_by_level(daily_aqi: npt.ArrayLike, standard: str) -> npt.NDArray[np.int
     return np.bincount(levels, minlength=7)[1:]
 
 
-def months_below_minimum(
+def month_shortfall(
     valid_days: npt.ArrayLike, months: npt.ArrayLike, standard: str = "HJ663-2013"
-) -> list[int]:
-    """The months (1–12) present in the period with fewer valid days than GB 3095 Table 4 asks:
-    27, or 25 in February.
+) -> npt.NDArray[np.bool_]:
+    """(…, 12) booleans: month present in the period with fewer valid days than GB 3095 Table 4
+    asks (27; February 25).
 
     Parameters
     ----------
     valid_days
-        Boolean per day: the day's value is valid.
+        Booleans, last axis days: the day's value is valid.
     months
-        Month number 1–12 of each day.
+        Month number 1–12 of each day (1-D, one per day).
     """
     ok = np.asarray(valid_days, dtype=bool)
-    month = np.asarray(months, dtype=np.int64)
-    per_month = np.bincount(month[ok], minlength=13)[1:]
+    month = np.asarray(months, dtype=np.int64) - 1
+    one_hot = month[:, None] == np.arange(12)[None, :]
+    per_month = ok.astype(np.int64) @ one_hot
     needed = np.full(12, validity_threshold("monthly_min_days", standard))
     needed[1] = validity_threshold("february_min_days", standard)
-    present = np.bincount(month, minlength=13)[1:] > 0
-    return [int(m) + 1 for m in np.flatnonzero(present & (per_month < needed))]
+    return one_hot.any(axis=0) & (per_month < needed)
+
+
+def months_below_minimum(
+    valid_days: npt.ArrayLike, months: npt.ArrayLike, standard: str = "HJ663-2013"
+) -> list[int]:
+    """The months (1–12) of a 1-D daily series short of GB 3095 Table 4's monthly minimum."""
+    return [int(m) + 1 for m in np.flatnonzero(month_shortfall(valid_days, months, standard))]
 
 
 def period_valid(
@@ -153,6 +163,66 @@ def evaluation_items(standard: str = "HJ663-2013") -> list[dict[str, str]]:
     return rows("evaluation_items", standard=standard)
 
 
+def evaluation_arrays(
+    daily: dict[str, npt.ArrayLike],
+    mda8_values: npt.ArrayLike,
+    months: npt.ArrayLike,
+    rule_set: RuleSet,
+    grade: int = 2,
+) -> list[dict[str, object]]:
+    """The annual evaluation items of many stations or areas at once (HJ 663-2013 §5, Table 1).
+
+    Parameters
+    ----------
+    daily
+        Daily means by pollutant, last axis days (leading axes: stations …; NaN = invalid day)
+        [µg/m³; CO mg/m³].
+    mda8_values
+        O3 MDA8 of the same days [µg/m³].
+    months
+        Month 1–12 of each day (1-D).
+    rule_set
+        Supplies the limits (GB 3095) and the assessment rules (HJ 663).
+    grade
+        2 for Class 2 zones (cities), 1 for Class 1 zones.
+
+    Returns
+    -------
+    One dict per item with ``pollutant``, ``metric``, ``limit`` and arrays over the leading axes:
+    ``value`` (rounded per GB/T 8170), ``attained`` (NaN-free bool; check ``value`` for NaN),
+    ``exceedance_multiple``, ``valid_days``, ``valid`` and ``short_months`` (…, 12 booleans).
+    """
+    items = []
+    annual_minimum = validity_threshold("annual_min_days", rule_set.hj663)
+    for spec in evaluation_items(rule_set.hj663):
+        pollutant = spec["pollutant"]
+        series = np.asarray(
+            mda8_values if spec["series"] == "mda8" else daily[pollutant], dtype=np.float64
+        )
+        p = float(spec["percentile"]) if spec["percentile"] else None
+        value = round_gbt8170(
+            period_statistic(series, p), statistic_decimals(pollutant, rule_set.hj663)
+        )
+        limit_value = limit_in(rule_set, pollutant, spec["limit_averaging"], grade)
+        valid_day = ~np.isnan(series)
+        short = month_shortfall(valid_day, months, rule_set.hj663)
+        valid_days = valid_day.sum(axis=-1)
+        items.append(
+            {
+                "pollutant": pollutant,
+                "metric": spec["metric"],
+                "limit": limit_value,
+                "value": value,
+                "attained": value <= limit_value,
+                "exceedance_multiple": exceedance_multiple(value, limit_value),
+                "valid_days": valid_days,
+                "valid": (valid_days >= annual_minimum) & ~short.any(axis=-1),
+                "short_months": short,
+            }
+        )
+    return items
+
+
 def annual_evaluation(
     daily: dict[str, npt.ArrayLike],
     mda8_values: npt.ArrayLike,
@@ -160,44 +230,22 @@ def annual_evaluation(
     rule_set: RuleSet,
     grade: int = 2,
 ) -> list[EvaluationItem]:
-    """The annual evaluation items of one station or area (HJ 663-2013 §5 and Table 1).
-
-    Parameters
-    ----------
-    daily
-        Daily means by pollutant (1-D over the days of the period; NaN = invalid day)
-        [µg/m³; CO mg/m³].
-    mda8_values
-        O3 MDA8 of the same days [µg/m³].
-    months
-        Month 1–12 of each day.
-    rule_set
-        Supplies the limits (GB 3095) and the assessment rules (HJ 663).
-    grade
-        2 for Class 2 zones (cities), 1 for Class 1 zones.
-    """
+    """The annual evaluation items of one station or area (1-D daily series); see
+    :func:`evaluation_arrays` for the rules."""
     items = []
-    for spec in evaluation_items(rule_set.hj663):
-        pollutant = spec["pollutant"]
-        series = np.asarray(
-            mda8_values if spec["series"] == "mda8" else daily[pollutant], dtype=np.float64
-        )
-        p = float(spec["percentile"]) if spec["percentile"] else None
-        raw = period_statistic(series, p)
-        value = float(round_gbt8170(raw, statistic_decimals(pollutant, rule_set.hj663)))
-        limit_value = limit_in(rule_set, pollutant, spec["limit_averaging"], grade)
-        valid_day = ~np.isnan(series)
+    for item in evaluation_arrays(daily, mda8_values, months, rule_set, grade):
+        value = float(item["value"])
         items.append(
             EvaluationItem(
-                pollutant=pollutant,
-                metric=spec["metric"],
+                pollutant=item["pollutant"],
+                metric=item["metric"],
                 value=value,
-                limit=limit_value,
-                attained=None if np.isnan(value) else bool(value <= limit_value),
-                exceedance_multiple=float(exceedance_multiple(value, limit_value)),
-                valid_days=int(valid_day.sum()),
-                valid=period_valid(valid_day, months, rule_set.hj663),
-                short_months=months_below_minimum(valid_day, months, rule_set.hj663),
+                limit=item["limit"],
+                attained=None if np.isnan(value) else bool(item["attained"]),
+                exceedance_multiple=float(item["exceedance_multiple"]),
+                valid_days=int(item["valid_days"]),
+                valid=bool(item["valid"]),
+                short_months=[int(m) + 1 for m in np.flatnonzero(item["short_months"])],
             )
         )
     return items

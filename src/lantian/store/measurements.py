@@ -223,6 +223,64 @@ class MeasurementStore:
         with self._cursor() as cursor:
             return cursor.sql(sql, params=dict(parameters)).to_arrow_table()
 
+    def read_hourly_grid(
+        self,
+        first_day: dt.date,
+        last_day: dt.date,
+        pollutants: list[str],
+        stations: list[str] | None = None,
+    ) -> tuple[list[str], dict[str, np.ndarray]]:
+        """Valid values as dense (stations, hours) float64 grids per pollutant, NaN elsewhere.
+
+        Hour index 0 is the hour ending 01:00 of ``first_day`` (hour-ending convention); the grid
+        covers whole natural days through ``last_day``. The station and hour indices are computed
+        in DuckDB, so only integers and values cross into NumPy. Returns (stations, grids).
+        """
+        start = dt.datetime.combine(first_day, dt.time())
+        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time())
+        manifest = self.manifest()
+        first, last = _month_of(pa.array([start + dt.timedelta(hours=1), end], pa.timestamp("s")))
+        files = [
+            str(self.root / manifest.partitions[k])
+            for k in sorted(manifest.partitions)
+            if first <= k <= last
+        ]
+        n_hours = ((last_day - first_day).days + 1) * 24
+        if not files:
+            codes = list(stations or [])
+            return codes, {p: np.full((len(codes), n_hours), np.nan) for p in pollutants}
+        source = f"read_parquet({_sql_list(files)})"
+        with self._cursor() as cursor:
+            if stations is None:
+                stations = [
+                    code
+                    for (code,) in cursor.execute(
+                        f"SELECT DISTINCT station_code FROM {source} WHERE ts > $start AND ts <= $end ORDER BY 1",
+                        {"start": start, "end": end},
+                    ).fetchall()
+                ]
+            cursor.register(
+                "wanted_stations",
+                pa.table({"station_code": stations, "i": np.arange(len(stations))}),
+            )
+            cursor.register(
+                "wanted_pollutants",
+                pa.table({"pollutant": pollutants, "j": np.arange(len(pollutants))}),
+            )
+            found = cursor.execute(
+                f"SELECT s.i, p.j, (epoch(m.ts)::BIGINT - $base) // 3600 AS h, m.value FROM {source} m "
+                "JOIN wanted_stations s USING (station_code) JOIN wanted_pollutants p USING (pollutant) "
+                "WHERE m.valid AND m.ts > $start AND m.ts <= $end",
+                {
+                    "start": start,
+                    "end": end,
+                    "base": int(start.replace(tzinfo=dt.UTC).timestamp()) + 3600,
+                },
+            ).fetchnumpy()
+        grids = np.full((len(pollutants), len(stations), n_hours), np.nan)
+        grids[found["j"], found["i"], found["h"]] = found["value"]
+        return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
+
     # ------------------------------------------------------------------ stations
     def stations(self) -> pa.Table:
         """The station registry (empty table when none was loaded)."""
