@@ -249,36 +249,34 @@ class MeasurementStore:
         if not files:
             codes = list(stations or [])
             return codes, {p: np.full((len(codes), n_hours), np.nan) for p in pollutants}
-        source = f"read_parquet({_sql_list(files)})"
-        with self._cursor() as cursor:
-            if stations is None:
-                stations = [
-                    code
-                    for (code,) in cursor.execute(
-                        f"SELECT DISTINCT station_code FROM {source} WHERE ts > $start AND ts <= $end ORDER BY 1",
-                        {"start": start, "end": end},
-                    ).fetchall()
-                ]
-            cursor.register(
-                "wanted_stations",
-                pa.table({"station_code": stations, "i": np.arange(len(stations))}),
+        tables = [
+            pq.read_table(
+                f,
+                columns=["station_code", "ts", "pollutant", "value", "valid"],
+                read_dictionary=["station_code", "pollutant"],
             )
-            cursor.register(
-                "wanted_pollutants",
-                pa.table({"pollutant": pollutants, "j": np.arange(len(pollutants))}),
-            )
-            found = cursor.execute(
-                f"SELECT s.i, p.j, (epoch(m.ts)::BIGINT - $base) // 3600 AS h, m.value FROM {source} m "
-                "JOIN wanted_stations s USING (station_code) JOIN wanted_pollutants p USING (pollutant) "
-                "WHERE m.valid AND m.ts > $start AND m.ts <= $end",
-                {
-                    "start": start,
-                    "end": end,
-                    "base": int(start.replace(tzinfo=dt.UTC).timestamp()) + 3600,
-                },
-            ).fetchnumpy()
+            for f in files
+        ]
+        if stations is None:
+            codes = set()
+            for table in tables:
+                codes.update(
+                    pc.unique(table.column("station_code").combine_chunks().dictionary).to_pylist()
+                )
+            stations = sorted(codes)
+        station_position = {code: i for i, code in enumerate(stations)}
+        pollutant_position = {p: k for k, p in enumerate(pollutants)}
         grids = np.full((len(pollutants), len(stations), n_hours), np.nan)
-        grids[found["j"], found["i"], found["h"]] = found["value"]
+        base = int(start.replace(tzinfo=dt.UTC).timestamp()) // 3600 + 1
+        for table in tables:
+            station = _dictionary_positions(table.column("station_code"), station_position)
+            pollutant = _dictionary_positions(table.column("pollutant"), pollutant_position)
+            hour = table.column("ts").cast(pa.int64()).to_numpy() // 3600 - base
+            keep = table.column("valid").to_numpy(zero_copy_only=False)
+            keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
+            grids[pollutant[keep], station[keep], hour[keep]] = table.column("value").to_numpy()[
+                keep
+            ]
         return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
 
     # ------------------------------------------------------------------ stations
@@ -588,6 +586,21 @@ def _with_flags(table: pa.Table) -> pa.Table:
             "import_id": table.column("import_id"),
         },
         schema=STORED_SCHEMA,
+    )
+
+
+def _dictionary_positions(column: pa.ChunkedArray, positions: dict[str, int]) -> np.ndarray:
+    """Each row's position in ``positions`` (−1 when absent), via the column's dictionary."""
+    encoded = column.combine_chunks()
+    if not pa.types.is_dictionary(encoded.type):
+        encoded = encoded.dictionary_encode()
+    lookup = np.asarray(
+        [positions.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
+    )
+    return (
+        lookup[encoded.indices.to_numpy(zero_copy_only=False)]
+        if len(lookup)
+        else np.full(len(encoded), -1)
     )
 
 
