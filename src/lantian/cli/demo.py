@@ -129,8 +129,23 @@ def _ranking_table(data: StationHours, rules: RuleSet, year: int) -> Table:
 
 def demo_command(
     city: Annotated[str, typer.Option(help="city of the bundled Hunan data, e.g. 永州")] = "永州",
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the web pages after the summary")
+    ] = True,
+    host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to serve on")] = 8000,
 ) -> None:
-    """演示 Load the bundled real data (Hunan 2019, CNEMC) into the store if empty, and evaluate it."""
+    """演示 Load the bundled real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, and
+    serve the web pages over it (``--no-serve``: only print)."""
+    print_demo_summary(city)
+    if serve:
+        from lantian.cli.web import serve as serve_web
+
+        serve_web(host, port, city)
+
+
+def print_demo_summary(city: str) -> None:
+    """The one-screen summary: the city's evaluation, its stations, the ranking of cities."""
     year = 2019
     ensure_demo_data()
     data = load_year(store(), year)

@@ -1,0 +1,280 @@
+"""The API's documents, for the OpenAPI schema (``XPublic`` per resource).
+
+Routes serialise their own bytes (fast, and CSV/xlsx share the same tables), so these models
+document the JSON; ``tests/web/test_api.py`` validates real responses against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class Concentrations(Model):
+    """The six pollutants [µg/m³; CO mg/m³], at their reporting precision; null = no valid value."""
+
+    SO2: float | None
+    NO2: float | None
+    CO: float | None
+    O3: float | None
+    PM10: float | None
+    PM2_5: float | None = Field(alias="PM2.5")
+
+
+class AqiFields(Model):
+    aqi: float | None = Field(description="AQI (HJ 633); null where none can be published")
+    level: int = Field(description="1–6 (一级…六级); 0 without AQI")
+    category_zh: str = Field(description="优, 良, 轻度污染, 中度污染, 重度污染, 严重污染")
+    category_en: str
+    colour: str = Field(description="The category colour (HJ 633 Appendix A), e.g. #00E400")
+    primary: str = Field(description="Primary pollutant ids joined by ','; '' when AQI ≤ 50")
+
+
+class Table(Model):
+    columns: list[str]
+
+
+class StationPublic(Model):
+    station_code: str
+    name: str
+    city: str
+    longitude: float | None
+    latitude: float | None
+    control_point: bool
+    evaluation: bool
+    first_ts: str = Field(description="First stored hour (hour end, Beijing time)")
+    last_ts: str
+
+
+class StationsPublic(Table):
+    rows: list[StationPublic]
+
+
+class CityPublic(Model):
+    city: str
+    evaluation_stations: int
+    stations: int
+
+
+class CitiesPublic(Table):
+    rows: list[CityPublic]
+
+
+class YearsPublic(Model):
+    years: list[int]
+    latest_ts: str | None = Field(description="The latest stored hour (hour end, Beijing time)")
+    default_city: str | None
+    version: int = Field(description="The store's manifest version (changes on every import)")
+
+
+class CategoryPublic(Model):
+    level: int
+    aqi_min: int
+    aqi_max: int
+    category_zh: str
+    category_en: str
+    hex: str
+    health_zh: str
+    advice_zh: str
+    health_en: str
+    advice_en: str
+
+
+class CategoriesPublic(Model):
+    standard: str
+    rows: list[CategoryPublic]
+
+
+class NowRow(Concentrations, AqiFields):
+    station_code: str
+    name: str
+    city: str
+    ts: str | None = Field(description="Hour end, Beijing time (ISO 8601)")
+    health_zh: str
+    health_en: str
+    advice_zh: str
+    advice_en: str
+    longitude: float | None = None
+    latitude: float | None = None
+    control_point: bool | None = None
+
+
+class NowPublic(Model):
+    city: str
+    ts: str
+    standard: str
+    city_now: NowRow
+    stations: list[NowRow]
+    cities: list[NowRow]
+    units: dict[str, str]
+
+
+class PlaceMeta(Model):
+    kind: str = Field(description="city or station")
+    key: str
+    name: str
+    city: str
+
+
+class HourlyRow(Concentrations, AqiFields):
+    ts: str = Field(description="Hour end, Beijing time")
+
+
+class SeriesMeta(Table):
+    place: PlaceMeta
+    start: str
+    end: str
+    report: str
+    standard: str
+    units: dict[str, str]
+    limits: dict[str, float]
+
+
+class HourlyPublic(SeriesMeta):
+    daily_limits: dict[str, float] = Field(description="Drawn for reference where no 1-h limit")
+    rows: list[HourlyRow]
+
+
+class DailyRow(AqiFields):
+    day: str
+    SO2: float | None
+    NO2: float | None
+    CO: float | None
+    O3_8h: float | None = Field(description="O3 daily maximum 8-hour mean (MDA8)")
+    O3_1h: float | None = Field(description="O3 daily maximum 1-hour value")
+    PM10: float | None
+    PM2_5: float | None = Field(alias="PM2.5")
+
+
+class DailyPublic(SeriesMeta):
+    rows: list[DailyRow]
+
+
+class AqiRow(AqiFields):
+    ts: str | None = None
+    day: str | None = None
+
+
+class AqiPublic(SeriesMeta):
+    rows: list[AqiRow]
+
+
+class MonthlyPublic(Table):
+    place: PlaceMeta
+    year: int
+    previous_year: int
+    metrics: dict[str, str]
+    units: dict[str, str]
+    rows: list[dict[str, float | int | None]]
+
+
+class ItemPublic(Model):
+    pollutant: str
+    metric: str = Field(description="annual_mean, p98_daily, p95_daily or p90_mda8")
+    value: float | None
+    unit: str
+    limit: float
+    attained: bool | None
+    exceedance_multiple: float | None
+    valid_days: int
+    valid: bool
+    short_months: str
+
+
+class CategoryDays(Model):
+    level: int
+    category_zh: str
+    category_en: str
+    colour: str
+    days: int
+
+
+class DaysPublic(Model):
+    valid: int
+    good: int
+    good_ratio: float | None
+    heavily_polluted: int
+    by_category: list[CategoryDays]
+    primary_pollutant_days: dict[str, int]
+
+
+class StationEvaluationRow(Model):
+    station_code: str
+    name: str
+    SO2: float | None
+    NO2: float | None
+    CO: float | None
+    O3: float | None
+    PM10: float | None
+    PM2_5: float | None = Field(alias="PM2.5")
+    comprehensive_index: float | None
+    good_ratio: float | None
+    valid_days: int
+
+
+class StationEvaluationsPublic(Table):
+    city: str
+    year: int
+    rows: list[StationEvaluationRow]
+
+
+class EvaluationPublic(Model):
+    city: str
+    place: PlaceMeta
+    year: int
+    standard: str
+    gb3095: str
+    hj633: str
+    hj663: str
+    items: list[ItemPublic]
+    days: DaysPublic
+    comprehensive_index: float | None
+    largest_index_pollutant: str
+    single_indices: dict[str, float | None]
+    stations: list[StationEvaluationRow]
+
+
+class RankingRow(Model):
+    rank: int
+    city: str
+    comprehensive_index: float | None
+    largest_index_pollutant: str
+    pm25_annual_mean: float | None
+    pm25_rank: int
+    good_ratio: float | None
+    good_ratio_rank: int
+    valid_days: int
+
+
+class RankingPublic(Table):
+    year: int
+    scheme: str
+    order: str
+    rows: list[RankingRow]
+
+
+class TargetProgress(Model):
+    model_config = ConfigDict(extra="allow")
+    area: str
+    pollutant: str
+    metric: str
+    target: float | None
+    ytd: float | None
+    budget_remaining_mean: float | None
+    status: str = Field(description="on_track, at_risk, off_track; attained or missed at year end")
+
+
+class ProgressPublic(Table):
+    city: str
+    date: str
+    areas: list[dict[str, Any]]
+    rows: list[TargetProgress]
+
+
+class Problem(Model):
+    detail: str

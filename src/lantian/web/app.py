@@ -1,0 +1,93 @@
+"""The FastAPI application: pages, ``/api/v1``, static files, and the response cache."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from lantian import __version__ as lantian_version
+from lantian.settings import settings
+from lantian.store import MeasurementStore
+from lantian.web.api import router as api_router
+from lantian.web.assets import serve_asset
+from lantian.web.cache import ResponseCache
+from lantian.web.pages import router as pages_router
+from lantian.web.pages.render import render
+from lantian.web.service import AirData, NotFoundError
+from lantian.web.views import BadRangeError, daily_frame, day_range
+
+log = logging.getLogger("lantian.web")
+
+DESCRIPTION = """蓝天 Lantian: the air-quality data of a city's national monitoring stations, the
+HJ 633 AQI and the HJ 663 evaluation, as JSON, CSV and xlsx.
+
+Times are hour ends in Beijing time (`ts`; natural day D holds D 01:00 … D+1 00:00);
+concentrations in µg/m³, CO in mg/m³; pollutant ids `SO2 NO2 CO O3 PM10 PM2.5`."""
+
+
+def warm(data: AirData) -> None:
+    """Compute what the first visitors will ask for: the latest year's grids, the default city's
+    series and evaluation, the ranking. Runs in a background thread at start-up."""
+    try:
+        city = data.default_city()
+        if city is None:
+            return
+        year = data.latest_year()
+        data.now(city)
+        place = data.place(city=city)
+        start, end = day_range(data, None, None, 365, 3660)
+        daily_frame(data, place, start, end)
+        data.hourly_frame(place, year)
+        data.ranking(year)
+        data.month_evaluations(place, year)
+        for code in place.stations:
+            data.evaluation(data.place(station=code), year)
+    except Exception:  # warming is an optimisation; a failure shows on the request instead
+        log.exception("warming the caches failed")
+
+
+def create_app(
+    store_path: Path | str | None = None, *, default_city: str = "永州", warm_up: bool = True
+) -> FastAPI:
+    """The app over the measurement store at ``store_path`` (default: the settings' store)."""
+    data = AirData(MeasurementStore(store_path or settings().store_path), default_city)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm_up:
+            threading.Thread(target=warm, args=(data,), name="lantian-warm", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        title="蓝天 Lantian API",
+        version=lantian_version,
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: not offered
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.data = data
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(BadRangeError, _bad_range)
+    app.add_middleware(ResponseCache, source=data.source)
+    return app
+
+
+def _not_found(request: Request, error: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": str(error)}, status_code=404)
+    return render(request, "error.html", "error", message=str(error), city=None, status_code=404)
+
+
+def _bad_range(request: Request, error: Exception) -> Response:
+    return JSONResponse({"detail": str(error)}, status_code=422)

@@ -1,0 +1,135 @@
+"""The public pages: now (``/``), history (``/history``) and attainment (``/attainment``).
+
+Tables are rendered on the server from the same views the API serves; charts (ECharts, served
+locally) fetch their data from the API, whose URLs the pages also offer as CSV and xlsx downloads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from lantian.standards import BASIC_POLLUTANTS, rule_set
+from lantian.web.api.routes import get_data
+from lantian.web.pages.render import query_url, render
+from lantian.web.service import AirData
+from lantian.web.views import (
+    evaluation_document,
+    monthly_frame,
+    now_document,
+    progress_frame,
+    ranking_frame,
+)
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+Data = Annotated[AirData, Depends(get_data)]
+City = Annotated[str | None, Query(max_length=64)]
+Station = Annotated[str | None, Query(max_length=16)]
+Year = Annotated[int | None, Query(ge=1900, le=2100)]
+Pollutant = Annotated[str, Query(max_length=8)]
+
+
+def _selectors(data: AirData, city: str) -> dict[str, object]:
+    snap = data.snapshot()
+    stations = [
+        (code, s.name, s.control_point)
+        for code, s in sorted(snap.stations.items())
+        if s.city == city
+    ]
+    return {"cities": snap.cities, "years": snap.years, "city_stations": stations}
+
+
+@router.get("/")
+@router.get("/now")
+def now_page(request: Request, data: Data, city: City = None) -> HTMLResponse:
+    """Each station's and the city's latest hourly AQI, on a map and in a table."""
+    document = now_document(data, city)
+    hj633 = document["standard"]
+    return render(
+        request,
+        "now.html",
+        "now",
+        doc=document,
+        city=document["city"],
+        hj633=hj633,
+        api_url=query_url("/api/v1/now", {"city": document["city"]}),
+        **_selectors(data, document["city"]),
+    )
+
+
+@router.get("/history")
+def history_page(
+    request: Request,
+    data: Data,
+    city: City = None,
+    station: Station = None,
+    year: Year = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    pollutant: Pollutant = "PM2.5",
+) -> HTMLResponse:
+    """The calendar of daily AQI, daily and hourly series with limits, months vs last year."""
+    place = data.place(city=city, station=station)
+    year = data.check_year(year if year is not None else data.latest_year())
+    pollutant = pollutant if pollutant in BASIC_POLLUTANTS else "PM2.5"
+    last = data.snapshot().last_ts
+    last_day = (last - dt.timedelta(hours=1)).date() if last else dt.date(year, 12, 31)
+    month = month or (last_day.month if last_day.year == year else 12)
+    first = dt.date(year, month, 1)
+    month_end = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    where = {"city": place.city if place.kind == "city" else None, "station": station}
+    monthly = monthly_frame(data, place, year)
+    return render(
+        request,
+        "history.html",
+        "history",
+        place=place,
+        city=place.city,
+        year=year,
+        month=month,
+        pollutant=pollutant,
+        station=station,
+        hj633=rule_set(dt.date(year, 12, 31)).hj633,
+        monthly=monthly,
+        daily_url=query_url("/api/v1/daily", {**where, "year": year}),
+        hourly_url=query_url(
+            "/api/v1/hourly", {**where, "start": first.isoformat(), "end": month_end.isoformat()}
+        ),
+        monthly_url=query_url(f"/api/v1/monthly/{year}", where),
+        **_selectors(data, place.city),
+    )
+
+
+@router.get("/attainment")
+def attainment_page(
+    request: Request,
+    data: Data,
+    city: City = None,
+    station: Station = None,
+    year: Year = None,
+) -> HTMLResponse:
+    """The year's evaluation, its stations, the ranking of cities, and (soon) progress."""
+    place = data.place(city=city, station=station)
+    year = data.check_year(year if year is not None else data.latest_year())
+    document = evaluation_document(data, place, year)
+    where = {"city": place.city if place.kind == "city" else None, "station": station}
+    return render(
+        request,
+        "attainment.html",
+        "attainment",
+        place=place,
+        city=place.city,
+        year=year,
+        station=station,
+        doc=document,
+        hj633=document["hj633"],
+        ranking=ranking_frame(data, year).rows(),
+        progress=progress_frame(data, place.city, data.last_day(year)),
+        progress_url=query_url("/api/v1/progress", {"city": place.city}),
+        evaluation_url=query_url(f"/api/v1/evaluations/{year}", where),
+        stations_url=query_url(f"/api/v1/evaluations/{year}/stations", {"city": place.city}),
+        ranking_url=f"/api/v1/rankings/{year}",
+        **_selectors(data, place.city),
+    )

@@ -1,0 +1,447 @@
+"""The questions the pages and the API ask, answered from the store through ``lantian.assess`` and
+``lantian.standards``; every answer is memoised per store manifest version (:mod:`.snapshot`).
+
+Nothing here computes a standard's statistic itself: hourly and daily AQI come from
+:func:`lantian.standards.aqi_report` and :func:`lantian.assess.annual.daily_series`, evaluations
+and rankings from :func:`lantian.assess.annual.evaluate` and
+:func:`lantian.standards.competition_rank`. This module picks the data (a station, or a city's
+evaluation stations), the period and the rule set, and lays the results out as tables.
+
+Rule sets: hourly and daily values follow the rule set of their own day (the 2012 set before
+2026-03-01, the 2026 set since); a whole period's evaluation follows the rule set in force on the
+period's last day unless ``standard`` names one (docs/standards-readings.md #14).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lantian.assess.annual import Evaluation, daily_series, evaluate
+from lantian.assess.progress import progress as assess_progress
+from lantian.assess.scope import Scope
+from lantian.assess.sources import StationHours, load_year
+from lantian.assess.targets import read_plan
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    RuleSet,
+    aqi_report,
+    area_mean,
+    category_table,
+    competition_rank,
+    round_concentration,
+    rule_set,
+)
+from lantian.standards.aqi import level_attribute
+from lantian.standards.ranking import scheme_items
+from lantian.store import MeasurementStore
+from lantian.web.snapshot import Snapshot, SnapshotSource, Station
+
+FloatArray = npt.NDArray[np.float64]
+HOUR = np.timedelta64(1, "h")
+DAY_COLUMNS = ("SO2", "NO2", "CO", "O3_8h", "O3_1h", "PM10", "PM2.5")
+"""Daily table columns: daily means, the O3 MDA8 and the O3 daily maximum 1-hour value."""
+
+
+class NotFoundError(LookupError):
+    """A station, city or year the store does not hold; the message lists the valid ones."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a question is about: one station, or a city (the mean of its evaluation stations)."""
+
+    kind: str
+    """``city`` or ``station``."""
+    key: str
+    """The city's name or the station's code."""
+    name: str
+    city: str
+    stations: tuple[str, ...]
+
+
+def _year_days(year: int) -> tuple[dt.date, int]:
+    first = dt.date(year, 1, 1)
+    return first, (dt.date(year + 1, 1, 1) - first).days
+
+
+def rule_segments(first_day: dt.date, n_days: int) -> list[tuple[int, int, RuleSet]]:
+    """Runs of days judged by one rule set: (first index, end index, rule set)."""
+    segments: list[tuple[int, int, RuleSet]] = []
+    start = 0
+    while start < n_days:
+        rules = rule_set(first_day + dt.timedelta(days=start))
+        end = n_days
+        if rules.effective_to is not None:
+            end = min(n_days, (rules.effective_to - first_day).days + 1)
+        segments.append((start, end, rules))
+        start = end
+    return segments
+
+
+def index_metrics() -> dict[str, str]:
+    """The statistic the comprehensive index uses per pollutant (ranking-2018 scheme)."""
+    return {row["pollutant"]: row["metric"] for row in scheme_items("ranking-2018")}
+
+
+class AirData:
+    """Questions about the air, answered from one measurement store."""
+
+    def __init__(self, store: MeasurementStore, default_city: str = "永州"):
+        self.store = store
+        self.source = SnapshotSource(store)
+        self.preferred_city = default_city
+
+    # ------------------------------------------------------------------ what exists
+    def snapshot(self) -> Snapshot:
+        return self.source.current()
+
+    def default_city(self) -> str | None:
+        cities = self.snapshot().cities
+        if self.preferred_city in cities:
+            return self.preferred_city
+        return cities[0] if cities else None
+
+    def latest_year(self) -> int:
+        years = self.snapshot().years
+        if not years:
+            raise NotFoundError(
+                "the store holds no data yet (run `lantian demo` or `lantian import`)"
+            )
+        return years[-1]
+
+    def check_year(self, year: int) -> int:
+        years = self.snapshot().years
+        if year not in years:
+            raise NotFoundError(
+                f"no data for year {year}; years: {', '.join(map(str, years)) or '—'}"
+            )
+        return year
+
+    def place(self, city: str | None = None, station: str | None = None) -> Place:
+        """The station ``station``, else the city ``city``, else the default city."""
+        snap = self.snapshot()
+        if station is not None:
+            found = snap.stations.get(station)
+            if found is None:
+                raise NotFoundError(
+                    f"unknown station {station!r}; stations: {', '.join(sorted(snap.stations))}"
+                )
+            return Place("station", station, found.name, found.city, (station,))
+        city = city if city is not None else self.default_city()
+        if city is None or city not in snap.cities:
+            raise NotFoundError(f"unknown city {city!r}; cities: {', '.join(snap.cities) or '—'}")
+        return Place("city", city, city, city, tuple(snap.evaluation_stations(city)))
+
+    # ------------------------------------------------------------------ hourly values
+    def year_hours(self, year: int) -> StationHours:
+        """Every station's valid hourly values over the natural days of ``year``."""
+        snap = self.snapshot()
+        return snap.years_memo.get(year, lambda: load_year(self.store, year))
+
+    def hourly_values(self, place: Place, year: int) -> dict[str, FloatArray]:
+        """The place's hourly values by pollutant over ``year`` (a city: its stations' mean)."""
+        data = self.year_hours(year)
+        n_hours = _year_days(year)[1] * 24
+        rows = [data.stations.index(s) for s in place.stations if s in data.stations]
+        values = {}
+        for pollutant in BASIC_POLLUTANTS:
+            grid = data.values[pollutant]
+            if not rows or grid.shape[-1] != n_hours:
+                values[pollutant] = np.full(n_hours, np.nan)
+            else:
+                values[pollutant] = area_mean(grid[rows])
+        return values
+
+    def hourly_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
+        """Hourly concentrations and the hourly AQI report (实时报) of ``place`` over ``year``."""
+        return self.snapshot().memo.get(
+            ("hourly", place, year), lambda: self._hourly_frame(place, year)
+        )
+
+    def _hourly_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
+        first_day, n_days = _year_days(year)
+        hourly = self.hourly_values(place, year)
+        parts = []
+        for start, end, rules in rule_segments(first_day, n_days):
+            cut = {p: v[start * 24 : end * 24] for p, v in hourly.items()}
+            parts.append(hourly_report(cut, rules))
+        columns = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+        ts = np.datetime64(first_day, "h") + HOUR + np.arange(n_days * 24) * HOUR
+        return {"ts": ts, **columns}
+
+    # ------------------------------------------------------------------ daily values
+    def daily_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
+        """Daily values and the daily AQI report (日报) of ``place`` over ``year``."""
+        return self.snapshot().memo.get(
+            ("daily", place, year), lambda: self._daily_frame(place, year)
+        )
+
+    def _daily_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
+        first_day, n_days = _year_days(year)
+        hourly = self.hourly_values(place, year)
+        parts = []
+        for start, end, rules in rule_segments(first_day, n_days):
+            cut = {p: v[start * 24 : end * 24] for p, v in hourly.items()}
+            series = daily_series(cut, first_day + dt.timedelta(days=start), rules)
+            values = {**series.means, "O3_8h": series.mda8, "O3_1h": series.o3_max_1h}
+            part = {
+                name: round_concentration(values[name], name.split("_")[0], rules.hj633)
+                for name in DAY_COLUMNS
+            }
+            part.update(report_columns(series.aqi))
+            parts.append(part)
+        columns = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+        days = np.datetime64(first_day, "D") + np.arange(n_days)
+        return {"day": days, **columns}
+
+    # ------------------------------------------------------------------ evaluations
+    def evaluation(self, place: Place, year: int, standard: str | None = None) -> Evaluation:
+        """The HJ 663 evaluation of ``place`` over ``year`` (or the months given)."""
+        return self.snapshot().memo.get(
+            ("evaluation", place, year, standard),
+            lambda: self._evaluate(place, year, standard, 1, 12),
+        )
+
+    def _evaluate(
+        self, place: Place, year: int, standard: str | None, first_month: int, last_month: int
+    ) -> Evaluation:
+        first = dt.date(year, first_month, 1)
+        after = dt.date(year + last_month // 12, last_month % 12 + 1, 1)
+        offset = (first - dt.date(year, 1, 1)).days * 24
+        length = (after - first).days * 24
+        hourly = {
+            p: v[offset : offset + length] for p, v in self.hourly_values(place, year).items()
+        }
+        rules = rule_set(after - dt.timedelta(days=1), standard)
+        return evaluate(place.name, hourly, first, rules)
+
+    def month_evaluations(self, place: Place, year: int) -> list[Evaluation]:
+        """One evaluation per month of ``year`` (the month's statistics and day counts)."""
+        return self.snapshot().memo.get(
+            ("months", place, year),
+            lambda: [self._evaluate(place, year, None, m, m) for m in range(1, 13)],
+        )
+
+    def station_evaluations(
+        self, city: str, year: int, standard: str | None = None
+    ) -> list[tuple[Place, Evaluation]]:
+        """The evaluation of each of ``city``'s evaluation stations."""
+        places = [self.place(station=code) for code in self.place(city=city).stations]
+        return [(p, self.evaluation(p, year, standard)) for p in places]
+
+    def ranking(self, year: int, standard: str | None = None) -> list[dict[str, object]]:
+        """Cities ranked by comprehensive index (ties share a rank), with PM2.5 and good-day ranks."""
+        return self.snapshot().memo.get(
+            ("ranking", year, standard), lambda: self._ranking(year, standard)
+        )
+
+    def _ranking(self, year: int, standard: str | None) -> list[dict[str, object]]:
+        results = [
+            self.evaluation(self.place(city=c), year, standard) for c in self.snapshot().cities
+        ]
+        totals = np.array([float(r.comprehensive.total) for r in results])
+        pm25 = np.array([item_value(r, "PM2.5", "annual_mean") for r in results])
+        good = np.array([r.good_day_ratio for r in results])
+        rank, pm25_rank, good_rank = (
+            competition_rank(totals),
+            competition_rank(pm25),
+            competition_rank(-good),
+        )
+        rows = [
+            {
+                "rank": int(rank[i]),
+                "city": r.name,
+                "comprehensive_index": float(totals[i]),
+                "largest_index_pollutant": str(r.comprehensive.largest.item()),
+                "pm25_annual_mean": float(pm25[i]),
+                "pm25_rank": int(pm25_rank[i]),
+                "good_ratio": float(good[i]),
+                "good_ratio_rank": int(good_rank[i]),
+                "valid_days": r.valid_days,
+            }
+            for i, r in enumerate(results)
+        ]
+        return sorted(rows, key=lambda row: (row["rank"], row["city"]))
+
+    # ------------------------------------------------------------------ progress
+    def last_day(self, year: int | None = None) -> dt.date:
+        """The latest natural day with data (within ``year`` when given)."""
+        last = self.snapshot().last_ts
+        if last is None:
+            raise NotFoundError("the store holds no data yet")
+        day = (last - dt.timedelta(hours=1)).date()
+        return day if year is None or day.year <= year else dt.date(year, 12, 31)
+
+    def progress(self, city: str, date: dt.date) -> list[dict[str, object]]:
+        """Progress against the targets of the bundled plan's areas in ``city`` on ``date``
+        (:func:`lantian.assess.progress.progress`); empty when the plan has no area there."""
+        return self.snapshot().memo.get(
+            ("progress", city, date), lambda: self._progress(city, date)
+        )
+
+    def _progress(self, city: str, date: dt.date) -> list[dict[str, object]]:
+        areas = [a for a in read_plan().areas.values() if a.city == city]
+        return [
+            assess_progress(self.store, Scope("area", a.name, list(a.stations), a.city), date)
+            for a in areas
+        ]
+
+    # ------------------------------------------------------------------ now
+    def now(self, city: str | None = None) -> dict[str, object]:
+        """The latest hour: the city's and each of its stations' hourly AQI, and every city's."""
+        place = self.place(city=city)
+        return self.snapshot().memo.get(("now", place), lambda: self._now(place))
+
+    def _now(self, place: Place) -> dict[str, object]:
+        snap = self.snapshot()
+        last = snap.last_ts
+        assert last is not None  # a place exists, so data exists
+        table = self.store.read(start=last - dt.timedelta(hours=24), end=last)
+        table = table.filter(table.column("valid"))
+        codes = sorted(snap.stations)
+        grid = latest_hours(table, codes)
+        rules = rule_set((np.datetime64(last, "s") - HOUR).astype(dt.datetime).date())
+        at_last = {
+            p: np.where(grid["ts"] == np.datetime64(last, "s"), grid[p], np.nan)
+            for p in BASIC_POLLUTANTS
+        }
+        by_city = {c: [codes.index(s) for s in snap.evaluation_stations(c)] for c in snap.cities}
+        city_values = {
+            p: np.array(
+                [area_mean(at_last[p][rows]) if rows else np.nan for rows in by_city.values()]
+            )
+            for p in BASIC_POLLUTANTS
+        }
+        city_rows = now_rows(city_values, rules, [(c, c, c) for c in by_city], last)
+        mine = [i for i, code in enumerate(codes) if snap.stations[code].city == place.city]
+        station_values = {p: grid[p][mine] for p in BASIC_POLLUTANTS}
+        station_rows = [
+            {
+                **row,
+                "longitude": snap.stations[row["station_code"]].longitude,
+                "latitude": snap.stations[row["station_code"]].latitude,
+                "control_point": snap.stations[row["station_code"]].control_point,
+            }
+            for row in now_rows(
+                station_values,
+                rules,
+                [(codes[i], snap.stations[codes[i]].name, place.city) for i in mine],
+                grid["ts"][mine],
+            )
+        ]
+        return {
+            "city": place.city,
+            "ts": last.isoformat(),
+            "standard": rules.hj633,
+            "city_now": next(row for row in city_rows if row["city"] == place.city),
+            "stations": station_rows,
+            "cities": city_rows,
+        }
+
+
+# ---------------------------------------------------------------------- pure layout helpers
+def item_value(result: Evaluation, pollutant: str, metric: str) -> float:
+    """The value of one evaluation item (NaN if the evaluation has no such item)."""
+    for item in result.items:
+        if item.pollutant == pollutant and item.metric == metric:
+            return item.value
+    return float("nan")
+
+
+def report_columns(report) -> dict[str, np.ndarray]:
+    """AQI, level, category (zh, en), colour and primary pollutants of an AQI report."""
+    return {
+        "aqi": report.aqi,
+        "level": report.level.astype(np.int64),
+        "category_zh": report.category("zh"),
+        "category_en": report.category("en"),
+        "colour": report.colour(),
+        "primary": report.primary_pollutants(),
+    }
+
+
+def hourly_report(hourly: dict[str, FloatArray], rules: RuleSet) -> dict[str, np.ndarray]:
+    """Concentrations at reporting precision and the hourly AQI report of hourly values."""
+    report = aqi_report({f"{p}_1h": v for p, v in hourly.items()}, "hourly", rules.hj633)
+    columns = {p: round_concentration(v, p, rules.hj633) for p, v in hourly.items()}
+    columns.update(report_columns(report))
+    return columns
+
+
+def latest_hours(table, codes: list[str]) -> dict[str, np.ndarray]:
+    """Each station's latest hour with any valid value in ``table``: its ``ts`` and values."""
+    position = {code: i for i, code in enumerate(codes)}
+    station = np.array([position.get(c, -1) for c in table.column("station_code").to_pylist()])
+    ts = table.column("ts").to_numpy().astype("datetime64[s]")
+    latest = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[s]")
+    known = station >= 0
+    if known.any():
+        order = np.lexsort((ts[known], station[known]))
+        last_of = np.r_[np.diff(station[known][order]) != 0, True]
+        latest[station[known][order][last_of]] = ts[known][order][last_of]
+    pollutant = np.asarray(table.column("pollutant").to_pylist(), dtype=object)
+    value = table.column("value").to_numpy()
+    at_latest = known & (ts == latest[np.maximum(station, 0)])
+    grid: dict[str, np.ndarray] = {"ts": latest}
+    for p in BASIC_POLLUTANTS:
+        column = np.full(len(codes), np.nan)
+        rows = at_latest & (pollutant == p)
+        column[station[rows]] = value[rows]
+        grid[p] = column
+    return grid
+
+
+def now_rows(
+    values: dict[str, FloatArray],
+    rules: RuleSet,
+    names: list[tuple[str, str, str]],
+    ts: dt.datetime | np.ndarray,
+) -> list[dict[str, object]]:
+    """Rows of the "now" table: code, name, city, time, AQI report, concentrations, advice."""
+    columns = hourly_report(values, rules)
+    health = {
+        f"{key}_{language}": level_attribute(columns["level"], f"{key}_{language}", rules.hj633)
+        for key in ("health", "advice")
+        for language in ("zh", "en")
+    }
+    times = (
+        np.full(len(names), np.datetime64(ts, "s")) if isinstance(ts, dt.datetime) else ts
+    ).astype("datetime64[s]")
+    rows = []
+    for i, (code, name, city) in enumerate(names):
+        row: dict[str, object] = {"station_code": code, "name": name, "city": city}
+        row["ts"] = None if np.isnat(times[i]) else times[i].astype(dt.datetime).isoformat()
+        for key, column in {**columns, **health}.items():
+            value = column[i].item() if hasattr(column[i], "item") else column[i]
+            row[key] = None if isinstance(value, float) and np.isnan(value) else value
+        rows.append(row)
+    return rows
+
+
+def categories(standard: str) -> list[dict[str, object]]:
+    """The category table of ``standard`` (HJ 633) as the API and the pages' legends show it."""
+    keys = ("level", "aqi_min", "aqi_max", "category_zh", "category_en", "hex")
+    keys += ("health_zh", "advice_zh", "health_en", "advice_en")
+    return [
+        {k: int(row[k]) if k in ("level", "aqi_min", "aqi_max") else row[k] for k in keys}
+        for row in category_table(standard)
+    ]
+
+
+def station_public(station: Station) -> dict[str, object]:
+    """A station as the API lists it."""
+    return {
+        "station_code": station.station_code,
+        "name": station.name,
+        "city": station.city,
+        "longitude": station.longitude,
+        "latitude": station.latitude,
+        "control_point": station.control_point,
+        "evaluation": station.evaluation,
+        "first_ts": station.first_ts.isoformat(),
+        "last_ts": station.last_ts.isoformat(),
+    }

@@ -1,0 +1,157 @@
+"""What the web knows about the store, read once per manifest version, and a memo for what it
+computes from it.
+
+The store commits every import by replacing ``manifest.json`` atomically, so a change of the file
+(inode, size, modification time) is the only thing a request needs to look at; the version it holds
+keys every cached result. A new version starts an empty memo: nothing computed from older data is
+ever served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from lantian.store import MeasurementStore
+from lantian.store.manifest import MANIFEST
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Station:
+    """A station of the registry that has stored data."""
+
+    station_code: str
+    name: str
+    city: str
+    longitude: float | None
+    latitude: float | None
+    control_point: bool
+    evaluation: bool
+    first_ts: dt.datetime
+    last_ts: dt.datetime
+
+
+class Memo:
+    """A bounded, thread-safe memo: each key is computed once even under concurrent requests."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._guard:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._guard:
+                self._values[key] = value
+                while len(self._values) > self.capacity:
+                    self._values.popitem(last=False)
+                self._locks.pop(key, None)
+            return value
+
+
+@dataclass
+class Snapshot:
+    """The store at one manifest version: stations with data, years, the latest hour."""
+
+    version: int
+    stations: dict[str, Station]
+    years: list[int]
+    last_ts: dt.datetime | None
+    memo: Memo = field(default_factory=lambda: Memo(512))
+    years_memo: Memo = field(default_factory=lambda: Memo(3))
+    """Hour grids of whole years (tens of MB each): the three most recently used."""
+
+    @property
+    def cities(self) -> list[str]:
+        """Cities with at least one evaluation station with data, in Unicode order."""
+        return sorted({s.city for s in self.stations.values() if s.evaluation and s.city})
+
+    def evaluation_stations(self, city: str) -> list[str]:
+        """The city's evaluation stations (control points left out), by code."""
+        return sorted(c for c, s in self.stations.items() if s.city == city and s.evaluation)
+
+
+def read_snapshot(store: MeasurementStore) -> Snapshot:
+    """Stations with data, the years with at least a day of hours, and the latest hour."""
+    version = store.manifest().version
+    if not store.manifest().partitions:
+        return Snapshot(version=version, stations={}, years=[], last_ts=None)
+    with store.connect() as connection:
+        coverage = connection.sql(
+            "SELECT station_code, min(ts), max(ts) FROM measurements GROUP BY station_code"
+        ).fetchall()
+        years = connection.sql(
+            "SELECT year(ts - INTERVAL 1 HOUR) AS y FROM measurements "
+            "GROUP BY y HAVING count(DISTINCT ts) >= 24 ORDER BY y"
+        ).fetchall()
+        registry = connection.sql("SELECT * FROM stations").to_arrow_table().to_pylist()
+    known = {row["station_code"]: row for row in registry}
+    stations = {}
+    for code, first, last in sorted(coverage):
+        row = known.get(code, {})
+        stations[code] = Station(
+            station_code=code,
+            name=row.get("name") or code,
+            city=row.get("city") or "",
+            longitude=row.get("longitude"),
+            latitude=row.get("latitude"),
+            control_point=bool(row.get("control_point")),
+            evaluation=bool(row.get("evaluation", True)) and not row.get("control_point"),
+            first_ts=first,
+            last_ts=last,
+        )
+    last_ts = max((s.last_ts for s in stations.values()), default=None)
+    return Snapshot(version, stations, [int(y) for (y,) in years], last_ts)
+
+
+class SnapshotSource:
+    """The current :class:`Snapshot` of a store, re-read only when ``manifest.json`` changes."""
+
+    def __init__(self, store: MeasurementStore):
+        self.store = store
+        self._signature: tuple[int, int, int] | None = None
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def _file_signature(self) -> tuple[int, int, int]:
+        try:
+            info = os.stat(self.store.root / MANIFEST)
+        except FileNotFoundError:
+            return (0, 0, 0)
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+    def peek(self) -> Snapshot | None:
+        """The snapshot if the manifest file is unchanged since it was read (one ``stat``), else
+        None: then :meth:`current` must re-read it (slow: call it off the event loop)."""
+        snapshot = self._snapshot
+        return snapshot if self._file_signature() == self._signature else None
+
+    def current(self) -> Snapshot:
+        signature = self._file_signature()
+        snapshot = self._snapshot
+        if snapshot is not None and signature == self._signature:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None or signature != self._signature:
+                fresh = read_snapshot(self.store)
+                if self._snapshot is None or fresh.version != self._snapshot.version:
+                    self._snapshot = fresh
+                self._signature = signature
+            return self._snapshot

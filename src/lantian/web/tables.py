@@ -1,0 +1,133 @@
+"""Tables the web serves: one column-oriented :class:`Frame`, written as JSON rows, CSV or xlsx.
+
+Every JSON endpoint that returns a table, and every chart, is backed by a ``Frame``; the same
+frame is offered as ``format=csv`` (UTF-8 with BOM, so Excel reads the Chinese) and
+``format=xlsx`` (openpyxl), so the data behind every table and chart can be downloaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from openpyxl import Workbook
+
+
+class Format(StrEnum):
+    """What a table endpoint returns."""
+
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+MEDIA_TYPES = {
+    Format.json: "application/json",
+    Format.csv: "text/csv; charset=utf-8",
+    Format.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe Python value: NumPy scalars unwrapped, NaN → ``None``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def column_list(values: Sequence[Any] | np.ndarray) -> list[Any]:
+    """A column as a list of JSON-safe values (whole-column: NaN → None in one pass)."""
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return np.where(np.isnan(values), None, values.astype(object)).tolist()
+        if values.dtype.kind == "M":
+            unit = "D" if np.datetime_data(values.dtype)[0] == "D" else "s"
+            return np.datetime_as_string(values, unit=unit).tolist()
+        return values.tolist()
+    return [plain(v) for v in values]
+
+
+@dataclass
+class Frame:
+    """A table: named columns of equal length, plus metadata that JSON carries beside the rows."""
+
+    columns: dict[str, list[Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+    name: str = "lantian"
+    """Base of a download's file name (ASCII)."""
+
+    @classmethod
+    def of(
+        cls, columns: dict[str, Any], meta: dict[str, Any] | None = None, name: str = ""
+    ) -> Frame:
+        """A frame from NumPy arrays or sequences (converted to JSON-safe lists)."""
+        return cls(
+            {k: column_list(v) for k, v in columns.items()}, dict(meta or {}), name or "lantian"
+        )
+
+    @property
+    def n_rows(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        names = list(self.columns)
+        return [
+            dict(zip(names, values, strict=True))
+            for values in zip(*self.columns.values(), strict=True)
+        ]
+
+    def to_json(self) -> bytes:
+        body = {**self.meta, "columns": list(self.columns), "rows": self.rows()}
+        return dumps(body)
+
+    def to_csv(self) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(self.columns)
+        writer.writerows(
+            ["" if v is None else v for v in row]
+            for row in zip(*self.columns.values(), strict=True)
+        )
+        return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+    def to_xlsx(self) -> bytes:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(self.name[:31])
+        sheet.append(list(self.columns))
+        for row in zip(*self.columns.values(), strict=True):
+            sheet.append(list(row))
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    def encode(self, output: Format) -> bytes:
+        """The frame in ``output``'s encoding."""
+        return {Format.json: self.to_json, Format.csv: self.to_csv, Format.xlsx: self.to_xlsx}[
+            output
+        ]()
+
+
+def dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON (Chinese kept as is), NaN written as ``null``."""
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN somewhere: clean the document (rare, so not on the fast path)
+        text = json.dumps(_clean(body), ensure_ascii=False, separators=(",", ":"))
+    return text.encode()
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return plain(value)

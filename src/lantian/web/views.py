@@ -1,0 +1,295 @@
+"""The tables and documents the API serves and the pages show, laid out from :mod:`.service`.
+
+One function per view; the API encodes its result (JSON, CSV, xlsx) and the pages render the same
+result, so a number on a page is the number the API gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from lantian.assess.annual import Evaluation
+from lantian.standards import BASIC_POLLUTANTS, limit_in, rule_set, unit
+from lantian.web.service import (
+    AirData,
+    NotFoundError,
+    Place,
+    categories,
+    index_metrics,
+    item_value,
+    station_public,
+)
+from lantian.web.tables import Frame
+
+MAX_HOURLY_DAYS = 366
+MAX_DAILY_DAYS = 3660
+
+
+class BadRangeError(ValueError):
+    """A period the API refuses (end before start, or too long)."""
+
+
+def place_meta(place: Place) -> dict[str, Any]:
+    return {"kind": place.kind, "key": place.key, "name": place.name, "city": place.city}
+
+
+def units() -> dict[str, str]:
+    return {p: unit(p) for p in BASIC_POLLUTANTS}
+
+
+def stations_frame(data: AirData, city: str | None = None) -> Frame:
+    """Stations with stored data (optionally one city's), with coordinates and roles."""
+    snap = data.snapshot()
+    if city is not None and city not in {s.city for s in snap.stations.values()}:
+        raise NotFoundError(f"unknown city {city!r}; cities: {', '.join(snap.cities)}")
+    rows = [station_public(s) for s in snap.stations.values() if city in (None, s.city)]
+    keys = list(rows[0]) if rows else ["station_code", "name", "city"]
+    return Frame.of({k: [r[k] for r in rows] for k in keys}, name="stations")
+
+
+def cities_frame(data: AirData) -> Frame:
+    """Cities with evaluation stations, and how many stations each has."""
+    snap = data.snapshot()
+    cities = snap.cities
+    evaluation = [len(snap.evaluation_stations(c)) for c in cities]
+    total = [sum(1 for s in snap.stations.values() if s.city == c) for c in cities]
+    return Frame.of(
+        {"city": cities, "evaluation_stations": evaluation, "stations": total}, name="cities"
+    )
+
+
+def day_range(
+    data: AirData, start: dt.date | None, end: dt.date | None, default_days: int, limit: int
+) -> tuple[dt.date, dt.date]:
+    """The natural days asked for; by default the last ``default_days`` days with data."""
+    snap = data.snapshot()
+    if snap.last_ts is None:
+        raise NotFoundError("the store holds no data yet")
+    last_day = (snap.last_ts - dt.timedelta(hours=1)).date()
+    end = end or (last_day if start is None else min(last_day, start + dt.timedelta(limit - 1)))
+    start = start or end - dt.timedelta(days=default_days - 1)
+    if end < start:
+        raise BadRangeError(f"end {end} is before start {start}")
+    if (end - start).days + 1 > limit:
+        raise BadRangeError(f"at most {limit} days at once ({start} … {end} is longer)")
+    return start, end
+
+
+def _span(
+    data: AirData, place: Place, start: dt.date, end: dt.date, daily: bool
+) -> dict[str, np.ndarray]:
+    """Concatenate the per-year frames of ``place`` and cut them to ``start`` … ``end``."""
+    years = [y for y in range(start.year, end.year + 1) if y in data.snapshot().years]
+    getter = data.daily_frame if daily else data.hourly_frame
+    parts = [getter(place, y) for y in years]
+    if not parts:
+        return {}
+    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    if daily:
+        time = columns["day"]
+        keep = (time >= np.datetime64(start, "D")) & (time <= np.datetime64(end, "D"))
+    else:
+        time = columns["ts"]
+        first = np.datetime64(start, "h") + np.timedelta64(1, "h")
+        keep = (time >= first) & (time <= np.datetime64(end + dt.timedelta(days=1), "h"))
+    return {k: v[keep] for k, v in columns.items()}
+
+
+def hourly_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> Frame:
+    """Hourly concentrations and the hourly AQI of ``place`` over natural days start … end."""
+    columns = _span(data, place, start, end, daily=False)
+    meta = {
+        "place": place_meta(place),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "report": "hourly",
+        "standard": rule_set(end).hj633,
+        "units": units(),
+        "limits": limits(end, "1h"),
+        "daily_limits": limits(end, "daily"),
+    }
+    return Frame.of(columns, meta, name=f"hourly-{place.key}")
+
+
+def daily_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> Frame:
+    """Daily values and the daily AQI of ``place`` over natural days start … end."""
+    columns = _span(data, place, start, end, daily=True)
+    meta = {
+        "place": place_meta(place),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "report": "daily",
+        "standard": rule_set(end).hj633,
+        "units": {**units(), "O3_8h": unit("O3"), "O3_1h": unit("O3")},
+        "limits": limits(end, "daily"),
+    }
+    return Frame.of(columns, meta, name=f"daily-{place.key}")
+
+
+def aqi_frame(frame: Frame) -> Frame:
+    """The AQI columns of an hourly or daily frame."""
+    keys = [k for k in frame.columns if k in ("ts", "day")]
+    keys += ["aqi", "level", "category_zh", "category_en", "colour", "primary"]
+    return Frame({k: frame.columns.get(k, []) for k in keys}, frame.meta, frame.name + "-aqi")
+
+
+def limits(day: dt.date, averaging: str) -> dict[str, float]:
+    """The Grade II limits the charts draw: 1-hour or daily (O3: MDA8 and 1-hour)."""
+    rules = rule_set(day)
+    found = {}
+    for pollutant in BASIC_POLLUTANTS:
+        wanted = "mda8" if (pollutant == "O3" and averaging == "daily") else averaging
+        try:
+            found[pollutant] = limit_in(rules, pollutant, wanted)
+        except KeyError:
+            continue
+    if averaging == "daily":
+        found["O3_8h"] = limit_in(rules, "O3", "mda8")
+        found["O3_1h"] = limit_in(rules, "O3", "1h")
+    return found
+
+
+def monthly_frame(data: AirData, place: Place, year: int) -> Frame:
+    """Each month's statistics (the comprehensive index's: means; CO P95; O3 P90 of MDA8) and
+    good-day ratio, beside the same month of the previous year."""
+    metrics = index_metrics()
+    current = data.month_evaluations(place, year)
+    previous = (
+        data.month_evaluations(place, year - 1) if year - 1 in data.snapshot().years else None
+    )
+    columns: dict[str, list[Any]] = {"month": list(range(1, 13))}
+    for pollutant in BASIC_POLLUTANTS:
+        metric = metrics[pollutant]
+        columns[pollutant] = [item_value(e, pollutant, metric) for e in current]
+        columns[f"{pollutant}_previous"] = [
+            item_value(e, pollutant, metric) if previous else None for e in previous or current
+        ]
+    columns["good_ratio"] = [e.good_day_ratio for e in current]
+    columns["good_ratio_previous"] = [
+        e.good_day_ratio if previous else None for e in previous or current
+    ]
+    columns["comprehensive_index"] = [float(e.comprehensive.total) for e in current]
+    meta = {
+        "place": place_meta(place),
+        "year": year,
+        "previous_year": year - 1,
+        "metrics": metrics,
+        "units": units(),
+    }
+    return Frame.of(columns, meta, name=f"monthly-{place.key}-{year}")
+
+
+def evaluation_document(
+    data: AirData, place: Place, year: int, standard: str | None = None
+) -> dict[str, Any]:
+    """The evaluation in issue #4's field names: items, days, comprehensive index, stations."""
+    result = data.evaluation(place, year, standard)
+    document = {
+        "city": place.city,
+        "place": place_meta(place),
+        "year": year,
+        "standard": result.rule_set.name,
+        "gb3095": result.rule_set.gb3095,
+        "hj633": result.rule_set.hj633,
+        "hj663": result.rule_set.hj663,
+        "items": items_frame(result).rows(),
+        "days": days_document(result),
+        "comprehensive_index": float(result.comprehensive.total),
+        "largest_index_pollutant": str(result.comprehensive.largest.item()),
+        "single_indices": {p: round(float(v), 2) for p, v in result.comprehensive.single.items()},
+        "stations": [],
+    }
+    if place.kind == "city":
+        document["stations"] = station_evaluations_frame(data, place.city, year, standard).rows()
+    return document
+
+
+def items_frame(result: Evaluation) -> Frame:
+    """The evaluation items (HJ 663 Table 1) as a table."""
+    items = result.items
+    columns = {
+        "pollutant": [i.pollutant for i in items],
+        "metric": [i.metric for i in items],
+        "value": [i.value for i in items],
+        "unit": [unit(i.pollutant) for i in items],
+        "limit": [i.limit for i in items],
+        "attained": [i.attained for i in items],
+        "exceedance_multiple": [i.exceedance_multiple for i in items],
+        "valid_days": [i.valid_days for i in items],
+        "valid": [i.valid for i in items],
+        "short_months": [",".join(map(str, i.short_months)) for i in items],
+    }
+    return Frame.of(columns, name=f"evaluation-{result.name}")
+
+
+def days_document(result: Evaluation) -> dict[str, Any]:
+    """Days by category, good days and their ratio, days as primary pollutant."""
+    table = categories(result.rule_set.hj633)
+    by_category = [
+        {
+            "level": c["level"],
+            "category_zh": c["category_zh"],
+            "category_en": c["category_en"],
+            "colour": c["hex"],
+            "days": n,
+        }
+        for c, n in zip(table, result.days_by_level, strict=True)
+    ]
+    return {
+        "valid": result.valid_days,
+        "good": int(sum(result.days_by_level[:2])),
+        "good_ratio": None if np.isnan(result.good_day_ratio) else result.good_day_ratio,
+        "heavily_polluted": int(sum(result.days_by_level[4:])),
+        "by_category": by_category,
+        "primary_pollutant_days": result.primary_days,
+    }
+
+
+def station_evaluations_frame(
+    data: AirData, city: str, year: int, standard: str | None = None
+) -> Frame:
+    """Each evaluation station of ``city``: the index statistics, the index, the good-day ratio."""
+    metrics = index_metrics()
+    pairs = data.station_evaluations(city, year, standard)
+    columns: dict[str, list[Any]] = {
+        "station_code": [p.key for p, _ in pairs],
+        "name": [p.name for p, _ in pairs],
+    }
+    for pollutant in BASIC_POLLUTANTS:
+        columns[pollutant] = [item_value(e, pollutant, metrics[pollutant]) for _, e in pairs]
+    columns["comprehensive_index"] = [float(e.comprehensive.total) for _, e in pairs]
+    columns["good_ratio"] = [e.good_day_ratio for _, e in pairs]
+    columns["valid_days"] = [e.valid_days for _, e in pairs]
+    return Frame.of(columns, {"city": city, "year": year}, name=f"stations-{city}-{year}")
+
+
+def ranking_frame(data: AirData, year: int, standard: str | None = None) -> Frame:
+    """Cities ranked by comprehensive index (control points left out)."""
+    rows = data.ranking(year, standard)
+    keys = list(rows[0]) if rows else ["rank", "city"]
+    meta = {"year": year, "scheme": "ranking-2018", "order": "comprehensive_index ascending"}
+    return Frame.of({k: [r[k] for r in rows] for k in keys}, meta, name=f"ranking-{year}")
+
+
+def now_document(data: AirData, city: str | None = None) -> dict[str, Any]:
+    """The latest hour of ``city``, its stations and every city."""
+    return {**data.now(city), "units": units()}
+
+
+def now_frame(document: dict[str, Any]) -> Frame:
+    """The "now" table for download: the city first, then its stations."""
+    rows = [document["city_now"], *document["stations"]]
+    keys = list(document["stations"][0]) if document["stations"] else list(rows[0])
+    return Frame.of({k: [r.get(k) for r in rows] for k in keys}, name=f"now-{document['city']}")
+
+
+def progress_frame(data: AirData, city: str, date: dt.date) -> Frame:
+    """Each target of the plan's areas in ``city``: year-to-date value, budget, status."""
+    documents = data.progress(city, date)
+    rows = [{"area": d["name"], **target} for d in documents for target in d["targets"]]
+    keys = list(rows[0]) if rows else ["area", "pollutant", "metric", "target", "ytd", "status"]
+    meta = {"city": city, "date": date.isoformat(), "areas": documents}
+    return Frame.of({k: [r.get(k) for r in rows] for k in keys}, meta, name=f"progress-{city}")
