@@ -348,3 +348,31 @@ def trend_command(
             f"Theil–Sen 斜率 {result['theil_sen_slope_per_year']} /年（Mann–Kendall p = {result['mann_kendall_p']}，"
             f"{result['months_used']} 个月）"
         )
+
+
+def report_command(
+    city: CityOpt = None,
+    area: AreaOpt = None,
+    plan: PlanOpt = None,
+    month: Annotated[str, typer.Option("--month", help="e.g. 2019-11")] = ...,
+    output: Annotated[str, typer.Option("--format", help="html or pdf")] = "html",
+    file: OutputOpt = None,
+) -> None:
+    """月报 The monthly report (Chinese; HTML opens offline; PDF via headless Chromium)."""
+    from lantian.reports.monthly import html_to_pdf, render_html, report_data
+
+    if output not in ("html", "pdf"):
+        raise typer.BadParameter("--format must be html or pdf")
+    period(None, month, None, None)  # validates the month
+    scope = _scope(None, city, area, plan)
+    html = render_html(report_data(store(), scope, month))
+    target = file or Path(f"{scope.name}-{month}-月报.{output}")
+    if output == "html":
+        target.write_text(html, encoding="utf-8")
+    else:
+        try:
+            html_to_pdf(html, target.resolve())
+        except RuntimeError as error:
+            errors.print(f"[red]✗[/red] {error}")
+            raise typer.Exit(2) from error
+    console.print(f"已写入 written: {target}")

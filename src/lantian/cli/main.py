@@ -13,6 +13,7 @@ from lantian.cli.assess import (
     assess_command,
     progress_command,
     rank_command,
+    report_command,
     trend_command,
 )
 from lantian.cli.data import import_command, stations_command
@@ -36,6 +37,7 @@ app.command("aqi")(aqi_command)
 app.command("rank")(rank_command)
 app.command("progress")(progress_command)
 app.command("trend")(trend_command)
+app.command("report")(report_command)
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""Documents from the assessment: the monthly report (HTML, and PDF through headless Chromium)."""

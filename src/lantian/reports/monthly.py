@@ -1,0 +1,188 @@
+"""``lantian report``: the monthly air-quality report of a city or area, in Chinese.
+
+One self-contained HTML file (Apache ECharts inlined from Lantian's own package: it opens offline)
+with the month's evaluation, the year-to-date evaluation and, for a plan area, the progress against
+its targets with the remaining budget; the calendar of daily AQI; the monthly trend of the year. The
+data behind every chart is printed as a table and offered as a CSV download inside the file. PDF is
+the same page printed by headless Chromium (Debian's ``chromium``).
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lantian.assess.aqi_series import aqi_series
+from lantian.assess.assessment import assess
+from lantian.assess.progress import progress
+from lantian.assess.scope import Scope
+from lantian.standards import BASIC_POLLUTANTS, category_table
+from lantian.store import MeasurementStore
+
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+METRIC_ZH = {
+    "annual_mean": "平均",
+    "p98_daily": "日均值第98百分位数",
+    "p95_daily": "日均值第95百分位数",
+    "p90_mda8": "日最大8小时平均第90百分位数",
+}
+STATUS_ZH = {
+    "on_track": "进度正常",
+    "at_risk": "有风险",
+    "off_track": "偏离目标",
+    "attained": "已达标",
+    "missed": "未达标",
+}
+
+
+def _csv_link(rows: list[dict[str, object]]) -> str:
+    """A data: URI holding ``rows`` as CSV (UTF-8 with BOM for Excel)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    writer.writerows(rows)
+    payload = base64.b64encode(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")).decode()
+    return f"data:text/csv;charset=utf-8;base64,{payload}"
+
+
+def _number(value: object) -> object:
+    """Numbers as printed: 9.0 → 9; None → NA."""
+    if value is None:
+        return "NA"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _echarts() -> str:
+    return (
+        resources.files("lantian.web")
+        .joinpath("static", "echarts", "echarts.min.js")
+        .read_text(encoding="utf-8")
+    )
+
+
+def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, object]:
+    """Everything the monthly report shows, as data."""
+    year, number = (int(x) for x in month.split("-"))
+    first, last = (
+        dt.date(year, number, 1),
+        dt.date(year, number, calendar.monthrange(year, number)[1]),
+    )
+    month_result = assess(store, scope, first, last)
+    ytd = assess(store, scope, dt.date(year, 1, 1), last)
+    days = aqi_series(store, scope, first, last).to_pylist()
+    calendar_rows = [
+        {
+            "日期": str(r["day"]),
+            "AQI": r["aqi"],
+            "类别": r["category"],
+            "首要污染物": r["primary_pollutants"],
+        }
+        for r in days
+    ]
+    year_days = aqi_series(store, scope, dt.date(year, 1, 1), last).to_pylist()
+    monthly = {}
+    for row in year_days:
+        key = str(row["day"])[:7]
+        monthly.setdefault(key, {p: [] for p in BASIC_POLLUTANTS})
+        for p in BASIC_POLLUTANTS:
+            if row[p] is not None:
+                monthly[key][p].append(row[p])
+    trend_rows = [
+        {
+            "月份": key,
+            **{
+                p: round(sum(v) / len(v), 1 if p == "CO" else 0) if v else None
+                for p, v in values.items()
+            },
+        }
+        for key, values in sorted(monthly.items())
+    ]
+    targets = progress(store, scope, last)["targets"] if scope.kind == "area" else []
+    return {
+        "title": f"{scope.name}{year}年{number}月环境空气质量月报",
+        "scope": scope,
+        "month": month,
+        "first": first,
+        "last": last,
+        "month_result": month_result,
+        "ytd": ytd,
+        "calendar_rows": calendar_rows,
+        "trend_rows": trend_rows,
+        "targets": targets,
+        "categories": category_table(month_result["rule_set"]["hj633"]),
+    }
+
+
+def render_html(data: dict[str, object]) -> str:
+    """The report as one HTML document."""
+    environment = Environment(
+        loader=PackageLoader("lantian.reports"), autoescape=select_autoescape()
+    )
+    environment.filters["csv_link"] = _csv_link
+    environment.filters["num"] = _number
+    environment.filters["tojson_zh"] = lambda value: json.dumps(
+        value, ensure_ascii=False, default=str
+    )
+    template = environment.get_template("monthly.html")
+    return template.render(
+        **data,
+        echarts=_echarts(),
+        metric_zh=METRIC_ZH,
+        status_zh=STATUS_ZH,
+        pollutants=BASIC_POLLUTANTS,
+        generated=dt.date.today().isoformat(),
+    )
+
+
+def find_chromium() -> str | None:
+    """The path of a Chromium on this machine, or None."""
+    for name in CHROMIUM:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def html_to_pdf(html: str, output: Path) -> None:
+    """Print ``html`` to ``output`` with headless Chromium (charts drawn before printing)."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise RuntimeError(
+            "PDF needs Chromium: install it with `apt-get install chromium fonts-noto-cjk` (scripts/browser)"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                f"--user-data-dir={folder}/profile",
+                "--virtual-time-budget=10000",
+                "--run-all-compositor-stages-before-draw",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={output}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )

@@ -1,0 +1,65 @@
+"""The monthly report: a Chinese HTML document that opens offline, and its PDF."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+
+import pytest
+
+from lantian.assess.scope import resolve_scope
+from lantian.reports.monthly import find_chromium, html_to_pdf, render_html, report_data
+
+AREA = "冷水滩区中心城区"
+
+
+@pytest.fixture(scope="module")
+def november(hunan_store):
+    scope = resolve_scope(hunan_store.stations(), area=AREA)
+    data = report_data(hunan_store, scope, "2019-11")
+    return data, render_html(data)
+
+
+def test_the_report_has_the_months_evaluation_progress_calendar_and_trend(november):
+    data, html = november
+    assert "冷水滩区中心城区2019年11月环境空气质量月报" in html
+    for heading in (
+        "一、本月空气质量",
+        "二、每日空气质量指数",
+        "三、年初至今",
+        "目标进度与剩余空间",
+        "四、月均浓度变化",
+    ):
+        assert heading in html
+    assert len(data["calendar_rows"]) == 30
+    assert [row["月份"] for row in data["trend_rows"]] == [f"2019-{m:02d}" for m in range(1, 12)]
+    assert {t["pollutant"] for t in data["targets"]} == {"PM2.5", "PM10"}
+
+
+def test_the_report_loads_nothing_from_outside(november):
+    _, html = november
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert "echarts" in html
+    assert len(html) > 500_000  # ECharts is inlined
+
+
+def test_the_data_behind_every_chart_downloads_as_csv(november):
+    data, html = november
+    links = re.findall(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html)
+    assert len(links) == 2
+    daily = list(csv.DictReader(io.StringIO(base64.b64decode(links[0]).decode("utf-8-sig"))))
+    assert [row["日期"] for row in daily] == [row["日期"] for row in data["calendar_rows"]]
+    assert daily[0]["AQI"] == str(data["calendar_rows"][0]["AQI"])
+
+
+@pytest.mark.skipif(
+    find_chromium() is None, reason="Chromium is not installed (scripts/browser installs it)"
+)
+def test_pdf_is_printed_by_chromium(november, tmp_path):
+    _, html = november
+    output = tmp_path / "report.pdf"
+    html_to_pdf(html, output)
+    assert output.read_bytes()[:5] == b"%PDF-"
+    assert output.stat().st_size > 50_000
