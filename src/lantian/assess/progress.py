@@ -35,6 +35,14 @@ from lantian.standards.evaluation import statistic_decimals
 from lantian.store import MeasurementStore
 
 AT_RISK_MARGIN = 0.2
+#: Display names of the statuses (zh, en).
+STATUS_NAMES = {
+    "on_track": ("进度正常", "on track"),
+    "at_risk": ("有风险", "at risk"),
+    "off_track": ("偏离目标", "off track"),
+    "attained": ("已达标", "attained"),
+    "missed": ("未达标", "missed"),
+}
 DAILY_PERCENTILE = {"PM2.5": 95, "PM10": 95, "CO": 95, "SO2": 98, "NO2": 98}
 
 

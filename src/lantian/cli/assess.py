@@ -14,7 +14,7 @@ import typer
 
 from lantian.assess.aqi_series import aqi_series
 from lantian.assess.assessment import assess
-from lantian.assess.progress import progress
+from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.ranking import RankingError, province_cities, rank
 from lantian.assess.scope import ScopeError, resolve_scope
 from lantian.assess.targets import PlanFileError
@@ -22,20 +22,7 @@ from lantian.assess.trends import trend_table
 from lantian.cli.common import console, errors, store
 from lantian.cli.tables import write_rows
 from lantian.standards import BASIC_POLLUTANTS
-
-STATUS_ZH = {
-    "on_track": "正常",
-    "at_risk": "有风险",
-    "off_track": "偏离",
-    "attained": "已达标",
-    "missed": "未达标",
-}
-METRIC_ZH = {
-    "annual_mean": "年平均",
-    "p98_daily": "日均值第98百分位数",
-    "p95_daily": "日均值第95百分位数",
-    "p90_mda8": "日最大8小时平均第90百分位数",
-}
+from lantian.standards.evaluation import metric_name
 
 
 class Format(StrEnum):
@@ -108,7 +95,7 @@ def _item_rows(result: dict) -> list[dict[str, object]]:
         rows.append(
             {
                 "污染物": item["pollutant"],
-                "评价指标": METRIC_ZH[item["metric"]],
+                "评价指标": metric_name(item["metric"]),
                 "浓度": item["value"],
                 "标准限值": item["limit"],
                 "达标情况": {True: "达标", False: "超标", None: "NA"}[item["attained"]],
@@ -170,13 +157,7 @@ def assess_command(
             {
                 "点位": s["station_code"],
                 "名称": s["name"],
-                **{
-                    i["pollutant"]
-                    + (" " + METRIC_ZH[i["metric"]][:3] if i["metric"] != "annual_mean" else ""): i[
-                        "value"
-                    ]
-                    for i in s["items"]
-                },
+                **_station_values(s),
                 "综合指数": s["comprehensive_index"],
             }
             for s in result["stations"]
@@ -299,7 +280,7 @@ def progress_command(
             "剩余时段常年均值": t["expected_remaining_mean"],
             "超标日已有": t["days_above_daily_limit"],
             "尚可超标日": t["days_above_limit_remaining"],
-            "状态": STATUS_ZH[t["status"]],
+            "状态": STATUS_NAMES[t["status"]][0],
         }
         for t in result["targets"]
     ]

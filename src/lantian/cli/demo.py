@@ -22,15 +22,9 @@ from lantian.standards import (
     rule_set,
     unit,
 )
+from lantian.standards.evaluation import metric_name
 from lantian.standards.ranking import scheme_items
 from lantian.store.registry import registry_from_station_list
-
-METRIC_ZH = {
-    "annual_mean": "年平均",
-    "p98_daily": "日均值第98百分位",
-    "p95_daily": "日均值第95百分位",
-    "p90_mda8": "日最大8小时第90百分位",
-}
 
 
 def ensure_demo_data() -> None:
@@ -64,7 +58,7 @@ def evaluation_table(result: Evaluation) -> Table:
     for item in result.items:
         table.add_row(
             item.pollutant,
-            METRIC_ZH[item.metric],
+            metric_name(item.metric),
             f"{_number(item.value, item.pollutant)} {unit(item.pollutant)}",
             f"{item.limit:g}",
             {True: "达标", False: "超标", None: "NA"}[item.attained],

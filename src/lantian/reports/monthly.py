@@ -25,25 +25,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lantian.assess.aqi_series import aqi_series
 from lantian.assess.assessment import assess
-from lantian.assess.progress import progress
+from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.scope import Scope
 from lantian.standards import BASIC_POLLUTANTS, category_table
+from lantian.standards.tables import table
 from lantian.store import MeasurementStore
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
-METRIC_ZH = {
-    "annual_mean": "平均",
-    "p98_daily": "日均值第98百分位数",
-    "p95_daily": "日均值第95百分位数",
-    "p90_mda8": "日最大8小时平均第90百分位数",
-}
-STATUS_ZH = {
-    "on_track": "进度正常",
-    "at_risk": "有风险",
-    "off_track": "偏离目标",
-    "attained": "已达标",
-    "missed": "未达标",
-}
 
 
 def _csv_link(rows: list[dict[str, object]]) -> str:
@@ -140,8 +128,8 @@ def render_html(data: dict[str, object]) -> str:
     return template.render(
         **data,
         echarts=_echarts(),
-        metric_zh=METRIC_ZH,
-        status_zh=STATUS_ZH,
+        metric_zh={row["metric"]: row["name_zh"] for row in table("metrics")},
+        status_zh={status: names[0] for status, names in STATUS_NAMES.items()},
         pollutants=BASIC_POLLUTANTS,
         generated=dt.date.today().isoformat(),
     )

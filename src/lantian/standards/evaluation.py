@@ -57,6 +57,11 @@ def period_statistic(series: npt.ArrayLike, p: float | None = None) -> npt.NDArr
         return percentile(x, p, axis=-1)
 
 
+def metric_name(metric: str, language: str = "zh") -> str:
+    """The display name of an evaluation metric (``tables/metrics.csv``), e.g. 年平均."""
+    return one("metrics", metric=metric)[f"name_{language}"]
+
+
 def statistic_decimals(pollutant: str, standard: str = "HJ663-2013") -> int:
     """Decimals of a reported statistic of ``pollutant`` (``tables/rounding.csv``)."""
     return int(one("rounding", standard=standard, pollutant=pollutant)["decimals"])
