@@ -14,6 +14,7 @@ from lantian.ingest.detect import READERS, read_any
 from lantian.ingest.schema import FormatError, Rejection
 from lantian.store.registry import registry_from_station_list
 
+NETWORKS = ("national", "provincial", "micro")
 #: Rejections that are not errors: an identical repeat of a row in the same file.
 NOTICES = {"repeated"}
 REASONS_ZH = {
@@ -49,6 +50,9 @@ def import_command(
     control_points: Annotated[
         Path | None, typer.Option(help="with a station list: the list of control points (对照点)")
     ] = None,
+    network: Annotated[
+        str, typer.Option(help="with a station list: national, provincial or micro")
+    ] = "national",
     hour_beginning: Annotated[
         bool,
         typer.Option(
@@ -62,7 +66,11 @@ def import_command(
     target = store()
     lists = [p for p in paths if _is_station_list(p)]
     for station_list in lists:
-        size = target.put_stations(registry_from_station_list(station_list, control_points))
+        if network not in NETWORKS:
+            raise typer.BadParameter(f"--network must be one of {', '.join(NETWORKS)}")
+        size = target.put_stations(
+            registry_from_station_list(station_list, control_points, network)
+        )
         console.print(
             f"站点名录 {station_list}: 登记 {size} 个站点 (station registry: {size} stations)"
         )
