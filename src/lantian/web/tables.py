@@ -94,7 +94,7 @@ class Frame:
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.columns)
         writer.writerows(
-            ["" if v is None else v for v in row]
+            ["" if v is None else cell(v) for v in row]
             for row in zip(*self.columns.values(), strict=True)
         )
         return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
@@ -104,7 +104,7 @@ class Frame:
         sheet = workbook.create_sheet(self.name[:31])
         sheet.append(list(self.columns))
         for row in zip(*self.columns.values(), strict=True):
-            sheet.append(list(row))
+            sheet.append([cell(v) for v in row])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
@@ -114,6 +114,15 @@ class Frame:
         return {Format.json: self.to_json, Format.csv: self.to_csv, Format.xlsx: self.to_xlsx}[
             output
         ]()
+
+
+def cell(value: Any) -> Any:
+    """A value a CSV or spreadsheet cell can hold: lists joined by commas, mappings as JSON."""
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def dumps(body: Any) -> bytes:
