@@ -1,0 +1,73 @@
+"""``lantian import`` and ``lantian stations`` as a user runs them: exit status, summary, store state."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lantian.demo import CONTROL_POINTS_HUNAN, STATION_LIST, demo_file
+from lantian.store import MeasurementStore
+
+from ..store.conftest import extract_days, state
+
+BAD = Path(__file__).parents[1] / "data" / "bad"
+
+
+def lantian(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lantian", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_a_clean_import_exits_0_and_reports_counts(tmp_path):
+    folder = extract_days(tmp_path / "days", 1, 3)[0].parent
+    result = lantian(tmp_path / "home", "import", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "files 3; rows added" in result.stdout
+    assert "rejected 0" in result.stdout
+    again = lantian(tmp_path / "home", "import", str(folder))
+    assert again.returncode == 0
+    assert "rows added 0" in again.stdout
+
+
+def test_some_rows_rejected_exits_1_names_file_line_field_and_keeps_the_rest(tmp_path):
+    result = lantian(tmp_path / "home", "import", str(BAD / "text_in_numbers.csv"))
+    assert result.returncode == 1
+    assert "text_in_numbers.csv: line 3: value: not_a_number" in result.stderr
+    assert MeasurementStore(tmp_path / "home" / "measurements").read().num_rows > 0
+
+
+def test_nothing_stored_exits_2_and_the_store_is_unchanged(tmp_path):
+    folder = extract_days(tmp_path / "days", 1, 2)[0].parent
+    assert lantian(tmp_path / "home", "import", str(folder)).returncode == 0
+    store = MeasurementStore(tmp_path / "home" / "measurements")
+    before = state(store)
+    for bad in ("empty.csv", "wrong_header.csv", "truncated.xlsx", "non_csv_member.zip"):
+        result = lantian(tmp_path / "home", "import", str(BAD / bad))
+        assert result.returncode == 2, (bad, result.stdout, result.stderr)
+        assert bad in result.stderr
+        assert state(store) == before
+
+
+def test_station_list_import_and_listing(tmp_path):
+    home = tmp_path / "home"
+    result = lantian(
+        home,
+        "import",
+        str(demo_file(STATION_LIST)),
+        "--control-points",
+        str(demo_file(CONTROL_POINTS_HUNAN)),
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(lantian(home, "stations", "--city", "永州", "--format", "json").stdout)
+    assert [s["station_code"] for s in listed] == ["2477A", "2478A", "2479A", "2480A", "2481A"]
+    assert [s["control_point"] for s in listed] == [True, False, False, False, False]
+    unknown = lantian(home, "import", str(BAD / "unknown_stations.csv"))
+    assert unknown.returncode == 1
+    assert "unknown_station" in unknown.stdout
