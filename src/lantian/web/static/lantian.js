@@ -71,7 +71,7 @@
       const chart = init(el);
       chart.setOption({
         tooltip: { trigger: "item", formatter: (p) => p.data ? `${p.data.name} ${p.data.code}<br>AQI ${p.data.value[2] ?? "—"} ${categoryName(category(p.data.value[2]))}` : "" },
-        geo: { map: name, roam: true, silent: true, aspectScale: shrink, layoutCenter: ['50%', '50%'], layoutSize: '100%', itemStyle: { areaColor: "#eef3f9", borderColor: "#c9d3e0" }, label: { show: false } },
+        geo: { map: name, roam: true, silent: true, aspectScale: shrink, left: 8, right: 8, top: 8, bottom: 8, itemStyle: { areaColor: "#eef3f9", borderColor: "#c9d3e0" }, label: { show: false } },
         series: [{
           type: "scatter", coordinateSystem: "geo", symbolSize: 22,
           data: points.map((s) => ({
