@@ -3,7 +3,7 @@
 Starts ``lantian serve`` (one process, uvicorn) on a free loopback port over ``--home`` (default: a
 temporary home holding the bundled 2019 Hunan data, imported first), asks every endpoint once
 (the first answer computes: shown as "first"), then runs ``--clients`` concurrent keep-alive
-clients (httpx, asyncio, in this process) for ``--seconds``, each asking the endpoints in turn.
+clients (asyncio streams, in this process) for ``--seconds``, each asking the endpoints in turn.
 Goal (issue #5): p99 ≤ 50 ms for the JSON endpoints on a 2-core machine, 0 errors. The load
 generator shares the machine's cores with the server, as on any loopback benchmark.
 
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -86,30 +87,50 @@ def first_answers(base: str) -> dict[str, float]:
     return times
 
 
-async def load(base: str, clients: int, seconds: float) -> tuple[dict[str, list[float]], int]:
+async def fetch(reader, writer, request: bytes) -> int:
+    """One keep-alive HTTP/1.1 GET on an open connection; its status. A minimal client (the
+    server always sends Content-Length): httpx's pool costs more CPU than the server per request,
+    and the load generator shares the machine's cores with the server."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def load(port: int, clients: int, seconds: float) -> tuple[dict[str, list[float]], int]:
     latencies: dict[str, list[float]] = {path: [] for path in ENDPOINTS}
+    requests = {
+        path: f"GET {quote(path, safe='/?=&')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept-Encoding: identity\r\n\r\n".encode()
+        for path in ENDPOINTS
+    }
     errors = 0
     stop = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+    async def worker(offset: int) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        n = offset
+        while time.perf_counter() < stop:
+            path = ENDPOINTS[n % len(ENDPOINTS)]
+            n += 1
+            start = time.perf_counter()
+            try:
+                ok = await fetch(reader, writer, requests[path]) == 200
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                ok = False
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            latencies[path].append((time.perf_counter() - start) * 1000)
+            errors += not ok
+        writer.close()
 
-        async def worker(offset: int) -> None:
-            nonlocal errors
-            n = offset
-            while time.perf_counter() < stop:
-                path = ENDPOINTS[n % len(ENDPOINTS)]
-                n += 1
-                start = time.perf_counter()
-                try:
-                    response = await client.get(path)
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies[path].append((time.perf_counter() - start) * 1000)
-                errors += not ok
-
-        await asyncio.gather(*(worker(i) for i in range(clients)))
+    await asyncio.gather(*(worker(i) for i in range(clients)))
     return latencies, errors
 
 
@@ -137,7 +158,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         first = first_answers(base)
-        latencies, errors = asyncio.run(load(base, args.clients, args.seconds))
+        latencies, errors = asyncio.run(load(port, args.clients, args.seconds))
         print(f"{args.clients} clients, {args.seconds:.0f} s, {os.cpu_count()} cores, {home}")
         report(first, latencies, errors, args.seconds)
     finally:
