@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from lantian.assess.progress import STATUS_NAMES
 from lantian.standards import BASIC_POLLUTANTS, display_name, unit
+from lantian.standards.evaluation import metric_name
 from lantian.standards.pollutants import symbol
 from lantian.web import formatting
 from lantian.web.assets import asset_url
@@ -45,6 +47,17 @@ def primary_label(ids: str | None, language: str) -> str:
     return "、".join(symbol(p) for p in ids.split(","))
 
 
+def metric_label(metric: str, language: str = ZH) -> str:
+    """An evaluation statistic's name from the standards' metric table (年平均 …)."""
+    return metric_name(metric, "zh" if language == ZH else "en")
+
+
+def status_label(status: str, language: str = ZH) -> str:
+    """A progress status's name, as ``lantian.assess.progress`` names it (进度正常 …)."""
+    names = STATUS_NAMES.get(status)
+    return status if names is None else names[0 if language == ZH else 1]
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -63,6 +76,8 @@ def environment() -> Environment:
         pollutant=pollutant_label,
         primary=primary_label,
         unit=unit,
+        metric=metric_label,
+        status=status_label,
     )
     env.globals.update(
         asset_url=asset_url, POLLUTANTS=BASIC_POLLUTANTS, month_label=formatting.month_label
