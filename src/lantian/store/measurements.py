@@ -271,7 +271,10 @@ class MeasurementStore:
         for table in tables:
             station = _dictionary_positions(table.column("station_code"), station_position)
             pollutant = _dictionary_positions(table.column("pollutant"), pollutant_position)
-            hour = table.column("ts").cast(pa.timestamp("s")).cast(pa.int64()).to_numpy() // 3600 - base
+            hour = (
+                table.column("ts").cast(pa.timestamp("s")).cast(pa.int64()).to_numpy() // 3600
+                - base
+            )
             keep = table.column("valid").to_numpy(zero_copy_only=False)
             keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
             grids[pollutant[keep], station[keep], hour[keep]] = table.column("value").to_numpy()[
