@@ -19,7 +19,7 @@ class StationHours:
     stations: list[str]
     first_day: dt.date
     values: dict[str, npt.NDArray[np.float64]]
-    """(stations, hours) per pollutant id and per CNEMC ``type`` read (``AQI``, ``O3_8h`` …)."""
+    """(stations, hours) grids of valid hourly values per pollutant id [µg/m³; CO mg/m³]."""
     names: dict[str, str]
     cities: dict[str, str]
     control_points: set[str]
