@@ -85,6 +85,11 @@ def _scope(station, city, area, plan):
         raise typer.Exit(2) from error
 
 
+def _index(value: float | None) -> str:
+    """A comprehensive index as published: two decimals (3.70, not 3.7)."""
+    return "" if value is None else f"{value:.2f}"
+
+
 def _json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
 
@@ -138,9 +143,14 @@ def assess_command(
     if output is Format.json:
         _json(result)
         return
+    print_assessment(result, output, file)
+
+
+def print_assessment(result: dict, output: Format = Format.table, file: Path | None = None) -> None:
+    """An assessment as tables: the items, a line of day counts and index, then each station."""
     rows = _item_rows(result)
     rules = result["rule_set"]
-    title = f"{result['name']} {first_day}～{last_day} 环境空气质量评价（{rules['gb3095']}，{rules['hj663']}）"
+    title = f"{result['name']} {result['from']}～{result['to']} 环境空气质量评价（{rules['gb3095']}，{rules['hj663']}）"
     if output is not Format.table:
         write_rows(rows, output.value, file, title)
         return
@@ -162,7 +172,7 @@ def assess_command(
             }
             for s in result["stations"]
         ]
-        write_rows(station_rows, "table", None, "各点位")
+        write_rows(station_rows, "table", None, "各点位（综合指数所用统计量）")
 
 
 def aqi_command(
@@ -230,11 +240,16 @@ def rank_command(
     if output is Format.json:
         _json(result)
         return
+    print_ranking(result, output, file)
+
+
+def print_ranking(result: dict, output: Format = Format.table, file: Path | None = None) -> None:
+    """A ranking as a table (or csv/xlsx/html)."""
     rows = [
         {
             "排名": r["rank"],
             "城市": r["city"],
-            "综合指数": r["comprehensive_index"],
+            "综合指数": _index(r["comprehensive_index"]),
             "最大单项指数": r["largest_index"],
             "PM2.5": r["pm25"],
             "PM2.5排名": r["pm25_rank"],
@@ -245,7 +260,7 @@ def rank_command(
         }
         for r in result["cities"]
     ]
-    write_rows(rows, output.value, file, f"城市环境空气质量排名 {first_day}～{last_day}")
+    write_rows(rows, output.value, file, f"城市环境空气质量排名 {result['from']}～{result['to']}")
 
 
 def progress_command(
