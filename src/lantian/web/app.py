@@ -12,11 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from lantian import __version__ as lantian_version
+from lantian.plan.database import open_ledger
 from lantian.settings import settings
 from lantian.store import MeasurementStore
 from lantian.web.api import router as api_router
 from lantian.web.assets import serve_asset
 from lantian.web.cache import ResponseCache
+from lantian.web.ledger import LedgerOpener
+from lantian.web.ledger import router as ledger_router
 from lantian.web.pages import router as pages_router
 from lantian.web.pages.render import render
 from lantian.web.service import AirData, NotFoundError
@@ -76,6 +79,8 @@ def create_app(
     app.state.data = data
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(ledger_router)
+    app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(BadRangeError, _bad_range)

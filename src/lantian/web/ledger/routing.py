@@ -1,0 +1,155 @@
+"""The ledger's router: every route refuses an oversized or unmeasured body before it is read,
+maps the plan's errors to HTTP statuses with their message shown, and sends the security headers.
+
+Statuses: not logged in 401 (the login form), too many failed logins 429, not allowed / CSRF /
+locked month 403, unknown plan, unit, task, report or file 404, invalid input 400, body over
+:data:`MAX_REQUEST_BYTES` 413, a POST without ``Content-Length`` 411.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lantian.plan.access import Actor
+from lantian.plan.errors import LedgerError, LedgerValueError
+from lantian.plan.models import Plan, Unit
+from lantian.plan.months import month_of, months_between, parse_month, previous_month
+from lantian.plan.reports import MAX_EVIDENCE_BYTES
+from lantian.web.ledger.render import (
+    error_page,
+    language_of,
+    query_url,
+    render,
+    secure,
+)
+
+MAX_REQUEST_BYTES = MAX_EVIDENCE_BYTES + 256 * 1024
+"""The largest request body accepted [bytes]: one evidence file at the plan's limit, plus fields."""
+
+
+def _too_large(request: Request) -> Response | None:
+    if request.method != "POST":
+        return None
+    length = request.headers.get("content-length")
+    zh = language_of(request) == "zh-CN"
+    if length is None or not length.isdigit():
+        message = "请求须注明长度（Content-Length）" if zh else "Content-Length is required"
+        return render(request, "error.html", 411, message=message, field=None, details=[])
+    if int(length) > MAX_REQUEST_BYTES:
+        limit = MAX_REQUEST_BYTES // 2**20
+        message = (
+            f"上传内容过大：每次不超过约 {limit} MB"
+            if zh
+            else f"the upload is too large: at most about {limit} MB"
+        )
+        return render(request, "error.html", 413, message=message, field="content", details=[])
+    return None
+
+
+class LedgerRoute(APIRoute):
+    """An API route with the ledger's size guard, error pages and security headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            refused = _too_large(request)
+            if refused is not None:
+                return refused
+            try:
+                response = await handler(request)
+            except LedgerError as error:
+                return error_page(request, error)
+            except RequestValidationError as error:
+                fields = sorted({str(e["loc"][-1]) for e in error.errors()})
+                return error_page(
+                    request,
+                    LedgerValueError(
+                        f"表单或参数无效：{'、'.join(fields)}",
+                        f"invalid form or parameters: {', '.join(fields)}",
+                        ",".join(fields),
+                    ),
+                )
+            return secure(response)
+
+        return guarded
+
+
+router = APIRouter(
+    prefix="/ledger",
+    route_class=LedgerRoute,
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+
+
+def see_other(path: str, **params: Any) -> RedirectResponse:
+    """The redirect after a successful form post (303: the browser GETs ``path``)."""
+    return RedirectResponse(query_url(path, params), status_code=303)
+
+
+def reporting_months(plan: Plan, today: dt.date | None = None) -> list[str]:
+    """The plan's months up to the current one, newest first."""
+    last = min(month_of(plan.end), month_of(today or dt.date.today()))
+    return list(reversed(months_between(plan.first_month, last)))
+
+
+def default_month(plan: Plan, today: dt.date | None = None) -> str:
+    """Last month (whose reports are due now), within the plan's reporting months."""
+    months = reporting_months(plan, today)
+    wanted = previous_month(month_of(today or dt.date.today()))
+    return next((m for m in months if m <= wanted), plan.first_month)
+
+
+def chosen_month(plan: Plan, month: str | None) -> str:
+    return parse_month(month) if month else default_month(plan)
+
+
+def page_context(db: Session, actor: Actor, plan: Plan) -> dict[str, Any]:
+    """What every logged-in page shows: who, their unit, the plan."""
+    unit = db.get(Unit, actor.unit_id) if actor.unit_id else None
+    return {
+        "actor": actor,
+        "my_unit": unit.name if unit else None,
+        "plan": {"code": plan.code, "title": plan.title},
+    }
+
+
+def unit_names(db: Session) -> list[str]:
+    return list(db.scalars(select(Unit.name).order_by(Unit.name)))
+
+
+def parse_day(value: str, field: str, required: bool = True) -> dt.date | None:
+    """A form's date (``YYYY-MM-DD``)."""
+    if not value.strip():
+        if required:
+            raise LedgerValueError("必填日期", "a date is required", field)
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise LedgerValueError(
+            f"“{value}”不是有效日期（YYYY-MM-DD）", f"{value!r} is not a date", field
+        ) from None
+
+
+def parse_quantity(value: str) -> float | None:
+    """A form's cumulative quantity: empty for none."""
+    text = value.strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise LedgerValueError(
+            "累计完成量应为数值", "the quantity must be a number", "quantity"
+        ) from None
