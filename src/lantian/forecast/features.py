@@ -1,0 +1,163 @@
+"""The design matrix of the trained model: what is known at issue time, and the target day's calendar.
+
+Issue convention: a forecast issued at the start of day *i* (00:00 Beijing time, right after the
+hour stamped *i* 00:00 that closes day *i − 1*) knows days ``… i − 1`` and forecasts day
+``t = i + lead − 1`` (lead 1 = day *i* itself). Every issue feature at index *i* is built from
+days ``< i`` only; the tests check that changing any later day changes no feature.
+
+Features (names are the matrix's column names):
+
+* ``<series>_lag<k>``: the city's daily series ``k`` = 1 … :data:`LAGS` days before issue
+  (``aqi``, ``PM2.5``, ``PM10``, ``O3_8h``; ``NO2``, ``SO2``, ``CO`` at lag 1);
+* ``<series>_mean7``: the mean of the last 7 known days (at least 4 valid);
+* ``<series>_clim``: the climatology known at issue (:func:`.baselines.climatology`);
+* ``evening_<pollutant>``: the mean of the last :data:`history.EVENING_HOURS` hours before issue;
+* ``region_aqi_lag1``, ``region_PM2.5_lag1``: the mean over all cities of the history;
+  ``aqi_lag1@<city>``: each city's AQI the day before issue (neighbours' values);
+* ``weekday``: the target day's weekday; ``city``: the city's index
+  (a categorical feature);
+* weather, when given: ``<variable>_target`` (the target day: an observation standing in for a
+  weather forecast, "perfect prognosis") and ``<variable>_lag1`` (the day before issue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lantian.forecast.baselines import climatology, shift_days
+from lantian.forecast.history import CityHistory
+from lantian.standards import moving_average
+
+FloatArray = npt.NDArray[np.float64]
+
+LAGS = 3
+LAGGED_SERIES = ("aqi", "PM2.5", "PM10", "O3_8h")
+LAG1_ONLY = ("NO2", "SO2", "CO")
+CLIMATOLOGY_SERIES = ("aqi", "PM2.5", "O3_8h")
+MEAN_WINDOW_DAYS = 7
+MEAN_MIN_DAYS = 4
+
+
+@dataclass(frozen=True)
+class IssueFeatures:
+    """Features known at each issue index: ``values[f, city, i]`` for feature ``names[f]``."""
+
+    names: list[str]
+    values: FloatArray
+
+
+def _region_mean(values: FloatArray) -> FloatArray:
+    valid = ~np.isnan(values)
+    total = np.where(valid, values, 0.0).sum(axis=0)
+    count = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+    return np.broadcast_to(mean, values.shape)
+
+
+def issue_features(history: CityHistory) -> IssueFeatures:
+    """Every issue feature of every city and issue index, from days before the issue only."""
+    names: list[str] = []
+    columns: list[FloatArray] = []
+
+    def add(name: str, values: FloatArray) -> None:
+        names.append(name)
+        columns.append(np.asarray(values, dtype=np.float64))
+
+    for series in LAGGED_SERIES:
+        for lag in range(1, LAGS + 1):
+            add(f"{series}_lag{lag}", shift_days(history.daily[series], lag))
+        means, _ = moving_average(history.daily[series], MEAN_WINDOW_DAYS, MEAN_MIN_DAYS)
+        add(f"{series}_mean7", shift_days(means, 1))
+    for series in CLIMATOLOGY_SERIES:
+        add(f"{series}_clim", climatology(history.daily[series], 1))
+    for series in LAG1_ONLY:
+        add(f"{series}_lag1", shift_days(history.daily[series], 1))
+    for pollutant, values in history.evening.items():
+        add(f"evening_{pollutant}", shift_days(values, 1))
+    for series in ("aqi", "PM2.5"):
+        add(f"region_{series}_lag1", _region_mean(shift_days(history.daily[series], 1)))
+    aqi_lag1 = shift_days(history.daily["aqi"], 1)
+    for row, city in enumerate(history.cities):
+        add(f"aqi_lag1@{city}", np.broadcast_to(aqi_lag1[row], aqi_lag1.shape))
+    return IssueFeatures(names, np.stack(columns))
+
+
+def calendar_features(history: CityHistory) -> IssueFeatures:
+    """The calendar of each *target* day: the weekday (0 = Monday).
+
+    No day-of-year: trained on less than a year, every forecast day lies outside the days seen,
+    and trees extrapolate a season they never saw as the last one they did (it worsened the
+    2019 backtest at every lead). The season enters through the climatology features.
+    """
+    days = history.days
+    weekday = ((days.astype(np.int64) + 3) % 7).astype(np.float64)  # 1970-01-01 was a Thursday
+    values = np.broadcast_to(weekday, history.daily["aqi"].shape)[np.newaxis]
+    return IssueFeatures(["weekday"], values)
+
+
+def weather_features(weather: dict[str, FloatArray]) -> tuple[IssueFeatures, IssueFeatures]:
+    """(target-day features, issue features) from daily weather aligned to the history.
+
+    ``weather`` maps a variable of :data:`lantian.forecast.meteo.DAILY_VARIABLES` to a
+    (cities, days) array on the history's axes (NaN where a city has no weather).
+    """
+    names = sorted(n for n in weather if not np.isnan(weather[n]).all())  # e.g. no BLH in ISD
+    shape = (0, *next(iter(weather.values())).shape)
+    target = IssueFeatures(
+        [f"{n}_target" for n in names],
+        np.stack([weather[n] for n in names]) if names else np.empty(shape),
+    )
+    issue = IssueFeatures(
+        [f"{n}_lag1" for n in names],
+        np.stack([shift_days(weather[n], 1) for n in names]) if names else np.empty(shape),
+    )
+    return target, issue
+
+
+@dataclass(frozen=True)
+class Design:
+    """A design matrix with its rows' city and issue indices."""
+
+    names: list[str]
+    x: FloatArray
+    """(rows, features)."""
+    city: npt.NDArray[np.int64]
+    issue: npt.NDArray[np.int64]
+    """Issue day index of each row; the target day is ``issue + lead − 1``."""
+
+
+def design(
+    history: CityHistory,
+    lead: int,
+    issues: npt.ArrayLike,
+    weather: dict[str, FloatArray] | None = None,
+    cities: npt.ArrayLike | None = None,
+) -> Design:
+    """Rows for every (city, issue index) pair: issue features at *i*, target features at *i + lead − 1*.
+
+    Issue indices whose target falls after the history get NaN target features.
+    """
+    issue = np.asarray(issues, dtype=np.int64)
+    rows_city = np.arange(len(history.cities)) if cities is None else np.asarray(cities)
+    known = [issue_features(history)]
+    on_target = [calendar_features(history)]
+    if weather:
+        target_weather, issue_weather = weather_features(weather)
+        known.append(issue_weather)
+        on_target.append(target_weather)
+    city_grid, issue_grid = np.meshgrid(rows_city, issue, indexing="ij")
+    city_grid, issue_grid = city_grid.ravel(), issue_grid.ravel()
+    target_grid = issue_grid + lead - 1
+    inside = (target_grid >= 0) & (target_grid < history.n_days)
+    target_index = np.clip(target_grid, 0, history.n_days - 1)
+    blocks = [f.values[:, city_grid, issue_grid] for f in known]
+    for block in on_target:
+        values = block.values[:, city_grid, target_index]
+        blocks.append(np.where(inside, values, np.nan))
+    names = [n for f in known + on_target for n in f.names] + ["city"]
+    x = np.concatenate([*blocks, city_grid[np.newaxis].astype(np.float64)]).T
+    return Design(names, np.ascontiguousarray(x), city_grid, issue_grid)

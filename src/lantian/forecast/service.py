@@ -1,0 +1,306 @@
+"""What the CLI and the web pages call: view-ready forecasts, warnings and backtests.
+
+Every function takes the measurement store and returns plain dicts and lists (JSON-ready; dates as
+``datetime.date``/``datetime.datetime``), so a page only serialises them:
+
+* :func:`city_forecast` — the 3-day forecast of a city issued at 00:00 of a day (stored with its
+  issue time), with both baselines and, where the days are already in the store, the observations;
+* :func:`city_warning` — the warning level on a day, the warning's life over the days before, the
+  public notice of its latest event;
+* :func:`city_backtest` — the rolling-origin verification table of a year;
+* :func:`stored_forecasts` — what was forecast when (the analysts' verification page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from lantian.forecast.backtest import (
+    RETRAIN_DAYS,
+    WARM_UP_DAYS,
+    model_forecasts,
+    run_backtest,
+    score_table,
+)
+from lantian.forecast.baselines import BASELINES
+from lantian.forecast.history import CityHistory, city_history
+from lantian.forecast.meteo import daily_weather, read_weather
+from lantian.forecast.model import LEADS, MODEL_NAME, MODEL_VERSION, TARGETS, fit, predict
+from lantian.forecast.storage import read_forecasts, write_forecast
+from lantian.forecast.warnings import (
+    Decision,
+    Locality,
+    decide,
+    hourly_from_daily,
+    locality,
+    notice_zh,
+    warning_life,
+)
+from lantian.standards import level, rule_set
+from lantian.standards.aqi import level_attribute
+from lantian.store import MeasurementStore
+
+FloatArray = npt.NDArray[np.float64]
+
+TRAINING_DAYS = 365
+"""Days of history before the issue a forecast trains on."""
+OBSERVED_DAYS_IN_WARNING = 4
+"""Observed days before the issue joined to the forecast when judging an ongoing episode."""
+WARNING_LOOKBACK_DAYS = 6
+
+
+def last_observed_day(store: MeasurementStore, city: str) -> dt.date:
+    """The last natural day with a daily AQI for ``city`` in the store."""
+    months = sorted(store.manifest().partitions)
+    if not months:
+        raise LookupError("the measurement store is empty; run `lantian import` or `lantian demo`")
+    year, month = (int(x) for x in months[-1].split("-"))
+    first = dt.date(year, month, 1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    history = city_history(store, first - dt.timedelta(days=31), last, [city])
+    valid = np.flatnonzero(~np.isnan(history.daily["aqi"][0]))
+    if not len(valid):
+        raise LookupError(f"no daily AQI of {city} in the last two stored months")
+    return history.first_day + dt.timedelta(days=int(valid[-1]))
+
+
+def load_weather(paths: list[Path], history: CityHistory) -> dict[str, FloatArray] | None:
+    """Daily weather of the history's cities from ISD-Lite or tidy weather files (None for none)."""
+    if not paths:
+        return None
+    tables = [read_weather(p)[0] for p in paths]
+    common = [c for c in tables[0].column_names]
+    table = pa.concat_tables([t.select(common) for t in tables])
+    return daily_weather(table, history.cities, history.first_day, history.n_days)
+
+
+def _history_for(store: MeasurementStore, issue_day: dt.date, lookback: int) -> CityHistory:
+    rules = rule_set(issue_day)
+    first = issue_day - dt.timedelta(days=lookback)
+    last = issue_day + dt.timedelta(days=max(LEADS) - 1)
+    return city_history(store, first, last, standard=rules.name)
+
+
+def _forecast_rows(history: CityHistory, city: str, issue: int, forecasts: dict) -> list[dict]:
+    row = history.city_index(city)
+    rows = []
+    for lead in LEADS:
+        target = issue + lead - 1
+        aqi = float(np.rint(forecasts[("aqi", lead)][row, 0]))
+        grade = level(aqi, history.standard)
+        observed = history.daily["aqi"][row, target] if target < history.n_days else np.nan
+        rows.append(
+            {
+                "lead": lead,
+                "day": history.first_day + dt.timedelta(days=target),
+                "aqi": aqi,
+                "level": int(grade),
+                "category": str(level_attribute(grade, "category_zh", history.standard)),
+                "colour": str(level_attribute(grade, "hex", history.standard)),
+                "PM2.5": round(float(forecasts[("PM2.5", lead)][row, 0]), 1),
+                "O3_8h": round(float(forecasts[("O3_8h", lead)][row, 0]), 1),
+                **{
+                    name: float(np.rint(method(history.daily["aqi"], lead)[row, target]))
+                    for name, method in BASELINES.items()
+                },
+                "observed": None if np.isnan(observed) else float(observed),
+            }
+        )
+    return rows
+
+
+def _stored_table(
+    city: str, issue_time: dt.datetime, model: str, rows: list[dict], key: str, standard: str
+):
+    aqi = np.asarray([r[key] for r in rows], dtype=np.float64)
+    grades = level(aqi, standard)
+    return pa.table(
+        {
+            "city": [city] * len(rows),
+            "issue_time": [issue_time] * len(rows),
+            "model": [model] * len(rows),
+            "model_version": [MODEL_VERSION] * len(rows),
+            "lead": [r["lead"] for r in rows],
+            "day": [r["day"] for r in rows],
+            "aqi": aqi,
+            "level": grades,
+            "category": list(level_attribute(grades, "category_zh", standard)),
+            "PM2.5": [r["PM2.5"] if model == MODEL_NAME else None for r in rows],
+            "O3_8h": [r["O3_8h"] if model == MODEL_NAME else None for r in rows],
+            "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)] * len(rows),
+        }
+    )
+
+
+def city_forecast(
+    store: MeasurementStore,
+    city: str,
+    issue_day: dt.date | None = None,
+    weather_files: list[Path] | None = None,
+    home: Path | None = None,
+) -> dict[str, object]:
+    """The forecast of ``city`` issued at 00:00 of ``issue_day`` (default: the day after the last
+    stored day), trained on the :data:`TRAINING_DAYS` before it; stored under ``home`` if given.
+    """
+    issue_day = issue_day or last_observed_day(store, city) + dt.timedelta(days=1)
+    history = _history_for(store, issue_day, TRAINING_DAYS)
+    weather = load_weather(weather_files or [], history)
+    issue = history.day_index(issue_day)
+    model = fit(history, issue, weather)
+    forecasts = predict(model, history, [issue], weather, targets=TARGETS)
+    rows = _forecast_rows(history, city, issue, forecasts)
+    issue_time = dt.datetime.combine(issue_day, dt.time())
+    stored = []
+    if home is not None:
+        for name in (MODEL_NAME, *BASELINES):
+            key = "aqi" if name == MODEL_NAME else name
+            stored.append(
+                str(
+                    write_forecast(
+                        home, _stored_table(city, issue_time, name, rows, key, history.standard)
+                    )
+                )
+            )
+    row = history.city_index(city)
+    recent = [
+        {
+            "day": history.first_day + dt.timedelta(days=int(i)),
+            "aqi": float(history.daily["aqi"][row, i]),
+        }
+        for i in range(max(issue - 7, 0), issue)
+        if not np.isnan(history.daily["aqi"][row, i])
+    ]
+    return {
+        "city": city,
+        "issue_time": issue_time,
+        "model": MODEL_NAME,
+        "model_version": MODEL_VERSION,
+        "standard": history.standard,
+        "weather": bool(weather),
+        "training_rows": {f"{t}@{lead}": n for (t, lead), n in model.training_rows.items()},
+        "forecast": rows,
+        "recent": recent,
+        "stored": stored,
+    }
+
+
+def warning_decision(
+    history: CityHistory,
+    row: int,
+    issue: int,
+    forecast: list[float],
+    settings: Locality,
+    day: dt.date,
+) -> Decision:
+    """The warning decision at ``issue``: the observed days before it joined to ``forecast``."""
+    first = max(issue - OBSERVED_DAYS_IN_WARNING, 0)
+    observed = history.daily["aqi"][row, first:issue]
+    series = hourly_from_daily(np.concatenate([observed, forecast]))
+    return decide(
+        series,
+        settings.scheme_on(day),
+        forecast_from=24 * len(observed),
+        merge_gap_hours=settings.merge_gap_hours,
+        overrides=settings.overrides,
+    )
+
+
+def city_warning(
+    store: MeasurementStore,
+    city: str,
+    day: dt.date,
+    since: dt.date | None = None,
+    localities: Path | None = None,
+) -> dict[str, object]:
+    """The warning of ``city`` at 00:00 of ``day`` and its life since ``since`` (default 6 days before).
+
+    Each day's decision uses that day's model forecast (retrained every :data:`RETRAIN_DAYS`, on
+    data before the first issue of each block) joined to the observed days before it.
+    """
+    since = since or day - dt.timedelta(days=WARNING_LOOKBACK_DAYS)
+    if since > day:
+        raise ValueError("--since is after --date")
+    settings = locality(city, localities)
+    history = city_history(
+        store,
+        since - dt.timedelta(days=TRAINING_DAYS),
+        day + dt.timedelta(days=max(LEADS) - 1),
+        standard=rule_set(day).name,
+    )
+    issues = np.arange(history.day_index(since), history.day_index(day) + 1)
+    forecasts = model_forecasts(history, issues, RETRAIN_DAYS)
+    row = history.city_index(city)
+    decisions: list[tuple[dt.datetime, Decision]] = []
+    for k, issue in enumerate(issues):
+        when = history.first_day + dt.timedelta(days=int(issue))
+        values = [float(np.rint(forecasts[("aqi", lead)][row, k])) for lead in LEADS]
+        decisions.append(
+            (
+                dt.datetime.combine(when, dt.time()),
+                warning_decision(history, row, int(issue), values, settings, when),
+            )
+        )
+    events = warning_life(decisions)
+    current = decisions[-1][1]
+    notice = None
+    if events:
+        last_event = events[-1]
+        base = dt.datetime.combine(day - dt.timedelta(days=OBSERVED_DAYS_IN_WARNING), dt.time())
+        episode = None
+        if current.episode_start is not None:
+            episode = (
+                base + dt.timedelta(hours=current.episode_start),
+                base + dt.timedelta(hours=current.episode_end),
+            )
+        notice = notice_zh(city, last_event, settings, episode)
+    return {
+        "city": city,
+        "day": day,
+        "scheme": current.scheme,
+        "plan": settings.plan,
+        "level": current.level,
+        "reason_zh": current.reason_zh,
+        "durations": current.durations,
+        "decisions": [
+            {"issue_time": t, "level": d.level, "reason_zh": d.reason_zh} for t, d in decisions
+        ],
+        "events": events,
+        "notice_zh": notice,
+    }
+
+
+def city_backtest(
+    store: MeasurementStore,
+    city: str,
+    year: int,
+    retrain_days: int = RETRAIN_DAYS,
+    warm_up_days: int = WARM_UP_DAYS,
+    weather_files: list[Path] | None = None,
+) -> dict[str, object]:
+    """The rolling-origin backtest of ``year``: scores of ``city`` and of all cities pooled."""
+    history = city_history(store, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    history.city_index(city)
+    weather = load_weather(weather_files or [], history)
+    backtest = run_backtest(history, warm_up_days, retrain_days, weather)
+    first_issue = history.first_day + dt.timedelta(days=int(backtest.issues[0]))
+    return {
+        "city": city,
+        "year": year,
+        "first_issue": first_issue,
+        "last_issue": history.first_day + dt.timedelta(days=int(backtest.issues[-1])),
+        "retrain_days": retrain_days,
+        "cities": history.cities,
+        "standard": history.standard,
+        "climatology": "trailing 30-day mean of the same year's earlier days (the store holds one year)",
+        "rows": score_table(backtest, city) + score_table(backtest, None),
+    }
+
+
+def stored_forecasts(home: Path, city: str, model: str | None = None) -> list[dict[str, object]]:
+    """Every stored forecast of ``city`` (issue time, lead, day, AQI, …), oldest issue first."""
+    return read_forecasts(home, city, model).to_pylist()
