@@ -1,0 +1,242 @@
+"""The ledger pages in real headless Chromium (Debian's, driven by Playwright) against a real
+``lantian serve`` subprocess whose LANTIAN_HOME holds a ledger with the model plan and a user of
+each role (added through the plan services): a unit's reporter files a monthly report with an
+evidence file; the office reviews it, locks the month and sees the ledger row change; a form
+stripped of its CSRF token is refused and stores nothing. Any request leaving the server fails
+the test. Screenshots go to ``test-artifacts/web_ledger/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import PASSWORD, seed_ledger
+from .helpers import general_task
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "web_ledger"
+MONTH = "2019-06"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (run scripts/browser)"
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("ledger-home")
+    seed_ledger(f"sqlite:///{home / 'plan.sqlite3'}")
+    return home
+
+
+@pytest.fixture(scope="module")
+def server(served_home: Path) -> Iterator[str]:
+    """``lantian serve`` on a free loopback port over the seeded home; its base URL."""
+    port = free_port()
+    log = open(served_home / "serve.log", "w")  # noqa: SIM115 - closed below
+    env = {k: v for k, v in os.environ.items() if k != "LANTIAN_DATABASE_URL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lantian", "--home", str(served_home), "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/ledger/login", timeout=30) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((served_home / "serve.log").read_text()) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-gpu",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser, server):
+    """``new_page()``: a page in a context of its own (its own cookies) whose every request is
+    checked: anything not addressed to the server is aborted, recorded, and fails the test."""
+    contexts, outside, errors = [], [], []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(server + "/") or url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    def make():
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        context.route("**/*", guard)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.base = server
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert outside == [], f"requests left the server: {outside}"
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, name: str) -> None:
+    page.goto(page.base + "/ledger/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#who")
+    assert page.text_content("#who").startswith(name)
+
+
+def ledger_row(page, task_id: int) -> dict[str, str]:
+    page.goto(f"{page.base}/ledger?month={MONTH}")
+    row = f'#ledger-table tr[data-task="{task_id}"]'
+    return {
+        "rag": page.get_attribute(row, "data-rag"),
+        "status": page.text_content(f"{row} td.status").strip(),
+        "review": page.text_content(f"{row} td.review").strip(),
+    }
+
+
+def test_reporter_files_and_the_office_reviews_and_locks(new_page, served_home, tmp_path):
+    from lantian.plan.database import create_ledger_engine
+
+    engine = create_ledger_engine(f"sqlite:///{served_home / 'plan.sqlite3'}")
+    task_id = general_task(engine, "区环保局")
+    engine.dispose()
+
+    office = new_page()
+    log_in(office, "office")
+    before = ledger_row(office, task_id)
+    assert before["status"] == "未报送"
+    assert before["rag"] != "green"
+    shot(office, "ledger-before")
+
+    reporter = new_page()
+    log_in(reporter, "hb")
+    assert "/ledger/units/" in reporter.url  # a reporter lands on their unit's page
+    reporter.goto(f"{reporter.base}/ledger/units/区环保局?month={MONTH}")
+    reporter.click(f'a[data-file-task="{task_id}"]')
+    reporter.wait_for_selector("#report-form")
+    reporter.select_option("#report-status", "completed")
+    reporter.fill("#report-narrative", "已完成本月任务，附验收材料。")
+    evidence = tmp_path / "验收材料.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% Lantian test evidence\n")
+    reporter.set_input_files("#report-evidence", str(evidence))
+    shot(reporter, "report-form")
+    reporter.click("#submit-report")
+    reporter.wait_for_selector("#flash")
+    assert "已提交月度进展" in reporter.text_content("#flash")
+    report_row = f'#unit-reports tr[data-task="{task_id}"][data-month="{MONTH}"]'
+    assert "验收材料.pdf" in reporter.text_content(f"{report_row} td.evidence")
+    assert reporter.text_content(f"{report_row} td.review").strip() == "已报送"
+    shot(reporter, "unit-after-filing")
+
+    filed = ledger_row(office, task_id)
+    assert filed == {"rag": "green", "status": "已完成", "review": "已报送"}
+    office.goto(f"{office.base}/ledger/units/区环保局?month={MONTH}")
+    report_id = office.get_attribute(report_row, "data-report")
+    with office.expect_download() as download:
+        office.click(f"{report_row} td.evidence a")
+    assert Path(download.value.path()).read_bytes() == evidence.read_bytes()
+    office.click(f'button[data-accept="{report_id}"]')
+    office.wait_for_selector("#flash")
+    assert office.text_content(f"{report_row} td.review").strip().startswith("已审核")
+    office.goto(f"{office.base}/ledger/summary?month={MONTH}")
+    office.click("#lock-month")
+    office.wait_for_selector("#locked")
+    assert "已锁定该月份" in office.text_content("#flash")
+    shot(office, "summary-locked")
+    after = ledger_row(office, task_id)
+    assert after == {"rag": "green", "status": "已完成", "review": "已审核"}
+    assert office.is_visible("#locked")
+    shot(office, "ledger-after")
+
+    reporter.goto(f"{reporter.base}/ledger/tasks/{task_id}/report?month={MONTH}")
+    assert reporter.is_visible("#locked-message")
+    assert reporter.locator("#report-form").count() == 0
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(new_page):
+    office = new_page()
+    log_in(office, "office")
+    month = "2019-08"
+    office.goto(f"{office.base}/ledger/summary?month={month}")
+    assert office.is_visible("#unlocked")
+    office.eval_on_selector("#lock-form input[name=csrf_token]", "e => e.remove()")
+    office.click("#lock-month")
+    office.wait_for_selector("#error-message")
+    assert "防伪令牌" in office.text_content("#error-message")
+    shot(office, "forged-form-refused")
+    office.goto(f"{office.base}/ledger/summary?month={month}")
+    assert office.is_visible("#unlocked")  # nothing stored
+    office.eval_on_selector("#lock-form input[name=csrf_token]", "e => { e.value = 'forged'; }")
+    office.click("#lock-month")
+    office.wait_for_selector("#error-message")
+    office.goto(f"{office.base}/ledger/summary?month={month}")
+    assert office.is_visible("#unlocked")
+
+
+def test_language_switch_on_the_ledger(new_page):
+    leader = new_page()
+    log_in(leader, "leader")
+    leader.goto(f"{leader.base}/ledger?month={MONTH}")
+    assert leader.get_attribute("html", "lang") == "zh-CN"
+    leader.click("#switch-language")
+    leader.wait_for_function("document.documentElement.lang === 'en'")
+    assert "Task ledger" in leader.text_content("h1")
+    shot(leader, "ledger-en")
+    leader.click("#switch-language")
+    leader.wait_for_function("document.documentElement.lang === 'zh-CN'")
