@@ -18,6 +18,9 @@ from lantian.store import MeasurementStore
 from lantian.web.api import router as api_router
 from lantian.web.assets import serve_asset
 from lantian.web.cache import ResponseCache
+from lantian.web.forecast_routes import api_router as forecast_api_router
+from lantian.web.forecast_routes import page_router as forecast_page_router
+from lantian.web.forecast_views import ForecastViews
 from lantian.web.ledger import LedgerOpener
 from lantian.web.ledger import router as ledger_router
 from lantian.web.pages import router as pages_router
@@ -58,13 +61,19 @@ def warm(data: AirData) -> None:
 def create_app(
     store_path: Path | str | None = None, *, default_city: str = "永州", warm_up: bool = True
 ) -> FastAPI:
-    """The app over the measurement store at ``store_path`` (default: the settings' store)."""
-    data = AirData(MeasurementStore(store_path or settings().store_path), default_city)
+    """The app over the measurement store at ``store_path`` (default: the settings' store);
+    forecasts are kept in the home that holds it (``<home>/measurements``)."""
+    store_path = Path(store_path or settings().store_path)
+    data = AirData(MeasurementStore(store_path), default_city)
+    forecasts = ForecastViews(data, store_path.parent)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm_up:
             threading.Thread(target=warm, args=(data,), name="lantian-warm", daemon=True).start()
+            threading.Thread(
+                target=forecasts.warm, name="lantian-warm-forecast", daemon=True
+            ).start()
         yield
 
     app = FastAPI(
@@ -77,8 +86,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.data = data
+    app.state.forecasts = forecasts
     app.include_router(api_router)
+    app.include_router(forecast_api_router)
     app.include_router(pages_router)
+    app.include_router(forecast_page_router)
     app.include_router(ledger_router)
     app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)

@@ -1,0 +1,327 @@
+"""What the forecast pages and routes show, from :mod:`lantian.forecast.service`, cached per store
+manifest version.
+
+* the 3-day forecast of a city: the latest **stored** forecast (``LANTIAN_HOME/forecasts/``) if it
+  was issued at or after the issue time the store's data call for (00:00 of the day after the
+  last observed day), else a fresh one (a model fit, several seconds; it is stored in its turn);
+* the warning of a city at 00:00 of a day (a few seconds: the model is refitted);
+* the rolling-origin verification of a year (~80 s): never computed inside a request. The first
+  request starts it in a background thread and is told "computing" (HTTP 202); later requests get
+  the table once it is done.
+
+Every result is keyed by the manifest version, so an import makes the next request recompute.
+The functions of :mod:`lantian.forecast.service` are looked up at call time (tests replace them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lantian.forecast import service as forecast_service
+from lantian.forecast.warnings import level_row
+from lantian.standards import rule_set
+from lantian.web.service import AirData, NotFoundError, categories
+from lantian.web.tables import Frame
+
+log = logging.getLogger("lantian.web.forecast")
+
+MODEL = "gbrt"
+BASELINES = ("persistence", "climatology")
+LEADS = (1, 2, 3)
+
+# looked up through this module so that tests may replace them
+city_forecast = forecast_service.city_forecast
+city_warning = forecast_service.city_warning
+city_backtest = forecast_service.city_backtest
+stored_forecasts = forecast_service.stored_forecasts
+last_observed_day = forecast_service.last_observed_day
+
+
+class BadDateError(ValueError):
+    """A warning date outside the stored data (answered with 422)."""
+
+
+@dataclass
+class Pending:
+    """A verification being computed in the background."""
+
+    city: str
+    year: int
+    started: dt.datetime
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _category(level: int | None, standard: str) -> dict[str, Any]:
+    found = next((c for c in categories(standard) if c["level"] == level), None)
+    if found is None:
+        return {"category_zh": None, "category_en": None, "colour": None}
+    return {
+        "category_zh": found["category_zh"],
+        "category_en": found["category_en"],
+        "colour": found["hex"],
+    }
+
+
+class ForecastViews:
+    """Forecasts, warnings and verifications of the store behind ``data``; forecasts kept in
+    ``home``."""
+
+    def __init__(self, data: AirData, home: Path):
+        self.data = data
+        self.home = Path(home)
+        self._jobs: dict[tuple, Pending] = {}
+        self._results: dict[tuple, dict[str, Any] | BaseException] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ helpers
+    def city(self, city: str | None) -> str:
+        """The city asked for (default: the server's), 404 when it has no evaluation stations."""
+        return self.data.place(city=city).city
+
+    def _memo(self, key: tuple, compute):
+        return self.data.snapshot().memo.get(("forecast-views", *key), compute)
+
+    def last_day(self, city: str) -> dt.date:
+        """The last natural day with a daily AQI of ``city``."""
+        store = self.data.store
+
+        def compute() -> dt.date:
+            try:
+                return last_observed_day(store, city)
+            except LookupError as error:
+                raise NotFoundError(str(error)) from error
+
+        return self._memo(("last-day", city), compute)
+
+    def issue_day(self, city: str) -> dt.date:
+        """The day whose 00:00 is the current issue time: the day after the last observed day."""
+        return self.last_day(city) + dt.timedelta(days=1)
+
+    # ------------------------------------------------------------------ forecast
+    def forecast(self, city: str | None) -> dict[str, Any]:
+        """The current 3-day forecast document of ``city`` (JSON-ready)."""
+        name = self.city(city)
+        return self._memo(("forecast", name), lambda: self._forecast(name))
+
+    def _forecast(self, city: str) -> dict[str, Any]:
+        issue_day = self.issue_day(city)
+        issue_time = dt.datetime.combine(issue_day, dt.time())
+        standard = rule_set(issue_day).hj633
+        stored = [r for r in stored_forecasts(self.home, city) if r["issue_time"] >= issue_time]
+        latest = max((r["issue_time"] for r in stored), default=None)
+        rows = [r for r in stored if r["issue_time"] == latest]
+        by_model = {(r["model"], r["lead"]): r for r in rows}
+        if latest is not None and all((MODEL, lead) in by_model for lead in LEADS):
+            source = "stored"
+            issue_time = latest
+            standard = rule_set(latest.date()).hj633
+            table = []
+            for lead in LEADS:
+                row = by_model[(MODEL, lead)]
+                table.append(
+                    {
+                        "lead": lead,
+                        "day": row["day"],
+                        "aqi": row["aqi"],
+                        "level": row["level"],
+                        "PM2.5": row["PM2.5"],
+                        "O3_8h": row["O3_8h"],
+                        **{
+                            b: by_model[(b, lead)]["aqi"] if (b, lead) in by_model else None
+                            for b in BASELINES
+                        },
+                    }
+                )
+            model_version = by_model[(MODEL, 1)]["model_version"]
+        else:
+            source = "computed"
+            document = city_forecast(self.data.store, city, issue_day=issue_day, home=self.home)
+            standard = str(document.get("standard") or standard)
+            model_version = document.get("model_version")
+            table = [
+                {
+                    "lead": r["lead"],
+                    "day": r["day"],
+                    "aqi": r["aqi"],
+                    "level": r["level"],
+                    "PM2.5": r.get("PM2.5"),
+                    "O3_8h": r.get("O3_8h"),
+                    **{b: r.get(b) for b in BASELINES},
+                }
+                for r in document["forecast"]
+            ]
+        rows_out = [
+            {
+                "lead": int(r["lead"]),
+                "day": _iso(r["day"]),
+                "aqi": r["aqi"],
+                "level": r["level"],
+                **_category(r["level"], standard),
+                "PM2.5": r["PM2.5"],
+                "O3_8h": r["O3_8h"],
+                **{b: r[b] for b in BASELINES},
+            }
+            for r in table
+        ]
+        return {
+            "city": city,
+            "issue_time": _iso(issue_time),
+            "last_observed_day": _iso(self.last_day(city)),
+            "standard": standard,
+            "model": MODEL,
+            "model_version": model_version,
+            "source": source,
+            "rows": rows_out,
+        }
+
+    def forecast_frame(self, document: dict[str, Any]) -> Frame:
+        rows = document["rows"]
+        names = list(rows[0]) if rows else ["lead", "day", "aqi"]
+        meta = {k: v for k, v in document.items() if k != "rows"}
+        columns = {k: [r[k] for r in rows] for k in names}
+        return Frame.of(columns, meta, name="forecast")
+
+    # ------------------------------------------------------------------ warning
+    def check_day(self, city: str, day: dt.date | None) -> dt.date:
+        """``day`` (default: the current issue day) if the store's data reach it, else 422."""
+        issue_day = self.issue_day(city)
+        if day is None:
+            return issue_day
+        years = self.data.snapshot().years
+        first = dt.date(years[0], 1, 2) if years else issue_day
+        if not first <= day <= issue_day:
+            raise BadDateError(
+                f"date must lie between {first.isoformat()} and {issue_day.isoformat()} "
+                "(the day after the last observed day)"
+            )
+        return day
+
+    def warning(self, city: str | None, day: dt.date | None = None) -> dict[str, Any]:
+        """The warning document of ``city`` at 00:00 of ``day`` (JSON-ready)."""
+        name = self.city(city)
+        day = self.check_day(name, day)
+        return self._memo(("warning", name, day), lambda: self._warning(name, day))
+
+    def _warning(self, city: str, day: dt.date) -> dict[str, Any]:
+        result = city_warning(self.data.store, city, day)
+        level = result.get("level")
+        row = level_row(level) if level else None
+        events = [{k: _iso(v) for k, v in event.items()} for event in result.get("events", [])]
+        return {
+            "city": city,
+            "day": _iso(result["day"]),
+            "issue_time": _iso(dt.datetime.combine(day, dt.time())),
+            "scheme": result.get("scheme"),
+            "plan": result.get("plan"),
+            "level": level,
+            "level_zh": row["name_zh"] if row else None,
+            "level_en": row["name_en"] if row else None,
+            "colour": row["hex"] if row else None,
+            "response_zh": row["response_zh"] if row else None,
+            "reason_zh": result.get("reason_zh") or "",
+            "notice_zh": result.get("notice_zh"),
+            "events": events,
+            "rows": [
+                {
+                    "issue_time": _iso(d["issue_time"]),
+                    "level": d["level"],
+                    "level_zh": level_row(d["level"])["name_zh"] if d["level"] else None,
+                    "reason_zh": d["reason_zh"],
+                }
+                for d in result.get("decisions", [])
+            ],
+        }
+
+    def warning_frame(self, document: dict[str, Any]) -> Frame:
+        rows = document["rows"]
+        names = ["issue_time", "level", "level_zh", "reason_zh"]
+        meta = {k: v for k, v in document.items() if k != "rows"}
+        return Frame.of({k: [r[k] for r in rows] for k in names}, meta, name="warning")
+
+    # ------------------------------------------------------------------ verification
+    def verification(self, city: str | None, year: int | None) -> dict[str, Any] | Pending:
+        """The backtest document of ``city`` and ``year``, or :class:`Pending` while it is being
+        computed (the first call starts it in a background thread)."""
+        name = self.city(city)
+        year = self.data.check_year(year if year is not None else self.data.latest_year())
+        key = (self.data.snapshot().version, name, year)
+        with self._lock:
+            result = self._results.get(key)
+            if isinstance(result, BaseException):
+                del self._results[key]  # reported once; the next request tries again
+                raise result
+            if result is not None:
+                return result
+            pending = self._jobs.get(key)
+            if pending is None:
+                pending = self._jobs[key] = Pending(name, year, dt.datetime.now())
+                threading.Thread(
+                    target=self._verify,
+                    args=(key,),
+                    name=f"lantian-backtest-{name}-{year}",
+                    daemon=True,  # never holds up the server's exit
+                ).start()
+        return pending
+
+    def _verify(self, key: tuple) -> None:
+        _, city, year = key
+        try:
+            result: dict[str, Any] | BaseException = self._verification_document(
+                city_backtest(self.data.store, city, year)
+            )
+        except Exception as error:  # shown to the next request
+            log.exception("the %s backtest of %s failed", year, city)
+            result = error
+        with self._lock:
+            stale = [k for k in self._results if k[0] != key[0]]
+            for k in stale:
+                del self._results[k]
+            self._results[key] = result
+            self._jobs.pop(key, None)
+
+    @staticmethod
+    def _verification_document(result: dict[str, Any]) -> dict[str, Any]:
+        document = {k: _iso(v) for k, v in result.items() if k != "rows"}
+        document["rows"] = [{k: _iso(v) for k, v in row.items()} for row in result["rows"]]
+        return document
+
+    def verification_frame(self, document: dict[str, Any]) -> Frame:
+        rows = document["rows"]
+        names = list(dict.fromkeys(k for r in rows for k in r)) or ["scope", "lead", "model"]
+        meta = {k: v for k, v in document.items() if k != "rows"}
+        return Frame.of(
+            {k: [r.get(k) for r in rows] for k in names}, meta, name="forecast_verification"
+        )
+
+    # ------------------------------------------------------------------ start-up
+    def warm(self) -> None:
+        """Compute the default city's forecast and warning (run in a background thread)."""
+        try:
+            city = self.data.default_city()
+            if city is None:
+                return
+            self.forecast(city)
+            self.warning(city)
+        except Exception:  # an optimisation; a failure shows on the request instead
+            log.exception("warming the forecast failed")
+
+
+def event_thresholds(rows: list[dict[str, Any]]) -> list[int]:
+    """The event thresholds present in verification rows (``gt150_hit_rate`` → 150)."""
+    found = {
+        int(k[2:].split("_", 1)[0])
+        for r in rows
+        for k in r
+        if k.startswith("gt") and k[2:].split("_", 1)[0].isdigit()
+    }
+    return sorted(found)
