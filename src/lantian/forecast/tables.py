@@ -8,26 +8,12 @@
 
 from __future__ import annotations
 
-import csv
-from functools import cache
-from importlib import resources
+from functools import partial
 
-Row = dict[str, str]
+from lantian.standards import tables as _tables
 
+PACKAGE = "lantian.forecast"
 
-@cache
-def table(name: str) -> tuple[Row, ...]:
-    """All rows of ``tables/<name>.csv`` (strings, as read)."""
-    path = resources.files("lantian.forecast").joinpath("tables", f"{name}.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return tuple(csv.DictReader(handle))
-
-
-def rows(name: str, **where: str) -> list[Row]:
-    """The rows of table ``name`` whose columns equal every ``where`` value."""
-    return [row for row in table(name) if all(row[key] == value for key, value in where.items())]
-
-
-def known(name: str, column: str) -> list[str]:
-    """The distinct values of ``column`` in table ``name``, in table order."""
-    return list(dict.fromkeys(row[column] for row in table(name)))
+table = partial(_tables.table, package=PACKAGE)
+rows = partial(_tables.rows, package=PACKAGE)
+known = partial(_tables.known, package=PACKAGE)

@@ -15,21 +15,29 @@ Row = dict[str, str]
 
 
 @cache
-def table(name: str) -> tuple[Row, ...]:
-    """All rows of the rule table ``tables/<name>.csv``, as read (strings)."""
-    path = resources.files("lantian.standards").joinpath("tables", f"{name}.csv")
+def table(name: str, package: str = "lantian.standards") -> tuple[Row, ...]:
+    """All rows of the rule table ``tables/<name>.csv`` of ``package``, as read (strings).
+
+    Other packages keep their own rule tables the same way (``lantian.forecast``'s warning
+    schemes) and read them through these functions with ``package=``.
+    """
+    path = resources.files(package).joinpath("tables", f"{name}.csv")
     with path.open(encoding="utf-8", newline="") as handle:
         return tuple(csv.DictReader(handle))
 
 
-def rows(name: str, **where: str) -> list[Row]:
+def rows(name: str, package: str = "lantian.standards", **where: str) -> list[Row]:
     """The rows of table ``name`` whose columns equal every ``where`` value."""
-    return [row for row in table(name) if all(row[key] == value for key, value in where.items())]
+    return [
+        row
+        for row in table(name, package)
+        if all(row[key] == value for key, value in where.items())
+    ]
 
 
-def known(name: str, column: str) -> list[str]:
+def known(name: str, column: str, package: str = "lantian.standards") -> list[str]:
     """The distinct values of ``column`` in table ``name``, in table order."""
-    return list(dict.fromkeys(row[column] for row in table(name)))
+    return list(dict.fromkeys(row[column] for row in table(name, package)))
 
 
 def one(name: str, **where: str) -> Row:
