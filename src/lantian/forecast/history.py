@@ -9,7 +9,6 @@ first day. Besides the daily statistics the history keeps the mean of each day's
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy.typing as npt
 from lantian.assess.annual import daily_series
 from lantian.assess.sources import load_period
 from lantian.standards import BASIC_POLLUTANTS, rule_set
+from lantian.standards.averages import valid_mean
 from lantian.store import MeasurementStore
 
 FloatArray = npt.NDArray[np.float64]
@@ -63,9 +63,7 @@ class CityHistory:
 
 def _evening_mean(hourly: FloatArray) -> FloatArray:
     by_day = hourly.reshape(-1, 24)[:, 24 - EVENING_HOURS :]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a day with no evening hour gives NaN
-        return np.nanmean(by_day, axis=1)
+    return valid_mean(by_day, axis=1)  # a day with no evening hour gives NaN
 
 
 def city_history(

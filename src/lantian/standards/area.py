@@ -11,10 +11,10 @@ docs/standards-readings.md.)
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import numpy.typing as npt
+
+from lantian.standards.averages import valid_mean
 
 
 def area_mean(station_values: npt.ArrayLike, station_axis: int = 0) -> npt.NDArray[np.float64]:
@@ -25,7 +25,4 @@ def area_mean(station_values: npt.ArrayLike, station_axis: int = 0) -> npt.NDArr
     station_values
         Concentrations of the evaluation stations [µg/m³; CO mg/m³], e.g. shape (stations, hours).
     """
-    x = np.asarray(station_values, dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an hour with no station gives NaN
-        return np.nanmean(x, axis=station_axis)
+    return valid_mean(station_values, axis=station_axis)

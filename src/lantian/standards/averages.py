@@ -28,6 +28,19 @@ WINDOW_HOURS = 8
 FIRST_MDA8_WINDOW_END = 7
 
 
+def valid_mean(values: npt.ArrayLike, axis: int = -1) -> FloatArray:
+    """The mean of the valid (non-NaN) values along ``axis``; NaN where there is none.
+
+    Like ``np.nanmean`` but without its warning, which is not thread-safe to silence (the web
+    app computes in threads).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    valid = ~np.isnan(x)
+    total = np.where(valid, x, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / valid.sum(axis=axis)
+
+
 def validity_threshold(rule: str, standard: str = "HJ663-2013") -> int:
     """A minimum count of ``tables/validity.csv`` (e.g. ``daily_min_hours`` → 20)."""
     return int(one("validity", standard=standard, rule=rule)["value"])

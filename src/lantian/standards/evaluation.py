@@ -14,14 +14,13 @@ counts and data validity over a period.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from lantian.standards.aqi import level
-from lantian.standards.averages import validity_threshold
+from lantian.standards.averages import valid_mean, validity_threshold
 from lantian.standards.limits import limit_in
 from lantian.standards.rounding import round_gbt8170
 from lantian.standards.rulesets import RuleSet
@@ -64,11 +63,7 @@ def period_statistic(series: npt.ArrayLike, p: float | None = None) -> npt.NDArr
     """The mean (``p`` None) or p-th percentile of the valid values along the last axis; NaN where
     there is none."""
     x = np.asarray(series, dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row gives NaN
-        if p is None:
-            return np.asarray(np.nanmean(x, axis=-1))
-        return percentile(x, p, axis=-1)
+    return np.asarray(valid_mean(x)) if p is None else percentile(x, p, axis=-1)
 
 
 def metric_name(metric: str, language: str = "zh") -> str:

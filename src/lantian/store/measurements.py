@@ -260,26 +260,31 @@ class MeasurementStore:
         if stations is None:
             codes = set()
             for table in tables:
-                codes.update(
-                    pc.unique(table.column("station_code").combine_chunks().dictionary).to_pylist()
-                )
+                for chunk in table.column("station_code").chunks:
+                    codes.update(chunk.dictionary.to_pylist())
             stations = sorted(codes)
         station_position = {code: i for i, code in enumerate(stations)}
         pollutant_position = {p: k for k, p in enumerate(pollutants)}
-        grids = np.full((len(pollutants), len(stations), n_hours), np.nan)
+        n_stations = len(stations)
+        grids = np.full(len(pollutants) * n_stations * n_hours, np.nan)
         base = int(start.replace(tzinfo=dt.UTC).timestamp()) // 3600 + 1
         for table in tables:
             station = _dictionary_positions(table.column("station_code"), station_position)
             pollutant = _dictionary_positions(table.column("pollutant"), pollutant_position)
-            hour = (
-                table.column("ts").cast(pa.timestamp("s")).cast(pa.int64()).to_numpy() // 3600
-                - base
-            )
+            ts = table.column("ts")
+            per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}[
+                ts.type.unit
+            ]
+            hour = ts.cast(pa.int64()).to_numpy() // per_hour - base
             keep = table.column("valid").to_numpy(zero_copy_only=False)
             keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
-            grids[pollutant[keep], station[keep], hour[keep]] = table.column("value").to_numpy()[
-                keep
-            ]
+            flat = (pollutant * n_stations + station) * n_hours + hour
+            values = table.column("value").to_numpy()
+            if keep.all():
+                grids[flat] = values
+            else:
+                grids[flat[keep]] = values[keep]
+        grids = grids.reshape(len(pollutants), n_stations, n_hours)
         return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
 
     # ------------------------------------------------------------------ stations
@@ -593,18 +598,16 @@ def _with_flags(table: pa.Table) -> pa.Table:
 
 
 def _dictionary_positions(column: pa.ChunkedArray, positions: dict[str, int]) -> np.ndarray:
-    """Each row's position in ``positions`` (−1 when absent), via the column's dictionary."""
-    encoded = column.combine_chunks()
-    if not pa.types.is_dictionary(encoded.type):
-        encoded = encoded.dictionary_encode()
-    lookup = np.asarray(
-        [positions.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
-    )
-    return (
-        lookup[encoded.indices.to_numpy(zero_copy_only=False)]
-        if len(lookup)
-        else np.full(len(encoded), -1)
-    )
+    """Each row's position in ``positions`` (−1 when absent), via each chunk's small dictionary."""
+    parts = []
+    for chunk in column.chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
+        lookup = np.asarray(
+            [positions.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
+        )
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        parts.append(lookup[indices] if len(lookup) else np.full(len(indices), -1, dtype=np.int64))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
 def _sorted_codes(column: pa.ChunkedArray) -> np.ndarray:
