@@ -9,7 +9,8 @@ import pyarrow as pa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lantian.cli.common import OutputFormat, console, emit, errors, store
+from lantian.cli.common import OutputFormat, console, errors, store
+from lantian.cli.tables import emit
 from lantian.ingest.detect import READERS, read_any
 from lantian.ingest.schema import FormatError, Rejection
 from lantian.store.registry import registry_from_station_list

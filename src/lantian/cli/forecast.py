@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from lantian.cli.common import OutputFormat, console, emit, errors, store
+from lantian.cli.common import OutputFormat, console, errors, store
+from lantian.cli.tables import emit
 from lantian.forecast import emergency
 from lantian.forecast.emergency_xlsx import (
     EmergencyImportError,

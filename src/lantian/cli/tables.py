@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from rich.table import Table
 
-from lantian.cli.common import console
+from lantian.cli.common import OutputFormat, console
 
 
 def _cell(value: object) -> str:
@@ -21,6 +22,14 @@ def _cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def emit(rows: list[dict[str, object]], output: OutputFormat, title: str = "") -> None:
+    """Print rows as a table, JSON or CSV on stdout."""
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n")
+    else:
+        write_rows(rows, output.value, None, title)
 
 
 def write_rows(
