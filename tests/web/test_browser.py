@@ -8,11 +8,6 @@ Screenshots go to ``test-artifacts/web/``. Needs ``/usr/bin/chromium`` (``script
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from lantian.standards import category_table
+from tests.browsing import CHROMIUM, chromium, serving, wait_until_answers
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "web"
 CATEGORIES = category_table("HJ633-2012")
 
@@ -33,58 +28,18 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(web_home: Path) -> Iterator[str]:
     """``lantian serve`` on a free loopback port, over the demo home; its base URL."""
-    port = free_port()
-    log = open(web_home / "serve.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lantian", "--home", str(web_home), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/years", timeout=30) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((web_home / "serve.log").read_text()) from None
-                time.sleep(0.3)
+    with serving(web_home) as (base, process):
+        wait_until_answers(base, "/api/v1/years", process, web_home / "serve.log", seconds=60)
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-gpu",
-            ],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture

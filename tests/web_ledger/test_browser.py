@@ -9,20 +9,17 @@ the test. Screenshots go to ``test-artifacts/web_ledger/``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browsing import CHROMIUM, chromium, serving, wait_until_answers
+
 from .conftest import PASSWORD, seed_ledger
 from .helpers import general_task
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "web_ledger"
 MONTH = "2019-06"
 
@@ -34,12 +31,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("ledger-home")
@@ -49,56 +40,24 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def started(served_home: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """``lantian serve`` started on a free loopback port over the home, whose ledger is seeded
     while the server imports (it opens the ledger on the first ledger request)."""
-    port = free_port()
-    log = open(served_home / "serve.log", "w")  # noqa: SIM115 - closed below
     env = {k: v for k, v in os.environ.items() if k != "LANTIAN_DATABASE_URL"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lantian", "--home", str(served_home), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**env, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with serving(served_home, env) as (base, process):
         seed_ledger(f"sqlite:///{served_home / 'plan.sqlite3'}")
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        yield base, process
 
 
 @pytest.fixture(scope="module")
 def server(started, browser, served_home: Path) -> str:
     """The base URL of the server, once it answers (Chromium starts meanwhile)."""
     base, process = started
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/ledger/login", timeout=30) as response:
-                if response.status == 200:
-                    return base
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((served_home / "serve.log").read_text()) from None
-            time.sleep(0.2)
+    wait_until_answers(base, "/ledger/login", process, served_home / "serve.log")
+    return base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-gpu",
-            ],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture

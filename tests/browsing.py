@@ -1,0 +1,78 @@
+"""What the browser tests share: Debian's Chromium launched by Playwright, a free loopback port,
+a real ``lantian serve`` subprocess and the wait until it answers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(
+    home: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``lantian serve`` over ``home`` on a free loopback port: (base URL, process); its output
+    goes to ``home/serve.log``; stopped on exit."""
+    port = free_port()
+    with open(home / "serve.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lantian", "--home", str(home), "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            yield f"http://127.0.0.1:{port}", process
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def wait_until_answers(
+    base: str, path: str, process: subprocess.Popen, log: Path, seconds: float = 90
+) -> None:
+    """Poll ``base + path`` until it answers 200; the server's log is the error if it dies or times out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}{path}", timeout=30) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.2)
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
