@@ -43,6 +43,23 @@ def test_importing_the_same_data_three_times_changes_nothing(tmp_path, january):
     assert sorted(store.files()) == files_before  # no measurement file was rewritten
 
 
+def test_the_next_import_removes_what_a_killed_writer_left(tmp_path, january):
+    """A writer killed mid-write leaves a half-written ``*.parquet.tmp`` and unlisted Parquet;
+    the next import (under the writer lock) removes both and keeps every listed file."""
+    store = MeasurementStore(tmp_path / "store")
+    _import(store, january)
+    listed = sorted(store.files())
+    month = store.root / "data" / "month=2019-01"
+    (month / "part-v9-dead.parquet.tmp").write_bytes(b"PAR1 half")
+    shutil.copy(store.root / listed[0], month / "part-v9-orphan.parquet")
+    before = state(store)
+    _import(store, january)
+    assert state(store) == before
+    assert sorted(p.name for p in month.iterdir()) == sorted(
+        Path(f).name for f in listed if "month=2019-01" in f
+    )
+
+
 def test_a_changed_value_replaces_the_stored_one_and_is_logged(tmp_path, january):
     store = MeasurementStore(tmp_path / "store")
     _import(store, january)

@@ -104,13 +104,17 @@ def writer_lock(root: Path) -> Iterator[None]:
 def remove_unlisted(root: Path, manifest: Manifest) -> int:
     """Delete data files no manifest needs: orphans of killed imports and retired files.
 
-    Call only under the writer lock. Returns the number of files removed.
+    Half-written ``*.parquet.tmp`` files of a killed writer go too: under the writer lock
+    no other writer can be writing one. Call only under the writer lock. Returns the
+    number of files removed.
     """
     keep = manifest.files()
     removed = 0
     for directory in ("data", "log"):
-        for path in (root / directory).rglob("*.parquet") if (root / directory).exists() else []:
-            if str(path.relative_to(root)) not in keep:
+        if not (root / directory).exists():
+            continue
+        for path in (root / directory).rglob("*.parquet*"):
+            if path.suffix == ".tmp" or str(path.relative_to(root)) not in keep:
                 path.unlink(missing_ok=True)
                 removed += 1
     for path in root.glob(f".{MANIFEST}.*.tmp"):
