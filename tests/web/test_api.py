@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 
 import numpy as np
@@ -14,9 +15,13 @@ import pytest
 from openpyxl import load_workbook
 
 from lantian.assess.annual import evaluate
+from lantian.assess.assessment import assess
+from lantian.assess.ranking import province_cities, rank
+from lantian.assess.scope import resolve_scope
 from lantian.assess.sources import load_year
 from lantian.standards import BASIC_POLLUTANTS, aqi_report, category_table, rule_set
 from lantian.web.api import schemas
+from lantian.web.tables import dumps
 
 YEAR = 2019
 RULES = rule_set(dt.date(YEAR, 12, 31))
@@ -80,12 +85,38 @@ def test_evaluation_equals_evaluate(client, hunan_year):
         assert same(got["exceedance_multiple"], item.exceedance_multiple)
         assert got["valid_days"] == item.valid_days
     assert body["days"]["valid"] == expected.valid_days
-    assert [c["days"] for c in body["days"]["by_category"]] == expected.days_by_level
+    assert body["days"]["by_level"] == expected.days_by_level
+    assert list(body["days"]["by_category"].values()) == expected.days_by_level
+    assert list(body["days"]["by_category"]) == [
+        "优",
+        "良",
+        "轻度污染",
+        "中度污染",
+        "重度污染",
+        "严重污染",
+    ]
     assert body["days"]["good_ratio"] == expected.good_day_ratio
     assert body["comprehensive_index"] == float(expected.comprehensive.total)
     # the README's figures for Yongzhou 2019
     assert (body["comprehensive_index"], body["days"]["good_ratio"]) == (3.94, 88.6)
     assert [s["station_code"] for s in body["stations"]] == YONGZHOU_EVALUATION
+
+
+@pytest.mark.parametrize("where", ["city=永州", "station=2481A"])
+def test_evaluation_is_the_document_lantian_assess_writes(client, web_store, where):
+    """One serialisation: the API's evaluation is ``lantian assess --format json``'s, plus place."""
+    body = get(client, f"/api/v1/evaluations/{YEAR}?{where}")
+    kind, name = where.split("=")
+    scope = resolve_scope(web_store.stations(), **{kind: name})
+    expected = assess(web_store, scope, dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+    assert json.loads(dumps(expected)) == {k: v for k, v in body.items() if k != "place"}
+
+
+def test_ranking_rows_are_the_rows_lantian_rank_writes(client, web_store):
+    body = get(client, f"/api/v1/rankings/{YEAR}")
+    cities = province_cities("湖南")
+    expected = rank(web_store, cities, dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+    assert json.loads(dumps(expected["cities"])) == body["rows"]
 
 
 def test_station_evaluation_equals_evaluate(client, hunan_year):
@@ -206,6 +237,20 @@ def test_progress_of_the_model_plan(client):
     assert pm25["status"] in {"on_track", "at_risk", "off_track", "attained", "missed"}
 
 
+def _cell(value: object) -> str:
+    """A JSON value as its CSV cell: null empty, a list of months joined with commas."""
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _xlsx_cell(value: object) -> object:
+    """A JSON value as openpyxl reads its cell back: an empty text cell as None."""
+    if isinstance(value, list):
+        value = _cell(value)
+    return None if value == "" else value
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -230,12 +275,12 @@ def test_downloads_hold_the_json_table(client, url):
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0] == columns
     assert len(table) - 1 == len(body[key])
-    text = [["" if v is None else str(v) for v in row.values()] for row in body[key]]
+    text = [[_cell(v) for v in row.values()] for row in body[key]]
     assert table[1:] == text
     workbook = load_workbook(io.BytesIO(client.get(f"{url}{joiner}format=xlsx").content))
     sheet = [list(r) for r in workbook.active.iter_rows(values_only=True)]
     assert sheet[0] == columns
-    empty_as_none = [[None if v == "" else v for v in row.values()] for row in body[key]]
+    empty_as_none = [[_xlsx_cell(v) for v in row.values()] for row in body[key]]
     assert [list(r) for r in sheet[1:]] == empty_as_none  # an empty text cell reads back as None
 
 

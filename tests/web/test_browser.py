@@ -201,7 +201,8 @@ def test_attainment_tables_equal_the_api(page):
         "#days-by-category span",
         "es => es.map(e => [e.dataset.colour, +e.dataset.days, getComputedStyle(e).backgroundColor])",
     )
-    expected = [(c["colour"], c["days"]) for c in evaluation["days"]["by_category"] if c["days"]]
+    colours = [c["hex"] for c in api(page.base, "/api/v1/categories")["rows"]]
+    expected = [(c, n) for c, n in zip(colours, evaluation["days"]["by_level"], strict=True) if n]
     assert [(colour, days) for colour, days, _ in bar] == expected
     assert all(css == rgb(colour) for colour, _, css in bar)
     for row in ranking["rows"]:

@@ -92,6 +92,13 @@ class Evaluation:
     comprehensive: ComprehensiveIndex
     daily: DailySeries
 
+    def value_of(self, pollutant: str, metric: str) -> float:
+        """The value of the item ``pollutant``/``metric`` (NaN if there is no such item)."""
+        for item in self.items:
+            if item.pollutant == pollutant and item.metric == metric:
+                return item.value
+        return float("nan")
+
 
 def evaluate(
     name: str, hourly: dict[str, FloatArray], first_day: dt.date, rule_set: RuleSet

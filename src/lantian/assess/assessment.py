@@ -1,8 +1,9 @@
 """``lantian assess``: the HJ 663 evaluation of a station, city or area over a period, as data.
 
-The result is a plain dict (the JSON of ``lantian assess --format json`` and of the web API):
-``city``, ``area``, ``station``, ``year``, ``from``, ``to``, ``standard``, ``items[]`` (``pollutant``,
-``metric``, ``value``, ``limit``, ``attained``, ``exceedance_multiple``, ``valid_days``, ``valid``,
+The result is a plain dict (the JSON of ``lantian assess --format json`` and of the web API's
+``/api/v1/evaluations/{year}``): ``city``, ``area``, ``station``, ``name``, ``year``, ``from``,
+``to``, ``standard``, ``rule_set``, ``stations_used``, ``items[]`` (``pollutant``, ``metric``,
+``value``, ``unit``, ``limit``, ``attained``, ``exceedance_multiple``, ``valid_days``, ``valid``,
 ``short_months``), ``attained``, ``days`` (``valid``, ``good``, ``good_ratio``, ``heavy``,
 ``by_category``, ``by_level``), ``primary_pollutant_days``, ``comprehensive_index``,
 ``largest_index``, ``single_indices``, ``completeness`` and ``stations[]`` (the same per station).
@@ -18,7 +19,7 @@ import numpy as np
 from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.scope import Scope
 from lantian.assess.sources import StationHours, load_period
-from lantian.standards import BASIC_POLLUTANTS, category_table, rule_set
+from lantian.standards import BASIC_POLLUTANTS, category_table, rule_set, unit
 from lantian.store import MeasurementStore
 
 HEAVY_LEVEL = 5  # 重度污染 and worse (HJ 633 levels 5–6)
@@ -38,6 +39,7 @@ def evaluation_dict(result: Evaluation) -> dict[str, object]:
                 "pollutant": i.pollutant,
                 "metric": i.metric,
                 "value": _number(i.value),
+                "unit": unit(i.pollutant),
                 "limit": i.limit,
                 "attained": i.attained,
                 "exceedance_multiple": _number(i.exceedance_multiple),
@@ -77,6 +79,51 @@ def completeness(hourly: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     return result
 
 
+def station_document(
+    code: str, name: str | None, result: Evaluation, hourly: dict[str, np.ndarray]
+) -> dict[str, object]:
+    """One evaluation station's entry of ``stations[]``: its evaluation and completeness."""
+    return {
+        "station_code": code,
+        "name": name,
+        **evaluation_dict(result),
+        "completeness": completeness(hourly),
+    }
+
+
+def assessment_document(
+    scope: Scope,
+    first_day: dt.date,
+    last_day: dt.date,
+    result: Evaluation,
+    hourly: dict[str, np.ndarray],
+    stations: list[dict[str, object]],
+) -> dict[str, object]:
+    """The whole assessment document (module docstring) of ``scope`` over the natural days
+    ``first_day`` … ``last_day``: the one serialisation the CLI and the web API share."""
+    rules = result.rule_set
+    return {
+        "city": scope.city,
+        "area": scope.name if scope.kind == "area" else None,
+        "station": scope.name if scope.kind == "station" else None,
+        "name": scope.name,
+        "year": first_day.year if first_day.year == last_day.year else None,
+        "from": first_day.isoformat(),
+        "to": last_day.isoformat(),
+        "standard": rules.name,
+        "rule_set": {
+            "gb3095": rules.gb3095,
+            "gb3095_stage": rules.gb3095_stage,
+            "hj633": rules.hj633,
+            "hj663": rules.hj663,
+        },
+        "stations_used": list(scope.stations),
+        **evaluation_dict(result),
+        "completeness": completeness(hourly),
+        "stations": stations,
+    }
+
+
 def assess(
     store: MeasurementStore,
     scope: Scope,
@@ -102,32 +149,7 @@ def assess(
     stations = []
     if scope.kind != "station":
         for code in scope.stations:
-            one = evaluate(code, data.station_hourly(code), first_day, rules)
-            stations.append(
-                {
-                    "station_code": code,
-                    "name": data.names.get(code),
-                    **evaluation_dict(one),
-                    "completeness": completeness(data.station_hourly(code)),
-                }
-            )
-    return {
-        "city": scope.city,
-        "area": scope.name if scope.kind == "area" else None,
-        "station": scope.name if scope.kind == "station" else None,
-        "name": scope.name,
-        "year": first_day.year if first_day.year == last_day.year else None,
-        "from": first_day.isoformat(),
-        "to": last_day.isoformat(),
-        "standard": rules.name,
-        "rule_set": {
-            "gb3095": rules.gb3095,
-            "gb3095_stage": rules.gb3095_stage,
-            "hj633": rules.hj633,
-            "hj663": rules.hj663,
-        },
-        "stations_used": scope.stations,
-        **evaluation_dict(result),
-        "completeness": completeness(hourly),
-        "stations": stations,
-    }
+            station_hourly = data.station_hourly(code)
+            one = evaluate(code, station_hourly, first_day, rules)
+            stations.append(station_document(code, data.names.get(code), one, station_hourly))
+    return assessment_document(scope, first_day, last_day, result, hourly, stations)

@@ -19,7 +19,7 @@ from importlib import resources
 
 import numpy as np
 
-from lantian.assess.annual import evaluate
+from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.sources import StationHours, load_period
 from lantian.standards import competition_rank, round_gbt8170, rule_set
 from lantian.store import MeasurementStore
@@ -58,58 +58,41 @@ def _shift_year(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def rank(
-    store: MeasurementStore,
-    cities: list[str],
-    first_day: dt.date,
-    last_day: dt.date,
-    standard: str | None = None,
-) -> dict[str, object]:
-    """Rank ``cities`` over the natural days ``first_day`` … ``last_day``."""
-    rules = rule_set(first_day, standard)
-    data = load_period(store, first_day, last_day)
-    results = _evaluate_cities(data, cities, first_day, rules)
-    if not results:
-        raise RankingError(f"no data for any of {', '.join(cities)} in {first_day} … {last_day}")
+def ranked_rows(
+    results: dict[str, Evaluation], previous: dict[str, Evaluation]
+) -> list[dict[str, object]]:
+    """Rows of the ranking of the cities of ``results``, best first (module docstring).
+
+    ``previous`` holds the same period one year earlier (cities missing from it get no change
+    rate). The one serialisation of a ranking the CLI and the web API share: ``rank``, ``city``,
+    ``comprehensive_index``, ``largest_index``, ``pm25``, ``pm25_rank``, ``good_ratio``,
+    ``good_ratio_rank``, ``previous_index``, ``change_rate`` (%), ``change_rank``, ``valid_days``.
+    """
     names = list(results)
     index = np.asarray([float(results[c].comprehensive.total) for c in names])
-    pm25 = np.asarray(
-        [
-            next(
-                i.value
-                for i in results[c].items
-                if i.pollutant == "PM2.5" and i.metric == "annual_mean"
-            )
-            for c in names
-        ]
-    )
+    pm25 = np.asarray([results[c].value_of("PM2.5", "annual_mean") for c in names])
     good = np.asarray([results[c].good_day_ratio for c in names])
-    previous_first, previous_last = _shift_year(first_day, -1), _shift_year(last_day, -1)
-    before = _evaluate_cities(
-        load_period(store, previous_first, previous_last),
-        names,
-        previous_first,
-        rule_set(previous_first, standard),
-    )
-    previous = np.asarray(
+    before = np.asarray(
         [
-            float(before[c].comprehensive.total) if c in before and before[c].valid_days else np.nan
+            float(previous[c].comprehensive.total)
+            if c in previous and previous[c].valid_days
+            else np.nan
             for c in names
         ]
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        change = round_gbt8170((index - previous) / previous * 100.0, 2)
+        change = round_gbt8170((index - before) / before * 100.0, 2)
     rows = [
         {
+            "rank": int(r),
             "city": c,
             "comprehensive_index": float(index[k]),
-            "rank": int(r),
             "largest_index": str(results[c].comprehensive.largest.item()),
             "pm25": float(pm25[k]),
             "pm25_rank": int(pr),
             "good_ratio": float(good[k]),
             "good_ratio_rank": int(gr),
-            "previous_index": None if np.isnan(previous[k]) else float(previous[k]),
+            "previous_index": None if np.isnan(before[k]) else float(before[k]),
             "change_rate": None if np.isnan(change[k]) else float(change[k]),
             "change_rank": None if np.isnan(change[k]) else int(cr),
             "valid_days": results[c].valid_days,
@@ -125,11 +108,33 @@ def rank(
             )
         )
     ]
-    rows.sort(key=lambda row: (row["rank"], row["city"]))
+    return sorted(rows, key=lambda row: (row["rank"], row["city"]))
+
+
+def rank(
+    store: MeasurementStore,
+    cities: list[str],
+    first_day: dt.date,
+    last_day: dt.date,
+    standard: str | None = None,
+) -> dict[str, object]:
+    """Rank ``cities`` over the natural days ``first_day`` … ``last_day``."""
+    rules = rule_set(first_day, standard)
+    data = load_period(store, first_day, last_day)
+    results = _evaluate_cities(data, cities, first_day, rules)
+    if not results:
+        raise RankingError(f"no data for any of {', '.join(cities)} in {first_day} … {last_day}")
+    previous_first, previous_last = _shift_year(first_day, -1), _shift_year(last_day, -1)
+    previous = _evaluate_cities(
+        load_period(store, previous_first, previous_last),
+        list(results),
+        previous_first,
+        rule_set(previous_first, standard),
+    )
     return {
         "from": first_day.isoformat(),
         "to": last_day.isoformat(),
         "standard": rules.name,
         "scheme": "ranking-2018",
-        "cities": rows,
+        "cities": ranked_rows(results, previous),
     }

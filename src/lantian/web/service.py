@@ -9,7 +9,8 @@ evaluation stations), the period and the rule set, and lays the results out as t
 
 Rule sets: hourly and daily values follow the rule set of their own day (the 2012 set before
 2026-03-01, the 2026 set since); a whole period's evaluation follows the rule set in force on the
-period's last day unless ``standard`` names one (docs/standards-readings.md #14).
+period's first day unless ``standard`` names one, as ``lantian assess`` does
+(docs/standards-readings.md #14).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy.typing as npt
 
 from lantian.assess.annual import Evaluation, daily_series, evaluate
 from lantian.assess.progress import progress as assess_progress
+from lantian.assess.ranking import ranked_rows
 from lantian.assess.scope import Scope
 from lantian.assess.sources import StationHours, load_year
 from lantian.assess.targets import read_plan
@@ -31,7 +33,6 @@ from lantian.standards import (
     aqi_report,
     area_mean,
     category_table,
-    competition_rank,
     round_concentration,
     rule_set,
 )
@@ -216,8 +217,7 @@ class AirData:
         hourly = {
             p: v[offset : offset + length] for p, v in self.hourly_values(place, year).items()
         }
-        rules = rule_set(after - dt.timedelta(days=1), standard)
-        return evaluate(place.name, hourly, first, rules)
+        return evaluate(place.name, hourly, first, rule_set(first, standard))
 
     def month_evaluations(self, place: Place, year: int) -> list[Evaluation]:
         """One evaluation per month of ``year`` (the month's statistics and day counts)."""
@@ -240,32 +240,14 @@ class AirData:
         )
 
     def _ranking(self, year: int, standard: str | None) -> list[dict[str, object]]:
-        results = [
-            self.evaluation(self.place(city=c), year, standard) for c in self.snapshot().cities
-        ]
-        totals = np.array([float(r.comprehensive.total) for r in results])
-        pm25 = np.array([item_value(r, "PM2.5", "annual_mean") for r in results])
-        good = np.array([r.good_day_ratio for r in results])
-        rank, pm25_rank, good_rank = (
-            competition_rank(totals),
-            competition_rank(pm25),
-            competition_rank(-good),
+        snap = self.snapshot()
+        results = {c: self.evaluation(self.place(city=c), year, standard) for c in snap.cities}
+        previous = (
+            {c: self.evaluation(self.place(city=c), year - 1, standard) for c in snap.cities}
+            if year - 1 in snap.years
+            else {}
         )
-        rows = [
-            {
-                "rank": int(rank[i]),
-                "city": r.name,
-                "comprehensive_index": float(totals[i]),
-                "largest_index_pollutant": str(r.comprehensive.largest.item()),
-                "pm25_annual_mean": float(pm25[i]),
-                "pm25_rank": int(pm25_rank[i]),
-                "good_ratio": float(good[i]),
-                "good_ratio_rank": int(good_rank[i]),
-                "valid_days": r.valid_days,
-            }
-            for i, r in enumerate(results)
-        ]
-        return sorted(rows, key=lambda row: (row["rank"], row["city"]))
+        return ranked_rows(results, previous)
 
     # ------------------------------------------------------------------ progress
     def last_day(self, year: int | None = None) -> dt.date:
@@ -344,14 +326,6 @@ class AirData:
 
 
 # ---------------------------------------------------------------------- pure layout helpers
-def item_value(result: Evaluation, pollutant: str, metric: str) -> float:
-    """The value of one evaluation item (NaN if the evaluation has no such item)."""
-    for item in result.items:
-        if item.pollutant == pollutant and item.metric == metric:
-            return item.value
-    return float("nan")
-
-
 def report_columns(report) -> dict[str, np.ndarray]:
     """AQI, level, category (zh, en), colour and primary pollutants of an AQI report."""
     return {

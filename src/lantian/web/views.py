@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from lantian.assess.annual import Evaluation
+from lantian.assess.assessment import assessment_document, station_document
+from lantian.assess.scope import Scope
 from lantian.standards import BASIC_POLLUTANTS, limit_in, rule_set, unit
 from lantian.web.service import (
     AirData,
@@ -19,7 +20,6 @@ from lantian.web.service import (
     Place,
     categories,
     index_metrics,
-    item_value,
     station_public,
 )
 from lantian.web.tables import Frame
@@ -163,9 +163,9 @@ def monthly_frame(data: AirData, place: Place, year: int) -> Frame:
     columns: dict[str, list[Any]] = {"month": list(range(1, 13))}
     for pollutant in BASIC_POLLUTANTS:
         metric = metrics[pollutant]
-        columns[pollutant] = [item_value(e, pollutant, metric) for e in current]
+        columns[pollutant] = [e.value_of(pollutant, metric) for e in current]
         columns[f"{pollutant}_previous"] = [
-            item_value(e, pollutant, metric) if previous else None for e in previous or current
+            e.value_of(pollutant, metric) if previous else None for e in previous or current
         ]
     columns["good_ratio"] = [e.good_day_ratio for e in current]
     columns["good_ratio_previous"] = [
@@ -185,67 +185,38 @@ def monthly_frame(data: AirData, place: Place, year: int) -> Frame:
 def evaluation_document(
     data: AirData, place: Place, year: int, standard: str | None = None
 ) -> dict[str, Any]:
-    """The evaluation in issue #4's field names: items, days, comprehensive index, stations."""
-    result = data.evaluation(place, year, standard)
-    document = {
-        "city": place.city,
-        "place": place_meta(place),
-        "year": year,
-        "standard": result.rule_set.name,
-        "gb3095": result.rule_set.gb3095,
-        "hj633": result.rule_set.hj633,
-        "hj663": result.rule_set.hj663,
-        "items": items_frame(result).rows(),
-        "days": days_document(result),
-        "comprehensive_index": float(result.comprehensive.total),
-        "largest_index_pollutant": str(result.comprehensive.largest.item()),
-        "single_indices": {p: round(float(v), 2) for p, v in result.comprehensive.single.items()},
-        "stations": [],
-    }
+    """The year's evaluation as ``lantian assess --format json`` writes it (one serialisation:
+    :func:`lantian.assess.assessment.assessment_document`), plus ``place``."""
+    first_day, last_day = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    stations = []
     if place.kind == "city":
-        document["stations"] = station_evaluations_frame(data, place.city, year, standard).rows()
-    return document
+        for station, result in data.station_evaluations(place.city, year, standard):
+            hourly = data.hourly_values(station, year)
+            stations.append(station_document(station.key, station.name, result, hourly))
+    scope = Scope(place.kind, place.key, list(place.stations), place.city)
+    document = assessment_document(
+        scope,
+        first_day,
+        last_day,
+        data.evaluation(place, year, standard),
+        data.hourly_values(place, year),
+        stations,
+    )
+    return {**document, "place": place_meta(place)}
 
 
-def items_frame(result: Evaluation) -> Frame:
-    """The evaluation items (HJ 663 Table 1) as a table."""
-    items = result.items
-    columns = {
-        "pollutant": [i.pollutant for i in items],
-        "metric": [i.metric for i in items],
-        "value": [i.value for i in items],
-        "unit": [unit(i.pollutant) for i in items],
-        "limit": [i.limit for i in items],
-        "attained": [i.attained for i in items],
-        "exceedance_multiple": [i.exceedance_multiple for i in items],
-        "valid_days": [i.valid_days for i in items],
-        "valid": [i.valid for i in items],
-        "short_months": [",".join(map(str, i.short_months)) for i in items],
-    }
-    return Frame.of(columns, name=f"evaluation-{result.name}")
+def category_days(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each HJ 633 category of an evaluation document's rule set with its days, in level order."""
+    table = categories(document["rule_set"]["hj633"])
+    return [{**c, "days": n} for c, n in zip(table, document["days"]["by_level"], strict=True)]
 
 
-def days_document(result: Evaluation) -> dict[str, Any]:
-    """Days by category, good days and their ratio, days as primary pollutant."""
-    table = categories(result.rule_set.hj633)
-    by_category = [
-        {
-            "level": c["level"],
-            "category_zh": c["category_zh"],
-            "category_en": c["category_en"],
-            "colour": c["hex"],
-            "days": n,
-        }
-        for c, n in zip(table, result.days_by_level, strict=True)
-    ]
-    return {
-        "valid": result.valid_days,
-        "good": int(sum(result.days_by_level[:2])),
-        "good_ratio": None if np.isnan(result.good_day_ratio) else result.good_day_ratio,
-        "heavily_polluted": int(sum(result.days_by_level[4:])),
-        "by_category": by_category,
-        "primary_pollutant_days": result.primary_days,
-    }
+def items_frame(document: dict[str, Any]) -> Frame:
+    """An evaluation document's items (HJ 663 Table 1) as a table."""
+    items = document["items"]
+    keys = list(items[0]) if items else ["pollutant", "metric", "value"]
+    columns = {k: [i[k] for i in items] for k in keys}
+    return Frame.of(columns, name=f"evaluation-{document['name']}")
 
 
 def station_evaluations_frame(
@@ -259,7 +230,7 @@ def station_evaluations_frame(
         "name": [p.name for p, _ in pairs],
     }
     for pollutant in BASIC_POLLUTANTS:
-        columns[pollutant] = [item_value(e, pollutant, metrics[pollutant]) for _, e in pairs]
+        columns[pollutant] = [e.value_of(pollutant, metrics[pollutant]) for _, e in pairs]
     columns["comprehensive_index"] = [float(e.comprehensive.total) for _, e in pairs]
     columns["good_ratio"] = [e.good_day_ratio for _, e in pairs]
     columns["valid_days"] = [e.valid_days for _, e in pairs]

@@ -226,7 +226,7 @@ def evaluation(
     """The year's HJ 663 evaluation; CSV and xlsx hold its items table."""
     place = _place(data, city, station)
     document = evaluation_document(data, place, data.check_year(year), standard)
-    return respond(items_frame(data.evaluation(place, year, standard)), output, document)
+    return respond(items_frame(document), output, document)
 
 
 @router.get("/evaluations/{year}/stations", responses=documented(schemas.StationEvaluationsPublic))

@@ -183,24 +183,47 @@ class ItemPublic(Model):
     exceedance_multiple: float | None
     valid_days: int
     valid: bool
-    short_months: str
-
-
-class CategoryDays(Model):
-    level: int
-    category_zh: str
-    category_en: str
-    colour: str
-    days: int
+    short_months: list[int]
 
 
 class DaysPublic(Model):
     valid: int
-    good: int
-    good_ratio: float | None
-    heavily_polluted: int
-    by_category: list[CategoryDays]
+    good: int = Field(description="优良天数: days of level 1 or 2")
+    good_ratio: float | None = Field(description="优良天数比例 [%]")
+    heavy: int = Field(description="重污染天数: days of level 5 or 6")
+    by_category: dict[str, int] = Field(description="days per category, 优 … 严重污染")
+    by_level: list[int] = Field(description="days of level 1 … 6")
+
+
+class Completeness(Model):
+    hours: int
+    hours_possible: int
+    ratio: float
+
+
+class EvaluationFields(Model):
+    """The fields every evaluation has (the place's, and each station's in ``stations[]``)."""
+
+    items: list[ItemPublic]
+    attained: bool | None
+    days: DaysPublic
     primary_pollutant_days: dict[str, int]
+    comprehensive_index: float | None
+    largest_index: str = Field(description="The pollutant with the largest single index")
+    single_indices: dict[str, float | None]
+    completeness: dict[str, Completeness]
+
+
+class StationAssessment(EvaluationFields):
+    station_code: str
+    name: str | None
+
+
+class RuleSetPublic(Model):
+    gb3095: str
+    gb3095_stage: str
+    hj633: str
+    hj663: str
 
 
 class StationEvaluationRow(Model):
@@ -223,31 +246,37 @@ class StationEvaluationsPublic(Table):
     rows: list[StationEvaluationRow]
 
 
-class EvaluationPublic(Model):
-    city: str
-    place: PlaceMeta
-    year: int
+class EvaluationPublic(EvaluationFields):
+    """``lantian assess --format json``'s document, plus ``place``."""
+
+    city: str | None
+    area: str | None
+    station: str | None
+    name: str
+    year: int | None
+    from_: str = Field(alias="from")
+    to: str
     standard: str
-    gb3095: str
-    hj633: str
-    hj663: str
-    items: list[ItemPublic]
-    days: DaysPublic
-    comprehensive_index: float | None
-    largest_index_pollutant: str
-    single_indices: dict[str, float | None]
-    stations: list[StationEvaluationRow]
+    rule_set: RuleSetPublic
+    stations_used: list[str]
+    stations: list[StationAssessment]
+    place: PlaceMeta
 
 
 class RankingRow(Model):
+    """``lantian rank --format json``'s ``cities[]`` rows."""
+
     rank: int
     city: str
     comprehensive_index: float | None
-    largest_index_pollutant: str
-    pm25_annual_mean: float | None
+    largest_index: str
+    pm25: float | None = Field(description="PM2.5 annual (period) mean [µg/m³]")
     pm25_rank: int
     good_ratio: float | None
     good_ratio_rank: int
+    previous_index: float | None = Field(description="The same period one year earlier")
+    change_rate: float | None = Field(description="(I − I_previous) / I_previous × 100 [%]")
+    change_rank: int | None
     valid_days: int
 
 

@@ -17,11 +17,13 @@ from lantian.web.api.routes import get_data
 from lantian.web.pages.render import query_url, render
 from lantian.web.service import AirData
 from lantian.web.views import (
+    category_days,
     evaluation_document,
     monthly_frame,
     now_document,
     progress_frame,
     ranking_frame,
+    station_evaluations_frame,
 )
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -124,7 +126,11 @@ def attainment_page(
         year=year,
         station=station,
         doc=document,
-        hj633=document["hj633"],
+        hj633=document["rule_set"]["hj633"],
+        category_days=category_days(document),
+        station_rows=station_evaluations_frame(data, place.city, year).rows()
+        if place.kind == "city"
+        else [],
         ranking=ranking_frame(data, year).rows(),
         progress=progress_frame(data, place.city, data.last_day(year)),
         progress_url=query_url("/api/v1/progress", {"city": place.city}),
