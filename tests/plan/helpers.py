@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from lantian.plan.models import AuditEntry, Measure, Task, Unit
+from lantian.plan.access import Actor
+from lantian.plan.audit import act
+from lantian.plan.models import (
+    AuditEntry,
+    Evidence,
+    Measure,
+    Milestone,
+    Plan,
+    Report,
+    Supervision,
+    Task,
+    Unit,
+)
+from lantian.plan.plans import example_plan_data, plan_tasks
 from lantian.plan.vocabulary import COLUMNS
 from lantian.plan.xlsx import REPORT_COLUMNS
 
@@ -43,3 +57,50 @@ def report_workbook(rows: list[dict], header: list[str] | None = None) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def doubled_plan_data() -> dict:
+    """The model plan with every measure twice (the copy numbered 100 higher): 54 measures."""
+    data = copy.deepcopy(example_plan_data())
+    data["plan"]["code"] += "-doubled"
+    data["measures"] += [{**m, "number": m["number"] + 100} for m in data["measures"]]
+    return data
+
+
+def add_work(db, actor: Actor, plan: Plan, months: list[str]) -> None:
+    """A report on every task of ``plan`` for each of ``months`` (evidence on every other one), a
+    milestone on every quantified task and a supervision step a month, written directly."""
+    act(db, actor)
+    tasks = plan_tasks(db, plan)
+    for task in tasks:
+        if task.target_value is not None:
+            db.add(Milestone(task_id=task.id, title="过半", due=dt.date(2019, 3, 31)))
+        for index, month in enumerate(months):
+            report = Report(
+                task_id=task.id,
+                month=month,
+                status="in_progress",
+                quantity=task.target_value / 2 if task.target_value is not None else None,
+                submitted_by=actor.id,
+            )
+            if (task.id + index) % 2:
+                report.evidence.append(
+                    Evidence(filename="台账.pdf", sha256="0" * 64, size=1, uploaded_by=actor.id)
+                )
+            db.add(report)
+    for index, month in enumerate(months):
+        task = tasks[index * 7 % len(tasks)]
+        on = dt.date(int(month[:4]), int(month[5:]), 10)
+        db.add(
+            Supervision(
+                plan_id=plan.id,
+                step="assign",
+                unit_id=task.unit_id,
+                measure_id=task.measure_id,
+                on=on,
+                finding="台账不全",
+                follow_up_deadline=on + dt.timedelta(days=10),
+                recorded_by=actor.id,
+            )
+        )
+    db.flush()

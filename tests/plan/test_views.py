@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import event
 
 from lantian.plan import plans, reports, supervision
+from lantian.plan.access import SYSTEM
 from lantian.plan.assessment import assessment_table, record_assessment
 from lantian.plan.errors import LedgerPermissionError
-from lantian.plan.views import ledger, month_summary, overdue, unit_page
+from lantian.plan.models import Plan
+from lantian.plan.views import ledger, measures, month_summary, overdue, unit_page
+from lantian.plan.xlsx import write_report_template
 
-from .helpers import task_of
+from .helpers import add_work, doubled_plan_data, task_of
 
 
 def filed(month: str, day: int = 3) -> dt.datetime:
@@ -185,3 +189,58 @@ def test_late_reports_are_not_on_time(db, actors, scenario):
     )
     hb = next(row for row in table["rows"] if row["unit"] == "区环保局")
     assert hb["reports_on_time"] == 4
+
+
+@pytest.fixture
+def statements(db):
+    """The SQL statements ``db`` executes, appended as they run (the test clears the list)."""
+    seen = []
+
+    def record(connection, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    bind = db.get_bind()  # SQLite: the engine; PostgreSQL: the test's connection
+    event.listen(bind, "before_cursor_execute", record)
+    yield seen
+    event.remove(bind, "before_cursor_execute", record)
+
+
+def test_views_issue_as_many_statements_for_54_measures_as_for_27(db, actors, statements, tmp_path):
+    """The views load what they read in a fixed number of statements, however big the plan.
+
+    Regression: they loaded each task's unit, measure, target and milestones, each report's
+    evidence and each supervision step's unit one at a time (N+1: on the model plan with a year of
+    reports the ledger took 223 statements, a unit's page 320, the export 918 — bench_ledger.py).
+    """
+    model = plans.get_plan(db)
+    doubled = plans.store_plan(db, SYSTEM, doubled_plan_data())
+    for plan in (model, doubled):
+        add_work(db, actors["office"], plan, ["2019-02", "2019-03", "2019-04", "2019-05"])
+    db.commit()
+    assert len(doubled.measures) == 2 * len(model.measures) == 54
+    month, office = "2019-05", actors["office"]
+    views = {
+        "ledger": lambda plan, unit: ledger(db, office, plan, month),
+        "unit_page": lambda plan, unit: unit_page(db, office, plan, unit, month),
+        "overdue": lambda plan, unit: overdue(db, office, plan, month),
+        "month_summary": lambda plan, unit: month_summary(db, office, plan, month),
+        "measures": lambda plan, unit: measures(db, office, plan),
+        "assessment_table": lambda plan, unit: assessment_table(
+            db, office, plan, 2019, as_of=dt.date(2019, 6, 5)
+        ),
+        "report_template": lambda plan, unit: write_report_template(
+            db, office, plan, tmp_path / "template.xlsx", month
+        ),
+    }
+    counts = {}
+    for plan_id in (model.id, doubled.id):
+        for name, view in views.items():
+            db.expunge_all()  # nothing loaded yet, as in a request's session
+            plan, unit = db.get(Plan, plan_id), plans.get_unit(db, "区环保局")
+            statements.clear()
+            assert view(plan, unit)
+            counts[plan_id, name] = len(statements)
+    assert {name: counts[doubled.id, name] for name in views} == {
+        name: counts[model.id, name] for name in views
+    }
+    assert max(counts.values()) <= 10, counts

@@ -20,7 +20,7 @@ from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.plan.models import Assessment, Plan, Task, Unit
 from lantian.plan.months import due_date, month_of
-from lantian.plan.reports import beijing_date, plan_reports
+from lantian.plan.reports import beijing_date, filing_times
 from lantian.plan.rules import rule_set
 from lantian.plan.scoring import UnitYear, score
 from lantian.plan.status import rag, target_met
@@ -52,10 +52,7 @@ def unit_years(db: Session, plan: Plan, year: int, as_of: dt.date) -> dict[Unit,
     months = report_months(plan, year, as_of, due_day)
     year_end = min(as_of, dt.date(year, 12, 31))
     ctx = load_context(db, plan, month_of(year_end), year_end)
-    filed = {
-        (r.task_id, r.month): beijing_date(r.submitted_at)
-        for r in plan_reports(db, plan, f"{year}-12")
-    }
+    filed = {key: beijing_date(at) for key, at in filing_times(db, plan, f"{year}-12").items()}
     actions = plan_supervisions(db, plan)
     by_unit: dict[Unit, list[Task]] = {}
     for task in ctx.tasks:

@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path, PurePath
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lantian.plan.access import Actor, require
@@ -55,6 +55,11 @@ def is_locked(db: Session, plan_id: int, month: str) -> bool:
         select(MonthLock.id).where(MonthLock.plan_id == plan_id, MonthLock.month == month)
     )
     return found is not None
+
+
+def locked_months(db: Session, plan_id: int) -> set[str]:
+    """The locked months of plan ``plan_id``."""
+    return set(db.scalars(select(MonthLock.month).where(MonthLock.plan_id == plan_id)))
 
 
 def _require_unlocked(db: Session, plan_id: int, month: str) -> None:
@@ -272,9 +277,28 @@ def unlock_month(db: Session, actor: Actor, plan: Plan, month: str) -> None:
     db.flush()
 
 
-def plan_reports(db: Session, plan: Plan, last_month: str | None = None) -> list[Report]:
-    """Every report of ``plan`` (up to ``last_month``), by task and month."""
-    query = select(Report).join(Task).join(Measure).where(Measure.plan_id == plan.id)
-    if last_month is not None:
-        query = query.where(Report.month <= last_month)
-    return list(db.scalars(query.order_by(Report.task_id, Report.month)))
+def _of_plan(query: Select, plan: Plan, last_month: str | None) -> Select:
+    query = query.join(Report.task).join(Task.measure).where(Measure.plan_id == plan.id)
+    return query if last_month is None else query.where(Report.month <= last_month)
+
+
+def filing_times(
+    db: Session, plan: Plan, last_month: str | None = None
+) -> dict[tuple[int, str], dt.datetime]:
+    """When each report of ``plan`` (up to ``last_month``) was first filed:
+    (``task_id``, ``month``) → ``submitted_at``."""
+    query = _of_plan(select(Report.task_id, Report.month, Report.submitted_at), plan, last_month)
+    return {(task_id, month): at for task_id, month, at in db.execute(query)}
+
+
+def latest_reports(db: Session, plan: Plan, last_month: str) -> dict[int, Report]:
+    """Each task's latest report up to ``last_month`` (tasks without one are left out), by task id."""
+    latest = (
+        _of_plan(select(Report.task_id, func.max(Report.month).label("month")), plan, last_month)
+        .group_by(Report.task_id)
+        .subquery()
+    )
+    query = select(Report).join(
+        latest, (Report.task_id == latest.c.task_id) & (Report.month == latest.c.month)
+    )
+    return {report.task_id: report for report in db.scalars(query)}

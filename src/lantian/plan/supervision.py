@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
@@ -86,6 +86,11 @@ def close_supervision(
 
 
 def plan_supervisions(db: Session, plan: Plan) -> list[Supervision]:
-    """Every supervision step of ``plan``, by date."""
-    query = select(Supervision).where(Supervision.plan_id == plan.id)
-    return list(db.scalars(query.order_by(Supervision.on, Supervision.id)))
+    """Every supervision step of ``plan``, by date, with its unit and measure loaded."""
+    query = (
+        select(Supervision)
+        .where(Supervision.plan_id == plan.id)
+        .order_by(Supervision.on, Supervision.id)
+        .options(joinedload(Supervision.unit), joinedload(Supervision.measure))
+    )
+    return list(db.scalars(query))

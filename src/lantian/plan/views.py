@@ -18,13 +18,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lantian.plan.access import Actor, require
-from lantian.plan.models import Measure, Plan, Report, Supervision, Task, Unit
+from lantian.plan.models import Measure, MeasureUnit, Plan, Report, Supervision, Task, Unit
 from lantian.plan.months import due_date, last_day, month_of, months_between, previous_month
 from lantian.plan.plans import plan_tasks
-from lantian.plan.reports import is_locked, plan_reports
+from lantian.plan.reports import filing_times, is_locked, latest_reports
 from lantian.plan.rules import rule_set
 from lantian.plan.status import TaskFacts, achieved_share, rag, target_met
 from lantian.plan.supervision import plan_supervisions
@@ -50,16 +50,14 @@ def load_context(
     """Load ``plan``'s tasks and reports for a view of ``month`` (default: the month of today)."""
     month = month or month_of(as_of or dt.date.today())
     as_of = as_of or last_day(month)
-    reports = plan_reports(db, plan, last_month=month)
-    latest = {report.task_id: report for report in reports}  # ordered by month: the last wins
     return Context(
         plan=plan,
         month=month,
         as_of=as_of,
         rules=rule_set(db, plan.scoring_rule),
         tasks=plan_tasks(db, plan),
-        latest=latest,
-        filed={(report.task_id, report.month) for report in reports},
+        latest=latest_reports(db, plan, month),
+        filed=set(filing_times(db, plan, month)),
     )
 
 
@@ -141,9 +139,17 @@ def measures(db: Session, actor: Actor, plan: Plan) -> list[dict]:
     """The plan's measures with their units and quantified targets (anyone with a role)."""
     require(actor, "plan.read")
     rows = []
-    for measure in db.scalars(
-        select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.number)
-    ):
+    query = (
+        select(Measure)
+        .where(Measure.plan_id == plan.id)
+        .order_by(Measure.number)
+        .options(
+            joinedload(Measure.category),
+            selectinload(Measure.links).joinedload(MeasureUnit.unit),
+            selectinload(Measure.targets),
+        )
+    )
+    for measure in db.scalars(query):
         units = {role: [] for role in ("lead", "cooperate", "implement", "participate")}
         for link in measure.links:
             units[link.role].append(link.unit.name)
@@ -210,6 +216,7 @@ def unit_page(
         select(Report)
         .where(Report.task_id.in_([task.id for task in tasks]), Report.month <= ctx.month)
         .order_by(Report.month.desc(), Report.task_id)
+        .options(selectinload(Report.evidence))
     )
     actions = [a for a in plan_supervisions(db, plan) if a.unit_id == unit.id]
     return {

@@ -75,9 +75,8 @@ def unit_page(request: Request, unit: str, month: Month = None) -> HTMLResponse:
         month = chosen_month(plan, month)
         unit_row = plans.get_unit(db, unit)
         page = views.unit_page(db, actor, plan, unit_row, month)
-        locked_months = {
-            r["month"] for r in page["reports"] if reports.is_locked(db, plan.id, r["month"])
-        }
+        locked = reports.locked_months(db, plan.id)
+        locked_months = {r["month"] for r in page["reports"] if r["month"] in locked}
         context = page_context(db, actor, plan)
     return render(
         request,
