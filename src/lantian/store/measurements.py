@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,8 @@ REPLACEMENT_SCHEMA = pa.schema(
     ]
 )
 ROW_GROUP_ROWS = 65_536
+READ_THREADS = max(2, os.cpu_count() or 1)
+"""Files read and scattered into an hourly grid at once (Parquet decoding releases the GIL)."""
 
 
 class StoreError(RuntimeError):
@@ -249,41 +252,34 @@ class MeasurementStore:
         if not files:
             codes = list(stations or [])
             return codes, {p: np.full((len(codes), n_hours), np.nan) for p in pollutants}
-        tables = [
-            pq.read_table(
-                f,
-                columns=["station_code", "ts", "pollutant", "value", "valid"],
-                read_dictionary=["station_code", "pollutant"],
-            )
-            for f in files
-        ]
-        if stations is None:
-            codes = set()
-            for table in tables:
-                for chunk in table.column("station_code").chunks:
-                    codes.update(chunk.dictionary.to_pylist())
-            stations = sorted(codes)
-        station_position = {code: i for i, code in enumerate(stations)}
-        pollutant_position = {p: k for k, p in enumerate(pollutants)}
-        n_stations = len(stations)
-        grids = np.full(len(pollutants) * n_stations * n_hours, np.nan)
-        base = int(start.replace(tzinfo=dt.UTC).timestamp()) // 3600 + 1
-        for table in tables:
-            station = _dictionary_positions(table.column("station_code"), station_position)
-            pollutant = _dictionary_positions(table.column("pollutant"), pollutant_position)
-            ts = table.column("ts")
-            per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}[
-                ts.type.unit
-            ]
-            hour = ts.cast(pa.int64()).to_numpy() // per_hour - base
-            keep = table.column("valid").to_numpy(zero_copy_only=False)
-            keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
-            flat = (pollutant * n_stations + station) * n_hours + hour
-            values = table.column("value").to_numpy()
-            if keep.all():
-                grids[flat] = values
-            else:
-                grids[flat[keep]] = values[keep]
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            tables = list(pool.map(_read_grid_columns, files))
+            if stations is None:
+                codes = set()
+                for table in tables:
+                    for chunk in table.column("station_code").chunks:
+                        codes.update(chunk.dictionary.to_pylist())
+                stations = sorted(codes)
+            station_position = {code: i for i, code in enumerate(stations)}
+            pollutant_position = {p: k for k, p in enumerate(pollutants)}
+            n_stations = len(stations)
+            grids = np.full(len(pollutants) * n_stations * n_hours, np.nan)
+            base = int(start.replace(tzinfo=dt.UTC).timestamp()) // 3600 + 1
+
+            def scatter(table: pa.Table) -> None:  # the months' cells are disjoint: no lock
+                station = _dictionary_positions(table.column("station_code"), station_position)
+                pollutant = _dictionary_positions(table.column("pollutant"), pollutant_position)
+                hour = _hours_since(table.column("ts"), base)
+                keep = table.column("valid").to_numpy(zero_copy_only=False)
+                keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
+                flat = (pollutant * n_stations + station) * n_hours + hour
+                values = table.column("value").to_numpy()
+                if keep.all():
+                    grids[flat] = values
+                else:
+                    grids[flat[keep]] = values[keep]
+
+            list(pool.map(scatter, tables))
         grids = grids.reshape(len(pollutants), n_stations, n_hours)
         return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
 
@@ -595,6 +591,22 @@ def _with_flags(table: pa.Table) -> pa.Table:
         },
         schema=STORED_SCHEMA,
     )
+
+
+def _read_grid_columns(path: str) -> pa.Table:
+    """The columns an hourly grid needs, codes kept dictionary-encoded (one thread per file)."""
+    return pq.read_table(
+        path,
+        columns=["station_code", "ts", "pollutant", "value", "valid"],
+        read_dictionary=["station_code", "pollutant"],
+        use_threads=False,
+    )
+
+
+def _hours_since(ts: pa.ChunkedArray, base: int) -> np.ndarray:
+    """Whole hours from the hour number ``base`` (hours since 1970 in the stored clock) to ``ts``."""
+    per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
+    return ts.cast(pa.int64()).to_numpy() // per_hour[ts.type.unit] - base
 
 
 def _dictionary_positions(column: pa.ChunkedArray, positions: dict[str, int]) -> np.ndarray:
