@@ -8,11 +8,15 @@ comprehensive index, ties as published. The mirror holds unaudited real-time dat
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 from scipy.stats import spearmanr
 
-from lantian.assess.ranking import province_cities, rank
+from lantian.assess.annual import evaluate
+from lantian.assess.ranking import province_cities, rank, ranked_rows
+from lantian.assess.sources import load_period
+from lantian.standards import rule_set
 
 OFFICIAL = {
     "2019-04": [
@@ -113,3 +117,37 @@ def test_annual_ranking_has_fourteen_cities_with_competition_ranks(hunan_store):
 def test_unknown_province_lists_the_known_ones():
     with pytest.raises(ValueError, match="湖南"):
         province_cities("火星")
+
+
+def test_change_rate_is_the_relative_change_of_the_index_ranked_ascending(hunan_store):
+    """ΔI% = (I − I_previous)/I_previous × 100, two decimals (GB/T 8170), most improved first.
+
+    The store holds one year, so April 2019 stands in for the previous period of August 2019:
+    real evaluations of both months, the rule applied across them.
+    """
+    cities = province_cities("湖南")
+    rules = rule_set(dt.date(2019, 4, 1))
+
+    def month(first: dt.date, last: dt.date) -> dict:
+        part = load_period(hunan_store, first, last)
+        return {
+            c: evaluate(c, part.area_hourly(part.evaluation_stations(c)), first, rules)
+            for c in cities
+        }
+
+    august = month(dt.date(2019, 8, 1), dt.date(2019, 8, 31))
+    april = month(dt.date(2019, 4, 1), dt.date(2019, 4, 30))
+    rows = {r["city"]: r for r in ranked_rows(august, april)}
+    for city, row in rows.items():
+        now, before = (
+            Decimal(str(float(e.comprehensive.total))) for e in (august[city], april[city])
+        )
+        expected = ((now - before) / before * 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+        assert row["previous_index"] == float(before)
+        assert row["change_rate"] == float(expected), city
+    changes = [r["change_rate"] for r in rows.values()]
+    for row in rows.values():
+        assert row["change_rank"] == 1 + sum(c < row["change_rate"] for c in changes)
+    alone = {r["city"]: r for r in ranked_rows(august, {})}
+    assert all(r["change_rate"] is None and r["change_rank"] is None for r in alone.values())
+    assert [alone[c]["rank"] for c in cities] == [rows[c]["rank"] for c in cities]
