@@ -7,6 +7,7 @@ comprehensive index, ties as published. The mirror holds unaudited real-time dat
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -16,6 +17,7 @@ from scipy.stats import spearmanr
 from lantian.assess.annual import evaluate
 from lantian.assess.ranking import province_cities, rank, ranked_rows
 from lantian.assess.sources import load_period
+from lantian.demo import STATION_LIST, demo_file
 from lantian.standards import rule_set
 
 OFFICIAL = {
@@ -112,6 +114,31 @@ def test_annual_ranking_has_fourteen_cities_with_competition_ranks(hunan_store):
     for row in rows:  # equal two-decimal indices share the best rank
         assert row["rank"] == 1 + sum(1 for other in indices if other < row["comprehensive_index"])
     assert all(r["change_rate"] is None for r in rows)  # the store holds no 2018
+
+
+# Prefecture-level divisions per province with a national-network city in the 2020 station list
+# (国家统计局 administrative divisions; 河南's 济源 and 湖北's 仙桃/潜江/天门 are county level and
+# absent from the list).
+PREFECTURES = {"广东": 21, "四川": 21, "河南": 17, "山东": 16, "湖南": 14, "西藏": 7, "海南": 3}
+
+
+@pytest.mark.parametrize(("province", "count"), PREFECTURES.items())
+def test_provinces_list_their_prefecture_level_cities(province, count):
+    assert len(province_cities(province)) == count
+
+
+def test_every_city_of_the_station_list_belongs_to_one_province():
+    with demo_file(STATION_LIST).open(encoding="utf-8") as handle:
+        listed = {row["城市"] for row in csv.DictReader(handle)}
+    provinces = (
+        "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 "
+        "湖北 湖南 广东 广西 海南 重庆 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆"
+    )
+    every = [c for p in provinces.split() for c in province_cities(p, county_level=True)]
+    assert len(every) == len(set(every)) == len(listed)
+    assert set(every) == listed
+    assert "寿光" in province_cities("山东", county_level=True)
+    assert "寿光" not in province_cities("山东")
 
 
 def test_unknown_province_lists_the_known_ones():

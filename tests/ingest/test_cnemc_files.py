@@ -22,13 +22,7 @@ from lantian.demo import HUNAN_2019, demo_file
 from lantian.ingest.cnemc import read_station_files
 
 CNEMC = Path(__file__).parents[1] / "data" / "cnemc"
-NATIONAL_3DAYS = (
-    Path(__file__).parents[3]
-    / "shared"
-    / "reference"
-    / "cnemc"
-    / "china_sites_2019_national_3days.zip"
-)
+NATIONAL_3DAYS = CNEMC.parent / "cnemc-national" / "china_sites_2019_national_3days.zip"
 TYPES = ("AQI", "PM2.5", "PM2.5_24h", "PM10", "PM10_24h", "SO2", "SO2_24h", "NO2", "NO2_24h", "O3")
 TYPES += ("O3_24h", "O3_8h", "O3_8h_24h", "CO", "CO_24h")
 
@@ -140,7 +134,6 @@ def test_the_hunan_year():
     assert pc.sum(gap).as_py() == 0
 
 
-@pytest.mark.skipif(not NATIONAL_3DAYS.exists(), reason="the shared reference data is not present")
 def test_the_untouched_national_days():
     table, metadata = read_station_files(NATIONAL_3DAYS)
     with zipfile.ZipFile(NATIONAL_3DAYS) as archive:

@@ -29,12 +29,17 @@ class RankingError(ValueError):
     """Unknown province or cities without data; the message lists what is known."""
 
 
-def province_cities(province: str) -> list[str]:
-    """The cities of ``province`` (``data/provinces.csv``)."""
+def province_cities(province: str, county_level: bool = False) -> list[str]:
+    """The cities of ``province`` by their CNEMC names (``data/provinces.csv``).
+
+    A provincial ranking covers the prefecture-level cities (地级及以上城市); the county-level
+    cities the national network reports separately (e.g. 寿光, 昆山) join with ``county_level``.
+    """
     path = resources.files("lantian.assess").joinpath("data", "provinces.csv")
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    cities = [r["city"] for r in rows if r["province"] == province]
+    levels = {"prefecture", "county"} if county_level else {"prefecture"}
+    cities = [r["city"] for r in rows if r["province"] == province and r["level"] in levels]
     if not cities:
         raise RankingError(
             f"unknown province {province!r}; known: {sorted({r['province'] for r in rows})}"

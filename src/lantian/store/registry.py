@@ -35,15 +35,19 @@ def registry_from_station_list(
 ) -> pa.Table:
     """A registry from a CNEMC station list, with control points from a separate list.
 
-    Stations named in ``control_points`` with 对照点 = 是 are control points and not evaluation
-    stations; all others are evaluation stations.
+    Control points, which are not evaluation stations: those named in ``control_points`` with
+    对照点 = 是, and those CNEMC marks in their name, e.g. ``团泊洼(对照点)`` (23 stations of the
+    2020 list). All others are evaluation stations.
     """
     stations, _ = read_station_list(station_list)
     controls = pa.array([], pa.string())
     if control_points is not None:
         points, _ = read_control_points(control_points)
         controls = points.filter(points.column("control_point")).column("station_code")
-    is_control = pc.is_in(stations.column("station_code"), value_set=controls)
+    marked = pc.match_substring(pc.cast(stations.column("name"), pa.string()), "对照点")
+    is_control = pc.or_(
+        pc.is_in(stations.column("station_code"), value_set=controls), pc.fill_null(marked, False)
+    )
     n = stations.num_rows
     return pa.table(
         {

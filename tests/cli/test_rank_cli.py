@@ -1,0 +1,59 @@
+"""``lantian rank --province`` beyond Hunan, on three whole national days of real CNEMC data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lantian.assess.ranking import province_cities
+from lantian.demo import STATION_LIST, demo_file
+
+from .test_import_cli import lantian
+
+NATIONAL_3DAYS = (
+    Path(__file__).parents[1] / "data" / "cnemc-national" / "china_sites_2019_national_3days.zip"
+)
+
+
+@pytest.fixture(scope="module")
+def national_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("national") / "home"
+    for source in (demo_file(STATION_LIST), NATIONAL_3DAYS):
+        result = lantian(home, "import", str(source))
+        assert result.returncode in (0, 1), result.stderr
+    return home
+
+
+@pytest.mark.parametrize(("province", "cities"), [("广东", 21), ("山东", 16), ("天津", 1)])
+def test_a_province_ranks_its_prefecture_level_cities(national_home, province, cities):
+    result = lantian(
+        national_home, "rank", "--province", province, "--from", "2019-07-08", "--to", "2019-07-08",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["cities"]
+    assert sorted(r["city"] for r in rows) == sorted(province_cities(province))
+    assert len(rows) == cities
+    indices = [r["comprehensive_index"] for r in rows]
+    assert indices == sorted(indices)
+    for row in rows:
+        assert row["rank"] == 1 + sum(i < row["comprehensive_index"] for i in indices)
+
+
+def test_control_points_marked_in_cnemc_names_are_left_out(national_home):
+    listed = json.loads(
+        lantian(national_home, "stations", "--city", "天津", "--format", "json").stdout
+    )
+    control = {s["station_code"]: s["control_point"] for s in listed}
+    assert control["1027A"] is True  # 团泊洼(对照点)
+    assert sum(control.values()) == 1
+    assessed = lantian(
+        national_home, "assess", "--city", "天津", "--from", "2019-07-08", "--to", "2019-07-08",
+        "--format", "json",
+    )  # fmt: skip
+    assert assessed.returncode == 0, assessed.stderr
+    used = json.loads(assessed.stdout)["stations_used"]
+    assert "1027A" not in used
+    assert len(used) == len(control) - 1
