@@ -31,11 +31,7 @@ def aqi_series(
     """The AQI of every hour or day of the period, as an Arrow table (one row per hour or day)."""
     rules = rule_set(first_day, standard)
     data = load_period(store, first_day, last_day, scope.stations)
-    values = (
-        data.area_hourly(scope.stations)
-        if scope.kind != "station"
-        else data.station_hourly(scope.name)
-    )
+    values = data.scope_hourly(scope)
     if hourly:
         inputs = {f"{p}_1h": values[p] for p in BASIC_POLLUTANTS}
         report = aqi_report(inputs, "hourly", rules.hj633)

@@ -140,11 +140,7 @@ def assess(
     """
     rules = rule_set(first_day, standard)
     data: StationHours = load_period(store, first_day, last_day, scope.stations)
-    hourly = (
-        data.area_hourly(scope.stations)
-        if scope.kind != "station"
-        else data.station_hourly(scope.name)
-    )
+    hourly = data.scope_hourly(scope)
     result = evaluate(scope.name, hourly, first_day, rules)
     stations = []
     if scope.kind != "station":

@@ -50,11 +50,7 @@ def _daily_means(
     store: MeasurementStore, scope: Scope, first: dt.date, last: dt.date, pollutant: str, rules
 ):
     data = load_period(store, first, last, scope.stations)
-    hourly = (
-        data.area_hourly(scope.stations)
-        if scope.kind != "station"
-        else data.station_hourly(scope.name)
-    )
+    hourly = data.scope_hourly(scope)
     return daily_series(hourly, first, rules).means[pollutant]
 
 

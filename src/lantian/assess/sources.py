@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from lantian.standards import BASIC_POLLUTANTS, area_mean
 from lantian.store import MeasurementStore
+
+if TYPE_CHECKING:
+    from lantian.assess.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,12 @@ class StationHours:
         """One station's hourly values per pollutant."""
         row = self.stations.index(station)
         return {p: self.values[p][row] for p in BASIC_POLLUTANTS}
+
+    def scope_hourly(self, scope: Scope) -> dict[str, npt.NDArray[np.float64]]:
+        """The hourly values of ``scope``: a station's own, a city's or an area's station mean."""
+        if scope.kind == "station":
+            return self.station_hourly(scope.name)
+        return self.area_hourly(scope.stations)
 
 
 def load_period(

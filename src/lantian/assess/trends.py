@@ -13,13 +13,19 @@ Mann–Kendall significance on the deseasonalised monthly series (as openair's `
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from lantian.assess.annual import daily_series
+from lantian.assess.scope import Scope
+from lantian.assess.sources import load_period
+from lantian.standards import rule_set
 from lantian.standards.averages import validity_threshold
+from lantian.store import MeasurementStore
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -127,3 +133,19 @@ def trend_table(daily: FloatArray, days: npt.NDArray[np.datetime64]) -> dict[str
         "months_used": trend.n,
         "first_day": str(days[0]) if len(days) else None,
     }
+
+
+def trend(
+    store: MeasurementStore,
+    scope: Scope,
+    pollutant: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    standard: str | None = None,
+) -> dict[str, object]:
+    """``lantian trend``: the trend table (:func:`trend_table`) of ``pollutant`` for ``scope``
+    over the natural days ``first_day`` … ``last_day``; O3 uses its MDA8."""
+    data = load_period(store, first_day, last_day, scope.stations)
+    daily = daily_series(data.scope_hourly(scope), first_day, rule_set(first_day, standard))
+    series = daily.mda8 if pollutant == "O3" else daily.means[pollutant]
+    return {"name": scope.name, "pollutant": pollutant, **trend_table(series, daily.days)}

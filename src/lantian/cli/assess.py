@@ -18,7 +18,7 @@ from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.ranking import RankingError, province_cities, rank
 from lantian.assess.scope import ScopeError, resolve_scope
 from lantian.assess.targets import PlanFileError
-from lantian.assess.trends import trend_table
+from lantian.assess.trends import trend
 from lantian.cli.common import console, errors, store
 from lantian.cli.tables import write_rows
 from lantian.standards import BASIC_POLLUTANTS
@@ -318,23 +318,11 @@ def trend_command(
     file: OutputOpt = None,
 ) -> None:
     """变化趋势 Monthly series, year-on-year change and Theil–Sen trend of one pollutant."""
-    from lantian.assess.annual import daily_series
-    from lantian.assess.sources import load_period
-    from lantian.standards import rule_set
-
     if pollutant not in BASIC_POLLUTANTS:
         raise typer.BadParameter(f"--pollutant must be one of {', '.join(BASIC_POLLUTANTS)}")
     first_day, last_day = period(year, None, first, last)
     scope = _scope(station, city, area, plan)
-    data = load_period(store(), first_day, last_day, scope.stations)
-    hourly = (
-        data.area_hourly(scope.stations)
-        if scope.kind != "station"
-        else data.station_hourly(scope.name)
-    )
-    daily = daily_series(hourly, first_day, rule_set(first_day, standard))
-    series = daily.mda8 if pollutant == "O3" else daily.means[pollutant]
-    result = {"name": scope.name, "pollutant": pollutant, **trend_table(series, daily.days)}
+    result = trend(store(), scope, pollutant, first_day, last_day, standard)
     if output is Format.json:
         _json(result)
         return
