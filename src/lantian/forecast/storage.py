@@ -18,6 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lantian.store.manifest import fsync_directory
+
 FORECAST_SCHEMA = pa.schema(
     [
         ("city", pa.string()),
@@ -44,14 +46,6 @@ def forecasts_root(home: Path) -> Path:
     return Path(home) / "forecasts"
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_forecast(home: Path, table: pa.Table) -> Path:
     """Store one issued forecast (one city, issue time and model) atomically; returns its path."""
     table = table.select(FORECAST_SCHEMA.names).cast(FORECAST_SCHEMA)
@@ -72,7 +66,7 @@ def write_forecast(home: Path, table: pa.Table) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(folder)
+    fsync_directory(folder)
     return target
 
 

@@ -64,7 +64,8 @@ def read_manifest(root: Path) -> Manifest:
     return Manifest(**data)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Flush a directory's entries (a rename into it) to disk."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -86,7 +87,7 @@ def write_manifest(root: Path, manifest: Manifest) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, root / MANIFEST)
-    _fsync_directory(root)
+    fsync_directory(root)
 
 
 @contextlib.contextmanager
