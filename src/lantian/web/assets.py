@@ -1,8 +1,10 @@
-"""The pages' static files (ECharts, CSS, JavaScript), served by Lantian itself.
+"""The pages' static files (ECharts, CSS, JavaScript, the web font), served by Lantian itself.
 
-Each file is read once, gzip-compressed once in memory and served with a content hash: pages link
-``/static/NAME?v=HASH``, which browsers may cache for a year; a request without the current hash
-is revalidated with its ETag. Nothing is loaded from outside the server.
+Each file is read once, gzip-compressed once in memory (fonts are WOFF2, compressed already) and
+served with a content hash: pages link ``/static/NAME?v=HASH``, which browsers may cache for a
+year; a request without the current hash is revalidated with its ETag. A stylesheet's relative
+``url("...")`` of another static file (the fonts of ``lantian.css``) gets that file's hash when
+served, so it is cached the same way. Nothing is loaded from outside the server.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
+import posixpath
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,12 +23,16 @@ from starlette.responses import Response
 
 ECHARTS_VERSION = "6.1.0"
 YEAR = 365 * 24 * 3600
+# Media types that mimetypes may not know, and those not worth compressing again.
+MEDIA_TYPES = {".woff2": "font/woff2"}
+COMPRESSED = {"font/woff2"}
+CSS_URL = re.compile(r'url\("([^":?#]+)"\)')
 
 
 @dataclass(frozen=True)
 class Asset:
     body: bytes
-    gzipped: bytes
+    gzipped: bytes | None
     digest: str
     media_type: str
 
@@ -38,11 +46,31 @@ def asset(name: str) -> Asset | None:
     if not path.is_file():
         return None
     body = path.read_bytes()
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    media_type = media_type_of(name)
+    if media_type == "text/css":
+        body = versioned_urls(body.decode("utf-8"), posixpath.dirname(name)).encode("utf-8")
     if media_type.startswith("text/") or media_type.endswith("javascript"):
         media_type += "; charset=utf-8"
     digest = hashlib.sha256(body).hexdigest()[:12]
-    return Asset(body, gzip.compress(body, compresslevel=9, mtime=0), digest, media_type)
+    gzipped = None if media_type in COMPRESSED else gzip.compress(body, compresslevel=9, mtime=0)
+    return Asset(body, gzipped, digest, media_type)
+
+
+def media_type_of(name: str) -> str:
+    suffix = posixpath.splitext(name)[1].lower()
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return MEDIA_TYPES.get(suffix, guessed)
+
+
+def versioned_urls(css: str, directory: str) -> str:
+    """``css`` with each ``url("relative/path")`` naming a static file given that file's hash."""
+
+    def versioned(match: re.Match[str]) -> str:
+        reference = match.group(1)
+        found = asset(posixpath.normpath(posixpath.join(directory, reference)))
+        return match.group(0) if found is None else f'url("{reference}?v={found.digest}")'
+
+    return CSS_URL.sub(versioned, css)
 
 
 def asset_url(name: str) -> str:
@@ -67,7 +95,7 @@ def serve_asset(request: Request, name: str) -> Response:
     }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if found.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
         return Response(found.gzipped, media_type=found.media_type, headers=headers)
     return Response(found.body, media_type=found.media_type, headers=headers)
