@@ -45,8 +45,12 @@ def serving(
         try:
             yield f"http://127.0.0.1:{port}", process
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            process.terminate()  # uvicorn lets running requests finish for ≤ 5 s
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # stopping is not what these tests test
+                process.kill()
+                process.wait()
 
 
 def wait_until_answers(

@@ -9,6 +9,9 @@ import typer
 from lantian.cli.common import console
 from lantian.settings import settings
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+"""On SIGTERM/Ctrl+C, requests still running get this long to finish before the server exits."""
+
 
 def serve(host: str, port: int, city: str = "永州") -> None:
     """Run the app over the store of ``--home`` until interrupted, printing its URL first."""
@@ -21,7 +24,14 @@ def serve(host: str, port: int, city: str = "永州") -> None:
     console.print(
         f"蓝天 Lantian 正在服务 serving at [bold]http://{shown}:{port}/[/bold]（Ctrl+C 停止）"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 def serve_command(
