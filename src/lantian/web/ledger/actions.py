@@ -9,15 +9,19 @@ to the page that shows the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from lantian.plan import assessment, auth, plans, reports, supervision, xlsx
+from lantian.plan.access import Actor
 from lantian.plan.audit import LedgerSession
 from lantian.plan.database import transaction
 from lantian.plan.errors import NotFoundError
+from lantian.plan.models import Plan
 from lantian.plan.months import month_of, parse_month
 from lantian.web.ledger.render import safe_next, unit_url
 from lantian.web.ledger.routing import parse_day, parse_quantity, router, see_other
@@ -35,6 +39,7 @@ Csrf = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=reports.MAX_NARRATIVE)]
 Short = Annotated[str, Form(max_length=200)]
 Upload = Annotated[UploadFile | None, File()]
+MonthChange = Callable[[Session, Actor, Plan, str], object]
 
 
 def _content(upload: UploadFile, limit: int) -> bytes:
@@ -119,24 +124,28 @@ def review(
     return see_other(unit_url(unit), month=month, done="reviewed")
 
 
-@router.post("/months/{month}/lock")
-def lock(request: Request, month: str, csrf_token: Csrf = "") -> RedirectResponse:
-    """Lock a month (office): its reports become final."""
+def _change_lock(
+    request: Request, month: str, csrf_token: str, change: MonthChange, done: str
+) -> RedirectResponse:
+    """Lock or unlock ``month`` with ``change`` (:func:`reports.lock_month` or
+    :func:`reports.unlock_month`), then show the month's summary saying ``done``."""
     with transaction(ledger_engine(request)) as db:
         actor = writer(db, request, csrf_token)
         month = parse_month(month)
-        reports.lock_month(db, actor, plans.get_plan(db), month)
-    return see_other("/ledger/summary", month=month, done="locked")
+        change(db, actor, plans.get_plan(db), month)
+    return see_other("/ledger/summary", month=month, done=done)
+
+
+@router.post("/months/{month}/lock")
+def lock(request: Request, month: str, csrf_token: Csrf = "") -> RedirectResponse:
+    """Lock a month (office): its reports become final."""
+    return _change_lock(request, month, csrf_token, reports.lock_month, "locked")
 
 
 @router.post("/months/{month}/unlock")
 def unlock(request: Request, month: str, csrf_token: Csrf = "") -> RedirectResponse:
     """Unlock a month (office), e.g. to let a unit correct a report."""
-    with transaction(ledger_engine(request)) as db:
-        actor = writer(db, request, csrf_token)
-        month = parse_month(month)
-        reports.unlock_month(db, actor, plans.get_plan(db), month)
-    return see_other("/ledger/summary", month=month, done="unlocked")
+    return _change_lock(request, month, csrf_token, reports.unlock_month, "unlocked")
 
 
 @router.post("/supervision")

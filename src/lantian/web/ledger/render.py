@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
 from lantian.plan.errors import (
     ImportRejectedError,
@@ -33,6 +33,7 @@ from lantian.plan.xlsx import RAG_FILLS
 from lantian.web.assets import asset_url
 from lantian.web.i18n import EN, ZH, choose_language
 from lantian.web.ledger.session import form_csrf, new_login_csrf, set_login_csrf
+from lantian.web.pages.render import pages_loader, template_environment
 
 LANG_COOKIE_AGE = 365 * 24 * 3600
 NOT_REPORTED = "未报送"
@@ -125,13 +126,9 @@ def stylesheet_url() -> str:
 
 @cache
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("lantian.web.ledger", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The ledger's templates, and the public pages' as ``pages/…`` (for their shared ``<head>``)."""
+    ledger = PackageLoader("lantian.web.ledger", "templates")
+    env = template_environment(ChoiceLoader([ledger, PrefixLoader({"pages": pages_loader()})]))
     env.filters.update(quantity=quantity, percent=percent)
     env.globals.update(
         asset_url=asset_url,

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from lantian.assess.progress import STATUS_NAMES
@@ -58,15 +58,26 @@ def status_label(status: str, language: str = ZH) -> str:
     return status if names is None else names[0 if language == ZH else 1]
 
 
-@cache
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("lantian.web", "pages/templates"),
+def pages_loader() -> PackageLoader:
+    """The public pages' templates; the ledger's environment loads them too, as ``pages/…``."""
+    return PackageLoader("lantian.web", "pages/templates")
+
+
+def template_environment(loader: BaseLoader) -> Environment:
+    """A Jinja2 environment as both page sets (public, ledger) have it: HTML escaped, an undefined
+    name an error, block tags' own lines dropped."""
+    return Environment(
+        loader=loader,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@cache
+def environment() -> Environment:
+    env = template_environment(pages_loader())
     env.filters.update(
         hour_end=formatting.hour_end_label,
         day=formatting.day_label,

@@ -7,7 +7,7 @@ locally) fetch their data from the API, whose URLs the pages also offer as CSV a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from lantian.standards import BASIC_POLLUTANTS, rule_set
 from lantian.web.api.routes import get_data
 from lantian.web.pages.render import query_url, render
-from lantian.web.service import AirData
+from lantian.web.service import AirData, Place
 from lantian.web.views import (
     category_days,
     evaluation_document,
@@ -34,6 +34,26 @@ Year = Annotated[int | None, Query(ge=1900, le=2100)]
 Pollutant = Annotated[str, Query(max_length=8)]
 
 
+class Picks(NamedTuple):
+    """What a page's pickers chose: a city, or one of its stations, and a year (None: default)."""
+
+    city: str | None
+    station: str | None
+    year: int | None
+
+    def resolve(self, data: AirData) -> tuple[Place, int]:
+        """The place (the server's city by default) and the year (the latest by default)."""
+        place = data.place(city=self.city, station=self.station)
+        return place, data.check_year(self.year if self.year is not None else data.latest_year())
+
+
+def _picks(city: City = None, station: Station = None, year: Year = None) -> Picks:
+    return Picks(city, station, year)
+
+
+Picked = Annotated[Picks, Depends(_picks)]
+
+
 def _selectors(data: AirData, city: str) -> dict[str, object]:
     snap = data.snapshot()
     stations = [
@@ -42,6 +62,23 @@ def _selectors(data: AirData, city: str) -> dict[str, object]:
         if s.city == city
     ]
     return {"cities": snap.cities, "years": snap.years, "city_stations": stations}
+
+
+def _place_context(data: AirData, place: Place, year: int) -> dict[str, object]:
+    """What a page about ``place`` in ``year`` shows in its pickers and heading."""
+    station = place.key if place.kind == "station" else None
+    return {
+        "place": place,
+        "city": place.city,
+        "station": station,
+        "year": year,
+        **_selectors(data, place.city),
+    }
+
+
+def _api_place(place: Place) -> dict[str, str]:
+    """The API's query parameters naming ``place``."""
+    return {place.kind: place.key}
 
 
 @router.get("/")
@@ -66,33 +103,26 @@ def now_page(request: Request, data: Data, city: City = None) -> HTMLResponse:
 def history_page(
     request: Request,
     data: Data,
-    city: City = None,
-    station: Station = None,
-    year: Year = None,
+    picks: Picked,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     pollutant: Pollutant = "PM2.5",
 ) -> HTMLResponse:
     """The calendar of daily AQI, daily and hourly series with limits, months vs last year."""
-    place = data.place(city=city, station=station)
-    year = data.check_year(year if year is not None else data.latest_year())
+    place, year = picks.resolve(data)
     pollutant = pollutant if pollutant in BASIC_POLLUTANTS else "PM2.5"
     last = data.snapshot().last_ts
     last_day = (last - dt.timedelta(hours=1)).date() if last else dt.date(year, 12, 31)
     month = month or (last_day.month if last_day.year == year else 12)
     first = dt.date(year, month, 1)
     month_end = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
-    where = {"city": place.city if place.kind == "city" else None, "station": station}
+    where = _api_place(place)
     monthly = monthly_frame(data, place, year)
     return render(
         request,
         "history.html",
         "history",
-        place=place,
-        city=place.city,
-        year=year,
         month=month,
         pollutant=pollutant,
-        station=station,
         hj633=rule_set(dt.date(year, 12, 31)).hj633,
         monthly=monthly,
         daily_url=query_url("/api/v1/daily", {**where, "year": year}),
@@ -100,31 +130,19 @@ def history_page(
             "/api/v1/hourly", {**where, "start": first.isoformat(), "end": month_end.isoformat()}
         ),
         monthly_url=query_url(f"/api/v1/monthly/{year}", where),
-        **_selectors(data, place.city),
+        **_place_context(data, place, year),
     )
 
 
 @router.get("/attainment")
-def attainment_page(
-    request: Request,
-    data: Data,
-    city: City = None,
-    station: Station = None,
-    year: Year = None,
-) -> HTMLResponse:
+def attainment_page(request: Request, data: Data, picks: Picked) -> HTMLResponse:
     """The year's evaluation, its stations, the ranking of cities, and (soon) progress."""
-    place = data.place(city=city, station=station)
-    year = data.check_year(year if year is not None else data.latest_year())
+    place, year = picks.resolve(data)
     document = evaluation_document(data, place, year)
-    where = {"city": place.city if place.kind == "city" else None, "station": station}
     return render(
         request,
         "attainment.html",
         "attainment",
-        place=place,
-        city=place.city,
-        year=year,
-        station=station,
         doc=document,
         hj633=document["rule_set"]["hj633"],
         category_days=category_days(document),
@@ -134,8 +152,8 @@ def attainment_page(
         ranking=ranking_frame(data, year).rows(),
         progress=progress_frame(data, place.city, data.last_day(year)),
         progress_url=query_url("/api/v1/progress", {"city": place.city}),
-        evaluation_url=query_url(f"/api/v1/evaluations/{year}", where),
+        evaluation_url=query_url(f"/api/v1/evaluations/{year}", _api_place(place)),
         stations_url=query_url(f"/api/v1/evaluations/{year}/stations", {"city": place.city}),
         ranking_url=f"/api/v1/rankings/{year}",
-        **_selectors(data, place.city),
+        **_place_context(data, place, year),
     )

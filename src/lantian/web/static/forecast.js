@@ -16,6 +16,8 @@
       .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] > 0.179 ? "#000000" : "#FFFFFF";
   }
+  // dayLabel and hourLabel are lantian.js's own: the /forecast page loads this script without
+  // lantian.js (each script is one closure), so keep the two copies the same.
   function dayLabel(iso) {
     const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
     return ZH ? `${y}年${m}月${d}日` : iso.slice(0, 10);
