@@ -151,6 +151,13 @@ async () => {
 """
 
 
+CHART_FONTS = """
+[...document.querySelectorAll('[data-chart]')]
+  .map(e => echarts.getInstanceByDom(e)?.getOption().textStyle)
+  .map(t => (Array.isArray(t) ? t[0] : t)?.fontFamily)
+"""
+
+
 def platform_fonts(page, selector: str) -> list[dict]:
     """The fonts Chromium drew the text of ``selector`` with (DevTools CSS.getPlatformFontsForNode)."""
     session = page.context.new_cdp_session(page)
@@ -190,10 +197,13 @@ def test_chromium_draws_the_now_page_in_lantian_sans(server):
         page.goto(server + "/now?city=永州", timeout=60_000)
         page.wait_for_function(SETTLED, timeout=120_000)
         assert page.evaluate(FONT_READY) is True
+        chart_fonts = page.evaluate(CHART_FONTS)
         hero = platform_fonts(page, ".hero-label")
         pm25 = platform_fonts(page, "#city-concentrations [data-pollutant='PM2.5'] dt")
         context.close()
     assert outside == [], f"requests left the server: {outside}"
+    assert chart_fonts  # the charts draw their text in the page's font too
+    assert all(f and f.startswith('"Lantian Sans"') for f in chart_fonts), chart_fonts
     assert {name.split("?")[0].rsplit("/", 1)[1] for name in fonts} >= {
         "NotoSansSC-Regular.subset.woff2",
         "NotoSansMono-Regular.subset.woff2",

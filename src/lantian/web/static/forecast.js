@@ -126,11 +126,13 @@
         }),
       });
     }));
+    await Promise.race([document.fonts.ready, new Promise((done) => setTimeout(done, 2000))]);
     const chart = echarts.init(node, null, { renderer: "canvas" });
     window.addEventListener("resize", () => chart.resize());
     const axis = (k) => ({ type: "category", gridIndex: k, data: leads.map((l) => `${l} ${T.fc_lead_unit}`),
       name: k === 0 ? node.dataset.scope : T.fc_scope_all, nameLocation: "middle", nameGap: 28 });
     chart.setOption({
+      textStyle: { fontFamily: getComputedStyle(node).fontFamily },  // Lantian Sans, as the page
       tooltip: { trigger: "axis" },
       legend: { top: 0, data: models.map((m) => MODELS[m] || m) },
       grid: [{ left: 50, right: "53%", top: 40, bottom: 50 }, { left: "55%", right: 20, top: 40, bottom: 50 }],

@@ -36,6 +36,7 @@
   }
   function init(el) {
     const chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({ textStyle: { fontFamily: getComputedStyle(el).fontFamily } });  // Lantian Sans
     window.addEventListener("resize", () => chart.resize());
     return chart;
   }
@@ -161,6 +162,11 @@
   };
 
   function start() {
+    // Canvas text is not redrawn when a web font arrives: draw once the served font is ready
+    // (at most 2 s later; after that the system fonts it falls back to are used).
+    Promise.race([document.fonts.ready, new Promise((done) => setTimeout(done, 2000))]).then(draw);
+  }
+  function draw() {
     document.querySelectorAll("[data-chart]").forEach((el) => {
       builders[el.dataset.chart](el)
         .then(() => { el.dataset.ready = "1"; })
