@@ -159,7 +159,7 @@ def print_assessment(result: dict, output: Format = Format.table, file: Path | N
     by_category = "，".join(f"{k} {v}" for k, v in days["by_category"].items())
     console.print(
         f"有效天数 {days['valid']}（{by_category}）；优良天数比例 {days['good_ratio']}%；重污染天数 {days['heavy']}；"
-        f"综合指数 {result['comprehensive_index']}（最大单项指数 {result['largest_index']}）；"
+        f"综合指数 {_index(result['comprehensive_index'])}（最大单项指数 {result['largest_index']}）；"
         f"六项污染物{'全部达标' if result['attained'] else '未全部达标'}"
     )
     if result["stations"]:
@@ -168,7 +168,7 @@ def print_assessment(result: dict, output: Format = Format.table, file: Path | N
                 "点位": s["station_code"],
                 "名称": s["name"],
                 **_station_values(s),
-                "综合指数": s["comprehensive_index"],
+                "综合指数": _index(s["comprehensive_index"]),
             }
             for s in result["stations"]
         ]
@@ -260,6 +260,10 @@ def print_ranking(result: dict, output: Format = Format.table, file: Path | None
         }
         for r in result["cities"]
     ]
+    if all(r["change_rate"] is None for r in result["cities"]):  # no previous year stored
+        rows = [
+            {k: v for k, v in row.items() if k not in ("同比变化率%", "变化排名")} for row in rows
+        ]
     write_rows(rows, output.value, file, f"城市环境空气质量排名 {result['from']}～{result['to']}")
 
 
