@@ -17,15 +17,18 @@ pickled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from lantian.forecast.baselines import climatology, shift_days
 from lantian.forecast.features import design
 from lantian.forecast.history import CityHistory
+
+if TYPE_CHECKING:  # scikit-learn takes ~2 s to import: only commands that train load it
+    from sklearn.ensemble import HistGradientBoostingRegressor
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,6 +92,8 @@ def _damped(last: FloatArray, normal: FloatArray, rho: float) -> FloatArray:
 
 
 def _new_regressor(city_column: int) -> HistGradientBoostingRegressor:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     return HistGradientBoostingRegressor(categorical_features=[city_column], **HYPER_PARAMETERS)
 
 
