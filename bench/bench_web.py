@@ -76,6 +76,16 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("lantian serve did not answer within 120 s")
 
 
+def settle(base: str) -> None:
+    """Wait for the server's start-up work (the default city's forecast model is trained in a
+    background thread, seconds of both cores): the load measures the steady state."""
+    with httpx.Client(base_url=base, timeout=300) as client:
+        for path in (f"/api/v1/forecast?city={CITY}", f"/api/v1/warning?city={CITY}"):
+            start = time.perf_counter()
+            client.get(path).raise_for_status()
+            print(f"settled {path} in {time.perf_counter() - start:.1f} s")
+
+
 def first_answers(base: str) -> dict[str, float]:
     """Each endpoint's first answer [ms]: the time to compute it (nothing cached yet)."""
     times = {}
@@ -157,6 +167,7 @@ def main() -> None:
     server = start_server(home, port)
     base = f"http://127.0.0.1:{port}"
     try:
+        settle(base)
         first = first_answers(base)
         latencies, errors = asyncio.run(load(port, args.clients, args.seconds))
         print(f"{args.clients} clients, {args.seconds:.0f} s, {os.cpu_count()} cores, {home}")
