@@ -29,7 +29,7 @@ from lantian.standards import (
     mda8,
 )
 from lantian.standards.iaqi import report_inputs
-from lantian.standards.ranking import scheme_items
+from lantian.standards.ranking import index_statistics
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -108,12 +108,7 @@ def evaluate(
     months = daily.days.astype("datetime64[M]").astype(np.int64) % 12 + 1
     items = annual_evaluation(daily.means, daily.mda8, months, rule_set)
     statistic = {(i.pollutant, i.metric): i.value for i in items}
-    index = comprehensive_index(
-        {
-            row["pollutant"]: statistic[(row["pollutant"], row["metric"])]
-            for row in scheme_items("ranking-2018")
-        }
-    )
+    index = comprehensive_index({p: statistic[(p, m)] for p, m in index_statistics().items()})
     aqi = daily.aqi.aqi
     primary_days = {
         p: int(((daily.aqi.primary >> bit) & 1).sum()) for bit, p in enumerate(BASIC_POLLUTANTS)

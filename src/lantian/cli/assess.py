@@ -21,7 +21,7 @@ from lantian.assess.targets import PlanFileError
 from lantian.assess.trends import trend
 from lantian.cli.common import console, errors, store
 from lantian.cli.tables import write_rows
-from lantian.standards import BASIC_POLLUTANTS
+from lantian.standards import BASIC_POLLUTANTS, index_statistics
 from lantian.standards.evaluation import metric_name
 
 
@@ -116,11 +116,11 @@ def _item_rows(result: dict) -> list[dict[str, object]]:
 
 def _station_values(station: dict) -> dict[str, object]:
     """The statistic each pollutant enters the comprehensive index with (annual mean; CO P95; O3 P90)."""
-    index_metric = {"CO": "p95_daily", "O3": "p90_mda8"}
+    index_metric = index_statistics()
     return {
         i["pollutant"]: i["value"]
         for i in station["items"]
-        if i["metric"] == index_metric.get(i["pollutant"], "annual_mean")
+        if i["metric"] == index_metric[i["pollutant"]]
     }
 
 

@@ -28,7 +28,12 @@ from lantian.standards.evaluation import (
 from lantian.standards.iaqi import iaqi, individual_indices, round_concentration
 from lantian.standards.limits import limit, limit_in
 from lantian.standards.pollutants import BASIC_POLLUTANTS, display_name, unit
-from lantian.standards.ranking import ComprehensiveIndex, competition_rank, comprehensive_index
+from lantian.standards.ranking import (
+    ComprehensiveIndex,
+    competition_rank,
+    comprehensive_index,
+    index_statistics,
+)
 from lantian.standards.rounding import round_gbt8170
 from lantian.standards.rulesets import RuleSet, rule_set, rule_set_names
 
@@ -52,6 +57,7 @@ __all__ = [
     "exceedance_multiple",
     "good_day_ratio",
     "iaqi",
+    "index_statistics",
     "individual_indices",
     "level",
     "limit",

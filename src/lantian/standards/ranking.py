@@ -55,6 +55,12 @@ def scheme_items(scheme: str) -> list[dict[str, str]]:
     return found
 
 
+def index_statistics(scheme: str = "ranking-2018") -> dict[str, str]:
+    """The statistic each pollutant enters the comprehensive index with, by pollutant id:
+    ``annual_mean`` (SO2, NO2, PM10, PM2.5), ``p95_daily`` (CO), ``p90_mda8`` (O3)."""
+    return {row["pollutant"]: row["metric"] for row in scheme_items(scheme)}
+
+
 def comprehensive_index(
     statistics: Mapping[str, npt.ArrayLike], scheme: str = "ranking-2018"
 ) -> ComprehensiveIndex:

@@ -37,7 +37,6 @@ from lantian.standards import (
     rule_set,
 )
 from lantian.standards.aqi import level_attribute
-from lantian.standards.ranking import scheme_items
 from lantian.store import MeasurementStore
 from lantian.web.snapshot import Snapshot, SnapshotSource, Station
 
@@ -81,11 +80,6 @@ def rule_segments(first_day: dt.date, n_days: int) -> list[tuple[int, int, RuleS
         segments.append((start, end, rules))
         start = end
     return segments
-
-
-def index_metrics() -> dict[str, str]:
-    """The statistic the comprehensive index uses per pollutant (ranking-2018 scheme)."""
-    return {row["pollutant"]: row["metric"] for row in scheme_items("ranking-2018")}
 
 
 class AirData:

@@ -13,13 +13,12 @@ import numpy as np
 
 from lantian.assess.assessment import assessment_document, station_document
 from lantian.assess.scope import Scope
-from lantian.standards import BASIC_POLLUTANTS, limit_in, rule_set, unit
+from lantian.standards import BASIC_POLLUTANTS, index_statistics, limit_in, rule_set, unit
 from lantian.web.service import (
     AirData,
     NotFoundError,
     Place,
     categories,
-    index_metrics,
     station_public,
 )
 from lantian.web.tables import Frame
@@ -155,7 +154,7 @@ def limits(day: dt.date, averaging: str) -> dict[str, float]:
 def monthly_frame(data: AirData, place: Place, year: int) -> Frame:
     """Each month's statistics (the comprehensive index's: means; CO P95; O3 P90 of MDA8) and
     good-day ratio, beside the same month of the previous year."""
-    metrics = index_metrics()
+    metrics = index_statistics()
     current = data.month_evaluations(place, year)
     previous = (
         data.month_evaluations(place, year - 1) if year - 1 in data.snapshot().years else None
@@ -223,7 +222,7 @@ def station_evaluations_frame(
     data: AirData, city: str, year: int, standard: str | None = None
 ) -> Frame:
     """Each evaluation station of ``city``: the index statistics, the index, the good-day ratio."""
-    metrics = index_metrics()
+    metrics = index_statistics()
     pairs = data.station_evaluations(city, year, standard)
     columns: dict[str, list[Any]] = {
         "station_code": [p.key for p, _ in pairs],
