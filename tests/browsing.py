@@ -80,3 +80,20 @@ def chromium():
             yield instance
         finally:
             instance.close()
+
+
+def confined_context(browser, server: str, outside: list[str], **options):
+    """A new browser context (``options`` as Playwright's ``new_context``) whose requests may go
+    only to ``server`` and to ``data:`` URLs: any other is aborted and recorded in ``outside``."""
+    context = browser.new_context(**options)
+
+    def guard(route) -> None:
+        url = route.request.url
+        if url.startswith((server + "/", "data:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    return context

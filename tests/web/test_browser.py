@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lantian.standards import category_table
-from tests.browsing import CHROMIUM, chromium, serving, wait_until_answers
+from tests.browsing import CHROMIUM, chromium, confined_context, serving, wait_until_answers
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "web"
 CATEGORIES = category_table("HJ633-2012")
@@ -46,19 +46,11 @@ def browser():
 def page(browser, server):
     """A page whose every request is checked: anything not addressed to the server is aborted
     and recorded, and the test fails on it."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     outside: list[str] = []
     errors: list[str] = []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith(server + "/") or url.startswith("data:"):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
+    context = confined_context(
+        browser, server, outside, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(

@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 import lantian.web
 from lantian.demo import STATION_LIST, demo_file
 from lantian.web.assets import asset_url
-from tests.browsing import CHROMIUM, chromium, serving, wait_until_answers
+from tests.browsing import CHROMIUM, chromium, confined_context, serving, wait_until_answers
 
 WEB = Path(lantian.web.__file__).parent
 FONTS = WEB / "static" / "fonts"
@@ -177,20 +177,12 @@ def test_chromium_draws_the_now_page_in_lantian_sans(server):
     outside: list[str] = []
     fonts: dict[str, str] = {}
     with chromium() as browser:
-        context = browser.new_context(locale="zh-CN")
-
-        def guard(route):
-            if route.request.url.startswith((server + "/", "data:")):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
+        context = confined_context(browser, server, outside, locale="zh-CN")
 
         def record(response):
             if "/static/fonts/" in response.url:
                 fonts[response.url] = response.headers["content-type"]
 
-        context.route("**/*", guard)
         page = context.new_page()
         page.on("response", record)
         page.goto(server + "/now?city=永州", timeout=60_000)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browsing import CHROMIUM, chromium, serving, wait_until_answers
+from tests.browsing import CHROMIUM, chromium, confined_context, serving, wait_until_answers
 
 from .conftest import PASSWORD, seed_ledger
 from .helpers import general_task
@@ -66,17 +66,10 @@ def new_page(browser, server):
     checked: anything not addressed to the server is aborted, recorded, and fails the test."""
     contexts, outside, errors = [], [], []
 
-    def guard(route):
-        url = route.request.url
-        if url.startswith(server + "/") or url.startswith("data:"):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
     def make():
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        context.route("**/*", guard)
+        context = confined_context(
+            browser, server, outside, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+        )
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
