@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-import lantian.plan.auth
 from lantian.plan.access import SYSTEM, Actor
 from lantian.plan.audit import LedgerSession
 from lantian.plan.auth import actor_of, add_user
@@ -31,18 +29,9 @@ from lantian.plan.database import create_ledger_engine, transaction, upgrade
 from lantian.plan.models import User
 from lantian.plan.plans import load_example
 from lantian.settings import settings
+from tests.ledger_users import PASSWORD, USERS
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery"
-USERS = {
-    "office": ("办公室小王", "office", None),
-    "leader": ("区长", "leader", None),
-    "hb": ("环保局填报员", "reporter", "区环保局"),
-    "zj": ("住建局填报员", "reporter", "区住建局"),
-}
-
-# argon2 at its production cost takes ~50 ms a hash; the tests hash hundreds of times.
-lantian.plan.auth.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def _start_postgres() -> tuple[str | None, str | None, str]:

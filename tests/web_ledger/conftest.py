@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-import lantian.plan.auth
 from lantian.plan.access import SYSTEM
 from lantian.plan.auth import add_user
 from lantian.plan.database import create_ledger_engine, transaction, upgrade
@@ -26,18 +24,7 @@ from lantian.plan.plans import load_example
 from lantian.settings import settings
 from lantian.web import create_app
 from lantian.web.ledger import LedgerOpener
-
-PASSWORD = "correct horse battery"
-USERS = {
-    "office": ("办公室小王", "office", None),
-    "leader": ("区长", "leader", None),
-    "hb": ("环保局填报员", "reporter", "区环保局"),
-    "zj": ("住建局填报员", "reporter", "区住建局"),
-}
-"""A user of each role; ``hb`` and ``zj`` report for two different units."""
-
-# argon2 at its production cost takes ~50 ms a hash; these tests log in hundreds of times.
-lantian.plan.auth.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+from tests.ledger_users import PASSWORD, USERS
 
 
 def pytest_configure(config: pytest.Config) -> None:
