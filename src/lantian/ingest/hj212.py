@@ -1,0 +1,483 @@
+"""HJ 212 frames (污染物在线监控（监测）系统数据传输标准): framing, CRC, fields and values.
+
+A pure module: bytes in, frames or rejections out; no sockets, no files (the receiver is
+``lantian.feeds``). Both editions are read:
+
+* **HJ 212-2017** §6.3 (通讯包结构): ``##`` + data-segment length as 4 decimal digits + the data
+  segment + CRC16 of the data segment as 4 hex digits + ``\\r\\n``. The data segment is
+  ``QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;[PNUM=…;PNO=…;]CP=&&…&&``. ``Flag`` (§6.3.3 表4) is a byte
+  ``V5 V4 V3 V2 V1 V0 D A``: ``A`` (bit 0) asks for an answer, ``D`` (bit 1) says the packet is one
+  of a split set (``PNUM`` packets, this one number ``PNO``), ``V`` (bits 2–7) is the edition:
+  ``000001`` for 2017.
+* **HJ 212-2005** frames: the same envelope, version bits ``000000`` (or no ``Flag`` at all), and
+  the 2005 data flags.
+
+The CRC (HJ 212-2017 附录A) is not a textbook CRC-16: each byte is XORed into the register's
+*high* byte shifted down (``crc = (crc >> 8) ^ byte``) and then shifted eight times with the
+reflected polynomial 0xA001, from 0xFFFF. Because ``crc >> 8`` is below 256, every step is one
+look-up in the CRC-16/MODBUS byte table: ``crc = TABLE[(crc >> 8) ^ byte]``. The standard's own
+example (附录A, ``QN=20160801085857223;ST=32;CN=1062;…;CP=&&RtdInterval=30&&``) gives ``1C80``.
+
+The length field counts the data segment's bytes. HJ 212-2017 limits the data segment to 1024
+bytes (§6.3.2 表3: ``0 ≤ n ≤ 1024``) and has longer data sent as split packets; vendors exceed it,
+so the reader takes up to :data:`MAX_DATA_LENGTH` (what four digits can say) and no more: a peer
+cannot make the receiver buffer more than one such frame.
+
+Values: CP holds ``DataTime=YYYYMMDDhhmmss`` and, per factor, fields ``code-Rtd`` (real-time),
+``code-Avg``/``-Min``/``-Max`` (period statistics), ``code-Flag`` (data flag) and others
+(``-Cou``, ``-SampleTime``, …, kept as they are). Items are separated by ``;`` and the fields of
+one factor by ``,``. Factor codes are HJ 212-2017 附录B's; vendor codes are mapped by the alias
+table ``data/hj212_factor_aliases.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+FRAME_START = b"##"
+FRAME_END = b"\r\n"
+HEADER_LENGTH = 6
+"""``##`` and the four length digits."""
+TRAILER_LENGTH = 6
+"""Four CRC hex digits and ``\\r\\n``."""
+MAX_DATA_LENGTH = 9999
+"""The longest data segment a four-digit length field can announce [bytes]."""
+STANDARD_MAX_DATA_LENGTH = 1024
+"""HJ 212-2017 §6.3.2 表3: 数据段 0 ≤ n ≤ 1024 (longer frames are read, and counted)."""
+
+COMMANDS = {
+    "2011": "实时数据",
+    "2051": "分钟数据",
+    "2061": "小时数据",
+    "2031": "日数据",
+}
+"""The upload commands (HJ 212-2017 附录B 表B.1, 数据命令) whose values Lantian stores."""
+DATA_ACK = "9014"
+"""数据应答 (HJ 212-2017 表B.1)."""
+
+DATA_FLAGS_2017 = {
+    "N": "在线监控（监测）仪器仪表工作正常",
+    "F": "在线监控（监测）仪器仪表停运",
+    "M": "在线监控（监测）仪器仪表处于维护期间产生的数据",
+    "S": "手工输入的设定值",
+    "D": "在线监控（监测）仪器仪表故障",
+    "C": "在线监控（监测）仪器仪表处于校准状态",
+    "T": "在线监控（监测）仪器仪表采样数值超过测量上限",
+    "B": "在线监控（监测）仪器仪表与数采仪通讯异常",
+}
+"""Data flags of HJ 212-2017 (附录B 表B.4 数据标记)."""
+DATA_FLAGS_2005 = {
+    "P": "电源故障",
+    "F": "排放源停运",
+    "C": "校验",
+    "M": "维护",
+    "T": "超测上限",
+    "D": "故障",
+    "S": "设定值",
+    "N": "正常",
+}
+"""Data flags of HJ 212-2005 (数据标记)."""
+VALID_FLAGS = frozenset({"N"})
+"""Flags whose values are measurements of the air (all others mark maintenance, faults, …)."""
+
+_DIGITS = frozenset(b"0123456789")
+_HEX = frozenset(b"0123456789ABCDEFabcdef")
+_DATA_TIME = re.compile(r"\d{14}(\d{3})?")
+
+
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc16(data: bytes) -> int:
+    """The CRC of HJ 212-2017 附录A over ``data`` (the data segment).
+
+    Register 0xFFFF; per byte ``crc = (crc >> 8) ^ byte`` then eight right shifts, XOR 0xA001
+    when the bit shifted out is 1 — one table look-up per byte (see the module docstring).
+    """
+    crc = 0xFFFF
+    table = _CRC_TABLE
+    for byte in data:
+        crc = table[(crc >> 8) ^ byte]
+    return crc
+
+
+def encode_frame(segment: str | bytes) -> bytes:
+    """The whole frame for a data segment: ``##``, length, segment, CRC (upper-case hex), CRLF."""
+    data = segment.encode("ascii") if isinstance(segment, str) else segment
+    if len(data) > MAX_DATA_LENGTH:
+        raise ValueError(f"data segment of {len(data)} bytes > {MAX_DATA_LENGTH}")
+    return b"##%04d%s%04X\r\n" % (len(data), data, crc16(data))
+
+
+@dataclass(frozen=True)
+class FrameRejection:
+    """Bytes that are not an acceptable frame, and why (the raw bytes kept for the log)."""
+
+    reason: str
+    """``bad_start``, ``bad_length``, ``bad_end``, ``bad_crc``, ``bad_field``, ``no_mn``,
+    ``no_cn``, ``bad_flag``, ``bad_data_time``, ``bad_value``, ``too_long``."""
+    detail: str
+    raw: bytes
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame that passed framing and CRC, with its header fields and CP text."""
+
+    raw: bytes
+    qn: str
+    st: str
+    cn: str
+    pw: str
+    mn: str
+    flag: int | None
+    pnum: int | None
+    pno: int | None
+    cp: str
+
+    @property
+    def edition(self) -> str:
+        """``2005`` when the Flag's version bits are 000000 or there is no Flag, else ``2017``
+        (000001 is 2017's; later editions answer as 2017 does)."""
+        return "2017" if self.flag is not None and (self.flag >> 2) >= 1 else "2005"
+
+    @property
+    def wants_ack(self) -> bool:
+        """Flag bit A: the sender waits for a 9014 data answer."""
+        return self.flag is not None and bool(self.flag & 1)
+
+    @property
+    def is_split(self) -> bool:
+        """Flag bit D (or PNUM > 1): one packet of a split set."""
+        return (self.flag is not None and bool(self.flag & 2)) or (self.pnum or 1) > 1
+
+
+@dataclass(frozen=True)
+class FactorValue:
+    """One factor of one frame: its canonical code and its fields' raw text."""
+
+    code: str
+    fields: dict[str, str] = field(default_factory=dict)
+    """``Rtd``, ``Avg``, ``Min``, ``Max``, ``Flag``, … → the value as sent."""
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """The CP of an upload frame: its time and its factors' values."""
+
+    data_time: dt.datetime
+    """``DataTime`` as sent: local (Beijing) time of the period, naive."""
+    factors: tuple[FactorValue, ...]
+    rejected: tuple[FrameRejection, ...] = ()
+    """Fields that could not be read (the rest of the frame is kept)."""
+
+
+# ------------------------------------------------------------------ framing
+def parse_frame(raw: bytes) -> Frame | FrameRejection:
+    """Check one whole frame (``##`` … ``\\r\\n``) and read its header fields.
+
+    Never raises: anything unacceptable is a :class:`FrameRejection` naming the reason.
+    """
+    if not raw.startswith(FRAME_START):
+        return FrameRejection("bad_start", "frame does not start with ##", raw)
+    digits = raw[2:HEADER_LENGTH]
+    if len(digits) < 4 or not all(b in _DIGITS for b in digits):
+        return FrameRejection("bad_length", f"length field {digits!r} is not 4 digits", raw)
+    length = int(digits)
+    if len(raw) != HEADER_LENGTH + length + TRAILER_LENGTH:
+        return FrameRejection(
+            "bad_length", f"length field says {length}, frame holds {len(raw) - 12}", raw
+        )
+    if not raw.endswith(FRAME_END):
+        return FrameRejection("bad_end", "frame does not end with CRLF", raw)
+    data = raw[HEADER_LENGTH : HEADER_LENGTH + length]
+    sent = raw[HEADER_LENGTH + length : HEADER_LENGTH + length + 4]
+    if not all(b in _HEX for b in sent):
+        return FrameRejection("bad_crc", f"CRC field {sent!r} is not 4 hex digits", raw)
+    computed = crc16(data)
+    if int(sent, 16) != computed:
+        return FrameRejection("bad_crc", f"CRC {sent.decode()} sent, {computed:04X} computed", raw)
+    return _header(data.decode("latin-1"), raw)
+
+
+def _header(segment: str, raw: bytes) -> Frame | FrameRejection:
+    head, marker, rest = segment.partition("CP=&&")
+    if not marker:
+        return FrameRejection("bad_field", "no CP=&& in the data segment", raw)
+    if not rest.endswith("&&"):
+        return FrameRejection("bad_field", "CP does not end with &&", raw)
+    fields: dict[str, str] = {}
+    for item in head.split(";"):
+        key, equals, value = item.partition("=")
+        if equals:
+            fields[key.strip()] = value.strip()
+        elif item.strip():
+            return FrameRejection("bad_field", f"header item {item[:40]!r} has no =", raw)
+    mn, cn = fields.get("MN", ""), fields.get("CN", "")
+    if not mn:
+        return FrameRejection("no_mn", "no MN in the header", raw)
+    if not cn.isdigit():
+        return FrameRejection("no_cn", f"CN {cn[:20]!r} is not a command number", raw)
+    numbers: dict[str, int | None] = {}
+    for name in ("Flag", "PNUM", "PNO"):
+        text = fields.get(name)
+        if text is None or text == "":
+            numbers[name] = None
+        elif text.isdigit() and len(text) <= 4:
+            numbers[name] = int(text)
+        else:
+            return FrameRejection("bad_flag", f"{name}={text[:20]!r} is not a number", raw)
+    return Frame(
+        raw=raw,
+        qn=fields.get("QN", ""),
+        st=fields.get("ST", ""),
+        cn=cn,
+        pw=fields.get("PW", ""),
+        mn=mn,
+        flag=numbers["Flag"],
+        pnum=numbers["PNUM"],
+        pno=numbers["PNO"],
+        cp=rest[:-2],
+    )
+
+
+class FrameScanner:
+    """Cuts a byte stream into frames, holding at most one frame's bytes.
+
+    ``feed`` returns, in order, every complete frame (parsed, or rejected with its bytes) that the
+    stream holds so far. Bytes before a ``##`` are rejected as ``bad_start``; a length field that
+    is not four digits, or a frame whose end is not CRLF where the length says, is rejected and
+    scanning resumes at the next ``##``.
+    """
+
+    def __init__(self, max_data_length: int = MAX_DATA_LENGTH) -> None:
+        self.max_data_length = max_data_length
+        self._buffer = bytearray()
+
+    @property
+    def pending(self) -> int:
+        """Bytes held waiting for the rest of a frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Frame | FrameRejection]:
+        self._buffer += data
+        out: list[Frame | FrameRejection] = []
+        buffer = self._buffer
+        position = 0
+        while True:
+            start = buffer.find(FRAME_START, position)
+            if start < 0:
+                # keep a trailing '#' that may begin the next '##'
+                keep = len(buffer) - 1 if buffer.endswith(b"#") else len(buffer)
+                if keep > position:
+                    out.append(
+                        FrameRejection(
+                            "bad_start", "bytes outside a frame", bytes(buffer[position:keep])
+                        )
+                    )
+                position = keep
+                break
+            if start > position:
+                out.append(
+                    FrameRejection(
+                        "bad_start", "bytes outside a frame", bytes(buffer[position:start])
+                    )
+                )
+            if len(buffer) - start < HEADER_LENGTH:
+                position = start
+                break
+            digits = buffer[start + 2 : start + HEADER_LENGTH]
+            if not all(b in _DIGITS for b in digits):
+                out.append(
+                    FrameRejection(
+                        "bad_length",
+                        f"length field {bytes(digits)!r} is not 4 digits",
+                        bytes(buffer[start : start + HEADER_LENGTH]),
+                    )
+                )
+                position = start + 2
+                continue
+            length = int(digits)
+            if length > self.max_data_length:
+                out.append(
+                    FrameRejection(
+                        "too_long",
+                        f"length {length} > {self.max_data_length}",
+                        bytes(buffer[start : start + HEADER_LENGTH]),
+                    )
+                )
+                position = start + 2
+                continue
+            end = start + HEADER_LENGTH + length + TRAILER_LENGTH
+            if len(buffer) < end:
+                position = start
+                break
+            if buffer[end - 2 : end] != FRAME_END:
+                out.append(
+                    FrameRejection(
+                        "bad_end",
+                        f"no CRLF where length {length} puts the end",
+                        bytes(buffer[start:end]),
+                    )
+                )
+                position = start + 2
+                continue
+            out.append(parse_frame(bytes(buffer[start:end])))
+            position = end
+        del buffer[:position]
+        return out
+
+
+# ------------------------------------------------------------------ values
+@dataclass(frozen=True)
+class Factor:
+    """A factor of HJ 212-2017 附录B that Lantian knows."""
+
+    code: str
+    name: str
+    pollutant: str
+    """The glossary's id (``PM2.5``, ``SO2``, …) or a descriptive id (``TSP``, ``wind_speed``)."""
+    unit: str
+    """The unit assumed when the device's registry entry names none."""
+    source: str
+
+
+@cache
+def factors() -> dict[str, Factor]:
+    """The factor table ``data/hj212_factors.csv`` by code."""
+    with (
+        resources.files("lantian.ingest")
+        .joinpath("data", "hj212_factors.csv")
+        .open(encoding="utf-8") as handle
+    ):
+        return {row["code"]: Factor(**row) for row in csv.DictReader(handle)}
+
+
+@cache
+def factor_aliases() -> dict[str, str]:
+    """Vendor and HJ 212-2005 codes → HJ 212-2017 code (``data/hj212_factor_aliases.csv``)."""
+    with (
+        resources.files("lantian.ingest")
+        .joinpath("data", "hj212_factor_aliases.csv")
+        .open(encoding="utf-8") as handle
+    ):
+        return {row["alias"]: row["code"] for row in csv.DictReader(handle)}
+
+
+def canonical_factor(code: str) -> str:
+    """The HJ 212-2017 code of a factor code as sent (unknown codes are kept as they are)."""
+    return factor_aliases().get(code, code)
+
+
+def parse_data_time(text: str) -> dt.datetime | None:
+    """``YYYYMMDDhhmmss`` (optionally with milliseconds) as a naive datetime, or ``None``."""
+    if not _DATA_TIME.fullmatch(text):
+        return None
+    try:
+        return dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+
+
+def _items(cp: str) -> Iterator[str]:
+    for item in cp.split(";"):
+        for part in item.split(","):
+            part = part.strip()
+            if part:
+                yield part
+
+
+def frame_data(frame: Frame) -> FrameData | FrameRejection:
+    """The time and factor values of an upload frame's CP.
+
+    A frame without a readable ``DataTime`` is rejected whole; a field whose value is not a
+    number (``-Rtd``/``-Avg``/``-Min``/``-Max``) is listed in ``rejected`` and left out.
+    """
+    data_time: dt.datetime | None = None
+    by_code: dict[str, dict[str, str]] = {}
+    rejected: list[FrameRejection] = []
+    for part in _items(frame.cp):
+        key, equals, value = part.partition("=")
+        if not equals:
+            rejected.append(FrameRejection("bad_field", f"item {part[:40]!r} has no =", frame.raw))
+            continue
+        if key == "DataTime":
+            data_time = parse_data_time(value)
+            if data_time is None:
+                return FrameRejection("bad_data_time", f"DataTime={value[:20]!r}", frame.raw)
+            continue
+        code, dash, name = key.rpartition("-")
+        if not dash or not code:
+            continue  # CP items that are not factor fields (RtdInterval, QnRtn, …)
+        if name in ("Rtd", "Avg", "Min", "Max") and not _is_number(value):
+            rejected.append(FrameRejection("bad_value", f"{key}={value[:20]!r}", frame.raw))
+            continue
+        by_code.setdefault(canonical_factor(code), {})[name] = value
+    if data_time is None:
+        return FrameRejection("bad_data_time", "no DataTime in CP", frame.raw)
+    return FrameData(
+        data_time=data_time,
+        factors=tuple(FactorValue(code, values) for code, values in by_code.items()),
+        rejected=tuple(rejected),
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return value == value and abs(value) != float("inf")
+
+
+def merge_split(packets: list[Frame]) -> Frame:
+    """One frame from all packets of a split set (PNO 1…PNUM), their CPs joined in PNO order."""
+    ordered = sorted(packets, key=lambda packet: packet.pno or 0)
+    first = ordered[0]
+    return Frame(
+        raw=b"".join(packet.raw for packet in ordered),
+        qn=first.qn,
+        st=first.st,
+        cn=first.cn,
+        pw=first.pw,
+        mn=first.mn,
+        flag=first.flag,
+        pnum=1,
+        pno=1,
+        cp=";".join(packet.cp for packet in ordered if packet.cp),
+    )
+
+
+def data_ack(frame: Frame) -> bytes:
+    """The 数据应答 (CN=9014) to an upload frame whose Flag asks for one.
+
+    HJ 212-2017 附录C: ``QN`` of the frame answered, ``ST=91`` (系统交互), ``CN=9014``, the
+    frame's ``PW`` and ``MN``, ``Flag=4`` (edition 2017, no answer wanted), empty CP. A 2005 frame
+    is answered in its edition: no QN in the header, ``Flag=0`` and the answered ``QN`` and ``CN``
+    in CP.
+    """
+    if frame.edition == "2017":
+        segment = f"QN={frame.qn};ST=91;CN={DATA_ACK};PW={frame.pw};MN={frame.mn};Flag=4;CP=&&&&"
+    else:
+        answered = f"QN={frame.qn};CN={frame.cn}" if frame.qn else f"CN={frame.cn}"
+        segment = f"ST=91;CN={DATA_ACK};PW={frame.pw};MN={frame.mn};Flag=0;CP=&&{answered}&&"
+    return encode_frame(segment.encode("latin-1"))
