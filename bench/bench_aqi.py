@@ -2,7 +2,7 @@
 
 Run: ``uv run python bench/bench_aqi.py [--values N]``. Prints the throughput of both and their
 ratio, measured in the same run on the same machine. The inputs are the real 2019 Hunan station-hours
-(bundled demo data) tiled to the requested size, so the mix of segments is the real one. The
+(reference data, ``lantian.demo.demo_file``) tiled to the requested size, so the mix of segments is the real one. The
 per-value baseline is timed on a sample (it would take minutes on all values) and scaled: its cost
 per value does not depend on the data's size.
 """
@@ -13,12 +13,12 @@ import argparse
 import datetime as dt
 import time
 from decimal import ROUND_HALF_EVEN, Decimal
-from importlib import resources
 
 import numpy as np
 import pyarrow.compute as pc
 
 from lantian.assess.grid import hour_grid
+from lantian.demo import HUNAN_2019, demo_file
 from lantian.ingest.cnemc import read_station_files
 from lantian.standards import aqi_report
 from lantian.standards.iaqi import breakpoints
@@ -29,8 +29,7 @@ COLUMNS = {"SO2": "SO2_1h", "NO2": "NO2_1h", "CO": "CO_1h", "O3": "O3_1h"}
 
 def real_hours() -> dict[str, np.ndarray]:
     """The real station-hours of 2019 with all six pollutants present, per pollutant."""
-    path = resources.files("lantian.demo").joinpath("data", "china_sites_2019_hunan.zip")
-    table, _ = read_station_files(str(path))
+    table, _ = read_station_files(demo_file(HUNAN_2019))
     types = pc.cast(table["type"], "string")
     stations = sorted(set(pc.cast(table["station_code"], "string").to_pylist()))
     grids = {

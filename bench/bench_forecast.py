@@ -1,7 +1,7 @@
 """Benchmark: the forecast model's fit on a year of 14 cities, one thread vs all, and the backtest.
 
 Run: ``uv run python bench/bench_forecast.py [--skip-backtest]``. Builds a temporary store of the
-bundled real Hunan 2019 data, then times in the same run: one fit of every target and lead at
+real Hunan 2019 data, then times in the same run: one fit of every target and lead at
 issue 2019-12-01 with one OpenMP thread (what Lantian uses) and with all threads, and the full
 rolling-origin backtest of ``lantian forecast backtest --year 2019``. Prints the times and ratio.
 """

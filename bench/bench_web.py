@@ -1,7 +1,7 @@
 """Loopback load on ``lantian serve``: p50 and p99 latency per endpoint and the error count.
 
 Starts ``lantian serve`` (one process, uvicorn) on a free loopback port over ``--home`` (default: a
-temporary home holding the bundled 2019 Hunan data, imported first), asks every endpoint once
+temporary home holding the real 2019 Hunan data, imported first), asks every endpoint once
 (the first answer computes: shown as "first"), then runs ``--clients`` concurrent keep-alive
 clients (asyncio streams, in this process) for ``--seconds``, each asking the endpoints in turn.
 Goal (issue #5): p99 ≤ 50 ms for the JSON endpoints on a 2-core machine, 0 errors. The load
@@ -43,7 +43,7 @@ ENDPOINTS = [
 
 
 def demo_home() -> Path:
-    """A temporary LANTIAN_HOME with the bundled data (imported through ``lantian demo``)."""
+    """A temporary LANTIAN_HOME with the real demo data (imported through ``lantian demo``)."""
     home = Path(tempfile.mkdtemp(prefix="lantian-bench-web-"))
     subprocess.run(
         [sys.executable, "-m", "lantian", "--home", str(home), "demo", "--no-serve"],

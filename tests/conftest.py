@@ -1,4 +1,4 @@
-"""A store holding the bundled real 2019 Hunan data (registry with control points), built once."""
+"""A store holding the real 2019 Hunan data (registry with control points), built once."""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 * ``home`` (``LANTIAN_HOME``): default the per-user data folder (``~/.local/share/lantian``).
 * ``database_url`` (``LANTIAN_DATABASE_URL``): default SQLite ``plan.sqlite3`` in ``home``; for
   PostgreSQL ``postgresql+psycopg://user:password@host/database``.
+* ``reference_data`` (``LANTIAN_REFERENCE_DATA``): the folder of the real reference data that the demo,
+  the tests and the benchmarks read (``cnemc/``, ``met/``). They are other people's data and are never
+  part of Lantian's repository; default ``../shared/reference`` beside the checkout when it exists.
 
 Every command also takes ``--home``, which overrides ``LANTIAN_HOME``.
 """
@@ -25,6 +28,21 @@ class Settings(BaseSettings):
     """The folder of the measurement store and, by default, of the plan ledger's SQLite file."""
     database_url: str | None = None
     """SQLAlchemy URL of the plan ledger; ``None`` = SQLite in ``home``."""
+
+    reference_data: Path | None = None
+    """The reference-data folder; ``None`` = ``../shared/reference`` beside the checkout, if present."""
+
+    @property
+    def reference_folder(self) -> Path | None:
+        """The folder of the reference data, or ``None`` when neither set nor found beside the
+        checkout (the checkout is the folder holding ``src/lantian``, whatever the current folder)."""
+        if self.reference_data is not None:
+            return self.reference_data.expanduser()
+        package = Path(__file__).resolve().parent  # src/lantian
+        if package.parent.name != "src":
+            return None  # an installed package: no checkout, no default
+        default = package.parents[2] / "shared" / "reference"
+        return default if default.is_dir() else None
 
     @property
     def ledger_url(self) -> str:

@@ -1,6 +1,6 @@
 """Yongzhou's 2019 evaluation from the store, and the CLI that shows it.
 
-Reference values: Lantian's evaluation of the bundled real data, cross-checked against the
+Reference values: Lantian's evaluation of the real demo data, cross-checked against the
 independent per-station calculation below (pandas-free NumPy) and the published CNEMC daily
 columns' reproduction (tests/real_data). Yongzhou's official 2019 PM2.5 was about 40 µg/m³
 (unaudited mirror data give 39).

@@ -8,19 +8,15 @@ from pathlib import Path
 import pytest
 
 from lantian.assess.ranking import province_cities
-from lantian.demo import STATION_LIST, demo_file
+from lantian.demo import NATIONAL_3DAYS, STATION_LIST, demo_file
 
 from .test_import_cli import lantian
-
-NATIONAL_3DAYS = (
-    Path(__file__).parents[1] / "data" / "cnemc-national" / "china_sites_2019_national_3days.zip"
-)
 
 
 @pytest.fixture(scope="module")
 def national_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("national") / "home"
-    for source in (demo_file(STATION_LIST), NATIONAL_3DAYS):
+    for source in (demo_file(STATION_LIST), demo_file(NATIONAL_3DAYS)):
         result = lantian(home, "import", str(source))
         assert result.returncode in (0, 1), result.stderr
     return home

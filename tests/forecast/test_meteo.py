@@ -1,4 +1,11 @@
-"""Weather readers on the real ISD-Lite samples (tests/data/met/README.md) and the tidy format."""
+"""Weather readers on the real ISD-Lite samples and the tidy format.
+
+The samples are NOAA/NCEI ISD-Lite station files (fixed width, UTC), read unchanged from the reference
+data's ``met/`` folder (its README gives the provenance: the public repository ``lsyhahaha/hadoop_keshe``,
+commit 5ab7829): 578660 Lingling (Yongzhou), 26.233 N 111.617 E, 174 m, and 576870 Changsha,
+28.117 N 112.783 E; 844 rows each, 2021-01-01 00 UTC … 2021-04-20 (3-hourly). No 2019 weather could
+be obtained, so they test the readers and the weather features, not the 2019 backtest.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lantian.demo import CHANGSHA_2021, LINGLING_2021, demo_file
 from lantian.forecast.features import design
 from lantian.forecast.history import CityHistory
 from lantian.forecast.meteo import (
@@ -20,9 +28,29 @@ from lantian.forecast.meteo import (
 )
 from lantian.forecast.model import fit, predict
 
-MET = Path(__file__).resolve().parents[1] / "data" / "met"
-LINGLING = MET / "578660-99999-2021"
-CHANGSHA = MET / "576870-99999-2021"
+LINGLING = demo_file(LINGLING_2021)
+CHANGSHA = demo_file(CHANGSHA_2021)
+TIDY_COLUMNS = ["station_id", "city", "ts", "temperature", "dew_point", "pressure", "wind_speed"]
+TIDY_COLUMNS += ["wind_direction", "precipitation", "boundary_layer_height"]
+
+
+@pytest.fixture
+def tidy_weather(tmp_path) -> Path:
+    """A tidy weather CSV built here from Lingling's first six observations as the ISD-Lite reader
+    gives them (line 4 with a space instead of ``T`` in ``ts``), with invented boundary-layer heights
+    (ISD-Lite has none); line 6 gets month 13 and line 7 a negative wind speed, on purpose."""
+    rows = read_isd_lite(LINGLING)[0].slice(0, 6).to_pylist()
+    for row, height in zip(rows, (350, 620, 900, 400, 300, 300), strict=True):
+        row["ts"] = row["ts"].strftime("%Y-%m-%dT%H:%M")
+        row["boundary_layer_height"] = height
+    rows[2]["ts"] = rows[2]["ts"].replace("T", " ")
+    rows[4]["ts"] = rows[4]["ts"].replace("-01-", "-13-", 1)
+    rows[5]["wind_speed"] = -3.0
+    lines = [",".join(TIDY_COLUMNS)]
+    lines += [",".join("" if row[c] is None else str(row[c]) for c in TIDY_COLUMNS) for row in rows]
+    path = tmp_path / "tidy_weather.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def test_isd_lite_first_row_of_lingling():
@@ -70,8 +98,8 @@ def test_relative_humidity_reference_values():
     assert np.isnan(relative_humidity(55.0, 10.0))  # outside the formula's −40 … 50 °C
 
 
-def test_tidy_weather_csv():
-    table, metadata = read_weather(MET / "tidy_weather.csv")
+def test_tidy_weather_csv(tidy_weather):
+    table, metadata = read_weather(tidy_weather)
     assert table.num_rows == 4
     assert [r["line"] for r in metadata["rejected"]] == [6, 7]
     assert metadata["rejected"][0]["reason"].startswith("ts:")

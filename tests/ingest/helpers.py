@@ -10,7 +10,7 @@ import openpyxl
 #: A fixed "now" (Beijing time) so that future-date checks do not depend on the clock.
 NOW = dt.datetime(2024, 6, 1, 12, 0)
 
-#: One real-looking hour of Yongzhou's 2477A (零陵南津渡): the six pollutants, CO in mg/m³.
+#: One invented hour of Yongzhou's 2477A (零陵南津渡), not measured: the six pollutants, CO in mg/m³.
 YONGZHOU_HOUR = (
     "2477A,2019-01-01 01:00,PM2.5,48\n"
     "2477A,2019-01-01 01:00,PM10,71\n"

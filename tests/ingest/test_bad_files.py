@@ -17,7 +17,7 @@ BAD = Path(__file__).parents[1] / "data" / "bad"
 
 @pytest.fixture(scope="module")
 def national_stations() -> set[str]:
-    """The 1,641 codes of the national station list (2020-01-01), the bundled copy."""
+    """The 1,641 codes of the national station list (2020-01-01), read from the reference data."""
     table, _ = read_station_list(demo_file(STATION_LIST))
     return set(table["station_code"].to_pylist())
 

@@ -1,7 +1,11 @@
-"""The CNEMC station-file reader on real files: national days (cut), the bundled Hunan year.
+"""The CNEMC station-file reader on real files: national days (cut), the Hunan year.
 
 Expected values are read from the files with Python's ``csv`` module, not with the reader under test.
-Source: CNEMC real-time release as mirrored (tests/data/cnemc/README.md, src/lantian/demo/data/README.md).
+Source: CNEMC real-time release as mirrored (src/lantian/demo/data/README.md), read from the reference
+data at run time. The cut national days are made here, in a temporary folder, from
+``cnemc/china_sites_2019_national_3days.zip``: ``date,hour,type`` and the first 30 station columns
+(1001A … 1030A); 2019-07-08 also keeps the file's two ``3207A`` columns (positions 1634 and 1635 of
+1644: CNEMC publishes that station twice, with equal cells).
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from lantian.demo import HUNAN_2019, demo_file
+from lantian.demo import HUNAN_2019, NATIONAL_3DAYS, demo_file
 from lantian.ingest.cnemc import read_station_files
+from tests.cnemc_days import cut_columns, day_file, day_name
 
-CNEMC = Path(__file__).parents[1] / "data" / "cnemc"
-NATIONAL_3DAYS = CNEMC.parent / "cnemc-national" / "china_sites_2019_national_3days.zip"
 TYPES = ("AQI", "PM2.5", "PM2.5_24h", "PM10", "PM10_24h", "SO2", "SO2_24h", "NO2", "NO2_24h", "O3")
 TYPES += ("O3_24h", "O3_8h", "O3_8h_24h", "CO", "CO_24h")
 
@@ -31,6 +34,19 @@ def present_cells(data: bytes) -> int:
     """Non-empty station cells of a daily file, counted with the csv module."""
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     return sum(1 for row in rows[1:] for cell in row[3:] if cell != "")
+
+
+@pytest.fixture(scope="module")
+def cnemc(tmp_path_factory) -> Path:
+    """A folder with the two cut national days (see the module's docstring)."""
+    folder = tmp_path_factory.mktemp("cnemc")
+    first_30 = list(range(33))
+    for day, columns in (
+        (dt.date(2019, 1, 1), first_30),
+        (dt.date(2019, 7, 8), [*first_30, 1633, 1634]),
+    ):
+        (folder / day_name(day)).write_bytes(cut_columns(day_file(NATIONAL_3DAYS, day), columns))
+    return folder
 
 
 def cells(table: pa.Table, station: str, kind: str, ts: dt.datetime) -> list[float]:
@@ -44,8 +60,8 @@ def cells(table: pa.Table, station: str, kind: str, ts: dt.datetime) -> list[flo
     return table.filter(mask)["value"].to_pylist()
 
 
-def test_a_national_day_cut_is_read_cell_for_cell():
-    path = CNEMC / "china_sites_20190708.csv"
+def test_a_national_day_cut_is_read_cell_for_cell(cnemc):
+    path = cnemc / "china_sites_20190708.csv"
     table, metadata = read_station_files(path)
     assert metadata["files"] == [str(path)]
     assert table.num_rows == present_cells(path.read_bytes())
@@ -61,9 +77,9 @@ def test_a_national_day_cut_is_read_cell_for_cell():
     )
 
 
-def test_a_duplicated_station_column_is_read_twice():
+def test_a_duplicated_station_column_is_read_twice(cnemc):
     """CNEMC's national files of 2019-07-08 and 2019-12-31 publish 3207A in two columns."""
-    path = CNEMC / "china_sites_20190708.csv"
+    path = cnemc / "china_sites_20190708.csv"
     header = path.read_bytes().split(b"\r\n", 1)[0].decode().split(",")
     assert header.count("3207A") == 2
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
@@ -75,16 +91,16 @@ def test_a_duplicated_station_column_is_read_twice():
     assert cells(table, "3207A", "PM2.5", dt.datetime(2019, 7, 8, 0)) == [24.0, 24.0]
 
 
-def test_a_folder_of_files_with_different_headers():
-    table, metadata = read_station_files(CNEMC)
+def test_a_folder_of_files_with_different_headers(cnemc):
+    table, metadata = read_station_files(cnemc)
     assert [Path(name).name for name in metadata["files"]] == [
         "china_sites_20190101.csv",
         "china_sites_20190708.csv",
     ]
-    expected = sum(present_cells((CNEMC / Path(n).name).read_bytes()) for n in metadata["files"])
+    expected = sum(present_cells((cnemc / Path(n).name).read_bytes()) for n in metadata["files"])
     assert table.num_rows == expected
     sources = pc.cast(table["source"], pa.string())
-    in_january = pc.equal(sources, str(CNEMC / "china_sites_20190101.csv"))
+    in_january = pc.equal(sources, str(cnemc / "china_sites_20190101.csv"))
     assert pc.min(table.filter(in_january)["ts"]).as_py() == dt.datetime(2019, 1, 1, 0)
     # hour 0 of 2019-01-01 is the last hour of 2018-12-31; hour 23 ends at 23:00
     assert pc.max(table.filter(in_january)["ts"]).as_py() == dt.datetime(2019, 1, 1, 23)
@@ -135,8 +151,9 @@ def test_the_hunan_year():
 
 
 def test_the_untouched_national_days():
-    table, metadata = read_station_files(NATIONAL_3DAYS)
-    with zipfile.ZipFile(NATIONAL_3DAYS) as archive:
+    path = demo_file(NATIONAL_3DAYS)
+    table, metadata = read_station_files(path)
+    with zipfile.ZipFile(path) as archive:
         expected = sum(present_cells(archive.read(info)) for info in archive.infolist())
     assert len(metadata["files"]) == 3
     assert table.num_rows == expected

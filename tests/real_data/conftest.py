@@ -1,7 +1,7 @@
-"""The real 2019 CNEMC data of Hunan's 81 national stations (bundled demo data), laid on hour grids.
+"""The real 2019 CNEMC data of Hunan's 81 national stations (reference data), laid on hour grids.
 
 Source: CNEMC real-time release, as mirrored in the public repository Feryt/IntroML-Final-Project
-(commit 79a21d7), cut to Hunan (see src/lantian/demo/data/README.md). The grid starts on 2018-12-31
+(commit 79a21d7), cut to Hunan (see src/lantian/demo/README.md). The grid starts on 2018-12-31
 so that the value stamped 2019-01-01 00:00 (the last hour of 2018-12-31) has a column.
 """
 

@@ -1,4 +1,4 @@
-"""Real CNEMC files for store tests: a few weeks of the bundled 2019 Hunan year, extracted."""
+"""Real CNEMC files for store tests: a few weeks of the real 2019 Hunan year, extracted."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A Lantian home holding the bundled real 2019 Hunan data, built once, and the app over it.
+"""A Lantian home holding the real 2019 Hunan data, built once, and the app over it.
 
 Browser tests are marked ``browser`` (registered here) and need Debian's Chromium
 (``scripts/browser`` installs it); they skip, saying why, when it is absent.
@@ -26,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """LANTIAN_HOME with the demo store (the bundled registry and the 2019 Hunan year)."""
+    """LANTIAN_HOME with the demo store (the reference station list and the 2019 Hunan year)."""
     home = tmp_path_factory.mktemp("web-home")
     store = MeasurementStore(home / "measurements")
     store.put_stations(

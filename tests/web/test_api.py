@@ -1,4 +1,4 @@
-"""The JSON API on the bundled real 2019 Hunan data, checked against ``lantian.standards`` and
+"""The JSON API on the real 2019 Hunan data, checked against ``lantian.standards`` and
 ``lantian.assess.annual.evaluate`` computed here from the store's raw rows (not through the web's
 own code), and the CSV / xlsx downloads against the JSON."""
 

@@ -1,5 +1,5 @@
 """The pages in real headless Chromium (Debian's, driven by Playwright) against a real
-``lantian serve`` subprocess over the bundled 2019 Hunan data: what a person sees equals the API,
+``lantian serve`` subprocess over the real 2019 Hunan data: what a person sees equals the API,
 colours equal the standard's categories, the language switches, and no request leaves the server.
 
 Screenshots go to ``test-artifacts/web/``. Needs ``/usr/bin/chromium`` (``scripts/browser``).

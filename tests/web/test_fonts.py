@@ -59,7 +59,7 @@ def coverage() -> dict[int, str]:
 
 def shown_characters() -> set[str]:
     """Every printable character of the page and ledger templates, the i18n files, the standards'
-    tables (category names, health advice, pollutant symbols) and the bundled station names."""
+    tables (category names, health advice, pollutant symbols) and the station names of the reference station list."""
     files = [
         *WEB.glob("pages/templates/*.html"),
         *WEB.glob("ledger/templates/*.html"),

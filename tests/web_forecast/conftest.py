@@ -1,4 +1,4 @@
-"""Fixtures of the forecast views' tests: a Lantian home with the bundled real 2019 Hunan data
+"""Fixtures of the forecast views' tests: a Lantian home with the real 2019 Hunan data
 (the same construction as ``tests/web``), and the app over it with a small backtest in place of
 the ~80 s one."""
 

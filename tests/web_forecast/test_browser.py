@@ -1,5 +1,5 @@
 """The warning and the 3-day forecast on the "now" page, and the analysts' page, in real headless
-Chromium against a real ``lantian serve`` subprocess over the bundled 2019 Hunan data (the server,
+Chromium against a real ``lantian serve`` subprocess over the real 2019 Hunan data (the server,
 browser and request guard of ``tests/web/test_browser.py``): what is shown equals the API, in the
 standard's colours, and no request leaves the server.
 

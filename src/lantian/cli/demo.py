@@ -1,4 +1,4 @@
-"""``lantian demo``: load the bundled real data into the store (once), evaluate it, serve it."""
+"""``lantian demo``: load the real data into the store (once), evaluate it, serve it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lantian.store.registry import registry_from_station_list
 
 
 def ensure_demo_data() -> None:
-    """Import the bundled registry and 2019 Hunan data into an empty store."""
+    """Import the reference station list and 2019 Hunan data into an empty store."""
     target = store()
     if target.manifest().partitions:
         return
@@ -32,14 +32,14 @@ def ensure_demo_data() -> None:
 
 
 def demo_command(
-    city: Annotated[str, typer.Option(help="city of the bundled Hunan data, e.g. 永州")] = "永州",
+    city: Annotated[str, typer.Option(help="city of the real Hunan data, e.g. 永州")] = "永州",
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="serve the web pages after the summary")
     ] = True,
     host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to serve on")] = 8000,
 ) -> None:
-    """演示 Load the bundled real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, and
+    """演示 Load the real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, and
     serve the web pages over it (``--no-serve``: only print)."""
     print_demo_summary(city)
     if serve:

@@ -1,7 +1,8 @@
 """Writes the bad-file corpus of tests/ingest/test_bad_files.py (run once; the files are committed).
 
-Every file is a small, real-looking tidy export of Yongzhou's stations (2477A–2481A) with one kind of
-fault; README.md lists the fault and the error each must produce.
+Every file is a small tidy file shaped like an export of Yongzhou's stations (2477A–2481A) with one
+kind of fault; README.md lists the fault and the error each must produce. The values are invented, not
+measured (they are not CNEMC's data); only the station codes are real identifiers.
 """
 
 from __future__ import annotations

@@ -1,0 +1,74 @@
+"""Where the real reference data are found: the setting ``LANTIAN_REFERENCE_DATA``, its default
+``../shared/reference`` beside the checkout, and the one-line error when a file is missing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lantian.demo import HUNAN_2019, STATION_LIST, MissingReferenceDataError, demo_file
+from lantian.settings import settings
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def reference(monkeypatch):
+    """Set ``LANTIAN_REFERENCE_DATA`` for one test (the settings are read again, before and after)."""
+
+    def point_at(folder: Path | None) -> None:
+        if folder is None:
+            monkeypatch.delenv("LANTIAN_REFERENCE_DATA", raising=False)
+        else:
+            monkeypatch.setenv("LANTIAN_REFERENCE_DATA", str(folder))
+        settings.cache_clear()
+
+    yield point_at
+    settings.cache_clear()
+
+
+def test_the_default_is_shared_reference_beside_the_checkout(reference, tmp_path, monkeypatch):
+    reference(None)
+    monkeypatch.chdir(tmp_path)  # the current folder plays no part
+    assert settings().reference_folder == CHECKOUT.parent / "shared" / "reference"
+    assert demo_file(HUNAN_2019) == CHECKOUT.parent / "shared" / "reference" / HUNAN_2019
+
+
+def test_a_missing_file_names_the_file_and_the_setting(reference, tmp_path):
+    reference(tmp_path)
+    with pytest.raises(MissingReferenceDataError) as raised:
+        demo_file(HUNAN_2019)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "cnemc/china_sites_2019_hunan.zip" in message
+    assert "LANTIAN_REFERENCE_DATA" in message
+    assert str(tmp_path) in message
+
+
+def test_a_copy_made_by_hand_without_the_subfolders(reference, tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "stations_2020-01-01.csv").write_bytes(demo_file(STATION_LIST).read_bytes())
+    reference(copy)
+    assert demo_file(STATION_LIST) == copy / "stations_2020-01-01.csv"
+
+
+def test_a_test_run_without_the_data_fails_with_that_line(tmp_path):
+    """CI must run the real-data tests: without the data they fail (never skip) with one line."""
+    test = tmp_path / "test_needs_data.py"
+    test.write_text(
+        "from lantian.demo import HUNAN_2019, demo_file\n\n"
+        "def test_it():\n    assert demo_file(HUNAN_2019).stat().st_size > 0\n"
+    )
+    env = {"LANTIAN_REFERENCE_DATA": str(tmp_path / "nowhere"), "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout
+    assert "1 failed" in run.stdout
+    assert "skipped" not in run.stdout
+    assert "reference data file cnemc/china_sites_2019_hunan.zip not found in" in run.stdout
