@@ -1,7 +1,7 @@
 """The CNEMC station-file reader on real files: national days (cut), the Hunan year.
 
 Expected values are read from the files with Python's ``csv`` module, not with the reader under test.
-Source: CNEMC real-time release as mirrored (src/lantian/demo/data/README.md), read from the reference
+Source: CNEMC real-time release as mirrored (src/lantian/demo/README.md), read from the reference
 data at run time. The cut national days are made here, in a temporary folder, from
 ``cnemc/china_sites_2019_national_3days.zip``: ``date,hour,type`` and the first 30 station columns
 (1001A … 1030A); 2019-07-08 also keeps the file's two ``3207A`` columns (positions 1634 and 1635 of
