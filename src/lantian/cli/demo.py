@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +14,50 @@ from lantian.assess.ranking import province_cities, rank
 from lantian.assess.scope import ScopeError, resolve_scope
 from lantian.cli.assess import print_assessment, print_ranking
 from lantian.cli.common import console, errors, store
-from lantian.demo import CONTROL_POINTS_HUNAN, HUNAN_2019, STATION_LIST, demo_file
+from lantian.demo import (
+    CONTROL_POINTS_HUNAN,
+    DEMO_FILES,
+    HUNAN_2019,
+    STATION_LIST,
+    MissingReferenceDataError,
+    demo_file,
+)
 from lantian.ingest.cnemc import read_measurements
+from lantian.settings import settings
 from lantian.store.registry import registry_from_station_list
+
+WHAT = {
+    HUNAN_2019: "湖南 81 个国控站点 2019 年小时数据 CNEMC hourly data of Hunan's 81 stations, 2019",
+    STATION_LIST: "全国国控站点名录 the national station list",
+    CONTROL_POINTS_HUNAN: "湖南各市对照点 Hunan's control points (对照点)",
+}
+
+
+def missing_data_message() -> str | None:
+    """What the demo lacks and how to get it (Chinese and English), or ``None`` when all is there."""
+    missing = []
+    for name in DEMO_FILES:
+        try:
+            demo_file(name)
+        except MissingReferenceDataError:
+            missing.append(name)
+    if not missing:
+        return None
+    folder = settings().reference_folder
+    where = str(folder) if folder else "未设置 not set"
+    lines = [
+        f"找不到演示数据 demo data not found (LANTIAN_REFERENCE_DATA: {where}). 需要 needed:",
+        *(f"  {name}  {WHAT[name]}" for name in missing),
+        "获取方法 how to get them:",
+        "  · 把参考数据放在仓库旁的 ../shared/reference，或设置 LANTIAN_REFERENCE_DATA=目录，"
+        "或运行 lantian demo --data 目录",
+        "    put the reference data in ../shared/reference beside the checkout, or set"
+        " LANTIAN_REFERENCE_DATA=DIR, or run lantian demo --data DIR",
+        "  · 或从 CNEMC 公开数据的镜像下载自己的数据 or fetch your own from a mirror of CNEMC's release:",
+        "    lantian fetch stations && lantian fetch cnemc --from 2019-01-01 --to 2019-12-31"
+        " --province 湖南",
+    ]
+    return "\n".join(lines)
 
 
 def ensure_demo_data() -> None:
@@ -38,9 +81,23 @@ def demo_command(
     ] = True,
     host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to serve on")] = 8000,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="folder of the demo data (default: LANTIAN_REFERENCE_DATA or ../shared/reference)",
+        ),
+    ] = None,
 ) -> None:
     """演示 Load the real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, and
-    serve the web pages over it (``--no-serve``: only print)."""
+    serve the web pages over it (``--no-serve``: only print). Exit status 2 when the store is
+    empty and the demo data are not found."""
+    if data is not None:
+        os.environ["LANTIAN_REFERENCE_DATA"] = str(data)
+        settings.cache_clear()
+    if not store().manifest().partitions and (message := missing_data_message()):
+        errors.print(message, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     print_demo_summary(city)
     if serve:
         from lantian.cli.web import serve as serve_web
