@@ -13,7 +13,22 @@ from .test_import_cli import lantian
 #: Hunan's 14 cities ranked by the 2019 comprehensive index, as `lantian demo` printed it before the
 #: data moved out of the repository (evaluation stations only; Lantian's own output, kept as a
 #: regression reference).
-HUNAN_2019_ORDER = "湘西州 张家界 郴州 怀化 永州 娄底 邵阳 常德 衡阳 岳阳 长沙 益阳 株洲 湘潭".split()
+HUNAN_2019_ORDER = [
+    "湘西州",
+    "张家界",
+    "郴州",
+    "怀化",
+    "永州",
+    "娄底",
+    "邵阳",
+    "常德",
+    "衡阳",
+    "岳阳",
+    "长沙",
+    "益阳",
+    "株洲",
+    "湘潭",
+]
 
 
 def test_without_data_a_clear_message_and_exit_2(tmp_path):
