@@ -168,7 +168,8 @@ def test_oversized_files_are_refused(db, actors, monkeypatch):
 
 def test_zip_bombs_are_refused(db, actors, monkeypatch):
     monkeypatch.setattr(xlsx, "MAX_UNPACKED_BYTES", 1_000_000)
-    bomb = _zip({"[Content_Types].xml": b"<Types/>", "xl/big.xml": b"\0" * 1_000_001})
+    parts = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
+    bomb = _zip({**parts, "xl/big.xml": b"\0" * 1_000_001})
     assert len(bomb) < 10_000  # small on disk, large unpacked
     with pytest.raises(LedgerValueError, match="解压后过大"):
         xlsx.import_reports(db, actors["hb"], bomb, now=NOW)

@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from rich.table import Table
 
 from lantian.cli.common import OutputFormat, console
+from lantian.ingest.excel import append_row
 
 
 def _cell(value: object) -> str:
@@ -55,11 +56,11 @@ def write_rows(
         book = Workbook()
         sheet = book.active
         sheet.title = (title or "Lantian")[:31].replace("/", "-").replace(":", "-")
-        sheet.append(columns)
+        append_row(sheet, columns)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([row[c] for c in columns])
+            append_row(sheet, [row[c] for c in columns])
         buffer_bytes = io.BytesIO()
         book.save(buffer_bytes)
         data = buffer_bytes.getvalue()

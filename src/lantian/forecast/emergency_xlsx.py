@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from lantian.forecast.emergency import (
@@ -31,8 +31,17 @@ from lantian.forecast.emergency import (
 )
 from lantian.forecast.tables import rows
 from lantian.forecast.warnings import level_table
+from lantian.ingest.excel import (
+    WorkbookError,
+    WorkbookLimits,
+    append_row,
+    open_workbook,
+    sheet_rows,
+)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+LIMITS = WorkbookLimits(file_bytes=MAX_FILE_BYTES, cells=200_000, rows=20_000, columns=16)
+"""What a reduction list may hold: a district's enterprises and their measures, 9–13 columns."""
 TOTALS_SHEET, ENTERPRISE_SHEET, MEASURE_SHEET, CHECK_SHEET = (
     "排放总量",
     "企业清单",
@@ -85,7 +94,8 @@ def _kind_names() -> dict[str, str]:
 
 
 class _Reader:
-    def __init__(self) -> None:
+    def __init__(self, source: str) -> None:
+        self.source = source
         self.errors: list[dict[str, object]] = []
 
     def error(self, sheet: str, row: int, column: str, message: str) -> None:
@@ -116,28 +126,26 @@ def _sheet_rows(workbook, name: str, reader: _Reader) -> list[tuple[int, tuple]]
         reader.error(name, 0, "", f"缺少工作表“{name}”")
         return []
     found = []
-    for number, values in enumerate(workbook[name].iter_rows(values_only=True), start=1):
-        if number == 1 or all(v is None or str(v).strip() == "" for v in values):
-            continue
-        found.append((number, tuple(values) + (None,) * 12))
+    try:
+        for number, values in enumerate(sheet_rows(workbook, name, reader.source, LIMITS), start=1):
+            if number == 1 or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            found.append((number, tuple(values) + (None,) * 12))
+    except WorkbookError as error:
+        reader.error(name, 0, "", error.reason_zh)
     return found
 
 
 def read_emergency_workbook(path: Path, city: str) -> EmergencyList:
     """Read a workbook of the layout above; raise :class:`EmergencyImportError` listing every problem."""
     path = Path(path)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise EmergencyImportError(
-            [{"sheet": "", "row": 0, "column": "", "message": "文件超过 10 MB"}]
-        )
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a damaged file
-        message = f"不是有效的 xlsx 文件：{error}"
+        workbook = open_workbook(path.name, path.read_bytes(), LIMITS)
+    except WorkbookError as error:
         raise EmergencyImportError(
-            [{"sheet": "", "row": 0, "column": "", "message": message}]
-        ) from error
-    reader = _Reader()
+            [{"sheet": "", "row": 0, "column": "", "message": error.reason_zh}]
+        ) from None
+    reader = _Reader(path.name)
     totals: dict[str, float] = {}
     for number, values in _sheet_rows(workbook, TOTALS_SHEET, reader):
         pollutant = reader.text(values[0])
@@ -297,11 +305,11 @@ def write_emergency_workbook(
         )
     for title, (headers, body) in sheets.items():
         sheet = workbook.create_sheet(title)
-        sheet.append(headers)
+        append_row(sheet, headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in body:
-            sheet.append(row)
+            append_row(sheet, row)
         sheet.freeze_panes = "A2"
     workbook.save(path)
 

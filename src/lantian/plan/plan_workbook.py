@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian.ingest.excel import append_row
 from lantian.plan.access import Actor, require
 from lantian.plan.errors import CellError, ImportRejectedError, LedgerError
 from lantian.plan.models import Plan, Unit
@@ -71,9 +72,9 @@ def write_plan_workbook(data: dict, path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = PLAN_SHEET
-    sheet.append([PLAN_COLUMNS["field"], PLAN_COLUMNS["value"]])
+    append_row(sheet, [PLAN_COLUMNS["field"], PLAN_COLUMNS["value"]])
     for key, value in data["plan"].items():
-        sheet.append([key, _cell(value)])
+        append_row(sheet, [key, _cell(value)])
     rows = {
         "air_targets": data.get("air_targets", []),
         "units": [{**u, "kind": UNIT_KINDS[u["kind"]]} for u in data.get("units", [])],
@@ -85,9 +86,9 @@ def write_plan_workbook(data: dict, path: Path) -> None:
     }
     for title, (table, keys) in SHEETS.items():
         sheet = workbook.create_sheet(title)
-        sheet.append([_header(key, title) for key in keys])
+        append_row(sheet, [_header(key, title) for key in keys])
         for row in rows[table]:
-            sheet.append([_cell(row.get(key)) for key in keys])
+            append_row(sheet, [_cell(row.get(key)) for key in keys])
     for sheet in workbook.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -2,9 +2,12 @@
 a monthly-report template per unit, and the import of filled templates
 (a row whose 状态, 累计完成量 and 进展情况 are all empty is a task not reported on, and skipped).
 
-Reading is guarded: a file larger than ``MAX_FILE_BYTES``, a zip that would unpack to more than
-``MAX_UNPACKED_BYTES``, a sheet of more than ``MAX_ROWS`` rows or anything that is not an xlsx
-workbook is refused with a clear error. An import is all or nothing: every row is checked by the
+Reading is guarded by :func:`lantian.ingest.excel.open_workbook` with the ledger's :func:`limits`: a
+file larger than ``MAX_FILE_BYTES``, a zip that would unpack to more than ``MAX_UNPACKED_BYTES``,
+more cells than a template can need, a DOCTYPE, a sheet of more than ``MAX_ROWS`` rows or anything
+that is not an xlsx workbook is refused with a clear error naming the file; only the first
+``MAX_COLUMNS`` columns are read. Exported text that Excel would take for a formula is written as
+text (:func:`lantian.ingest.excel.append_row`). An import is all or nothing: every row is checked by the
 same service that files a report on the web, every problem is reported by sheet, row and column,
 and if there is any the session is rolled back, so nothing of the workbook is stored.
 """
@@ -12,16 +15,16 @@ and if there is any the session is rolled back, so nothing of the workbook is st
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
+from lantian.ingest.excel import WorkbookError, WorkbookLimits, append_row, open_workbook
+from lantian.ingest.excel import sheet_rows as excel_rows
 from lantian.plan.access import Actor, require
 from lantian.plan.assessment import assessment_table
 from lantian.plan.errors import CellError, ImportRejectedError, LedgerError, LedgerValueError
@@ -33,8 +36,9 @@ from lantian.plan.views import ledger, measures, month_summary, overdue
 from lantian.plan.vocabulary import COLUMNS, REPORT_STATUSES, name_zh
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED_BYTES = 24 * 1024 * 1024
 MAX_ROWS = 5000
+MAX_COLUMNS = 32
 
 REPORT_SHEET = "月度进展"
 REPORT_COLUMNS = ("task_id", "month", "unit", "measure", "title", "target_value", "quantity_unit")
@@ -43,47 +47,49 @@ REPORT_COLUMNS += ("status", "quantity", "narrative")
 RAG_FILLS = {"red": "F8696B", "amber": "FFD966", "green": "63BE7B"}
 
 
-def _refuse(source: str, zh: str, en: str) -> LedgerValueError:
-    return LedgerValueError(zh, en, field=source)
+def limits() -> WorkbookLimits:
+    """What a ledger workbook may hold: a template of :data:`MAX_ROWS` rows of a few columns (the
+    plan workbook's sheets are smaller), its narratives in shared strings."""
+    return WorkbookLimits(
+        file_bytes=MAX_FILE_BYTES,
+        unpacked_bytes=MAX_UNPACKED_BYTES,
+        part_bytes=MAX_UNPACKED_BYTES,
+        cells=MAX_ROWS * 16,
+        rows=MAX_ROWS,
+        columns=MAX_COLUMNS,
+    )
+
+
+def _refused(error: WorkbookError) -> LedgerValueError:
+    """The refusal as the ledger shows it: the file (and sheet) named in both languages."""
+    return LedgerValueError(
+        f"{error.source}：{error.reason_zh}", f"{error.source}: {error.reason}", error.source
+    )
 
 
 def read_workbook(source: Path | bytes, name: str | None = None) -> Workbook:
-    """Open an xlsx workbook for reading, refusing oversized, malformed and zip-bomb files."""
+    """Open an xlsx workbook for reading through :func:`lantian.ingest.excel.open_workbook`:
+    oversized, malformed, costly and zip-bomb files are refused (:class:`LedgerValueError`)."""
     name = name or (source.name if isinstance(source, Path) else "workbook.xlsx")
     content = source.read_bytes() if isinstance(source, Path) else source
-    if len(content) > MAX_FILE_BYTES:
-        raise _refuse(name, f"文件超过 {MAX_FILE_BYTES // 2**20} MB", "the file is too large")
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-            if "[Content_Types].xml" not in archive.namelist():
-                raise zipfile.BadZipFile("no [Content_Types].xml")
-    except zipfile.BadZipFile:
-        raise _refuse(name, "不是有效的 xlsx 文件", "not an xlsx workbook") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _refuse(name, "文件解压后过大", "the workbook unpacks to too much data")
-    try:
-        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a damaged file
-        raise _refuse(
-            name, f"无法读取 xlsx 文件：{error}", f"cannot read the workbook: {error}"
-        ) from error
+        return open_workbook(name, content, limits())
+    except WorkbookError as error:
+        raise _refused(error) from None
 
 
 def sheet_rows(workbook: Workbook, sheet: str, source: str) -> list[tuple]:
     """The rows of ``sheet`` as tuples of cell values (at most ``MAX_ROWS``)."""
-    rows = []
-    for row in workbook[sheet].iter_rows(values_only=True):
-        rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise _refuse(source, f"“{sheet}”超过 {MAX_ROWS} 行", f"{sheet!r} has too many rows")
-    return rows
+    try:
+        return list(excel_rows(workbook, sheet, source, limits()))
+    except WorkbookError as error:
+        raise _refused(error) from None
 
 
 def write_sheet(workbook: Workbook, title: str, rows: Iterable[dict], keys: list[str]) -> None:
     """A sheet of ``rows`` under the Chinese headers of ``keys``; the 红黄绿 column is coloured."""
     sheet = workbook.create_sheet(title)
-    sheet.append([COLUMNS[key] for key in keys])
+    append_row(sheet, [COLUMNS[key] for key in keys])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -91,7 +97,7 @@ def write_sheet(workbook: Workbook, title: str, rows: Iterable[dict], keys: list
         values = [row.get(key) for key in keys]
         if "rag" in keys:
             values[keys.index("rag")] = name_zh("rag", row.get("rag"))
-        sheet.append(["、".join(v) if isinstance(v, list) else v for v in values])
+        append_row(sheet, ["、".join(v) if isinstance(v, list) else v for v in values])
         if "rag" in keys and row.get("rag"):
             colour = RAG_FILLS[row["rag"]]
             cell = sheet.cell(row=sheet.max_row, column=keys.index("rag") + 1)
@@ -157,9 +163,10 @@ def write_report_template(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = REPORT_SHEET
-    sheet.append([COLUMNS[key] for key in REPORT_COLUMNS])
+    append_row(sheet, [COLUMNS[key] for key in REPORT_COLUMNS])
     for task in tasks:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 task.id,
                 month,
@@ -168,7 +175,7 @@ def write_report_template(
                 task.title,
                 task.target_value,
                 task.target.quantity_unit if task.target else None,
-            ]
+            ],
         )
     for index, key in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = (

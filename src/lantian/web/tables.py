@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook
 
+from lantian.ingest.excel import append_row
+
 
 class Format(StrEnum):
     """What a table endpoint returns."""
@@ -102,9 +104,9 @@ class Frame:
     def to_xlsx(self) -> bytes:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(self.name[:31])
-        sheet.append(list(self.columns))
+        append_row(sheet, list(self.columns))
         for row in zip(*self.columns.values(), strict=True):
-            sheet.append([cell(v) for v in row])
+            append_row(sheet, [cell(v) for v in row])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()

