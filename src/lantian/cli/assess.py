@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import sys
@@ -23,6 +22,7 @@ from lantian.cli.common import console, errors, store
 from lantian.cli.tables import write_rows
 from lantian.standards import BASIC_POLLUTANTS, index_statistics
 from lantian.standards.evaluation import metric_name
+from lantian.times import month_days, parse_month, year_days
 
 
 class Format(StrEnum):
@@ -64,8 +64,7 @@ def period(
     """The natural days asked for by --year, --month or --from/--to."""
     if month:
         try:
-            y, m = (int(part) for part in month.split("-"))
-            return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+            return month_days(parse_month(month))
         except ValueError as error:
             raise typer.BadParameter(f"--month must look like 2019-08, got {month!r}") from error
     if first and last:
@@ -73,7 +72,7 @@ def period(
             raise typer.BadParameter("--to is before --from")
         return first.date(), last.date()
     if year:
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        return year_days(year)
     raise typer.BadParameter("give --year, --month, or --from and --to")
 
 

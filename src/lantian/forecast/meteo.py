@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lantian.forecast.tables import rows as table_rows
+from lantian.times import BEIJING_OFFSET
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -52,7 +53,6 @@ ISD_FIELDS = (  # (name, divisor to the unit)
     ("precipitation_1h", 10),
     ("precipitation_6h", 10),
 )
-BEIJING_OFFSET = np.timedelta64(8, "h")
 MAGNUS_VALID_CELSIUS = (-40.0, 50.0)
 
 WEATHER_COLUMNS = (

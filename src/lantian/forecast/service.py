@@ -44,6 +44,7 @@ from lantian.forecast.warnings import (
 from lantian.standards import level, rule_set
 from lantian.standards.aqi import level_attribute
 from lantian.store import MeasurementStore
+from lantian.times import beijing_now, day_end, month_days
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -59,9 +60,7 @@ def last_observed_day(store: MeasurementStore, city: str) -> dt.date:
     months = sorted(store.manifest().partitions)
     if not months:
         raise LookupError("the measurement store is empty; run `lantian import` or `lantian demo`")
-    year, month = (int(x) for x in months[-1].split("-"))
-    first = dt.date(year, month, 1)
-    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    first, last = month_days(months[-1])
     history = city_history(store, first - dt.timedelta(days=31), last, [city])
     valid = np.flatnonzero(~np.isnan(history.daily["aqi"][0]))
     if not len(valid):
@@ -132,7 +131,7 @@ def _stored_table(
             "category": list(level_attribute(grades, "category_zh", standard)),
             "PM2.5": [r["PM2.5"] if model == MODEL_NAME else None for r in rows],
             "O3_8h": [r["O3_8h"] if model == MODEL_NAME else None for r in rows],
-            "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)] * len(rows),
+            "created_at": [beijing_now()] * len(rows),
         }
     )
 
@@ -154,7 +153,7 @@ def city_forecast(
     model = fit(history, issue, weather)
     forecasts = predict(model, history, [issue], weather, targets=TARGETS)
     rows = _forecast_rows(history, city, issue, forecasts)
-    issue_time = dt.datetime.combine(issue_day, dt.time())
+    issue_time = day_end(issue_day - dt.timedelta(days=1))
     stored = []
     if home is not None:
         for name in (MODEL_NAME, *BASELINES):

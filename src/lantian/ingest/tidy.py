@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 from lantian.ingest import excel
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection
 from lantian.standards.pollutants import BASIC_POLLUTANTS
+from lantian.times import beijing_now, epoch_seconds
 
 #: Glossary column → its accepted Chinese header.
 CHINESE_HEADERS = {
@@ -77,7 +78,6 @@ REASONS = (
     "duplicate",
     "repeated",
 )
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 _HEADER_NAMES = {
     **{name: name for name in CHINESE_HEADERS},
     **{v: k for k, v in CHINESE_HEADERS.items()},
@@ -161,7 +161,7 @@ def parse_tidy(
             f"unknown hour_convention {hour_convention!r}; valid: {', '.join(HOUR_CONVENTIONS)}"
         )
     rules = _Rules(
-        now=_beijing_seconds(now),
+        now=epoch_seconds(now or beijing_now()),
         shift=HOUR_CONVENTIONS[hour_convention],
         known=None
         if known_stations is None
@@ -432,14 +432,6 @@ class _Part:
     rejected: list[Rejection]
     rows: int
     encoding: str | None
-
-
-def _beijing_seconds(now: dt.datetime | None) -> int:
-    if now is None:
-        now = dt.datetime.now(BEIJING)
-    if now.tzinfo is not None:
-        now = now.astimezone(BEIJING).replace(tzinfo=None)
-    return (now - dt.datetime(1970, 1, 1)) // dt.timedelta(seconds=1)
 
 
 def _text(array: pa.Array) -> pa.Array:

@@ -20,7 +20,7 @@ from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.plan.models import Assessment, Plan, Task, Unit
 from lantian.plan.months import due_date, month_of
-from lantian.plan.reports import beijing_date, filing_times
+from lantian.plan.reports import filing_times
 from lantian.plan.rules import rule_set
 from lantian.plan.scoring import UnitYear, score
 from lantian.plan.status import rag, target_met
@@ -28,6 +28,7 @@ from lantian.plan.supervision import plan_supervisions
 from lantian.plan.views import load_context, report_months, task_facts
 from lantian.plan.vocabulary import name_zh
 from lantian.standards import competition_rank
+from lantian.times import beijing_date
 
 
 def default_as_of(plan: Plan, year: int, db: Session) -> dt.date:

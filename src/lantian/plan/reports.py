@@ -29,19 +29,14 @@ from lantian.plan.months import month_of, parse_month
 from lantian.plan.plans import get_task
 from lantian.plan.vocabulary import code
 from lantian.settings import settings
+from lantian.times import beijing_date
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_NARRATIVE = 4000
 """Characters of a report's narrative."""
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 EVIDENCE_SUFFIXES = frozenset(
     {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".txt", ".zip"}
 )
-
-
-def beijing_date(moment: dt.datetime) -> dt.date:
-    """The calendar day in Beijing (UTC+8) of an aware ``moment``: due dates are Beijing days."""
-    return moment.astimezone(BEIJING).date()
 
 
 def evidence_root() -> Path:

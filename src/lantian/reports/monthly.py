@@ -10,7 +10,6 @@ the same page printed by headless Chromium (Debian's ``chromium``).
 from __future__ import annotations
 
 import base64
-import calendar
 import csv
 import datetime as dt
 import io
@@ -30,6 +29,7 @@ from lantian.assess.scope import Scope
 from lantian.standards import BASIC_POLLUTANTS, category_table
 from lantian.standards.tables import table
 from lantian.store import MeasurementStore
+from lantian.times import month_days
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 
@@ -63,11 +63,8 @@ def _echarts() -> str:
 
 def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, object]:
     """Everything the monthly report shows, as data."""
-    year, number = (int(x) for x in month.split("-"))
-    first, last = (
-        dt.date(year, number, 1),
-        dt.date(year, number, calendar.monthrange(year, number)[1]),
-    )
+    first, last = month_days(month)
+    year, number = first.year, first.month
     month_result = assess(store, scope, first, last)
     ytd = assess(store, scope, dt.date(year, 1, 1), last)
     days = aqi_series(store, scope, first, last).to_pylist()

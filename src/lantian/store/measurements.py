@@ -40,6 +40,7 @@ from lantian.store.manifest import (
     write_manifest,
     writer_lock,
 )
+from lantian.times import beijing_now, month_of_stamps
 
 STORED_SCHEMA = pa.schema(
     [
@@ -111,14 +112,9 @@ class ImportSummary:
         }
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(hours=8)
-
-
 def _month_of(ts: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """'YYYY-MM' of the natural day of each hour-ending timestamp."""
-    day = ts.to_numpy().astype("datetime64[s]")
-    return (day - np.timedelta64(1, "h")).astype("datetime64[M]").astype(str)
+    return month_of_stamps(ts.to_numpy())
 
 
 class MeasurementStore:
@@ -417,7 +413,7 @@ class MeasurementStore:
         return pa.table(
             {
                 "import_id": [summary.import_id],
-                "imported_at": pa.array([_now()], pa.timestamp("s")),
+                "imported_at": pa.array([beijing_now()], pa.timestamp("s")),
                 "files": [json.dumps(summary.files, ensure_ascii=False)],
                 "added": [summary.added],
                 "unchanged": [summary.unchanged],
@@ -521,7 +517,7 @@ class MeasurementStore:
             replacements = (
                 connection.sql(
                     "SELECT station_code, ts, pollutant, old_value, value AS new_value, old_source, "
-                    f"source AS new_source, '{import_id}' AS import_id, '{_now()}'::TIMESTAMP_S AS replaced_at "
+                    f"source AS new_source, '{import_id}' AS import_id, '{beijing_now()}'::TIMESTAMP_S AS replaced_at "
                     "FROM joined WHERE old_value <> value"
                 )
                 .to_arrow_table()

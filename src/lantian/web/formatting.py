@@ -11,6 +11,7 @@ import datetime as dt
 import math
 
 from lantian.standards import unit
+from lantian.times import natural_day
 
 ZH = "zh-CN"
 EN = "en"
@@ -22,10 +23,8 @@ def hour_end_label(ts: dt.datetime | str | None, language: str = ZH) -> str:
     if ts is None:
         return ""
     moment = dt.datetime.fromisoformat(ts) if isinstance(ts, str) else ts
-    hour = moment.hour
-    day = moment.date()
-    if hour == 0:
-        day, hour = day - dt.timedelta(days=1), 24
+    day = natural_day(moment)
+    hour = moment.hour or 24
     if language == ZH:
         return f"{day.year}年{day.month}月{day.day}日 {hour}时"
     return f"{day.isoformat()} {hour:02d}:00"

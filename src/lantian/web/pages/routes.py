@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from lantian.standards import BASIC_POLLUTANTS, rule_set
+from lantian.times import month_days, natural_day
 from lantian.web.api.routes import get_data
 from lantian.web.pages.render import query_url, render
 from lantian.web.service import AirData, Place
@@ -111,10 +112,9 @@ def history_page(
     place, year = picks.resolve(data)
     pollutant = pollutant if pollutant in BASIC_POLLUTANTS else "PM2.5"
     last = data.snapshot().last_ts
-    last_day = (last - dt.timedelta(hours=1)).date() if last else dt.date(year, 12, 31)
+    last_day = natural_day(last) if last else dt.date(year, 12, 31)
     month = month or (last_day.month if last_day.year == year else 12)
-    first = dt.date(year, month, 1)
-    month_end = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    first, month_end = month_days(f"{year:04d}-{month:02d}")
     where = _api_place(place)
     monthly = monthly_frame(data, place, year)
     return render(

@@ -1,0 +1,162 @@
+"""Lantian's time conventions, in one place: Beijing time, hour-ending stamps, natural days, months.
+
+* **Beijing time** (北京时间, UTC+8, no daylight saving): every stamp Lantian stores or prints is
+  naive Beijing time, as CNEMC publishes its hourly data. :func:`beijing_now` is the clock;
+  :func:`to_beijing` converts an aware moment.
+* **Hour-ending stamps** (the glossary's ``ts``): the hour stamped ``D 01:00`` holds the
+  measurements of 00:00–01:00 of D, as CNEMC labels its hourly data.
+* **The natural day** (自然日; GB 3095-2026 §3.10 and HJ 633-2026 §5.2.1 use the term without
+  defining it; HJ 633-2012 §5.1.2 reports "当日零点前 24 小时"): day D is the hours stamped
+  ``D 01:00`` … ``D+1 00:00`` (docs/primary-text-readings.md, item 7 of its findings).
+  :func:`natural_day` maps a stamp to its day, :func:`day_hours` a day to its first and last stamp;
+  :func:`hour_ends` lays whole days out as an hour grid (index 0 is the hour ending 01:00 of the
+  first day), the layout of :mod:`lantian.standards.averages`.
+* **Months** are written ``YYYY-MM`` (the ledger's reporting month, ``--month``); a month's days are
+  its natural days, so its hours run from ``M-01 01:00`` to ``(M+1)-01 00:00``.
+
+Pure functions over ``datetime``/NumPy; nothing here reads a file or a store.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+import numpy as np
+import numpy.typing as npt
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+"""Beijing time, UTC+8 (no daylight saving time)."""
+BEIJING_OFFSET = np.timedelta64(8, "h")
+"""What to add to a UTC stamp to get Beijing time (whole columns)."""
+HOUR = np.timedelta64(1, "h")
+ONE_HOUR = dt.timedelta(hours=1)
+ONE_DAY = dt.timedelta(days=1)
+
+_MONTH = re.compile(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*月?$")
+
+
+# ---------------------------------------------------------------------- Beijing time
+def beijing_now() -> dt.datetime:
+    """The current Beijing time, naive, to the second (how the store stamps imports and issues)."""
+    return dt.datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
+
+
+def to_beijing(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as naive Beijing time: an aware moment is converted, a naive one is taken as
+    Beijing time already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(BEIJING).replace(tzinfo=None)
+
+
+def beijing_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in Beijing of ``moment`` (aware; naive is taken as Beijing time)."""
+    return to_beijing(moment).date()
+
+
+def epoch_seconds(moment: dt.datetime) -> int:
+    """Seconds from 1970-01-01 00:00 to the naive (Beijing) ``moment``, counted on its own clock."""
+    return (to_beijing(moment) - dt.datetime(1970, 1, 1)) // dt.timedelta(seconds=1)
+
+
+# ---------------------------------------------------------------------- hours and natural days
+def natural_day(ts: dt.datetime) -> dt.date:
+    """The natural day of the hour-ending stamp ``ts``: ``2020-01-01 00:00`` → 2019-12-31."""
+    return (ts - ONE_HOUR).date()
+
+
+def natural_days(ts: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
+    """:func:`natural_day` over a whole column of hour-ending stamps (``datetime64[D]``)."""
+    return (np.asarray(ts).astype("datetime64[s]") - HOUR).astype("datetime64[D]")
+
+
+def day_hours(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last hour-ending stamp of natural ``day``: ``D 01:00`` and ``D+1 00:00``."""
+    start = dt.datetime.combine(day, dt.time())
+    return start + ONE_HOUR, start + ONE_DAY
+
+
+def day_end(day: dt.date) -> dt.datetime:
+    """The stamp that closes natural ``day`` (``D+1 00:00``): a forecast issued then has all of D."""
+    return day_hours(day)[1]
+
+
+def hour_ends(first_day: dt.date, n_hours: int) -> npt.NDArray[np.datetime64]:
+    """The hour-ending stamps of an hour grid that starts with natural ``first_day``
+    (``datetime64[s]``; index 0 is ``first_day 01:00``)."""
+    return (np.datetime64(first_day, "h") + HOUR * np.arange(1, n_hours + 1)).astype(
+        "datetime64[s]"
+    )
+
+
+def days_between(first_day: dt.date, last_day: dt.date) -> int:
+    """How many natural days ``first_day`` … ``last_day`` holds (both included)."""
+    return (last_day - first_day).days + 1
+
+
+def year_days(year: int) -> tuple[dt.date, dt.date]:
+    """The first and last natural day of ``year``."""
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+# ---------------------------------------------------------------------- months
+def parse_month(value: object) -> str:
+    """``value`` as a month ``YYYY-MM``: a date, ``YYYY-MM``, ``YYYY/MM``, ``YYYY.M`` or ``YYYY年M月``.
+
+    Raises ``ValueError`` naming the value when it is not a month.
+    """
+    if isinstance(value, dt.date):
+        return month_of(value)
+    match = _MONTH.match(str(value).strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{value!r} is not a month (expected YYYY-MM, e.g. 2019-03)")
+    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+
+
+def month_of(day: dt.date) -> str:
+    """The month ``YYYY-MM`` that contains ``day``."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def first_day(month: str) -> dt.date:
+    """The first day of ``month`` (``YYYY-MM``)."""
+    return dt.date(int(month[:4]), int(month[5:7]), 1)
+
+
+def last_day(month: str) -> dt.date:
+    """The last day of ``month`` (``YYYY-MM``)."""
+    year, number = int(month[:4]), int(month[5:7])
+    return dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def month_days(month: str) -> tuple[dt.date, dt.date]:
+    """The first and last natural day of ``month`` (``YYYY-MM``)."""
+    return first_day(month), last_day(month)
+
+
+def next_month(month: str) -> str:
+    """The month after ``month``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def previous_month(month: str) -> str:
+    """The month before ``month``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last``, both included (empty when ``last`` < ``first``)."""
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def month_of_stamps(ts: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    """``YYYY-MM`` of the natural day of each hour-ending stamp (whole columns)."""
+    return natural_days(ts).astype("datetime64[M]").astype(str)

@@ -1,0 +1,105 @@
+"""``lantian.times``: the one module of Lantian's time conventions, and the places that used to
+write them again now agreeing with it (issue #12 item 3)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lantian import times
+from lantian.plan import months as ledger_months
+from lantian.web.formatting import hour_end_label
+
+days = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31))
+months = days.map(times.month_of)
+
+
+def test_natural_day_is_the_hours_ending_0100_to_the_next_midnight():
+    """Day D is the hours stamped D 01:00 … D+1 00:00 (the README's convention, CNEMC's stamps)."""
+    first, last = times.day_hours(dt.date(2019, 12, 31))
+    assert (first, last) == (dt.datetime(2019, 12, 31, 1), dt.datetime(2020, 1, 1, 0))
+    assert times.natural_day(dt.datetime(2020, 1, 1, 0)) == dt.date(2019, 12, 31)
+    assert times.natural_day(dt.datetime(2020, 1, 1, 1)) == dt.date(2020, 1, 1)
+    assert hour_end_label(dt.datetime(2020, 1, 1, 0)) == "2019年12月31日 24时"
+
+
+@given(days, st.integers(0, 23))
+def test_every_hour_of_a_day_maps_back_to_it(day, hour):
+    first, last = times.day_hours(day)
+    stamp = first + dt.timedelta(hours=hour)
+    assert first <= stamp <= last
+    assert times.natural_day(stamp) == day
+    column = times.natural_days(np.array([stamp], dtype="datetime64[s]"))
+    assert column[0] == np.datetime64(day, "D")
+
+
+@given(days, st.integers(1, 800))
+def test_hour_grid_index_zero_ends_at_0100_and_whole_days_end_at_midnight(day, n_days):
+    stamps = times.hour_ends(day, 24 * n_days)
+    assert stamps[0].astype(dt.datetime) == times.day_hours(day)[0]
+    assert stamps[-1].astype(dt.datetime) == times.day_end(day + dt.timedelta(days=n_days - 1))
+    assert set(times.natural_days(stamps[::24]).astype(dt.date)) == {
+        day + dt.timedelta(days=k) for k in range(n_days)
+    }
+
+
+@given(months)
+def test_month_arithmetic_agrees_with_the_calendar(month):
+    first, last = times.month_days(month)
+    assert last.day == calendar.monthrange(first.year, first.month)[1]
+    assert times.first_day(times.next_month(month)) == last + dt.timedelta(days=1)
+    assert times.previous_month(times.next_month(month)) == month
+    assert times.months_between(month, times.next_month(month)) == [month, times.next_month(month)]
+    hours = times.hour_ends(first, 24 * times.days_between(first, last))
+    assert set(times.month_of_stamps(hours)) == {month}
+
+
+@pytest.mark.parametrize("text", ["2019-03", "2019-3", "2019/03", "2019.3", "2019年3月"])
+def test_month_spellings(text):
+    assert times.parse_month(text) == "2019-03"
+    assert ledger_months.parse_month(text) == "2019-03"
+
+
+@pytest.mark.parametrize("text", ["2019-13", "2019-00", "19-03", "March"])
+def test_not_a_month(text):
+    with pytest.raises(ValueError, match=text):
+        times.parse_month(text)
+
+
+def test_beijing_is_utc_plus_8_and_naive_stamps_are_beijing():
+    utc = dt.datetime(2019, 12, 31, 16, 30, tzinfo=dt.UTC)
+    assert times.to_beijing(utc) == dt.datetime(2020, 1, 1, 0, 30)
+    assert times.beijing_date(utc) == dt.date(2020, 1, 1)
+    assert times.to_beijing(dt.datetime(2020, 1, 1, 0, 30)) == dt.datetime(2020, 1, 1, 0, 30)
+    assert times.epoch_seconds(utc) == int(utc.timestamp()) + 8 * 3600
+    assert abs(times.beijing_now() - times.to_beijing(dt.datetime.now(dt.UTC))) < dt.timedelta(
+        seconds=5
+    )
+
+
+def test_a_forecast_issue_lines_up_with_the_data_it_used(hunan_store, tmp_path):
+    """The forecast issued at 00:00 of D uses the natural days up to D−1, whose last hour is stamped
+    D 00:00 — the issue time; it is stored on the store's clock (Beijing time, as the store stamps
+    its imports), not in UTC as it was."""
+    from lantian.forecast.service import city_forecast, last_observed_day
+    from lantian.forecast.storage import read_forecasts
+
+    result = city_forecast(hunan_store, "永州", home=tmp_path)
+    last_day = last_observed_day(hunan_store, "永州")
+    assert result["issue_time"] == times.day_end(last_day)
+    assert result["recent"][-1]["day"] == times.natural_day(result["issue_time"])
+    with hunan_store.connect() as connection:
+        (last_ts,) = connection.execute("SELECT max(ts) FROM measurements").fetchone()
+        (imported_at,) = connection.execute("SELECT max(imported_at) FROM imports").fetchone()
+    assert times.natural_day(last_ts) == last_day  # the data end inside the day before the issue
+    assert last_ts <= result["issue_time"] < last_ts + dt.timedelta(days=1)
+    stored = read_forecasts(tmp_path, "永州").to_pylist()
+    assert {row["issue_time"] for row in stored} == {result["issue_time"]}
+    created = max(row["created_at"] for row in stored)
+    assert dt.timedelta(0) <= created - imported_at < dt.timedelta(hours=1)
+    assert abs(created - times.beijing_now()) < dt.timedelta(minutes=5)
