@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from lantian.assess.targets import read_plan
+from lantian.store.registry import Period, evaluation_stations
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,12 @@ def resolve_scope(
     city: str | None = None,
     area: str | None = None,
     plan: Path | None = None,
+    on: Period = None,
 ) -> Scope:
     """The stations behind ``--station``, ``--city`` or ``--area`` (exactly one must be given).
 
-    A city's value uses its evaluation stations only: control points (对照点) are left out.
+    A city's value uses its evaluation stations only (during ``on``, a day or a period, when
+    given): :func:`lantian.store.registry.evaluation_stations`.
     """
     given = [x for x in (station, city, area) if x]
     if len(given) != 1:
@@ -45,9 +48,7 @@ def resolve_scope(
             raise ScopeError(f"unknown station {station!r}; see `lantian stations`")
         return Scope("station", station, [station], match[0].get("city"))
     if city:
-        stations = [
-            r["station_code"] for r in rows if r.get("city") == city and not r.get("control_point")
-        ]
+        stations = evaluation_stations(registry, city, on)
         if not stations:
             cities = sorted({r["city"] for r in rows if r.get("city")})
             raise ScopeError(

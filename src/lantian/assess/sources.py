@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from lantian.standards import BASIC_POLLUTANTS, area_mean
 from lantian.store import MeasurementStore
+from lantian.store.registry import active_days, evaluation_stations
+from lantian.times import year_days
 
 if TYPE_CHECKING:
     from lantian.assess.scope import Scope
@@ -26,18 +29,46 @@ class StationHours:
     """(stations, hours) grids of valid hourly values per pollutant id [µg/m³; CO mg/m³]."""
     names: dict[str, str]
     cities: dict[str, str]
-    control_points: set[str]
+    registry: pa.Table
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last natural day of the grids."""
+        n_hours = next(iter(self.values.values())).shape[-1] if self.values else 0
+        return self.first_day + dt.timedelta(days=n_hours // 24 - 1)
 
     def evaluation_stations(self, city: str) -> list[str]:
-        """The city's stations without its control point (对照点)."""
-        return [
-            s for s in self.stations if self.cities.get(s) == city and s not in self.control_points
-        ]
+        """The city's evaluation stations with data during the period
+        (:func:`lantian.store.registry.evaluation_stations`)."""
+        wanted = evaluation_stations(self.registry, city, (self.first_day, self.last_day))
+        held = set(self.stations)
+        return [s for s in wanted if s in held]
 
     def area_hourly(self, stations: list[str]) -> dict[str, npt.NDArray[np.float64]]:
-        """The area's hourly value per pollutant: mean of the stations' valid values per hour."""
+        """The area's hourly value per pollutant: mean of the stations' valid values per hour,
+        each station counted only on the days it belongs to the network (registry
+        ``active_from`` … ``active_to``)."""
         rows = [self.stations.index(s) for s in stations]
-        return {p: area_mean(self.values[p][rows]) for p in BASIC_POLLUTANTS}
+        inactive = self._inactive_hours(stations)
+        values = {}
+        for p in BASIC_POLLUTANTS:
+            grid = self.values[p][rows]
+            if inactive is not None:
+                grid = np.where(inactive, np.nan, grid)
+            values[p] = area_mean(grid)
+        return values
+
+    def _inactive_hours(self, stations: list[str]) -> npt.NDArray[np.bool_] | None:
+        """(stations, hours): True where a station is outside its network days; None if none is."""
+        periods = active_days(self.registry)
+        n_hours = (self.last_day - self.first_day).days * 24 + 24
+        bounds = [periods.get(code, (dt.date.min, dt.date.max)) for code in stations]
+        if all(a <= self.first_day and self.last_day <= b for a, b in bounds):
+            return None
+        hour_day = np.datetime64(self.first_day, "D") + np.arange(n_hours) // 24
+        first = np.array([a for a, _ in bounds], dtype="datetime64[D]")[:, None]
+        last = np.array([b for _, b in bounds], dtype="datetime64[D]")[:, None]
+        return (hour_day < first) | (hour_day > last)
 
     def station_hourly(self, station: str) -> dict[str, npt.NDArray[np.float64]]:
         """One station's hourly values per pollutant."""
@@ -77,7 +108,7 @@ def load_period(
         values=values,
         names=attribute("name", None),
         cities=attribute("city", None),
-        control_points={c for c, flag in attribute("control_point", False).items() if flag},
+        registry=registry,
     )
 
 
@@ -85,4 +116,4 @@ def load_year(
     store: MeasurementStore, year: int, stations: list[str] | None = None
 ) -> StationHours:
     """:func:`load_period` over the natural days of ``year``."""
-    return load_period(store, dt.date(year, 1, 1), dt.date(year, 12, 31), stations)
+    return load_period(store, *year_days(year), stations)

@@ -2,14 +2,27 @@
 evaluation stations (评价点) or control points (对照点).
 
 Columns: ``station_code, name, city, district, longitude, latitude, network, evaluation,
-control_point``. ``network`` is ``national``, ``provincial`` or ``micro``. City and area values use
-stations with ``evaluation`` true only.
+control_point, active_from, active_to``. ``network`` is ``national``, ``provincial`` or ``micro``.
+``active_from`` … ``active_to`` are the first and last day the station belongs to the network (both
+included; empty = open): stations join and leave the network, and a city's value on a day uses the
+stations of that day.
+
+:func:`evaluation_stations` is the one definition of "a city's evaluation stations" (评价点位; a city's
+hourly value is the mean of its evaluation stations, 环办监测〔2018〕19号 §三(一) "城市纳入国家环境空气
+质量监测网的所有评价点位"; ../shared/reference/standards.md §3.4): a station of the city that the
+registry marks ``evaluation`` (true when the column is empty), is not a control point (对照点, never
+part of a city's value), and belongs to the network on the day (or during the period) asked
+for. The registry alone decides: a control point is one because its row says so, not because of its
+name (CNEMC's ``(对照点)`` names are read into the column when the list is loaded).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,8 +39,12 @@ REGISTRY_SCHEMA = pa.schema(
         pa.field("network", pa.string()),
         pa.field("evaluation", pa.bool_()),
         pa.field("control_point", pa.bool_()),
+        pa.field("active_from", pa.date32()),
+        pa.field("active_to", pa.date32()),
     ]
 )
+Period = dt.date | tuple[dt.date, dt.date] | None
+"""A day, a period (first day, last day), or ``None`` for any time."""
 
 
 def registry_from_station_list(
@@ -60,6 +77,54 @@ def registry_from_station_list(
             "network": pa.array([network] * n),
             "evaluation": pc.invert(is_control),
             "control_point": is_control,
+            "active_from": pa.nulls(n, pa.date32()),
+            "active_to": pa.nulls(n, pa.date32()),
         },
         schema=REGISTRY_SCHEMA,
     )
+
+
+def _column(registry: pa.Table, name: str, default: object) -> list:
+    if name in registry.column_names:
+        return [default if v is None else v for v in registry.column(name).to_pylist()]
+    return [default] * registry.num_rows
+
+
+def _bounds(registry: pa.Table) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.datetime64]]:
+    """Per registry row: the first and last day in the network (open ends as far as dates go)."""
+    starts = _column(registry, "active_from", dt.date.min)
+    ends = _column(registry, "active_to", dt.date.max)
+    return np.array(starts, dtype="datetime64[D]"), np.array(ends, dtype="datetime64[D]")
+
+
+def active_days(registry: pa.Table) -> dict[str, tuple[dt.date, dt.date]]:
+    """Each station's first and last day in the network (``date.min``/``date.max`` when open)."""
+    codes = _column(registry, "station_code", "")
+    starts = _column(registry, "active_from", dt.date.min)
+    ends = _column(registry, "active_to", dt.date.max)
+    return {c: (a, b) for c, a, b in zip(codes, starts, ends, strict=True)}
+
+
+def evaluation_mask(registry: pa.Table, on: Period = None) -> npt.NDArray[np.bool_]:
+    """Per registry row: is it an evaluation station on ``on`` (a day, or any day of a period)?"""
+    evaluation = np.array(_column(registry, "evaluation", True), dtype=bool)
+    control = np.array(_column(registry, "control_point", False), dtype=bool)
+    mask = evaluation & ~control
+    if on is None:
+        return mask
+    first, last = on if isinstance(on, tuple) else (on, on)
+    starts, ends = _bounds(registry)
+    return mask & (starts <= np.datetime64(last, "D")) & (np.datetime64(first, "D") <= ends)
+
+
+def evaluation_stations(registry: pa.Table, city: str, on: Period = None) -> list[str]:
+    """The codes of ``city``'s evaluation stations on ``on`` (module docstring), sorted."""
+    cities = np.array(_column(registry, "city", ""), dtype=object)
+    codes = np.array(_column(registry, "station_code", ""), dtype=object)
+    return sorted(codes[evaluation_mask(registry, on) & (cities == city)].tolist())
+
+
+def evaluation_cities(registry: pa.Table, on: Period = None) -> list[str]:
+    """The cities with at least one evaluation station on ``on``, in Unicode order."""
+    cities = np.array(_column(registry, "city", ""), dtype=object)
+    return sorted({c for c in cities[evaluation_mask(registry, on)].tolist() if c})

@@ -38,6 +38,7 @@ from lantian.standards import (
 )
 from lantian.standards.aqi import level_attribute
 from lantian.store import MeasurementStore
+from lantian.times import natural_day
 from lantian.web.snapshot import Snapshot, SnapshotSource, Station
 
 FloatArray = npt.NDArray[np.float64]
@@ -141,15 +142,12 @@ class AirData:
         """The place's hourly values by pollutant over ``year`` (a city: its stations' mean)."""
         data = self.year_hours(year)
         n_hours = _year_days(year)[1] * 24
-        rows = [data.stations.index(s) for s in place.stations if s in data.stations]
-        values = {}
-        for pollutant in BASIC_POLLUTANTS:
-            grid = data.values[pollutant]
-            if not rows or grid.shape[-1] != n_hours:
-                values[pollutant] = np.full(n_hours, np.nan)
-            else:
-                values[pollutant] = area_mean(grid[rows])
-        return values
+        present = [s for s in place.stations if s in data.stations]
+        if not present or data.values["PM2.5"].shape[-1] != n_hours:
+            return {p: np.full(n_hours, np.nan) for p in BASIC_POLLUTANTS}
+        if place.kind == "station":
+            return data.station_hourly(place.key)
+        return data.area_hourly(present)
 
     def hourly_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
         """Hourly concentrations and the hourly AQI report (实时报) of ``place`` over ``year``."""
@@ -285,7 +283,10 @@ class AirData:
             p: np.where(grid["ts"] == np.datetime64(last, "s"), grid[p], np.nan)
             for p in BASIC_POLLUTANTS
         }
-        by_city = {c: [codes.index(s) for s in snap.evaluation_stations(c)] for c in snap.cities}
+        today = natural_day(last)
+        by_city = {
+            c: [codes.index(s) for s in snap.evaluation_stations(c, today)] for c in snap.cities
+        }
         city_values = {
             p: np.array(
                 [area_mean(at_last[p][rows]) if rows else np.nan for rows in by_city.values()]

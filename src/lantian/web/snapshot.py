@@ -17,8 +17,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import pyarrow as pa
+
 from lantian.store import MeasurementStore
 from lantian.store.manifest import MANIFEST
+from lantian.store.registry import Period, evaluation_mask, evaluation_stations
 
 T = TypeVar("T")
 
@@ -74,6 +77,9 @@ class Snapshot:
     stations: dict[str, Station]
     years: list[int]
     last_ts: dt.datetime | None
+    registry: pa.Table = field(
+        default_factory=lambda: pa.table({"station_code": pa.array([], pa.string())})
+    )
     memo: Memo = field(default_factory=lambda: Memo(512))
     years_memo: Memo = field(default_factory=lambda: Memo(3))
     """Hour grids of whole years (tens of MB each): the three most recently used."""
@@ -83,9 +89,10 @@ class Snapshot:
         """Cities with at least one evaluation station with data, in Unicode order."""
         return sorted({s.city for s in self.stations.values() if s.evaluation and s.city})
 
-    def evaluation_stations(self, city: str) -> list[str]:
-        """The city's evaluation stations (control points left out), by code."""
-        return sorted(c for c, s in self.stations.items() if s.city == city and s.evaluation)
+    def evaluation_stations(self, city: str, on: Period = None) -> list[str]:
+        """The city's evaluation stations with data (on ``on``), by code
+        (:func:`lantian.store.registry.evaluation_stations`)."""
+        return [c for c in evaluation_stations(self.registry, city, on) if c in self.stations]
 
 
 def read_snapshot(store: MeasurementStore) -> Snapshot:
@@ -101,8 +108,11 @@ def read_snapshot(store: MeasurementStore) -> Snapshot:
             "SELECT year(ts - INTERVAL 1 HOUR) AS y FROM measurements "
             "GROUP BY y HAVING count(DISTINCT ts) >= 24 ORDER BY y"
         ).fetchall()
-        registry = connection.sql("SELECT * FROM stations").to_arrow_table().to_pylist()
-    known = {row["station_code"]: row for row in registry}
+        registry = connection.sql("SELECT * FROM stations").to_arrow_table()
+    evaluation = dict(
+        zip(registry.column("station_code").to_pylist(), evaluation_mask(registry), strict=True)
+    )
+    known = {row["station_code"]: row for row in registry.to_pylist()}
     stations = {}
     for code, first, last in sorted(coverage):
         row = known.get(code, {})
@@ -113,12 +123,12 @@ def read_snapshot(store: MeasurementStore) -> Snapshot:
             longitude=row.get("longitude"),
             latitude=row.get("latitude"),
             control_point=bool(row.get("control_point")),
-            evaluation=bool(row.get("evaluation", True)) and not row.get("control_point"),
+            evaluation=bool(evaluation.get(code, True)),
             first_ts=first,
             last_ts=last,
         )
     last_ts = max((s.last_ts for s in stations.values()), default=None)
-    return Snapshot(version, stations, [int(y) for (y,) in years], last_ts)
+    return Snapshot(version, stations, [int(y) for (y,) in years], last_ts, registry)
 
 
 class SnapshotSource:
