@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from lantian.cli.plan import plan_app, users_app
+from lantian.cli.plan import audit_app, plan_app, users_app
 from lantian.plan.access import PERMISSIONS
 from lantian.plan.models import Base
 from lantian.plan.vocabulary import VOCABULARIES
@@ -20,7 +20,10 @@ def _commands(app, prefix):
     return [f"lantian {prefix} {name}" for name in group.commands]
 
 
-@pytest.mark.parametrize("command", _commands(plan_app, "plan") + _commands(users_app, "users"))
+@pytest.mark.parametrize(
+    "command",
+    _commands(plan_app, "plan") + _commands(users_app, "users") + _commands(audit_app, "audit"),
+)
 def test_every_command_is_documented(command):
     assert command in DOC
 

@@ -19,7 +19,7 @@ from lantian.cli.assess import (
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
-from lantian.cli.plan import plan_app, users_app
+from lantian.cli.plan import audit_app, plan_app, users_app
 from lantian.settings import settings
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(plan_app, name="plan")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(emergency_app, name="emergency")
 app.command("warning")(warning_command)

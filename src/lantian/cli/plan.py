@@ -1,4 +1,4 @@
-"""``lantian plan …`` and ``lantian users …``: the plan ledger's commands (issue #6).
+"""``lantian plan …``, ``lantian users …`` and ``lantian audit verify``: the plan ledger's commands.
 
 Every command works on the ledger of ``LANTIAN_DATABASE_URL`` (default: SQLite in ``LANTIAN_HOME``),
 migrating its schema first. Commands act as the server's administrator (``system``) unless
@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from lantian.plan.access import SYSTEM, Actor
+from lantian.plan.audit import verify_chain
 from lantian.plan.auth import actor_of, add_user, list_users, set_password
 from lantian.plan.database import open_ledger, transaction
 from lantian.plan.errors import ImportRejectedError, LedgerError, NotFoundError
@@ -292,3 +293,40 @@ def passwd_command(
     with _ledger() as db:
         set_password(db, SYSTEM, name, password)
     console.print(f"已修改 {name} 的密码")
+
+
+audit_app = typer.Typer(help="审计日志 The ledger's audit log.", no_args_is_help=True)
+
+
+@audit_app.callback()
+def audit_options(home: Home = None) -> None:
+    """审计日志 The ledger's audit log."""
+    _set_home(home)
+
+
+@audit_app.command("verify")
+def verify_command(format: Format = "table") -> None:
+    """校验 Recompute the audit log's hash chain; exit 1 naming the first broken link."""
+    _check_format(format)
+    engine = open_ledger()
+    try:
+        with engine.connect() as connection:
+            check = verify_chain(connection)
+    finally:
+        engine.dispose()
+    if format == "json":
+        document = {"intact": check.intact, "rows": check.rows, "head": check.head}
+        document.update({"broken_id": check.broken_id, "reason": check.reason})
+        console.print_json(json.dumps(document))
+    elif check.intact:
+        console.print(
+            f"审计日志完整：{check.rows} 条，链头 {check.head}"
+            f" / the audit log is intact: {check.rows} rows, head {check.head}"
+        )
+    else:
+        errors.print(
+            f"[red]审计日志第 {check.broken_id} 条的链接断开（之前 {check.rows} 条完好）[/red]"
+            f" / the chain breaks at audit_log id {check.broken_id}: {check.reason}"
+        )
+    if not check.intact:
+        raise typer.Exit(1)

@@ -6,14 +6,28 @@ table without an actor is refused. ``audit_log`` is append-only: the ORM refuses
 its rows and the migration installs database triggers that refuse it too (SQLite and PostgreSQL).
 Login records (``login_sessions``, ``login_attempts``) are logs of their own and not repeated here;
 password hashes are masked.
+
+Tampering is also made *evident* to someone who can drop the triggers (a database administrator):
+the rows form a hash chain. Each row stores the SHA-256 of the row before it (``previous_hash``, the
+first row's is 64 zeros) and its own, ``row_hash`` = SHA-256(``previous_hash`` ‖ canonical JSON of
+its content). Writers append under a lock (SQLite: the database's write lock, which the flush
+holds; PostgreSQL: a transaction-scoped advisory lock), so the chain never forks.
+:func:`verify_chain` (``lantian audit verify``) recomputes it and reports the first broken link; an
+edited, inserted or deleted row breaks the chain there. Removing rows *from the end* leaves a valid
+shorter chain: keep the head hash that ``verify`` prints somewhere else (e.g. in the monthly
+minutes) to notice that too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Connection, event, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from lantian.plan.access import Actor
@@ -101,4 +115,86 @@ def _write_audit(db: Session, flush_context) -> None:
             "actor",
         )
     rows = [_entry(actor, *change) for change in changes]
-    db.connection().execute(AuditEntry.__table__.insert(), rows)
+    connection = db.connection()
+    previous = chain_head(connection)
+    for row in rows:
+        row["previous_hash"] = previous
+        row["row_hash"] = previous = row_digest(previous, row)
+    connection.execute(AuditEntry.__table__.insert(), rows)
+
+
+GENESIS = "0" * 64
+"""The ``previous_hash`` of the first row."""
+CHAINED = ("at", "user_id", "user_name", "action", "entity", "entity_id", "before", "after")
+"""The columns a row's hash covers (all but ``id`` and the hashes themselves)."""
+_LOCK = 0x4C414E5449414E  # "LANTIAN": the advisory lock of PostgreSQL's audit writers
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as the database gives it back (JSON, keys as text, the engine's serialiser)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def row_digest(previous: str, row: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of ``previous`` and the chained content of ``row``."""
+    at = row["at"].astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    content = {key: _canonical(row[key]) for key in CHAINED if key != "at"}
+    content["at"] = at
+    body = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((previous + body).encode("utf-8")).hexdigest()
+
+
+def chain_head(connection: Connection) -> str:
+    """The last row's hash (:data:`GENESIS` for an empty log), taken under the writers' lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+    table = AuditEntry.__table__
+    last = connection.scalar(select(table.c.row_hash).order_by(table.c.id.desc()).limit(1))
+    return last or GENESIS
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What :func:`verify_chain` found: rows checked, the head hash, the first broken link."""
+
+    rows: int
+    head: str
+    broken_id: int | None = None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_id is None
+
+
+def _rows(connection: Connection):
+    table = AuditEntry.__table__
+    query = select(table).order_by(table.c.id).execution_options(yield_per=1000)
+    return connection.execute(query).mappings()
+
+
+def verify_chain(connection: Connection) -> ChainCheck:
+    """Recompute the audit log's hash chain in id order; the first row whose link is broken."""
+    previous, count = GENESIS, 0
+    for row in _rows(connection):
+        if row["previous_hash"] != previous:
+            reason = "previous_hash is not the hash of the row before: a row was removed or changed"
+            return ChainCheck(count, previous, row["id"], reason)
+        if row["row_hash"] != row_digest(previous, row):
+            return ChainCheck(count, previous, row["id"], "the row's content was changed")
+        previous, count = row["row_hash"], count + 1
+    return ChainCheck(count, previous)
+
+
+def chain_existing(connection: Connection) -> None:
+    """Write the hashes of rows logged before the chain existed (the migration that adds it)."""
+    table = AuditEntry.__table__
+    previous = GENESIS
+    for row in list(_rows(connection)):
+        digest = row_digest(previous, row)
+        connection.execute(
+            update(table)
+            .where(table.c.id == row["id"])
+            .values(previous_hash=previous, row_hash=digest)
+        )
+        previous = digest

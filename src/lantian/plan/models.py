@@ -352,7 +352,8 @@ class LoginAttempt(Base):
 class AuditEntry(Base):
     """The append-only audit log: who changed which entity when, before and after (JSON).
 
-    Written by :mod:`lantian.plan.audit` on every flush; database triggers refuse UPDATE and DELETE.
+    Written by :mod:`lantian.plan.audit` on every flush; database triggers refuse UPDATE, DELETE and
+    an INSERT over an existing id (SQLite's REPLACE); the rows form a hash chain.
     """
 
     __tablename__ = "audit_log"
@@ -365,3 +366,7 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(50))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    """The ``row_hash`` of the row before (the hash chain of :mod:`lantian.plan.audit`)."""
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of ``previous_hash`` and this row's content."""
