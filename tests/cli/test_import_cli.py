@@ -71,3 +71,26 @@ def test_station_list_import_and_listing(tmp_path):
     unknown = lantian(home, "import", str(BAD / "unknown_stations.csv"))
     assert unknown.returncode == 1
     assert "unknown_station" in unknown.stdout
+
+
+def test_the_hourly_release_imports_without_a_station_list(tmp_path):
+    """CNEMC's current release (cnemc/2026 in the shared reference folder): detected, its stations
+    registered from the file, its published AQI kept; importing it again changes nothing."""
+    from tests.reference import release_2026
+
+    path = release_2026("2026-09-01T00.csv")
+    result = lantian(tmp_path / "home", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "rows added 9,323" in result.stdout
+    assert "stations registered from the files: 1,601" in result.stdout
+    again = lantian(tmp_path / "home", "import", str(path))
+    assert again.returncode == 0, again.stderr
+    assert "rows added 0, unchanged 9,323, replaced 0" in again.stdout
+    assert "stations registered" not in again.stdout
+    listed = lantian(tmp_path / "home", "stations", "--city", "永州", "--format", "json")
+    assert [s["station_code"] for s in json.loads(listed.stdout)] == [
+        "2478A",
+        "2480A",
+        "2481A",
+        "4299A",
+    ]

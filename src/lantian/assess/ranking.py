@@ -29,15 +29,24 @@ class RankingError(ValueError):
     """Unknown province or cities without data; the message lists what is known."""
 
 
+def _province_rows() -> list[dict[str, str]]:
+    path = resources.files("lantian.assess").joinpath("data", "provinces.csv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def known_city_names() -> list[str]:
+    """Every city of ``data/provinces.csv`` by its CNEMC name (``永州``, ``阿坝州``, ``临夏州``)."""
+    return [row["city"] for row in _province_rows()]
+
+
 def province_cities(province: str, county_level: bool = False) -> list[str]:
     """The cities of ``province`` by their CNEMC names (``data/provinces.csv``).
 
     A provincial ranking covers the prefecture-level cities (地级及以上城市); the county-level
     cities the national network reports separately (e.g. 寿光, 昆山) join with ``county_level``.
     """
-    path = resources.files("lantian.assess").joinpath("data", "provinces.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _province_rows()
     levels = {"prefecture", "county"} if county_level else {"prefecture"}
     cities = [r["city"] for r in rows if r["province"] == province and r["level"] in levels]
     if not cities:

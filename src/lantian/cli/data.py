@@ -9,6 +9,7 @@ import pyarrow as pa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lantian.assess.ranking import known_city_names
 from lantian.cli.common import OutputFormat, console, errors, store
 from lantian.cli.tables import emit
 from lantian.ingest.detect import READERS, read_any
@@ -16,10 +17,14 @@ from lantian.ingest.schema import FormatError, Rejection
 from lantian.store.registry import registry_from_station_list
 
 NETWORKS = ("national", "provincial", "micro")
-#: Rejections that are not errors: an identical repeat of a row in the same file.
-NOTICES = {"repeated"}
+#: Rejections that are not errors: an identical repeat of a row in the same file; a station whose
+#: coordinates changed (the registry takes the latest).
+NOTICES = {"repeated", "station_moved"}
 REASONS_ZH = {
     "repeated": "同一文件内完全重复（已保留一条）",
+    "station_moved": "站点坐标变化（名录已按最新数据更新）",
+    "no_hourly_o3": "文件中没有臭氧1小时值",
+    "truncated": "文件被截断",
     "wrong_field_count": "字段数不对",
     "unknown_station": "未知站点",
     "duplicate": "同一时刻重复且数值不同",
@@ -78,7 +83,7 @@ def import_command(
     paths = [p for p in paths if p not in lists]
     if not paths:
         raise typer.Exit(0)
-    tables, files, rejected = [], [], []
+    tables, files, rejected, stations, published = [], [], [], [], []
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -106,6 +111,8 @@ def import_command(
                 tables.append(table)
                 files += list(metadata.get("files", [str(path)]))
                 rejected += list(metadata.get("rejected", []))
+                stations += [metadata["stations"]] if "stations" in metadata else []
+                published += [metadata["published"]] if "published" in metadata else []
             progress.advance(reading)
         merging = progress.add_task("写入存储 storing", total=None)
         summary = target.import_measurements(
@@ -113,6 +120,9 @@ def import_command(
             files=files,
             rejected=rejected,
             progress=lambda done, total: progress.update(merging, completed=done, total=total),
+            stations=pa.concat_tables(stations) if stations else None,
+            published=pa.concat_tables(published) if published else None,
+            city_names=known_city_names(),
         )
     _print_summary(summary, show_rejected)
     if any(r.reason not in NOTICES for r in summary.rejected):
@@ -126,16 +136,29 @@ def _empty() -> pa.Table:
 
 
 def _print_summary(summary, show_rejected: int) -> None:
+    notices = sum(1 for r in summary.rejected if r.reason in NOTICES)
+    refused = len(summary.rejected) - notices
     console.print(
         f"文件 {len(summary.files)}；新增 {summary.added:,} 条，未变 {summary.unchanged:,} 条，"
-        f"替换 {summary.replaced:,} 条，拒收 {len(summary.rejected):,} 条"
+        f"替换 {summary.replaced:,} 条，拒收 {refused:,} 条，提示 {notices:,} 条"
     )
     console.print(
         f"files {len(summary.files)}; rows added {summary.added:,}, unchanged {summary.unchanged:,}, "
-        f"replaced {summary.replaced:,}, rejected {len(summary.rejected):,}"
+        f"replaced {summary.replaced:,}, rejected {refused:,}, notices {notices:,}"
     )
+    if summary.stations_added:
+        console.print(
+            f"  新登记站点 stations registered from the files: {summary.stations_added:,}"
+        )
+    if summary.published:
+        p = summary.published
+        console.print(
+            f"  官方发布AQI published AQI kept for comparison: 新增 added {p['added']:,}, "
+            f"未变 unchanged {p['unchanged']:,}, 替换 replaced {p['replaced']:,}"
+        )
     for reason, n in sorted(summary.rejected_by_reason().items()):
-        console.print(f"  拒收 rejected: {REASONS_ZH.get(reason, reason)} ({reason}): {n:,}")
+        kind = "提示 notice" if reason in NOTICES else "拒收 rejected"
+        console.print(f"  {kind}: {REASONS_ZH.get(reason, reason)} ({reason}): {n:,}")
     for rule, n in sorted(summary.flagged.items()):
         console.print(f"  质控标记 flagged: {rule}: {n:,}")
     for rejection in summary.rejected[:show_rejected]:

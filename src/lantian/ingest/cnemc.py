@@ -40,11 +40,13 @@ class CnemcFormatError(ValueError):
     """A CNEMC file that does not follow the layout; the message names the file and the line."""
 
 
-def _members(path: Path) -> Iterator[tuple[str, bytes]]:
+def csv_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each ``.csv`` in ``path``: the file, the members of a ``.zip``, or a folder's
+    ``.csv`` and ``.zip`` files, sorted by name (``archive.zip!member.csv`` inside archives)."""
     if path.is_dir():
         for child in sorted(path.iterdir()):
             if child.suffix.lower() in {".csv", ".zip"}:
-                yield from _members(child)
+                yield from csv_members(child)
     elif path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
             for info in sorted(archive.infolist(), key=lambda i: i.filename):
@@ -147,7 +149,7 @@ def read_station_files(
     """
     blocks: dict[bytes, list[tuple[str, bytes]]] = {}
     files = []
-    for name, data in _members(Path(path)):
+    for name, data in csv_members(Path(path)):
         header, body = _split_header(name, data)
         blocks.setdefault(header, []).append((name, body))
         files.append(name)

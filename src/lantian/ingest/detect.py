@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lantian.ingest import cnemc, tidy
+from lantian.ingest import cnemc, cnemc_hourly, tidy
 from lantian.ingest.schema import FormatError
 
 Reader = Callable[..., tuple[pa.Table, dict[str, object]]]
@@ -24,8 +24,17 @@ def _cnemc(path: Path, *, hour_convention: str = "ending") -> tuple[pa.Table, di
     return cnemc.read_measurements(path)
 
 
+def _cnemc_hourly(
+    path: Path, *, hour_convention: str = "ending"
+) -> tuple[pa.Table, dict[str, object]]:
+    if hour_convention != "ending":
+        raise ValueError("CNEMC files are always stamped with the end of the hour")
+    return cnemc_hourly.read_hourly_release(path)
+
+
 READERS: dict[str, Reader] = {
     "cnemc": _cnemc,
+    "cnemc-hourly": _cnemc_hourly,
     "tidy": tidy.read_tidy,
 }
 
@@ -43,16 +52,23 @@ def _first_line(path: Path) -> bytes:
 
 
 def detect_format(path: Path) -> str:
-    """``cnemc`` for CNEMC station files (header ``date,hour,type,…``), ``tidy`` otherwise.
+    """The reader of ``path``, from its first line.
 
-    Folders are CNEMC when they hold ``china_sites_*.csv`` files.
+    ``cnemc`` for CNEMC's daily station files (header ``date,hour,type,…``), ``cnemc-hourly`` for
+    CNEMC's current hourly release (``timepoint,stationcode,…``), ``tidy`` otherwise. A folder is
+    read as its first ``.csv`` or ``.zip`` (by name) is; ``china_sites_*`` files make it ``cnemc``.
     """
     if path.is_dir():
-        return "cnemc" if any(path.glob("china_sites_*")) else "tidy"
+        if any(path.glob("china_sites_*")):
+            return "cnemc"
+        first = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".zip"})
+        return detect_format(first[0]) if first else "tidy"
     if path.suffix.lower() in {".parquet", ".xlsx"}:
         return "tidy"
     head = _first_line(path).lstrip(b"\xef\xbb\xbf")
-    return "cnemc" if head.startswith(b"date,hour,type") else "tidy"
+    if head.startswith(b"date,hour,type"):
+        return "cnemc"
+    return "cnemc-hourly" if cnemc_hourly.is_hourly_release(head) else "tidy"
 
 
 def read_any(

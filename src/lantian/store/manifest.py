@@ -38,6 +38,8 @@ class Manifest:
     """Relative paths of the import-log files (append-only)."""
     stations: str | None = None
     """Relative path of the station registry file."""
+    published: dict[str, str] = field(default_factory=dict)
+    """Month (``2026-09``) → relative path of its file of CNEMC's published AQI values."""
     retired: list[str] = field(default_factory=list)
     """Files replaced by the previous commit, kept for readers still using them."""
     format: str = FORMAT
@@ -45,6 +47,7 @@ class Manifest:
     def files(self) -> set[str]:
         """Every file this manifest still needs (including the grace-period ``retired``)."""
         listed = set(self.partitions.values()) | set(self.replacements) | set(self.imports)
+        listed |= set(self.published.values())
         listed |= set(self.retired)
         if self.stations:
             listed.add(self.stations)
@@ -111,7 +114,7 @@ def remove_unlisted(root: Path, manifest: Manifest) -> int:
     """
     keep = manifest.files()
     removed = 0
-    for directory in ("data", "log"):
+    for directory in ("data", "log", "published"):
         if not (root / directory).exists():
             continue
         for path in (root / directory).rglob("*.parquet*"):

@@ -7,6 +7,7 @@ Layout under the store folder (``LANTIAN_HOME/measurements``)::
     log/replacements/part-v7-….parquet         every value an import replaced: old, new, when, file
     log/imports/part-v7-….parquet              one row per import: when, files, counts
     log/stations/part-v3-….parquet             the station registry
+    published/month=2026-09/part-v9-….parquet  CNEMC's published AQI per station-hour (for comparison)
 
 Measurement files have the columns ``station_code, ts, pollutant, value, flag, valid, source,
 import_id``, sorted by station, pollutant and time; ``ts`` is the end of the hour, Beijing time.
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lantian.ingest.cnemc_hourly import PUBLISHED_SCHEMA
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
 from lantian.qc import invalidating_mask, quality_flags
 from lantian.store.manifest import (
@@ -40,6 +42,7 @@ from lantian.store.manifest import (
     write_manifest,
     writer_lock,
 )
+from lantian.store.registry import merge_release_stations
 from lantian.times import beijing_now, month_of_stamps
 
 STORED_SCHEMA = pa.schema(
@@ -88,6 +91,10 @@ class ImportSummary:
     rejected: list[Rejection] = field(default_factory=list)
     flagged: dict[str, int] = field(default_factory=dict)
     """Stored rows with a QC flag, by rule."""
+    stations_added: int = 0
+    """Stations registered from the files themselves (CNEMC's hourly release)."""
+    published: dict[str, int] = field(default_factory=dict)
+    """CNEMC's published AQI values: ``added``, ``unchanged``, ``replaced`` station-hours."""
 
     @property
     def stored(self) -> int:
@@ -109,6 +116,8 @@ class ImportSummary:
             "rejected": len(self.rejected),
             "rejected_by_reason": self.rejected_by_reason(),
             "flagged": self.flagged,
+            "stations_added": self.stations_added,
+            "published": self.published,
         }
 
 
@@ -162,6 +171,8 @@ class MeasurementStore:
         self._view(connection, "imports", [str(self.root / p) for p in manifest.imports], None)
         stations = [str(self.root / manifest.stations)] if manifest.stations else []
         self._view(connection, "stations", stations, None)
+        published = [str(self.root / manifest.published[k]) for k in sorted(manifest.published)]
+        self._view(connection, "published", published, PUBLISHED_SCHEMA)
         return connection
 
     @staticmethod
@@ -279,6 +290,41 @@ class MeasurementStore:
         grids = grids.reshape(len(pollutants), n_stations, n_hours)
         return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
 
+    def published(
+        self,
+        *,
+        stations: Iterable[str] | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> pa.Table:
+        """CNEMC's published AQI values (``PUBLISHED_SCHEMA``) with ``start < ts ≤ end``."""
+        manifest = self.manifest()
+        first = _month_of(pa.array([start or dt.datetime(1900, 1, 1, 1)], pa.timestamp("s")))[0]
+        last = _month_of(pa.array([end or dt.datetime(2999, 1, 1)], pa.timestamp("s")))[0]
+        files = [
+            str(self.root / manifest.published[k])
+            for k in sorted(manifest.published)
+            if first <= k <= last
+        ]
+        if not files:
+            return PUBLISHED_SCHEMA.empty_table()
+        where, parameters = ["true"], {}
+        if stations is not None:
+            where.append("station_code = ANY($stations)")
+            parameters["stations"] = list(stations)
+        if start is not None:
+            where.append("ts > $start")
+            parameters["start"] = start
+        if end is not None:
+            where.append("ts <= $end")
+            parameters["end"] = end
+        sql = (
+            f"SELECT {', '.join(PUBLISHED_SCHEMA.names)} FROM read_parquet({_sql_list(files)}, "
+            f"hive_partitioning = false) WHERE {' AND '.join(where)} ORDER BY ts, station_code"
+        )
+        with self._cursor() as cursor:
+            return cursor.sql(sql, params=parameters).to_arrow_table().cast(PUBLISHED_SCHEMA)
+
     # ------------------------------------------------------------------ stations
     def stations(self) -> pa.Table:
         """The station registry (empty table when none was loaded)."""
@@ -333,6 +379,7 @@ class MeasurementStore:
             replacements=list(changes.get("replacements", manifest.replacements)),  # type: ignore[arg-type]
             imports=list(changes.get("imports", manifest.imports)),  # type: ignore[arg-type]
             stations=changes.get("stations", manifest.stations),  # type: ignore[arg-type]
+            published=dict(changes.get("published", manifest.published)),  # type: ignore[arg-type]
             retired=retired,
         )
         write_manifest(self.root, new)
@@ -349,6 +396,9 @@ class MeasurementStore:
         rejected: list[Rejection] | None = None,
         check_stations: bool = True,
         progress: Callable[[int, int], None] | None = None,
+        stations: pa.Table | None = None,
+        published: pa.Table | None = None,
+        city_names: Iterable[str] = (),
     ) -> ImportSummary:
         """Store ``table`` (MEASUREMENT_SCHEMA) atomically; return what changed.
 
@@ -358,7 +408,13 @@ class MeasurementStore:
         * rows naming a station missing from the registry (when it has any) are **rejected**, as
           are conflicting duplicates within the import; identical duplicates count once.
 
-        The whole import commits at once or not at all.
+        ``stations`` (the station rows of CNEMC's hourly release) are merged into the registry
+        first (:func:`~lantian.store.registry.merge_release_stations`, ``city_names`` naming new
+        stations' cities), so their measurements are never ``unknown_station``. ``published``
+        (CNEMC's published AQI, ``PUBLISHED_SCHEMA``) is kept beside the measurements, one row
+        per station-hour, a later import's row replacing an earlier one.
+
+        The whole import — measurements, registry, published values — commits at once or not at all.
         """
         summary = ImportSummary(
             import_id=uuid.uuid4().hex[:12], files=list(files), rejected=list(rejected or [])
@@ -366,10 +422,23 @@ class MeasurementStore:
         with writer_lock(self.root):
             manifest = self.manifest()
             remove_unlisted(self.root, manifest)
-            table = table.select(MEASUREMENT_SCHEMA.names).cast(MEASUREMENT_SCHEMA)
-            batches = self._stage(table, summary, check_stations)
-            partitions = dict(manifest.partitions)
+            changes: dict[str, object] = {}
             retired: list[str] = []
+            registry = self.stations()
+            if stations is not None and stations.num_rows:
+                merged, notices, summary.stations_added = merge_release_stations(
+                    registry, stations, city_names
+                )
+                summary.rejected += notices
+                if not _same_table(merged, registry):
+                    changes["stations"] = self._write(merged, self._log_name("stations", manifest))
+                    retired += [manifest.stations] if manifest.stations else []
+                    registry = merged
+            if published is not None and published.num_rows:
+                changes["published"] = self._merge_published(published, manifest, summary, retired)
+            table = table.select(MEASUREMENT_SCHEMA.names).cast(MEASUREMENT_SCHEMA)
+            batches = self._stage(table, summary, check_stations, registry)
+            partitions = dict(manifest.partitions)
             replacement_parts: list[pa.Table] = []
             with ThreadPoolExecutor(max_workers=2) as writers:  # Parquet encoding releases the GIL
                 written = {}
@@ -390,7 +459,7 @@ class MeasurementStore:
                     if progress is not None:
                         progress(n + 1, len(batches))
                 partitions.update({month: future.result() for month, future in written.items()})
-            changes: dict[str, object] = {"partitions": partitions}
+            changes["partitions"] = partitions
             if replacement_parts:
                 log = self._write(
                     pa.concat_tables(replacement_parts),
@@ -422,8 +491,60 @@ class MeasurementStore:
             }
         )
 
+    def _merge_published(
+        self, published: pa.Table, manifest: Manifest, summary: ImportSummary, retired: list[str]
+    ) -> dict[str, str]:
+        """Merge published AQI rows month by month; a month's file is rewritten only on change."""
+        files = dict(manifest.published)
+        counts = {"added": 0, "unchanged": 0, "replaced": 0}
+        published = published.cast(PUBLISHED_SCHEMA)
+        months = _month_of(published.column("ts"))
+        for month in np.unique(months):
+            batch = published.filter(pa.array(months == month))
+            existing = manifest.published.get(str(month))
+            with duckdb.connect() as connection:
+                connection.register("incoming", batch)
+                stored = (
+                    f"read_parquet('{self.root / existing}', hive_partitioning = false)"
+                    if existing
+                    else "(SELECT * FROM incoming WHERE false)"
+                )
+                connection.execute(
+                    "CREATE TEMP TABLE fresh AS SELECT * FROM (SELECT *, row_number() OVER "
+                    "(PARTITION BY station_code, ts ORDER BY source DESC) AS k FROM incoming) WHERE k = 1"
+                )
+                added, unchanged, replaced = connection.execute(
+                    f"SELECT count(*) FILTER (s.ts IS NULL), "
+                    f"count(*) FILTER (s.ts IS NOT NULL AND s.aqi IS NOT DISTINCT FROM f.aqi AND "
+                    f"s.primary_label IS NOT DISTINCT FROM f.primary_label AND "
+                    f"s.o3_column IS NOT DISTINCT FROM f.o3_column AND "
+                    f"s.o3_other IS NOT DISTINCT FROM f.o3_other), count(*) FILTER (s.ts IS NOT NULL) "
+                    f"FROM fresh f LEFT JOIN {stored} s USING (station_code, ts)"
+                ).fetchall()[0]
+                replaced -= unchanged
+                counts["added"] += added
+                counts["unchanged"] += unchanged
+                counts["replaced"] += replaced
+                if not added and not replaced:
+                    continue
+                merged = connection.sql(
+                    f"SELECT * FROM {stored} ANTI JOIN fresh USING (station_code, ts) UNION ALL BY NAME "
+                    "SELECT * EXCLUDE (k) FROM fresh ORDER BY ts, station_code"
+                ).to_arrow_table()
+            name = f"published/month={month}/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet"
+            files[str(month)] = self._write(
+                merged.select(PUBLISHED_SCHEMA.names).cast(PUBLISHED_SCHEMA), name
+            )
+            retired += [existing] if existing else []
+        summary.published = counts
+        return files
+
     def _stage(
-        self, table: pa.Table, summary: ImportSummary, check_stations: bool
+        self,
+        table: pa.Table,
+        summary: ImportSummary,
+        check_stations: bool,
+        known: pa.Table | None = None,
     ) -> dict[str, pa.Table]:
         """The rows to merge, one per (station, hour, pollutant), per natural-day month, each
         sorted by station, pollutant and hour (the stored order).
@@ -431,7 +552,7 @@ class MeasurementStore:
         Rows of stations missing from the registry (when it has any) and conflicting duplicates
         become rejections; identical duplicates count once. Whole-column NumPy: one sort.
         """
-        known = self.stations()
+        known = self.stations() if known is None else known
         if check_stations and known.num_rows:
             member = pc.is_in(table.column("station_code"), value_set=known.column("station_code"))
             unknown = table.filter(pc.invert(member))
@@ -545,6 +666,16 @@ class MeasurementStore:
             n = int(((flags >> rule[1]) & 1).sum())
             if n:
                 summary.flagged[rule[0]] = summary.flagged.get(rule[0], 0) + n
+
+
+def _same_table(a: pa.Table, b: pa.Table) -> bool:
+    """True when two registries hold the same rows and columns (column order aside)."""
+    if a.num_rows != b.num_rows or set(a.column_names) != set(b.column_names):
+        return False
+    try:
+        return a.equals(b.select(a.column_names).cast(a.schema))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
 
 
 def _sql_list(paths: list[str]) -> str:

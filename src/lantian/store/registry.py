@@ -2,10 +2,15 @@
 evaluation stations (评价点) or control points (对照点).
 
 Columns: ``station_code, name, city, district, longitude, latitude, network, evaluation,
-control_point, active_from, active_to``. ``network`` is ``national``, ``provincial`` or ``micro``.
-``active_from`` … ``active_to`` are the first and last day the station belongs to the network (both
-included; empty = open): stations join and leave the network, and a city's value on a day uses the
-stations of that day.
+control_point, active_from, active_to, last_seen``. ``network`` is ``national``, ``provincial`` or
+``micro``. ``active_from`` … ``active_to`` are the first and last day the station belongs to the
+network (both included; empty = open): stations join and leave the network, and a city's value on a
+day uses the stations of that day. ``last_seen`` is the latest hour (``ts``) of CNEMC's hourly
+release that described the station (null for a station known only from a station list).
+
+A station list is not needed for national data: :func:`merge_release_stations` registers the
+stations of CNEMC's current release from the files themselves, ``active_from`` the natural day of
+the first hour they appear in.
 
 :func:`evaluation_stations` is the one definition of "a city's evaluation stations" (评价点位; a city's
 hourly value is the mean of its evaluation stations, 环办监测〔2018〕19号 §三(一) "城市纳入国家环境空气
@@ -19,13 +24,16 @@ name (CNEMC's ``(对照点)`` names are read into the column when the list is lo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lantian.ingest.schema import Rejection
 from lantian.ingest.stations import read_control_points, read_station_list
 
 REGISTRY_SCHEMA = pa.schema(
@@ -41,8 +49,12 @@ REGISTRY_SCHEMA = pa.schema(
         pa.field("control_point", pa.bool_()),
         pa.field("active_from", pa.date32()),
         pa.field("active_to", pa.date32()),
+        pa.field("last_seen", pa.timestamp("s")),
     ]
 )
+#: A station whose coordinates move by more than this between two descriptions is reported
+#: (``station_moved``) [degrees; 0.0005° ≈ 50 m, above the 4-decimal rounding of CNEMC's files].
+COORDINATE_TOLERANCE = 0.0005
 Period = dt.date | tuple[dt.date, dt.date] | None
 """A day, a period (first day, last day), or ``None`` for any time."""
 
@@ -79,6 +91,7 @@ def registry_from_station_list(
             "control_point": is_control,
             "active_from": pa.nulls(n, pa.date32()),
             "active_to": pa.nulls(n, pa.date32()),
+            "last_seen": pa.nulls(n, pa.timestamp("s")),
         },
         schema=REGISTRY_SCHEMA,
     )
@@ -128,3 +141,180 @@ def evaluation_cities(registry: pa.Table, on: Period = None) -> list[str]:
     """The cities with at least one evaluation station on ``on``, in Unicode order."""
     cities = np.array(_column(registry, "city", ""), dtype=object)
     return sorted({c for c in cities[evaluation_mask(registry, on)].tolist() if c})
+
+
+def city_of_area(
+    areas: Iterable[str], registry: pa.Table, city_names: Iterable[str] = ()
+) -> dict[str, str]:
+    """Lantian's city name for each of CNEMC's ``area`` names (``永州市`` → ``永州``).
+
+    The registry and the rankings use CNEMC's station-list names (``永州``, ``阿坝州``,
+    ``临夏州``); the release names the area in full (``永州市``, ``阿坝藏族羌族自治州``). In order:
+
+    1. the city the registry gives most of the area's stations already known (``registry`` with
+       an ``area`` column: the release rows joined to the registry);
+    2. a name of ``city_names`` equal to the area, to it without ``市`` or ``地区``, to its
+       ``…地区`` form (``海东市`` → ``海东地区``), or,
+       for an autonomous prefecture (``…自治州``), the ``…州`` name whose stem starts the area;
+    3. the area without a final ``市``; otherwise the area as written.
+    """
+    known = _majority_city(registry)
+    names = set(city_names)
+    stems = {n[:-1]: n for n in names if n.endswith("州") and len(n) >= 3}
+    result = {}
+    for area in set(areas):
+        if area in known:
+            result[area] = known[area]
+            continue
+        stem = area.removesuffix("市")
+        candidates = [area, stem, area.removesuffix("地区"), stem + "地区"]
+        found = next((c for c in candidates if c in names), None)
+        if found is None and area.endswith("自治州"):
+            found = next(
+                (stems[s] for s in sorted(stems, key=len, reverse=True) if area.startswith(s)),
+                None,
+            )
+        if found is None and area.endswith("市") and len(area) > 2:
+            found = area[:-1]
+        result[area] = found or area
+    return result
+
+
+def _majority_city(joined: pa.Table) -> dict[str, str]:
+    if not joined.num_rows or "area" not in joined.column_names:
+        return {}
+    with duckdb.connect() as connection:
+        connection.register("joined", joined)
+        rows = connection.execute(
+            "SELECT area, arg_max(city, n) FROM (SELECT area, city, count(*) AS n FROM joined "
+            "WHERE city IS NOT NULL GROUP BY area, city) GROUP BY area"
+        ).fetchall()
+    return dict(rows)
+
+
+def merge_release_stations(
+    current: pa.Table, incoming: pa.Table, city_names: Iterable[str] = ()
+) -> tuple[pa.Table, list[Rejection], int]:
+    """The registry with the stations of CNEMC's hourly release files added or brought up to date.
+
+    Parameters
+    ----------
+    current : the registry (possibly empty, possibly from a 2020 station list).
+    incoming : the release's station rows (``RELEASE_STATION_SCHEMA`` of
+        :mod:`lantian.ingest.cnemc_hourly`): one per station and file.
+    city_names : Lantian's city names, to name the city of a new station (:func:`city_of_area`).
+
+    Returns
+    -------
+    (registry, notices, added): the merged registry; a ``station_moved`` notice (file, line,
+    ``longitude``/``latitude``, old → new) for every station whose coordinates changed by more than
+    :data:`COORDINATE_TOLERANCE` between two descriptions in time order (the registry's first); and
+    how many stations were new.
+
+    Rules: a new station is registered with its name, its city (from ``area``), its coordinates,
+    ``control_point`` when its name carries ``(对照点)``, and ``active_from`` = the natural day of
+    its first hour in the files (so it joins its city's value from then). A known station keeps its
+    city and its ``active_from`` (an open start stays open; a start the release set moves earlier
+    when older files come in) and stays a control point once marked; it takes the name and
+    coordinates of the latest hour seen (a station list counts as older than any release file).
+    """
+    if not incoming.num_rows:
+        return current, [], 0
+    registry = _conform(current)
+    with duckdb.connect() as connection:
+        connection.register("registry", registry)
+        connection.register("incoming", incoming)
+        joined = connection.sql(
+            "SELECT i.area, r.city FROM incoming i JOIN registry r USING (station_code)"
+        ).to_arrow_table()
+        areas = pc.unique(incoming.column("area")).to_pylist()
+        cities = city_of_area(areas, joined, city_names)
+        connection.register(
+            "area_city", pa.table({"area": list(cities), "city": list(cities.values())})
+        )
+        notices = _moves(connection)
+        latest = connection.sql(
+            "SELECT station_code, arg_max(name, ts) AS name, arg_max(area, ts) AS area, "
+            "arg_max(longitude, ts) AS longitude, arg_max(latitude, ts) AS latitude, "
+            "bool_or(control_point) AS control_point, "
+            "CAST(min(ts) - INTERVAL 1 HOUR AS DATE) AS first_day, max(ts) AS last_seen "
+            "FROM incoming GROUP BY station_code"
+        ).to_arrow_table()
+        connection.register("latest", latest)
+        added = connection.execute(
+            "SELECT count(*) FROM latest WHERE station_code NOT IN (SELECT station_code FROM registry)"
+        ).fetchall()[0][0]
+        merged = connection.sql(
+            """
+            SELECT l.station_code,
+                   CASE WHEN r.last_seen IS NULL OR l.last_seen >= r.last_seen
+                        THEN l.name ELSE r.name END AS name,
+                   coalesce(r.city, a.city) AS city,
+                   r.district,
+                   CASE WHEN r.last_seen IS NULL OR l.last_seen >= r.last_seen
+                        THEN l.longitude ELSE r.longitude END AS longitude,
+                   CASE WHEN r.last_seen IS NULL OR l.last_seen >= r.last_seen
+                        THEN l.latitude ELSE r.latitude END AS latitude,
+                   coalesce(r.network, 'national') AS network,
+                   NOT (coalesce(r.control_point, false) OR l.control_point) AND coalesce(r.evaluation, true)
+                       AS evaluation,
+                   coalesce(r.control_point, false) OR l.control_point AS control_point,
+                   CASE WHEN r.station_code IS NULL THEN l.first_day
+                        WHEN r.active_from IS NULL THEN NULL
+                        ELSE least(r.active_from, l.first_day) END AS active_from,
+                   r.active_to,
+                   greatest(r.last_seen, l.last_seen) AS last_seen
+            FROM latest l LEFT JOIN registry r USING (station_code)
+            LEFT JOIN area_city a ON a.area = l.area
+            UNION ALL BY NAME
+            SELECT * FROM registry WHERE station_code NOT IN (SELECT station_code FROM latest)
+            ORDER BY station_code
+            """
+        ).to_arrow_table()
+    return merged.cast(REGISTRY_SCHEMA), notices, int(added)
+
+
+def _conform(registry: pa.Table) -> pa.Table:
+    """``registry`` with every column of :data:`REGISTRY_SCHEMA` (nulls where it had none)."""
+    n = registry.num_rows
+    columns = {
+        f.name: registry.column(f.name).cast(f.type)
+        if f.name in registry.column_names
+        else pa.nulls(n, f.type)
+        for f in REGISTRY_SCHEMA
+    }
+    return pa.table(columns, schema=REGISTRY_SCHEMA)
+
+
+def _moves(connection: duckdb.DuckDBPyConnection) -> list[Rejection]:
+    """``station_moved`` notices: consecutive descriptions of a station, in time order."""
+    rows = connection.execute(
+        f"""
+        WITH described AS (
+            SELECT station_code, longitude, latitude, last_seen AS ts, 0 AS step,
+                   'registry' AS source, 0 AS line
+            FROM registry WHERE longitude IS NOT NULL AND station_code IN (SELECT station_code FROM incoming)
+            UNION ALL
+            SELECT station_code, longitude, latitude, ts, 1, source, line FROM incoming
+            WHERE longitude IS NOT NULL AND latitude IS NOT NULL
+        ), ordered AS (
+            SELECT *, lag(longitude) OVER w AS old_lon, lag(latitude) OVER w AS old_lat
+            FROM described
+            WINDOW w AS (PARTITION BY station_code ORDER BY ts NULLS FIRST, step, source, line)
+        )
+        SELECT source, line, station_code, old_lon, old_lat, longitude, latitude FROM ordered
+        WHERE abs(longitude - old_lon) > {COORDINATE_TOLERANCE}
+           OR abs(latitude - old_lat) > {COORDINATE_TOLERANCE}
+        ORDER BY source, line
+        """
+    ).fetchall()
+    return [
+        Rejection(
+            str(source),
+            int(line),
+            "longitude,latitude",
+            f"{code}: {old_lon},{old_lat} → {lon},{lat}",
+            "station_moved",
+        )
+        for source, line, code, old_lon, old_lat, lon, lat in rows
+    ]
