@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         """The measurement store's folder."""
         return self.home / "measurements"
 
+    @property
+    def feeds_path(self) -> Path:
+        """The live feeds' folder: raw logs, quarantine, the feed store (``lantian.feeds``)."""
+        return self.home / "feeds"
+
 
 @cache
 def settings() -> Settings:

@@ -18,6 +18,7 @@ from lantian.cli.assess import (
 )
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
+from lantian.cli.feeds import devices_app, receive_command, simulate_app
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
 from lantian.cli.plan import audit_app, plan_app, users_app
 from lantian.settings import settings
@@ -32,6 +33,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(emergency_app, name="emergency")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(devices_app, name="devices")
+app.command("receive")(receive_command)
 app.command("warning")(warning_command)
 app.command("demo")(demo_command)
 app.command("import")(import_command)

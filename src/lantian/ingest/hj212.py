@@ -278,6 +278,10 @@ class FrameScanner:
         """Bytes held waiting for the rest of a frame."""
         return len(self._buffer)
 
+    def held(self) -> bytes:
+        """The bytes held waiting for the rest of a frame."""
+        return bytes(self._buffer)
+
     def feed(self, data: bytes) -> list[Frame | FrameRejection]:
         self._buffer += data
         out: list[Frame | FrameRejection] = []

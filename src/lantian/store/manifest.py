@@ -43,6 +43,9 @@ class Manifest:
     retired: list[str] = field(default_factory=list)
     """Files replaced by the previous commit, kept for readers still using them."""
     format: str = FORMAT
+    cursors: dict[str, int] = field(default_factory=dict)
+    """Append-only input logs (relative path → byte offset) whose records up to the offset the
+    committed state holds: the feed store's raw logs. A restart replays each log from here."""
 
     def files(self) -> set[str]:
         """Every file this manifest still needs (including the grace-period ``retired``)."""
@@ -54,16 +57,18 @@ class Manifest:
         return listed
 
 
-def read_manifest(root: Path) -> Manifest:
-    """The committed manifest of the store at ``root`` (an empty one for a new store)."""
+def read_manifest(root: Path, format: str = FORMAT) -> Manifest:
+    """The committed manifest of the store at ``root`` (an empty one for a new store).
+
+    ``format`` names the kind of store (the measurement store's by default; the feed store
+    passes its own) and a manifest of another kind is refused.
+    """
     path = root / MANIFEST
     if not path.exists():
-        return Manifest()
+        return Manifest(format=format)
     data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("format") != FORMAT:
-        raise ValueError(
-            f"{path}: not a Lantian measurement store manifest ({data.get('format')!r})"
-        )
+    if data.get("format") != format:
+        raise ValueError(f"{path}: not a manifest of a {format} store ({data.get('format')!r})")
     return Manifest(**data)
 
 

@@ -1,0 +1,129 @@
+"""``lantian receive``, ``lantian simulate hj212`` and ``lantian devices``: the live feeds."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lantian.cli.common import OutputFormat, console, store
+from lantian.cli.tables import emit
+from lantian.settings import settings
+
+simulate_app = typer.Typer(help="模拟 Simulated devices (模拟数据), for demos and load tests.")
+devices_app = typer.Typer(help="设备 Devices on the live feeds: their state.")
+
+DEFAULT_PORT = 9212
+
+
+def device_directory(simulated: int):
+    """The devices the receiver accepts: the simulator's fleet of ``simulated`` devices."""
+    from lantian.feeds.simulator import fleet_directory
+
+    return fleet_directory(simulated)
+
+
+def build_receiver(simulated: int = 0, **options: object):
+    """A receiver over ``--home``'s feed folder and measurement store."""
+    from lantian.feeds.receiver import Receiver, ReceiverOptions
+
+    return Receiver(
+        settings().feeds_path, device_directory(simulated), store(), ReceiverOptions(**options)
+    )
+
+
+def receive_command(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (HJ 212)")] = DEFAULT_PORT,
+    simulated: Annotated[
+        int, typer.Option(help="also accept the simulator's first N devices (模拟数据)")
+    ] = 0,
+    idle_seconds: Annotated[float, typer.Option(help="disconnect a peer silent this long")] = 600.0,
+    frame_seconds: Annotated[
+        float, typer.Option(help="disconnect a peer that takes longer to finish a frame")
+    ] = 30.0,
+    max_bad_frames: Annotated[
+        int, typer.Option(help="disconnect a peer after more malformed frames than this")
+    ] = 10,
+    max_connections: Annotated[int, typer.Option(help="connections served at once")] = 4096,
+    flush_seconds: Annotated[
+        float, typer.Option(help="commit received values to the feed store this often")
+    ] = 2.0,
+    city: Annotated[
+        str | None, typer.Option(help="the city device stations are registered in")
+    ] = None,
+) -> None:
+    """接收 Receive HJ 212-2017/2005 frames over TCP: acknowledge what is durable, store values in
+    the feed store and device hours in the measurement store (Ctrl+C or SIGTERM stops)."""
+    from lantian.feeds.receiver import serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    receiver = build_receiver(
+        simulated,
+        idle_seconds=idle_seconds,
+        frame_seconds=frame_seconds,
+        max_bad_frames=max_bad_frames,
+        max_connections=max_connections,
+        flush_seconds=flush_seconds,
+        city=city,
+    )
+    asyncio.run(serve_forever(receiver, host, port))
+
+
+@simulate_app.command("hj212")
+def simulate_hj212_command(
+    devices: Annotated[int, typer.Option(help="how many simulated devices")] = 10,
+    host: Annotated[str, typer.Option(help="the receiver's address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the receiver's port")] = DEFAULT_PORT,
+    speed: Annotated[float, typer.Option(help="simulated time runs this many times faster")] = 1.0,
+    minutes: Annotated[
+        int | None, typer.Option(help="stop after this many simulated minutes (default: never)")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="simulated start time, Beijing (default: now)")
+    ] = None,
+    acknowledged: Annotated[
+        Path | None, typer.Option(help="write the acknowledged frames (MN DataTime CN) here")
+    ] = None,
+    no_faults: Annotated[
+        bool, typer.Option("--no-faults", help="send every frame cleanly")
+    ] = False,
+) -> None:
+    """模拟 Play N simulated dust monitors and micro-stations (模拟数据) against a receiver: minute
+    frames from real 2019 national-station data plus site increments and noise, with late,
+    duplicated, corrupted, wrong-password frames and offline spells."""
+    from lantian.feeds.simulator import FAULTS, Simulator
+
+    begin = dt.datetime.fromisoformat(start) if start else None
+    simulator = Simulator(
+        devices, host, port, speed, begin, minutes, faults={} if no_faults else FAULTS
+    )
+    console.print(
+        f"模拟数据 simulating {devices} devices → {host}:{port}, ×{speed:g}, from "
+        f"{simulator.start:%Y-%m-%d %H:%M}"
+    )
+    try:
+        log = asyncio.run(simulator.run())
+    finally:
+        if acknowledged is not None:
+            simulator.log.write_acknowledged(acknowledged)
+    console.print(
+        f"sent {log.sent['frames']} frames, acknowledged {len(log.acknowledged)}, "
+        f"faults {dict(log.faults)}"
+    )
+
+
+@devices_app.command("status")
+def devices_status_command(
+    output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """设备状态 Each device's last frame, data rate, missing minutes today and flags."""
+    from lantian.feeds.status import device_status
+
+    emit(device_status(settings().feeds_path), output, "设备状态 device status")

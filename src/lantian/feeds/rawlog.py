@@ -1,0 +1,197 @@
+"""The raw log: every accepted HJ 212 frame, byte for byte, before it is acknowledged.
+
+One append-only file per Beijing day of receipt, ``raw/YYYY-MM-DD.hj212``. A record is::
+
+    <received_ms> <peer> ##NNNN<data segment><CRC>\\r\\n\\n
+
+(the frame's own length field says where it ends, so a frame holding any bytes is read back
+exactly). A record is acknowledged only after the ``fsync`` that wrote it returned; records of
+many connections share one ``fsync`` (group commit). A process killed mid-write leaves at most a
+torn last record, never acknowledged: :meth:`RawLog.open` cuts it off.
+
+Beside it, the logs of what was *not* accepted, one JSON object a line (``quarantine/`` for
+unknown devices and wrong passwords, ``rejected/`` for malformed frames), each with the peer and
+the raw bytes (Latin-1, at most :data:`LOGGED_BYTES`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lantian.ingest.hj212 import HEADER_LENGTH, TRAILER_LENGTH
+from lantian.store.manifest import fsync_directory
+
+SUFFIX = ".hj212"
+LOGGED_BYTES = 2048
+"""Raw bytes kept per quarantine or rejection entry (an attacker cannot fill the disk faster)."""
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def beijing_now() -> dt.datetime:
+    """The current Beijing time, naive (the stores' convention)."""
+    return dt.datetime.now(BEIJING).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One frame read back from the raw log."""
+
+    log: str
+    """The log file's name (``2026-12-03.hj212``)."""
+    end: int
+    """Byte offset just past this record."""
+    received: dt.datetime
+    peer: str
+    frame: bytes
+
+
+def encode_record(received: dt.datetime, peer: str, frame: bytes) -> bytes:
+    """The bytes of one record (``peer`` without spaces)."""
+    millis = int(received.replace(tzinfo=dt.UTC).timestamp() * 1000)
+    return b"%d %s %s\n" % (millis, peer.replace(" ", "_").encode("ascii", "replace"), frame)
+
+
+def read_records(path: Path, start: int = 0) -> tuple[list[RawRecord], int]:
+    """The complete records of ``path`` from byte ``start``, and the offset where they end
+    (a torn last record is left out)."""
+    data = path.read_bytes()
+    records: list[RawRecord] = []
+    position = start
+    while position < len(data):
+        first = data.find(b" ", position)
+        second = data.find(b" ", first + 1) if first >= 0 else -1
+        if second < 0 or data[second + 1 : second + 3] != b"##":
+            break
+        digits = data[second + 3 : second + HEADER_LENGTH + 1]
+        if len(digits) < 4 or not digits.isdigit():
+            break
+        end = second + 1 + HEADER_LENGTH + int(digits) + TRAILER_LENGTH
+        if end + 1 > len(data) or data[end : end + 1] != b"\n":
+            break
+        millis = int(data[position:first])
+        received = dt.datetime.fromtimestamp(millis / 1000, dt.UTC).replace(tzinfo=None)
+        records.append(
+            RawRecord(
+                path.name,
+                end + 1,
+                received,
+                data[first + 1 : second].decode("ascii", "replace"),
+                data[second + 1 : end],
+            )
+        )
+        position = end + 1
+    return records, position
+
+
+class RawLog:
+    """The day files of accepted frames under ``folder``.
+
+    Only one receiver may write them: :meth:`open` takes an exclusive lock on ``folder/.lock``.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._handle: int | None = None
+        self._name: str | None = None
+        self._size = 0
+        self._lock_handle = None
+        self._mutex = threading.Lock()
+
+    def open(self) -> None:
+        """Take the writer lock and cut torn tails off every day file."""
+        import fcntl
+
+        (self.folder / "raw").mkdir(parents=True, exist_ok=True)
+        self._lock_handle = open(self.folder / ".lock", "a+")  # noqa: SIM115 (held while open)
+        try:
+            fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise RuntimeError(f"{self.folder}: another receiver is writing this feed") from error
+        for path in self.files():
+            _, end = read_records(path)
+            if end < path.stat().st_size:
+                with open(path, "r+b") as handle:
+                    handle.truncate(end)
+                    os.fsync(handle.fileno())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    def files(self) -> list[Path]:
+        """The day files, oldest first."""
+        return sorted((self.folder / "raw").glob(f"*{SUFFIX}"))
+
+    def write(self, data: bytes, day: dt.date) -> tuple[str, int]:
+        """Append ``data`` (whole records) to the file of ``day`` and ``fsync`` it; return the
+        file's name and its size after the write. Thread-safe."""
+        with self._mutex:
+            name = f"{day.isoformat()}{SUFFIX}"
+            if name != self._name:
+                if self._handle is not None:
+                    os.close(self._handle)
+                path = self.folder / "raw" / name
+                created = not path.exists()
+                self._handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                self._size = os.fstat(self._handle).st_size
+                self._name = name
+                if created:
+                    fsync_directory(path.parent)
+            assert self._handle is not None
+            view = memoryview(data)
+            while view:
+                written = os.write(self._handle, view)
+                view = view[written:]
+            os.fsync(self._handle)
+            self._size += len(data)
+            return name, self._size
+
+    def records(self, cursors: dict[str, int]) -> Iterator[RawRecord]:
+        """Every record not yet covered by ``cursors`` (file name → offset), oldest first."""
+        for path in self.files():
+            records, _ = read_records(path, cursors.get(path.name, 0))
+            yield from records
+
+
+class EventLog:
+    """Append-only JSON-lines logs of frames not accepted (one file per kind and day)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._mutex = threading.Lock()
+
+    def write(self, kind: str, peer: str, reason: str, raw: bytes, **details: object) -> None:
+        """Log one event of ``kind`` (``quarantine`` or ``rejected``)."""
+        now = beijing_now()
+        entry = {
+            "at": now.isoformat(timespec="milliseconds"),
+            "peer": peer,
+            "reason": reason,
+            **details,
+            "bytes": len(raw),
+            "raw": raw[:LOGGED_BYTES].decode("latin-1"),
+        }
+        line = json.dumps(entry, ensure_ascii=True) + "\n"
+        directory = self.folder / kind
+        with self._mutex:
+            directory.mkdir(parents=True, exist_ok=True)
+            with open(directory / f"{now.date().isoformat()}.jsonl", "a", encoding="ascii") as f:
+                f.write(line)
+
+    def read(self, kind: str) -> list[dict[str, object]]:
+        """Every entry of ``kind``, oldest first."""
+        entries = []
+        for path in sorted((self.folder / kind).glob("*.jsonl")):
+            with open(path, encoding="ascii") as handle:
+                entries += [json.loads(line) for line in handle if line.strip()]
+        return entries

@@ -1,0 +1,160 @@
+"""A real ``lantian receive`` process on real sockets: answers, quarantine, split packets, slow
+and hostile peers (constructed frames of the simulator's fleet)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame
+
+from .conftest import FLEET, closed_by_peer, connect, minute_frame, read_frames, wait_until
+
+
+def stored_frames(receiver) -> set[tuple[str, str]]:
+    table = receiver.stored().read()
+    return {
+        (mn, ts.strftime("%Y%m%d%H%M%S"))
+        for mn, ts in zip(
+            table.column("mn").to_pylist(), table.column("ts").to_pylist(), strict=True
+        )
+    }
+
+
+def test_acknowledges_what_it_stores(receiver):
+    with connect(receiver.port) as sock:
+        sock.sendall(minute_frame(0, 0) + minute_frame(0, 1, flag=4) + minute_frame(0, 2))
+        acks = read_frames(sock, 2)
+    assert [(a.cn, a.st, a.qn, a.mn) for a in acks] == [
+        ("9014", "91", "20261201080000000", FLEET[0].device.mn),
+        ("9014", "91", "20261201080200000", FLEET[0].device.mn),
+    ]
+    assert wait_until(lambda: len(stored_frames(receiver)) == 3)
+    table = receiver.stored().read()
+    assert set(table.column("factor").to_pylist()) == {"a34004", "a34002"}
+    assert set(table.column("source").to_pylist()) == {"simulated"}
+
+
+def test_a_repeated_frame_is_answered_and_stored_once(receiver):
+    with connect(receiver.port) as sock:
+        sock.sendall(minute_frame(1, 0) * 3)
+        assert len(read_frames(sock, 3)) == 3
+    assert wait_until(lambda: receiver.stored().read().num_rows == 2)
+    assert stored_frames(receiver) == {(FLEET[1].device.mn, "20261201080000")}
+
+
+def test_unknown_mn_and_wrong_password_are_quarantined_and_closed(receiver):
+    for frame, reason in [
+        (minute_frame(0, 5, mn="UNKNOWN0000000000000001"), "unknown_mn"),
+        (minute_frame(2, 5, password="guess1"), "wrong_password"),
+    ]:
+        with connect(receiver.port) as sock:
+            sock.sendall(frame + minute_frame(2, 6))
+            assert read_frames(sock, 1) == []  # no answer, connection closed
+        entries = [e for e in receiver.events("quarantine") if e["reason"] == reason]
+        assert len(entries) == 1
+        assert entries[0]["peer"].startswith("127.0.0.1:")
+        assert entries[0]["raw"].encode("latin-1") == frame
+    receiver.stop()
+    assert receiver.stored().read().num_rows == 0
+
+
+def test_split_packets_are_stored_as_one_frame(receiver):
+    device = FLEET[3]
+    base = (
+        f"QN=20261201090000000;ST=22;CN=2051;PW={device.password};MN={device.device.mn};"
+        "Flag=7;PNUM=2;PNO={pno};CP=&&{cp}&&"
+    )
+    first = encode_frame(base.format(pno=1, cp="DataTime=20261201090000;a34004-Avg=11.5"))
+    second = encode_frame(base.format(pno=2, cp="a34002-Avg=21.5,a34002-Flag=N"))
+    with connect(receiver.port) as sock:
+        sock.sendall(first)
+        assert len(read_frames(sock, 1)) == 1
+        sock.sendall(second)
+        assert len(read_frames(sock, 1)) == 1
+    assert wait_until(lambda: receiver.stored().read().num_rows == 2)
+    table = receiver.stored().read()
+    values = dict(
+        zip(table.column("factor").to_pylist(), table.column("value").to_pylist(), strict=True)
+    )
+    assert values == {"a34004": 11.5, "a34002": 21.5}
+
+
+def test_malformed_frames_are_logged_with_their_bytes(receiver):
+    good = minute_frame(0, 10)
+    bad_crc = good[:-6] + (b"0000" if good[-6:-2] != b"0000" else b"1111") + b"\r\n"
+    with connect(receiver.port) as sock:
+        sock.sendall(b"hello" + bad_crc + good)
+        assert len(read_frames(sock, 1)) == 1
+    reasons = {e["reason"]: e for e in receiver.events("rejected")}
+    assert reasons["bad_crc"]["raw"].encode("latin-1") == bad_crc
+    assert reasons["bad_start"]["raw"] == "hello"
+
+
+def test_a_peer_with_too_many_bad_frames_is_disconnected(receiver):
+    with connect(receiver.port) as sock:
+        sock.sendall(b"##00x1" * 20)
+        assert closed_by_peer(sock)
+    assert any(e["reason"] == "too_many_bad_frames" for e in receiver.events("rejected"))
+    with connect(receiver.port) as sock:  # and the receiver still serves
+        sock.sendall(minute_frame(0, 20))
+        assert len(read_frames(sock, 1)) == 1
+
+
+def test_slowloris_and_a_huge_length_field_are_cut_off(receiver):
+    frame = minute_frame(0, 30)
+    with connect(receiver.port) as slow, connect(receiver.port) as huge:
+        slow.sendall(frame[:10])  # then nothing: the frame never completes
+        huge.sendall(b"##9999" + b"A" * 100)
+        for sock in (slow, huge):
+            assert closed_by_peer(sock, 15)
+    reasons = [e["reason"] for e in receiver.events("rejected")]
+    assert reasons.count("slow_frame") == 2
+
+
+def test_idle_peers_are_disconnected(receiver):
+    with connect(receiver.port) as sock:
+        assert closed_by_peer(sock, 15)
+    assert any(e["reason"] == "idle" for e in receiver.events("rejected"))
+
+
+def test_garbage_never_takes_the_server_down(receiver):
+    rng = __import__("random").Random(212)
+    for _ in range(20):
+        with connect(receiver.port) as sock:
+            sock.sendall(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 3000))))
+            sock.sendall(b"##" + os.urandom(200))
+    with connect(receiver.port) as sock:
+        sock.sendall(minute_frame(2, 40))
+        assert len(read_frames(sock, 1)) == 1
+    assert receiver.process.poll() is None
+
+
+def test_many_connections_at_once(receiver):
+    count = 300
+    answered: list[int] = []
+
+    def device(number: int) -> None:
+        with connect(receiver.port, timeout=30) as sock:
+            sock.sendall(minute_frame(number % 4, 100 + number))
+            answered.append(len(read_frames(sock, 1)))
+
+    threads = [threading.Thread(target=device, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answered == [1] * count
+    assert wait_until(lambda: len(stored_frames(receiver)) == count)
+
+
+def test_a_frame_sent_byte_by_byte_is_answered(receiver):
+    frame = minute_frame(1, 50)
+    with connect(receiver.port) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in frame:
+            sock.send(bytes([byte]))
+        acks = read_frames(sock, 1)
+    assert isinstance(acks[0], Frame)
+    assert FrameScanner().feed(acks[0].raw)[0].cn == "9014"
