@@ -102,6 +102,9 @@ def device_stations(devices: list[Device], city: str | None = None) -> pa.Table:
             "network": [d.network for d in devices],
             "evaluation": [False] * n,
             "control_point": [False] * n,
+            "active_from": [getattr(d, "installed", None) for d in devices],
+            "active_to": [getattr(d, "removed", None) for d in devices],
+            "last_seen": [None] * n,
         },
         schema=REGISTRY_SCHEMA,
     )
