@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+import lantian.sources.models  # noqa: F401  (the source registry's tables are in the same schema)
 from lantian.plan.database import current_revision, head_revision, upgrade
 from lantian.plan.models import Base
 
@@ -29,4 +30,6 @@ def test_downgrade_and_upgrade_again(empty_engine):
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_engine)
     assert current_revision(empty_engine) == upgrade_to
-    assert "audit_log" in inspect(empty_engine).get_table_names()
+    assert {"audit_log", "sources", "enterprises", "construction_sites", "devices"} <= set(
+        inspect(empty_engine).get_table_names()
+    )

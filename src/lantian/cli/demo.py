@@ -89,9 +89,10 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """演示 Load the real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, and
-    serve the web pages over it (``--no-serve``: only print). Exit status 2 when the store is
-    empty and the demo data are not found."""
+    """演示 Load the real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, register
+    the 冷水滩区 EXAMPLE sources and devices (示例) if the registry is empty, and serve the web
+    pages over it (``--no-serve``: only print). Exit status 2 when the store is empty and the demo
+    data are not found."""
     if data is not None:
         os.environ["LANTIAN_REFERENCE_DATA"] = str(data)
         settings.cache_clear()
@@ -99,6 +100,9 @@ def demo_command(
         errors.print(message, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     print_demo_summary(city)
+    from lantian.cli.sources import ensure_example_registry
+
+    ensure_example_registry()
     if serve:
         from lantian.cli.web import serve as serve_web
 

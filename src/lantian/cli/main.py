@@ -21,6 +21,7 @@ from lantian.cli.demo import demo_command
 from lantian.cli.feeds import devices_app, receive_command, simulate_app
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
 from lantian.cli.plan import audit_app, plan_app, users_app
+from lantian.cli.sources import sources_app
 from lantian.settings import settings
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(emergency_app, name="emergency")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(devices_app, name="devices")
 app.command("receive")(receive_command)
+app.add_typer(sources_app, name="sources")
 app.command("warning")(warning_command)
 app.command("demo")(demo_command)
 app.command("import")(import_command)

@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ledger.read": frozenset({"office", "leader", "system"}),
     "unit.read": frozenset({"office", "leader", "reporter", "system"}),
     "plan.read": frozenset({"office", "leader", "reporter", "system"}),
+    "sources.manage": frozenset({"office", "system"}),
+    "sources.read": frozenset({"office", "leader", "reporter", "system"}),
 }
 """Action → roles allowed. ``report.file`` and ``unit.read`` are further bound to the reporter's unit."""
 
@@ -52,6 +54,8 @@ ACTION_ZH = {
     "ledger.read": "查看台账",
     "unit.read": "查看单位页面",
     "plan.read": "查看计划",
+    "sources.manage": "管理污染源和设备登记",
+    "sources.read": "查看污染源和设备登记",
 }
 
 

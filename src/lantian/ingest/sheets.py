@@ -1,0 +1,73 @@
+"""A table of cell text from a CSV file or one sheet of an ``.xlsx`` workbook, for the registries.
+
+Registers kept by the offices (enterprises, sites, devices …) arrive as Excel workbooks or CSV
+exports with Chinese headers. :func:`read_table_file` turns either into the one shape of
+:class:`lantian.ingest.excel.Sheet` — the header row, one string column per header, and each data
+row's row number (the sheet's row, or the CSV's line) — so that the register's validator reads
+both the same way and names sheet, row and column in every error. CSV: UTF-8 (with or without BOM)
+or GB18030, as :mod:`lantian.ingest.tidy` reads it. xlsx: opened by :mod:`lantian.ingest.excel`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from lantian.ingest import excel
+from lantian.ingest.schema import FormatError
+from lantian.ingest.tidy import _decode
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""Largest register file read [bytes]."""
+MAX_ROWS = 50_000
+
+
+def is_xlsx(data: bytes) -> bool:
+    return data.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+
+
+def read_table_file(source: str, data: bytes, sheet: str | None = None) -> excel.Sheet:
+    """The header and cell text of a CSV file or of ``sheet`` (default the first) of a workbook.
+
+    Raises :class:`FormatError` naming ``source`` for a file too large, damaged, empty or not
+    CSV/xlsx (an old ``.xls`` is refused with a hint).
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatError(source, f"file larger than {MAX_FILE_BYTES // 2**20} MB")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FormatError(source, "an old Excel .xls (or other OLE) file; save it as .xlsx or CSV")
+    found = excel.read_sheet(source, data, sheet) if is_xlsx(data) else _read_csv(source, data)
+    if len(found.rows) > MAX_ROWS:
+        raise FormatError(source, f"more than {MAX_ROWS} rows")
+    return found
+
+
+def _read_csv(source: str, data: bytes) -> excel.Sheet:
+    text, _ = _decode(source, data)
+    try:
+        records = list(csv.reader(io.StringIO(text.decode("utf-8"), newline="")))
+    except csv.Error as error:
+        raise FormatError(source, f"not readable as CSV ({error})") from error
+    filled = [i for i, record in enumerate(records) if any(cell.strip() for cell in record)]
+    if not filled:
+        raise FormatError(source, "empty file (no header line)")
+    header = [cell.strip() for cell in records[filled[0]]]
+    while header and header[-1] == "":
+        header.pop()
+    body = [records[i] for i in filled[1:]]
+    width = len(header)
+    return excel.Sheet(
+        name=Path(source).name,
+        header=header,
+        header_row=filled[0] + 1,
+        columns=[
+            pa.array([row[j] if j < len(row) else "" for row in body], pa.string())
+            for j in range(width)
+        ],
+        rows=np.array(filled[1:], dtype=np.int64) + 1,
+        overflow=np.array([sum(bool(c.strip()) for c in row[width:]) for row in body], np.int64),
+    )

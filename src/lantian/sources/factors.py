@@ -1,0 +1,77 @@
+"""Monitoring factors (监测因子) a device reports, by HJ 212 code, and the units they come in.
+
+``data/factors.csv``: each HJ 212-2017 factor code with its glossary name, Chinese name, the unit
+Lantian assumes when a register gives none, and the spellings accepted in a register's 监测因子
+cell. A device's own unit per factor is stored with the device (vendors differ: TSP in µg/m³ or
+mg/m³).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+
+UNITS = {
+    "ug/m3": ("ug/m3", "µg/m3", "μg/m3", "µg/m³", "μg/m³", "ug/m³", "微克/立方米"),
+    "mg/m3": ("mg/m3", "mg/m³", "毫克/立方米"),
+    "%": ("%", "%RH"),
+    "degC": ("degC", "℃", "°C"),
+    "kPa": ("kPa",),
+    "hPa": ("hPa",),
+    "m/s": ("m/s", "米/秒"),
+    "deg": ("deg", "°", "度"),
+    "dB": ("dB", "dB(A)", "dBA", "分贝"),
+}
+"""Unit → its accepted spellings (case-sensitive; ``mg`` is never ``Mg``)."""
+_SPELLING = {spelling: unit for unit, spellings in UNITS.items() for spelling in spellings}
+_ITEM = re.compile(r"^(?P<name>[^()（）:：]+?)\s*(?:[(（:：]\s*(?P<unit>[^()（）]*?)\s*[)）]?)?$")
+
+
+@cache
+def factor_table() -> dict[str, dict[str, str]]:
+    """HJ 212 code → its row of ``data/factors.csv``."""
+    path = resources.files("lantian.sources") / "data" / "factors.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {row["code"]: row for row in csv.DictReader(handle)}
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    names = {}
+    for code, row in factor_table().items():
+        for spelling in (code, row["name"], *row["aliases"].split("|")):
+            names[spelling.upper()] = code
+    return names
+
+
+def parse_factors(text: str) -> tuple[dict[str, str], str | None]:
+    """A 监测因子 cell → ({HJ 212 code: unit}, problem or ``None``).
+
+    Items are separated by 、 , ， ; ； or spaces; each is a code or name with an optional unit in
+    brackets or after a colon: ``a34001(mg/m3)、PM10、PM2.5（μg/m³）、噪声``.
+    """
+    factors: dict[str, str] = {}
+    for item in filter(
+        None, (part.strip() for part in re.split(r"[、,，;；\s]+(?![^(（]*[)）])", text))
+    ):
+        match = _ITEM.match(item)
+        code = _aliases().get(match["name"].strip().upper()) if match else None
+        if code is None:
+            return {}, f"未知监测因子 {item!r}"
+        unit_text = (match["unit"] or "").strip()
+        unit = _SPELLING.get(unit_text) if unit_text else factor_table()[code]["unit"]
+        if unit is None:
+            return {}, f"{item!r} 的单位 {unit_text!r} 未知，可用：{'、'.join(UNITS)}"
+        if code in factors:
+            return {}, f"监测因子 {code} 重复"
+        factors[code] = unit
+    if not factors:
+        return {}, "没有监测因子"
+    return factors, None
+
+
+def format_factors(factors: dict[str, str]) -> str:
+    """The cell text of a device's factors, as :func:`parse_factors` reads it back."""
+    return "、".join(f"{code}({unit})" for code, unit in factors.items())

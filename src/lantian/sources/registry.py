@@ -1,0 +1,405 @@
+"""The registry's services: import a register (all or nothing, audited), list and export it,
+the devices as the feeds see them, the nearest national station, and the monitoring radius.
+
+Every service takes a ledger session (``lantian.plan.database.transaction``) and an ``Actor``,
+checks the permission (``sources.manage`` to change, ``sources.read`` to read) and writes through
+the ORM, so the audit log records each change in the same transaction. Stations come in as an
+Arrow table with ``station_code, name, longitude, latitude`` (the measurement store's registry);
+distances are whole-matrix NumPy haversine (sources × stations), never a loop over rows.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lantian.plan.access import Actor, require
+from lantian.plan.audit import act
+from lantian.sources.coordinates import haversine_km
+from lantian.sources.devices import Device, password_digest
+from lantian.sources.factors import format_factors
+from lantian.sources.geometry import vertices_text
+from lantian.sources.models import SOURCE_CLASSES, RegisteredDevice, Source
+from lantian.sources.tables import RegisterImportError, RegisterRejection
+from lantian.sources.vocabulary import (
+    DEFAULT_SUPERVISOR,
+    DEVICE_KINDS,
+    EIGHT_MUSTS,
+    SOURCE_KIND_NAMES,
+    SUPERVISOR_BY_SITE_TYPE,
+    TABLES,
+    Table,
+)
+
+NATIONAL_CODE = r"^\d{4}A$"
+"""CNEMC national station codes (``2478A``); a device's own station code may not look like one."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    register: str
+    added: int
+    updated: int
+
+
+def _table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown register {name!r}; valid: {', '.join(TABLES)}") from None
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+def import_register(
+    db: Session,
+    actor: Actor,
+    register: str,
+    records: list[dict],
+    *,
+    source: str,
+    stations: pa.Table | None = None,
+    example: bool = False,
+) -> ImportSummary:
+    """Store the ``records`` of :func:`tables.parse_register`: add new rows, update known ones.
+
+    Sources are matched by ``code`` (编号), devices by ``mn``. A conflict with what is stored (a
+    credit code or station code held by another row, a device on an unregistered source, a new
+    device without a password) raises :class:`RegisterImportError` naming ``source`` and the row;
+    the caller rolls the session back, so nothing of the register is stored.
+    """
+    require(actor, "sources.manage")
+    act(db, actor)
+    table = _table(register)
+    if table.kind == "device":
+        return _import_devices(db, records, source, stations, example)
+    return _import_sources(db, table, records, source, example)
+
+
+def _source_values(table: Table, record: dict, example: bool) -> dict:
+    values = {k: v for k, v in record.items() if k not in {"line", *EIGHT_MUSTS}}
+    if table.kind == "site":
+        values["checklist"] = {item: record.get(item) for item in EIGHT_MUSTS}
+        if not values.get("responsible_unit"):
+            values["responsible_unit"] = SUPERVISOR_BY_SITE_TYPE.get(
+                record.get("site_type"), DEFAULT_SUPERVISOR
+            )
+    values["example"] = example
+    return values
+
+
+def _import_sources(
+    db: Session, table: Table, records: list[dict], source: str, example: bool
+) -> ImportSummary:
+    model = SOURCE_CLASSES[table.kind]
+    codes = [r["code"] for r in records]
+    existing = {s.code: s for s in db.scalars(select(Source).where(Source.code.in_(codes)))}
+    problems = [
+        RegisterRejection(
+            source,
+            r["line"],
+            "编号",
+            r["code"],
+            "conflict",
+            f"编号已登记为{SOURCE_KIND_NAMES.get(existing[r['code']].kind, '')}",
+        )
+        for r in records
+        if r["code"] in existing and existing[r["code"]].kind != table.kind
+    ]
+    if table.kind == "enterprise":
+        problems += _credit_code_conflicts(db, records, source)
+    if problems:
+        raise RegisterImportError(problems)
+    added = 0
+    for record in records:
+        values = _source_values(table, record, example)
+        row = existing.get(record["code"])
+        if row is None:
+            db.add(model(**values))
+            added += 1
+        else:
+            _update(row, values)
+    db.flush()
+    return ImportSummary(table.name, added, len(records) - added)
+
+
+def _update(row, values: dict) -> None:
+    """Set the changed values only, so that an unchanged row is neither written nor audited."""
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+
+
+def _credit_code_conflicts(db: Session, records: list[dict], source: str) -> list:
+    from lantian.sources.models import Enterprise
+
+    wanted = {r["credit_code"]: r for r in records if r.get("credit_code")}
+    holders = db.execute(
+        select(Enterprise.credit_code, Enterprise.code).where(
+            Enterprise.credit_code.in_(list(wanted))
+        )
+    ).all()
+    return [
+        RegisterRejection(
+            source,
+            wanted[credit]["line"],
+            "统一社会信用代码",
+            credit,
+            "conflict",
+            f"该代码已属于编号 {code} 的企业",
+        )
+        for credit, code in holders
+        if wanted[credit]["code"] != code
+    ]
+
+
+def _import_devices(
+    db: Session, records: list[dict], source: str, stations: pa.Table | None, example: bool
+) -> ImportSummary:
+    mns = [r["mn"] for r in records]
+    existing = {
+        d.mn: d for d in db.scalars(select(RegisteredDevice).where(RegisteredDevice.mn.in_(mns)))
+    }
+    wanted_sources = {r["source_code"] for r in records if r.get("source_code")}
+    sources = {
+        s.code: s for s in db.scalars(select(Source).where(Source.code.in_(list(wanted_sources))))
+    }
+    problems, rows = [], []
+    taken = dict(db.execute(select(RegisteredDevice.station_code, RegisteredDevice.mn)).all())
+    for record in records:
+        line = record["line"]
+        values = {
+            k: v
+            for k, v in record.items()
+            if k not in {"line", "details", "password", "source_code"}
+        }
+        values["network"] = DEVICE_KINDS[record["kind"]][1]
+        values["station_code"] = record.get("station_code") or record["mn"]
+        if re.match(NATIONAL_CODE, values["station_code"]) and record["kind"] != "national":
+            problems.append(
+                RegisterRejection(
+                    source, line, "站点编码", values["station_code"], "bad_station_code"
+                )
+            )
+        if taken.get(values["station_code"], record["mn"]) != record["mn"]:
+            problems.append(
+                RegisterRejection(
+                    source,
+                    line,
+                    "站点编码",
+                    values["station_code"],
+                    "conflict",
+                    f"站点编码已属于设备 {taken[values['station_code']]}",
+                )
+            )
+        place = sources.get(record.get("source_code") or "")
+        if record.get("source_code") and place is None:
+            problems.append(
+                RegisterRejection(
+                    source, line, "所在污染源编号", record["source_code"], "unknown_source"
+                )
+            )
+        values["source_id"] = place.id if place else None
+        if values.get("longitude") is None and place is not None:
+            values["longitude"], values["latitude"] = place.longitude, place.latitude
+        if values.get("longitude") is None and not record.get("source_code"):
+            problems.append(
+                RegisterRejection(
+                    source,
+                    line,
+                    "经度",
+                    "",
+                    "bad_coordinate",
+                    "设备须有位置：填写经纬度，或所在污染源编号",
+                )
+            )
+        if record.get("password"):
+            salt = secrets.token_hex(16)
+            values["password_salt"] = salt
+            values["password_hash"] = password_digest(record["password"], salt)
+        elif record["mn"] not in existing:
+            problems.append(
+                RegisterRejection(source, line, "密码", "", "empty", "新登记的设备须填写密码")
+            )
+        values["simulated"] = example
+        rows.append(values)
+    if problems:
+        raise RegisterImportError(sorted(problems, key=lambda r: r.line))
+    _fill_nearest(rows, stations)
+    added = 0
+    for values in rows:
+        row = existing.get(values["mn"])
+        if row is None:
+            db.add(RegisteredDevice(**values))
+            added += 1
+        else:
+            _update(row, values)
+    db.flush()
+    return ImportSummary("devices", added, len(rows) - added)
+
+
+# --- stations ------------------------------------------------------------------------------------
+
+
+def _station_arrays(stations: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(codes, names, lon, lat) of the stations with a position."""
+    lon = np.asarray(stations.column("longitude").to_numpy(zero_copy_only=False), dtype=float)
+    lat = np.asarray(stations.column("latitude").to_numpy(zero_copy_only=False), dtype=float)
+    keep = ~np.isnan(lon) & ~np.isnan(lat)
+    codes = np.asarray(stations.column("station_code").to_pylist(), dtype=object)[keep]
+    names = (
+        np.asarray(stations.column("name").to_pylist(), dtype=object)[keep]
+        if "name" in stations.column_names
+        else codes
+    )
+    return codes, names, lon[keep], lat[keep]
+
+
+def nearest_stations(
+    longitude: np.ndarray, latitude: np.ndarray, stations: pa.Table
+) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest station's code and distance [km] for each position (whole matrix, NumPy)."""
+    codes, _, station_lon, station_lat = _station_arrays(stations)
+    longitude, latitude = np.asarray(longitude, dtype=float), np.asarray(latitude, dtype=float)
+    if not len(codes) or not len(longitude):
+        return np.full(len(longitude), None, dtype=object), np.full(len(longitude), np.nan)
+    distance = haversine_km(longitude[:, None], latitude[:, None], station_lon, station_lat)
+    best = np.argmin(distance, axis=1)
+    return codes[best], distance[np.arange(len(longitude)), best]
+
+
+def _fill_nearest(rows: list[dict], stations: pa.Table | None) -> None:
+    if stations is None or not rows:
+        return
+    lon = np.array([r.get("longitude") for r in rows], dtype=float)
+    lat = np.array([r.get("latitude") for r in rows], dtype=float)
+    codes, km = nearest_stations(lon, lat, stations)
+    for row, code, distance in zip(rows, codes, km, strict=True):
+        row["nearest_station_code"] = code
+        row["nearest_station_km"] = None if np.isnan(distance) else round(float(distance), 3)
+
+
+def monitoring_radius(db: Session, actor: Actor, stations: pa.Table, km: float = 3.0) -> list[dict]:
+    """Sources within ``km`` of each station: the plan's 监测点辐射区 (冷水滩区方案 二（三）).
+
+    Rows ``station_code, station_name, kind, kind_zh, code, name, distance_km`` by station, then
+    distance. Devices are not sources and are left out.
+    """
+    require(actor, "sources.read")
+    found = db.execute(
+        select(Source.kind, Source.code, Source.name, Source.longitude, Source.latitude).where(
+            Source.longitude.is_not(None)
+        )
+    ).all()
+    codes, names, station_lon, station_lat = _station_arrays(stations)
+    if not found or not len(codes):
+        return []
+    lon = np.array([r.longitude for r in found], dtype=float)
+    lat = np.array([r.latitude for r in found], dtype=float)
+    distance = haversine_km(station_lon[:, None], station_lat[:, None], lon, lat)
+    station_index, source_index = np.nonzero(distance <= km)
+    order = np.lexsort((distance[station_index, source_index], codes[station_index]))
+    return [
+        {
+            "station_code": codes[i],
+            "station_name": names[i],
+            "kind": found[j].kind,
+            "kind_zh": SOURCE_KIND_NAMES[found[j].kind],
+            "code": found[j].code,
+            "name": found[j].name,
+            "distance_km": round(float(distance[i, j]), 2),
+        }
+        for i, j in zip(station_index[order], source_index[order], strict=True)
+    ]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def register_rows(db: Session, actor: Actor, register: str) -> list[dict]:
+    """The rows of a register as glossary-keyed dicts, in the columns of its layout.
+
+    Cells are as an import reads them back (boundaries as ``lon,lat;…``, factors as
+    ``a34001(mg/m3)、…``); device passwords are never returned (the column stays empty, and an
+    import with an empty password keeps the stored one).
+    """
+    require(actor, "sources.read")
+    table = _table(register)
+    if table.kind == "device":
+        query = select(RegisteredDevice).order_by(RegisteredDevice.mn)
+        return [_device_row(d) for d in db.scalars(query)]
+    model = SOURCE_CLASSES[table.kind]
+    return [_source_row(table, s) for s in db.scalars(select(model).order_by(Source.code))]
+
+
+def _source_row(table: Table, source: Source) -> dict:
+    row = {}
+    for field in table.fields:
+        if field.details:
+            value = source.details.get(field.key)
+        elif field.key in EIGHT_MUSTS:
+            value = source.checklist.get(field.key)
+        elif field.key == "geometry":
+            value = vertices_text(source.geometry)
+        else:
+            value = getattr(source, field.key)
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        row[field.key] = value
+    if table.kind == "site":
+        met = sum(bool(source.checklist.get(item)) for item in EIGHT_MUSTS)
+        row["eight_musts"] = f"{met}/{len(EIGHT_MUSTS)}"
+    row["example"] = source.example
+    return row
+
+
+def _device_row(device: RegisteredDevice) -> dict:
+    row = {}
+    for field in TABLES["devices"].fields:
+        if field.key == "password":
+            value = None
+        elif field.key == "source_code":
+            value = device.source.code if device.source else None
+        elif field.key == "kind":
+            value = DEVICE_KINDS[device.kind][0]
+        elif field.key == "factor_units":
+            value = format_factors(device.factor_units)
+        else:
+            value = getattr(device, field.key)
+        row[field.key] = value
+    row["network"] = device.network
+    row["nearest_station_code"] = device.nearest_station_code
+    row["nearest_station_km"] = device.nearest_station_km
+    row["simulated"] = device.simulated
+    return row
+
+
+def as_device(row: RegisteredDevice) -> Device:
+    """The feeds' view of a registered device (:class:`lantian.sources.devices.Device`)."""
+    return Device(
+        mn=row.mn,
+        kind=row.kind,  # type: ignore[arg-type]
+        network=row.network,
+        station_code=row.station_code,
+        factor_units=dict(row.factor_units),
+        source_id=row.source_id,
+        installed=row.installed,
+        removed=row.removed,
+        simulated=row.simulated,
+        password_salt=row.password_salt,
+        password_sha256=row.password_hash,
+    )
+
+
+def devices(db: Session) -> list[Device]:
+    """Every registered device as the feeds see it (no actor: the receiver is a system process)."""
+    return [
+        as_device(d) for d in db.scalars(select(RegisteredDevice).order_by(RegisteredDevice.mn))
+    ]
