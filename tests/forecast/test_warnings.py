@@ -100,12 +100,45 @@ def test_durations_and_reason_are_reported():
     assert five_hundred.reason_zh.startswith("预测日均AQI达到500")
 
 
-def test_an_episode_wholly_observed_issues_nothing():
+def test_an_episode_that_ended_before_the_issue_issues_nothing():
     series = hours((201, 48))
-    assert decide(series, "2018", forecast_from=len(series) - 12).level is None
+    assert decide(series, "2018", forecast_from=len(series) - 6).level is None
     # an ongoing episode: 24 observed hours + 24 forecast hours make 48
     ongoing = np.concatenate([np.full(24, 250.0), np.full(24, 250.0), np.full(24, 80.0)])
     assert decide(ongoing, "2018", forecast_from=24).level == "yellow"
+
+
+def test_observed_aqi_override_never_withholds_a_met_rule():
+    """Issue #17: 48 observed hours > 200 up to the issue meet yellow although the forecast ends
+    the episode (all clean hours after the issue): the warning is issued, on the observations."""
+    observed = np.concatenate([np.full(24, 80.0), np.full(48, 234.0)])
+    forecast = np.full(72, 90.0)
+    series = np.concatenate([observed, forecast])
+    decision = decide(series, "2018", forecast_from=len(observed))
+    assert (decision.level, decision.basis) == ("yellow", "observed")
+    assert decision.reason_zh.endswith("（实测已满足）")
+    # the forecast's probabilities say "no exceedance" on every forecast hour: still yellow
+    masks = {200: np.concatenate([observed > 200, np.zeros(72, dtype=bool)])}
+    assert decide(series, "2018", forecast_from=len(observed), exceeds=masks).level == "yellow"
+    # 47 observed hours do not meet it, and a forecast below the rule adds nothing
+    short = np.concatenate([np.full(25, 80.0), np.full(47, 234.0), forecast])
+    assert decide(short, "2018", forecast_from=len(observed)).level is None
+    # one more observed clean hour before the issue: the episode is over, nothing is issued
+    over = np.concatenate([np.full(23, 80.0), np.full(48, 234.0), [80.0], forecast])
+    assert decide(over, "2018", forecast_from=len(observed)).level is None
+
+
+def test_probabilities_decide_a_forecast_exceedance():
+    """A forecast day counts as > 200 when its probability mask says so, whatever its point
+    value; conditions without a mask (≥ 500) still read the point forecast."""
+    clean = np.full(96, 150.0)
+    above = np.zeros(96, dtype=bool)
+    above[24:72] = True  # P(AQI > 200) reached the decision probability on 2 forecast days
+    decision = decide(clean, "2018", exceeds={200: above})
+    assert (decision.level, decision.basis) == ("yellow", "forecast")
+    assert decision.durations == {">200": 48}
+    assert decide(clean, "2018", exceeds={200: np.zeros(96, dtype=bool)}).level is None
+    assert decide(np.full(96, 500.0), "2018", exceeds={200: above, 300: above}).rule == "b"
 
 
 def test_nan_hours_break_an_episode():

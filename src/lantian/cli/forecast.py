@@ -82,6 +82,7 @@ def forecast_command(
             "类别": r["category"],
             "PM2.5": r["PM2.5"],
             "O3_8h": r["O3_8h"],
+            **{f"P(AQI>{k[4:]})": v for k, v in r.items() if k.startswith("p_gt")},
             "持续性": r["persistence"],
             "气候态": r["climatology"],
             "实测": r["observed"],
@@ -97,11 +98,15 @@ def backtest_command(
     year: Annotated[int, typer.Option("--year", help="calendar year of the store")],
     retrain_days: Annotated[int, typer.Option("--retrain-days", help="retrain every N days")] = 7,
     weather: WeatherOpt = None,
+    localities: LocalitiesOpt = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
-    """滚动回测 rolling-origin backtest: MAE, category accuracy, hit and false-alarm rates."""
+    """滚动回测 rolling-origin backtest: MAE, hit/false-alarm rates, CSI, ETS, Brier, reliability,
+    warning-level confusion, each against persistence and climatology."""
     try:
-        result = city_backtest(store(), city, year, retrain_days, weather_files=weather)
+        result = city_backtest(
+            store(), city, year, retrain_days, weather_files=weather, localities=localities
+        )
     except (KeyError, LookupError, ValueError) as error:
         raise _fail(error) from error
     if output is OutputFormat.json:
@@ -109,12 +114,27 @@ def backtest_command(
         return
     keys = ["scope", "lead", "model", "n", "mae", "category_accuracy"]
     keys += [
-        f"gt{t}_{k}" for t in (150, 200) for k in ("observed", "hit_rate", "false_alarm_ratio")
+        f"gt{t}_{k}"
+        for t in (150, 200)
+        for k in ("observed", "hit_rate", "false_alarm_ratio", "csi", "ets", "brier")
     ]
-    rows = [{k: r[k] for k in keys} for r in result["rows"]]
-    emit(rows, output, f"{city} {year} 滚动回测（{result['first_issue']}～{result['last_issue']}）")
-    if output is OutputFormat.table:
-        console.print(f"climatology: {result['climatology']}")
+    rows = [{k: r.get(k) for k in keys} for r in result["rows"]]
+    period = f"{result['first_issue']}～{result['last_issue']}"
+    emit(rows, output, f"{city} {year} 滚动回测（{period}）")
+    if output is not OutputFormat.table:
+        return
+    emit(
+        [r for r in result["reliability"] if r["model"] == "gbrt" and r["scope"] == "all"],
+        output,
+        "可靠性 reliability (gbrt, all cities)",
+    )
+    emit(result["warning_confusion"], output, "预警等级 forecast level × observed level")
+    console.print(
+        f"weather: {'used' if result['weather'] else 'none'}; "
+        f"decision probabilities: {result['probability_thresholds']} "
+        f"(ETS-maximising on this backtest: {result['tuned_probability_thresholds']})"
+    )
+    console.print(f"climatology: {result['climatology']}")
 
 
 def warning_command(
@@ -139,7 +159,33 @@ def warning_command(
         return
     level = result["level"]
     name = level_row(level)["name_zh"] if level else "无预警"
-    console.print(f"{city} {result['day']}：{name}（{result['scheme']} 方案）{result['reason_zh']}")
+    basis = {"forecast": "依据预报", "observed": "实测已满足"}.get(result["basis"] or "", "")
+    console.print(
+        f"{city} {result['day']}：{name}（{result['scheme']} 方案{'，' + basis if basis else ''}）"
+        f"{result['reason_zh']}"
+    )
+    thresholds = result["probability_thresholds"]
+    rule = "，".join(f"P>{t} 达到 {p:g}" for t, p in thresholds.items())
+    decisions = [
+        {
+            "发布": f"{d['issue_time']:%m-%d}" if f["lead"] == 1 else "",
+            "级别": (level_row(d["level"])["name_zh"] if d["level"] else "无预警")
+            if f["lead"] == 1
+            else "",
+            "依据": {"forecast": "预报", "observed": "实测"}.get(d["basis"] or "", "")
+            if f["lead"] == 1
+            else "",
+            "预报日": f"{f['day']:%m-%d}",
+            "AQI": int(f["aqi"]),
+            **{
+                f"P>{t}（阈{p:g}）": f[f"p_gt{t}"]
+                for t, p in result["probability_thresholds"].items()
+            },
+        }
+        for d in result["decisions"]
+        for f in d["forecast"]
+    ]
+    emit(decisions, output, f"每日预警判定：预报 AQI 与超过概率（{rule}即计为超过）")
     rows = [
         {
             "时间": e["time"],

@@ -10,15 +10,23 @@ one city and for every city of the history pooled.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from lantian.forecast.baselines import BASELINES
+from lantian.forecast.baselines import BASELINES, EXCEEDANCE
 from lantian.forecast.history import CityHistory
-from lantian.forecast.model import LEADS, MODEL_NAME, fit, predict
-from lantian.forecast.verification import scores
+from lantian.forecast.model import LEADS, MODEL_NAME, distributions, fit
+from lantian.forecast.verification import (
+    contingency,
+    event_thresholds,
+    probability_thresholds,
+    reliability,
+    scores,
+)
+from lantian.forecast.warnings import Locality, decide_daily, level_table
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -27,15 +35,25 @@ WARM_UP_DAYS = 28
 episodes are scored; until :data:`.model.MIN_BOOSTED_ROWS` rows are known the model is the damped
 persistence alone."""
 RETRAIN_DAYS = 7
+DECISION_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+"""Probability thresholds tried by :func:`tuned_decision`."""
+
+
+def exceedance_key(threshold: float) -> str:
+    """The key of the forecast probability of AQI > ``threshold`` (``aqi>200``)."""
+    return f"aqi>{threshold:g}"
 
 
 @dataclass(frozen=True)
 class Backtest:
-    """The forecasts of a backtest: ``forecasts[(model, lead)]`` is (cities, issues) of daily AQI."""
+    """The forecasts of a backtest: ``forecasts[(model, lead)]`` is (cities, issues) of daily AQI,
+    ``probabilities[(model, lead)][T]`` of P(AQI > T)."""
 
     history: CityHistory
     issues: npt.NDArray[np.int64]
     forecasts: dict[tuple[str, int], FloatArray]
+    probabilities: dict[tuple[str, int], dict[int, FloatArray]]
+    weather: bool = False
 
     def observed(self, lead: int) -> FloatArray:
         """Observed AQI of each forecast's target day, (cities, issues); NaN past the history."""
@@ -45,6 +63,18 @@ class Backtest:
         values[:, inside] = self.history.daily["aqi"][:, target[inside]]
         return values
 
+    @property
+    def models(self) -> list[str]:
+        return list(dict.fromkeys(name for name, _ in self.forecasts))
+
+
+def _on_issues(by_target: FloatArray, issues: npt.NDArray[np.int64], lead: int) -> FloatArray:
+    """A baseline's (cities, target days) array picked at each issue's target day."""
+    n_days = by_target.shape[1]
+    values = by_target[:, np.minimum(issues + lead - 1, n_days - 1)]
+    values[:, issues + lead - 1 >= n_days] = np.nan
+    return values
+
 
 def run_backtest(
     history: CityHistory,
@@ -52,22 +82,28 @@ def run_backtest(
     retrain_days: int = RETRAIN_DAYS,
     weather: dict[str, FloatArray] | None = None,
 ) -> Backtest:
-    """Forecast daily AQI from every issue index ``start … n_days − 1`` with every model."""
+    """Forecast daily AQI and its exceedance probabilities from every issue index
+    ``start … n_days − 1`` with every model."""
     if not 1 <= start < history.n_days:
         raise ValueError(f"start must be within 1 … {history.n_days - 1}, got {start}")
     issues = np.arange(start, history.n_days)
+    thresholds = probability_thresholds(history.standard)
+    aqi = history.daily["aqi"]
     forecasts: dict[tuple[str, int], FloatArray] = {}
+    probabilities: dict[tuple[str, int], dict[int, FloatArray]] = {}
     for name, method in BASELINES.items():
         for lead in LEADS:
-            by_target = method(history.daily["aqi"], lead)
-            target = np.minimum(issues + lead - 1, history.n_days - 1)
-            values = by_target[:, target]
-            values[:, issues + lead - 1 >= history.n_days] = np.nan
-            forecasts[(name, lead)] = values
-    predicted = model_forecasts(history, issues, retrain_days, weather, targets=("aqi",))
+            forecasts[(name, lead)] = _on_issues(method(aqi, lead), issues, lead)
+            probabilities[(name, lead)] = {
+                t: _on_issues(EXCEEDANCE[name](aqi, lead, t), issues, lead) for t in thresholds
+            }
+    predicted = model_forecasts(history, issues, retrain_days, weather, ("aqi",), thresholds)
     for lead in LEADS:
         forecasts[(MODEL_NAME, lead)] = predicted[("aqi", lead)]
-    return Backtest(history, issues, forecasts)
+        probabilities[(MODEL_NAME, lead)] = {
+            t: predicted[(exceedance_key(t), lead)] for t in thresholds
+        }
+    return Backtest(history, issues, forecasts, probabilities, bool(weather))
 
 
 def model_forecasts(
@@ -76,49 +112,185 @@ def model_forecasts(
     retrain_days: int = RETRAIN_DAYS,
     weather: dict[str, FloatArray] | None = None,
     targets: tuple[str, ...] = ("aqi",),
+    thresholds: tuple[int, ...] | list[int] = (),
 ) -> dict[tuple[str, int], FloatArray]:
     """The model's forecasts from consecutive ``issues``, retrained every ``retrain_days``.
 
-    Each block of issues is forecast by a model trained for the block's first issue, i.e. on
-    target days before it: no forecast uses a day at or after its own issue.
+    Keys ``(target, lead)``: the point forecast (median); ``(exceedance_key(T), lead)``: P(AQI >
+    T) for each of ``thresholds`` (needs ``aqi`` among the targets). Each block of issues is
+    forecast by a model trained for the block's first issue, i.e. on target days before it: no
+    forecast uses a day at or after its own issue.
     """
     issue = np.asarray(issues, dtype=np.int64)
     blocks: dict[tuple[str, int], list[FloatArray]] = {}
     for first in range(int(issue[0]), int(issue[-1]) + 1, retrain_days):
         block = issue[(issue >= first) & (issue < first + retrain_days)]
         model = fit(history, first, weather, targets=targets)
-        for key, values in predict(model, history, block, weather, targets=targets).items():
-            blocks.setdefault(key, []).append(values)
+        for (target, lead), found in distributions(
+            model, history, block, weather, targets=targets
+        ).items():
+            blocks.setdefault((target, lead), []).append(found.point)
+            if target == "aqi":
+                for t in thresholds:
+                    blocks.setdefault((exceedance_key(t), lead), []).append(found.exceedance(t))
     return {key: np.concatenate(parts, axis=1) for key, parts in blocks.items()}
 
 
-def score_table(backtest: Backtest, city: str | None = None) -> list[dict[str, object]]:
+def _common(backtest: Backtest, lead: int, rows_of) -> npt.NDArray[np.bool_]:
+    """Pairs where the observation and every model's forecast and probabilities exist."""
+    common = ~np.isnan(backtest.observed(lead)[rows_of])
+    for model in backtest.models:
+        common &= ~np.isnan(backtest.forecasts[(model, lead)][rows_of])
+        for values in backtest.probabilities[(model, lead)].values():
+            common &= ~np.isnan(values[rows_of])
+    return common
+
+
+def _rows_of(backtest: Backtest, city: str | None):
+    return slice(None) if city is None else [backtest.history.city_index(city)]
+
+
+def score_table(
+    backtest: Backtest, city: str | None = None, decision: Mapping[int, float] | None = None
+) -> list[dict[str, object]]:
     """One row per (lead, model): the scores of ``city`` (or of all cities pooled, ``None``).
 
     Every model is scored on the same (city, target day) pairs: those where the observation and
-    all models' forecasts exist.
+    all models' forecasts exist. The model forecasts an event when its probability reaches
+    ``decision[T]`` (default: from its point forecast, as the baselines do).
     """
-    rows_of = slice(None) if city is None else [backtest.history.city_index(city)]
-    models = list(dict.fromkeys(name for name, _ in backtest.forecasts))
+    rows_of = _rows_of(backtest, city)
     table = []
     for lead in LEADS:
         observed = backtest.observed(lead)[rows_of]
-        forecasts = {m: backtest.forecasts[(m, lead)][rows_of] for m in models}
-        common = ~np.isnan(observed)
-        for values in forecasts.values():
-            common &= ~np.isnan(values)
-        for name in models:
+        common = _common(backtest, lead, rows_of)
+        for name in backtest.models:
+            probability = {
+                t: p[rows_of][common] for t, p in backtest.probabilities[(name, lead)].items()
+            }
             table.append(
                 {
                     "scope": city or "all",
                     "lead": lead,
                     "model": name,
-                    **scores(forecasts[name][common], observed[common], backtest.history.standard),
+                    **scores(
+                        backtest.forecasts[(name, lead)][rows_of][common],
+                        observed[common],
+                        backtest.history.standard,
+                        probability,
+                        decision if name == MODEL_NAME else None,
+                    ),
                 }
             )
     return table
 
 
+def reliability_table(backtest: Backtest, city: str | None = None) -> list[dict[str, object]]:
+    """The reliability diagram's points per (lead, model, threshold) of ``city`` or all cities."""
+    rows_of = _rows_of(backtest, city)
+    table = []
+    for lead in LEADS:
+        observed = backtest.observed(lead)[rows_of]
+        common = _common(backtest, lead, rows_of)
+        for name in backtest.models:
+            for t, p in backtest.probabilities[(name, lead)].items():
+                for point in reliability(p[rows_of][common], observed[common] > t):
+                    table.append(
+                        {"scope": city or "all", "lead": lead, "model": name, "threshold": t}
+                        | point
+                    )
+    return table
+
+
+def tuned_decision(backtest: Backtest, leads: tuple[int, ...] = LEADS) -> dict[int, float]:
+    """For each probability threshold T, the decision probability that maximises the model's
+    equitable threat score of AQI > T over every city and the given leads (ties: the lowest)."""
+    observed, probability = [], {t: [] for t in probability_thresholds(backtest.history.standard)}
+    for lead in leads:
+        common = _common(backtest, lead, slice(None))
+        observed.append(backtest.observed(lead)[common])
+        for t in probability:
+            probability[t].append(backtest.probabilities[(MODEL_NAME, lead)][t][common])
+    o = np.concatenate(observed)
+    best: dict[int, float] = {}
+    for t, parts in probability.items():
+        p = np.concatenate(parts)
+        ets = [contingency(p >= g, o > t)["ets"] for g in DECISION_GRID]
+        values = np.asarray([-np.inf if e is None else e for e in ets])
+        if np.isfinite(values).any():
+            best[t] = float(DECISION_GRID[int(np.argmax(values))])
+    return best
+
+
+NO_WARNING = "none"
+OBSERVED_DAYS = 4
+"""Observed days before the issue joined to the forecast in a warning decision (as the service)."""
+
+
+def warning_levels(
+    backtest: Backtest,
+    settings: Callable[[str], Locality],
+    city: str | None = None,
+) -> dict[str, npt.NDArray[np.object_]]:
+    """The warning level each model's forecast calls for at each (city, issue), and the level
+    the observed AQI calls for (a perfect forecast: ``observed``), for issues whose three target
+    days are all observed and forecast. ``settings(city)`` gives the city's locality (scheme,
+    decision probabilities). Levels are ``yellow`` … or :data:`NO_WARNING`.
+    """
+    history = backtest.history
+    cities = history.cities if city is None else [city]
+    aqi = history.daily["aqi"]
+    found: dict[str, list[str]] = {name: [] for name in ["observed", *backtest.models]}
+    for name in cities:
+        row = history.city_index(name)
+        local = settings(name)
+        for k, issue in enumerate(backtest.issues):
+            if issue + max(LEADS) > history.n_days:
+                continue
+            truth = aqi[row, issue : issue + max(LEADS)]
+            forecasts = {
+                m: [backtest.forecasts[(m, lead)][row, k] for lead in LEADS]
+                for m in backtest.models
+            }
+            if np.isnan(truth).any() or any(np.isnan(v).any() for v in forecasts.values()):
+                continue
+            day = history.first_day + dt.timedelta(days=int(issue))
+            before = aqi[row, max(issue - OBSERVED_DAYS, 0) : issue]
+            found["observed"].append(decide_daily(before, truth, local, day).level or NO_WARNING)
+            for model, values in forecasts.items():
+                probabilities = None
+                if model == MODEL_NAME:
+                    probabilities = {
+                        t: [backtest.probabilities[(model, lead)][t][row, k] for lead in LEADS]
+                        for t in backtest.probabilities[(model, LEADS[0])]
+                    }
+                decision = decide_daily(before, np.rint(values), local, day, probabilities)
+                found[model].append(decision.level or NO_WARNING)
+    return {name: np.asarray(levels, dtype=object) for name, levels in found.items()}
+
+
+def warning_confusion(levels: dict[str, npt.NDArray[np.object_]]) -> list[dict[str, object]]:
+    """Per model, the count of each (forecast level, observed level) pair, every pair listed."""
+    names = [NO_WARNING, *(r["level"] for r in level_table())]
+    observed = levels["observed"]
+    return [
+        {
+            "model": model,
+            "forecast_level": forecast_level,
+            **{
+                f"observed_{o}": int(((values == forecast_level) & (observed == o)).sum())
+                for o in names
+            },
+        }
+        for model, values in levels.items()
+        if model != "observed"
+        for forecast_level in names
+    ]
+
+
 def issue_days(backtest: Backtest) -> list[dt.date]:
     """The issue dates of a backtest (each forecast issued at 00:00 of its day)."""
     return [backtest.history.first_day + dt.timedelta(days=int(i)) for i in backtest.issues]
+
+
+__all__ = ["event_thresholds"]

@@ -10,6 +10,10 @@ knowing days up to *t − lead* only. NaN where nothing was known.
   of earlier years; a store holding one year (the bundled 2019 data) has none, so Lantian's
   climatology is the trailing mean of the same year's earlier days — documented in
   ``docs/forecast.md``.
+
+As probability forecasts of an event "value > T" (:data:`EXCEEDANCE`): persistence says 1 or 0
+(the last known day was above T or not); climatology gives the share of the same ``window``
+known days above T — the reference forecast of the Brier skill score (Wilks §8.4.2).
 """
 
 from __future__ import annotations
@@ -54,11 +58,32 @@ def climatology(
     return shift_days(means, lead)
 
 
+def _above(values: npt.ArrayLike, threshold: float) -> FloatArray:
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(x), np.nan, (x > threshold).astype(np.float64))
+
+
+def persistence_exceedance(values: npt.ArrayLike, lead: int, threshold: float) -> FloatArray:
+    """P(value > ``threshold``) of persistence at ``lead``: 1 or 0 [1]."""
+    return persistence(_above(values, threshold), lead)
+
+
+def climatology_exceedance(values: npt.ArrayLike, lead: int, threshold: float) -> FloatArray:
+    """P(value > ``threshold``) of climatology at ``lead``: the share of the window above it [1]."""
+    return climatology(_above(values, threshold), lead)
+
+
 BASELINES: dict[str, Callable[[npt.ArrayLike, int], FloatArray]] = {
     "persistence": persistence,
     "climatology": climatology,
 }
 """The baselines by name (the ``model`` column of stored forecasts and backtest tables)."""
+EXCEEDANCE: dict[str, Callable[[npt.ArrayLike, int, float], FloatArray]] = {
+    "persistence": persistence_exceedance,
+    "climatology": climatology_exceedance,
+}
+"""The baselines' probability of an exceedance, by the same names."""
 
 
 def baseline(name: str) -> Callable[[npt.ArrayLike, int], FloatArray]:

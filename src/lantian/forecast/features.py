@@ -11,11 +11,16 @@ Features (names are the matrix's column names):
   (``aqi``, ``PM2.5``, ``PM10``, ``O3_8h``; ``NO2``, ``SO2``, ``CO`` at lag 1);
 * ``<series>_mean7``: the mean of the last 7 known days (at least 4 valid);
 * ``<series>_clim``: the climatology known at issue (:func:`.baselines.climatology`);
-* ``evening_<pollutant>``: the mean of the last :data:`history.EVENING_HOURS` hours before issue;
+* ``evening_<pollutant>``, ``late_<pollutant>``: the mean of the last
+  :data:`history.EVENING_HOURS` and :data:`history.LATE_HOURS` hours before issue (with the daily
+  mean, the trajectory of the last day);
 * ``region_aqi_lag1``, ``region_PM2.5_lag1``: the mean over all cities of the history;
-  ``aqi_lag1@<city>``: each city's AQI the day before issue (neighbours' values);
-* ``weekday``: the target day's weekday; ``city``: the city's index
-  (a categorical feature);
+  ``region_aqi_max_lag1`` the highest city; ``region_aqi_trend`` the regional mean's change over
+  the last day (lag 1 − lag 2); ``aqi_lag1@<city>`` and ``evening_PM2.5@<city>``: each city's AQI
+  the day before issue and its evening PM2.5 (regional transport: which neighbours are polluted,
+  and how late in the day);
+* the target day's calendar (:mod:`.calendar`): ``weekday``, ``holiday``, ``fireworks`` (除夕 to
+  元宵), ``spring_festival_day``; ``city``: the city's index (a categorical feature);
 * weather, when given: ``<variable>_target`` (the target day: an observation standing in for a
   weather forecast, "perfect prognosis") and ``<variable>_lag1`` (the day before issue).
 """
@@ -28,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lantian.forecast.baselines import climatology, shift_days
+from lantian.forecast.calendar import calendar
 from lantian.forecast.history import CityHistory
 from lantian.standards import moving_average
 
@@ -58,6 +64,11 @@ def _region_mean(values: FloatArray) -> FloatArray:
     return np.broadcast_to(mean, values.shape)
 
 
+def _region_max(values: FloatArray) -> FloatArray:
+    highest = np.where(np.isnan(values), -np.inf, values).max(axis=0)
+    return np.broadcast_to(np.where(np.isinf(highest), np.nan, highest), values.shape)
+
+
 def issue_features(history: CityHistory) -> IssueFeatures:
     """Every issue feature of every city and issue index, from days before the issue only."""
     names: list[str] = []
@@ -78,25 +89,33 @@ def issue_features(history: CityHistory) -> IssueFeatures:
         add(f"{series}_lag1", shift_days(history.daily[series], 1))
     for pollutant, values in history.evening.items():
         add(f"evening_{pollutant}", shift_days(values, 1))
+    for pollutant, values in history.late.items():
+        add(f"late_{pollutant}", shift_days(values, 1))
     for series in ("aqi", "PM2.5"):
         add(f"region_{series}_lag1", _region_mean(shift_days(history.daily[series], 1)))
     aqi_lag1 = shift_days(history.daily["aqi"], 1)
+    region = _region_mean(aqi_lag1)
+    add("region_aqi_trend", region - _region_mean(shift_days(history.daily["aqi"], 2)))
+    add("region_aqi_max_lag1", _region_max(aqi_lag1))
+    evening_pm = shift_days(history.evening["PM2.5"], 1) if "PM2.5" in history.evening else None
     for row, city in enumerate(history.cities):
         add(f"aqi_lag1@{city}", np.broadcast_to(aqi_lag1[row], aqi_lag1.shape))
+        if evening_pm is not None:
+            add(f"evening_PM2.5@{city}", np.broadcast_to(evening_pm[row], aqi_lag1.shape))
     return IssueFeatures(names, np.stack(columns))
 
 
 def calendar_features(history: CityHistory) -> IssueFeatures:
-    """The calendar of each *target* day: the weekday (0 = Monday).
+    """The calendar of each *target* day (:func:`.calendar.calendar`): weekday, holidays, fireworks.
 
     No day-of-year: trained on less than a year, every forecast day lies outside the days seen,
     and trees extrapolate a season they never saw as the last one they did (it worsened the
     2019 backtest at every lead). The season enters through the climatology features.
     """
-    days = history.days
-    weekday = ((days.astype(np.int64) + 3) % 7).astype(np.float64)  # 1970-01-01 was a Thursday
-    values = np.broadcast_to(weekday, history.daily["aqi"].shape)[np.newaxis]
-    return IssueFeatures(["weekday"], values)
+    shape = history.daily["aqi"].shape
+    by_day = calendar(history.days)
+    values = np.stack([np.broadcast_to(v, shape) for v in by_day.values()])
+    return IssueFeatures(list(by_day), values)
 
 
 def weather_features(weather: dict[str, FloatArray]) -> tuple[IssueFeatures, IssueFeatures]:

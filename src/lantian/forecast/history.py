@@ -3,13 +3,14 @@
 A city's value is that of :mod:`lantian.assess` (mean of its evaluation stations per hour, control
 points left out); daily means, MDA8 and the daily AQI (日报) follow the rule set of the period's
 first day. Besides the daily statistics the history keeps the mean of each day's last
-``EVENING_HOURS`` hours (hours ending 19:00 … 24:00): the latest state an issue at midnight knows.
+``EVENING_HOURS`` hours (hours ending 19:00 … 24:00) and of its last ``LATE_HOURS`` hours (22:00 …
+24:00): the latest state an issue at midnight knows, and with the daily mean, the day's trajectory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,8 @@ FloatArray = npt.NDArray[np.float64]
 
 EVENING_HOURS = 6
 """Hours at the end of a natural day averaged into the ``evening_*`` series."""
+LATE_HOURS = 3
+"""Hours at the end of a natural day averaged into the ``late_*`` series."""
 
 DAILY_SERIES = ("aqi", "PM2.5", "PM10", "O3_8h", "NO2", "SO2", "CO")
 """The daily series of a history; ``aqi`` is the daily AQI, ``O3_8h`` the MDA8, others daily means."""
@@ -42,6 +45,8 @@ class CityHistory:
     """Mean of the last :data:`EVENING_HOURS` hours of each day, by pollutant [µg/m³]."""
     standard: str
     """The HJ 633 standard of the daily AQI (``HJ633-2012`` …)."""
+    late: dict[str, FloatArray] = field(default_factory=dict)
+    """Mean of the last :data:`LATE_HOURS` hours of each day, by pollutant [µg/m³]."""
 
     @property
     def n_days(self) -> int:
@@ -61,8 +66,8 @@ class CityHistory:
         return self.cities.index(city)
 
 
-def _evening_mean(hourly: FloatArray) -> FloatArray:
-    by_day = hourly.reshape(-1, 24)[:, 24 - EVENING_HOURS :]
+def _evening_mean(hourly: FloatArray, hours: int = EVENING_HOURS) -> FloatArray:
+    by_day = hourly.reshape(-1, 24)[:, 24 - hours :]
     return valid_mean(by_day, axis=1)  # a day with no evening hour gives NaN
 
 
@@ -92,6 +97,7 @@ def city_history(
     n_days = (last_day - first_day).days + 1
     daily = {name: np.full((len(wanted), n_days), np.nan) for name in DAILY_SERIES}
     evening = {name: np.full((len(wanted), n_days), np.nan) for name in EVENING_SERIES}
+    late = {name: np.full((len(wanted), n_days), np.nan) for name in EVENING_SERIES}
     for row, city in enumerate(wanted):
         hourly = data.area_hourly(data.evaluation_stations(city))
         series = daily_series(hourly, first_day, rules)
@@ -102,4 +108,5 @@ def city_history(
                 daily[pollutant][row] = series.means[pollutant]
         for pollutant in EVENING_SERIES:
             evening[pollutant][row] = _evening_mean(hourly[pollutant])
-    return CityHistory(list(wanted), first_day, daily, evening, rules.hj633)
+            late[pollutant][row] = _evening_mean(hourly[pollutant], LATE_HOURS)
+    return CityHistory(list(wanted), first_day, daily, evening, rules.hj633, late)

@@ -14,6 +14,7 @@ Every function takes the measurement store and returns plain dicts and lists (JS
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,20 +24,32 @@ import pyarrow as pa
 from lantian.forecast.backtest import (
     RETRAIN_DAYS,
     WARM_UP_DAYS,
+    exceedance_key,
     model_forecasts,
+    reliability_table,
     run_backtest,
     score_table,
+    tuned_decision,
+    warning_confusion,
+    warning_levels,
 )
 from lantian.forecast.baselines import BASELINES
 from lantian.forecast.history import CityHistory, city_history
 from lantian.forecast.meteo import daily_weather, read_weather
-from lantian.forecast.model import LEADS, MODEL_NAME, MODEL_VERSION, TARGETS, fit, predict
+from lantian.forecast.model import (
+    LEADS,
+    MODEL_NAME,
+    MODEL_VERSION,
+    TARGETS,
+    distributions,
+    fit,
+)
 from lantian.forecast.storage import read_forecasts, write_forecast
+from lantian.forecast.verification import probability_thresholds
 from lantian.forecast.warnings import (
     Decision,
     Locality,
-    decide,
-    hourly_from_daily,
+    decide_daily,
     locality,
     notice_zh,
     warning_life,
@@ -85,12 +98,17 @@ def _history_for(store: MeasurementStore, issue_day: dt.date, lookback: int) -> 
     return city_history(store, first, last, standard=rules.name)
 
 
-def _forecast_rows(history: CityHistory, city: str, issue: int, forecasts: dict) -> list[dict]:
+def probability_fields(probabilities: dict[int, float]) -> dict[str, float]:
+    """``{"p_gt150": 0.42, …}``: P(daily AQI > T) by threshold, rounded to 3 decimals."""
+    return {f"p_gt{t}": round(float(p), 3) for t, p in probabilities.items()}
+
+
+def _forecast_rows(history: CityHistory, city: str, issue: int, found: dict) -> list[dict]:
     row = history.city_index(city)
     rows = []
     for lead in LEADS:
         target = issue + lead - 1
-        aqi = float(np.rint(forecasts[("aqi", lead)][row, 0]))
+        aqi = float(np.rint(found[("aqi", lead)].point[row, 0]))
         grade = level(aqi, history.standard)
         observed = history.daily["aqi"][row, target] if target < history.n_days else np.nan
         rows.append(
@@ -101,8 +119,14 @@ def _forecast_rows(history: CityHistory, city: str, issue: int, forecasts: dict)
                 "level": int(grade),
                 "category": str(level_attribute(grade, "category_zh", history.standard)),
                 "colour": str(level_attribute(grade, "hex", history.standard)),
-                "PM2.5": round(float(forecasts[("PM2.5", lead)][row, 0]), 1),
-                "O3_8h": round(float(forecasts[("O3_8h", lead)][row, 0]), 1),
+                **probability_fields(
+                    {
+                        t: found[("aqi", lead)].exceedance(t)[row, 0]
+                        for t in probability_thresholds(history.standard)
+                    }
+                ),
+                "PM2.5": round(float(found[("PM2.5", lead)].point[row, 0]), 1),
+                "O3_8h": round(float(found[("O3_8h", lead)].point[row, 0]), 1),
                 **{
                     name: float(np.rint(method(history.daily["aqi"], lead)[row, target]))
                     for name, method in BASELINES.items()
@@ -151,8 +175,8 @@ def city_forecast(
     weather = load_weather(weather_files or [], history)
     issue = history.day_index(issue_day)
     model = fit(history, issue, weather)
-    forecasts = predict(model, history, [issue], weather, targets=TARGETS)
-    rows = _forecast_rows(history, city, issue, forecasts)
+    found = distributions(model, history, [issue], weather, targets=TARGETS)
+    rows = _forecast_rows(history, city, issue, found)
     issue_time = day_end(issue_day - dt.timedelta(days=1))
     stored = []
     if home is not None:
@@ -195,18 +219,13 @@ def warning_decision(
     forecast: list[float],
     settings: Locality,
     day: dt.date,
+    probabilities: dict[int, list[float]] | None = None,
 ) -> Decision:
-    """The warning decision at ``issue``: the observed days before it joined to ``forecast``."""
+    """The warning decision at ``issue``: the observed days before it joined to ``forecast``
+    (:func:`.warnings.decide_daily`)."""
     first = max(issue - OBSERVED_DAYS_IN_WARNING, 0)
     observed = history.daily["aqi"][row, first:issue]
-    series = hourly_from_daily(np.concatenate([observed, forecast]))
-    return decide(
-        series,
-        settings.scheme_on(day),
-        forecast_from=24 * len(observed),
-        merge_gap_hours=settings.merge_gap_hours,
-        overrides=settings.overrides,
-    )
+    return decide_daily(observed, forecast, settings, day, probabilities)
 
 
 def city_warning(
@@ -232,17 +251,34 @@ def city_warning(
         standard=rule_set(day).name,
     )
     issues = np.arange(history.day_index(since), history.day_index(day) + 1)
-    forecasts = model_forecasts(history, issues, RETRAIN_DAYS)
+    thresholds = probability_thresholds(history.standard)
+    forecasts = model_forecasts(history, issues, RETRAIN_DAYS, thresholds=thresholds)
     row = history.city_index(city)
     decisions: list[tuple[dt.datetime, Decision]] = []
+    behind: list[list[dict]] = []
     for k, issue in enumerate(issues):
         when = history.first_day + dt.timedelta(days=int(issue))
         values = [float(np.rint(forecasts[("aqi", lead)][row, k])) for lead in LEADS]
+        probabilities = {
+            t: [float(forecasts[(exceedance_key(t), lead)][row, k]) for lead in LEADS]
+            for t in thresholds
+        }
         decisions.append(
             (
                 dt.datetime.combine(when, dt.time()),
-                warning_decision(history, row, int(issue), values, settings, when),
+                warning_decision(history, row, int(issue), values, settings, when, probabilities),
             )
+        )
+        behind.append(
+            [
+                {
+                    "lead": lead,
+                    "day": when + dt.timedelta(days=lead - 1),
+                    "aqi": values[lead - 1],
+                    **probability_fields({t: p[lead - 1] for t, p in probabilities.items()}),
+                }
+                for lead in LEADS
+            ]
         )
     events = warning_life(decisions)
     current = decisions[-1][1]
@@ -265,8 +301,17 @@ def city_warning(
         "level": current.level,
         "reason_zh": current.reason_zh,
         "durations": current.durations,
+        "basis": current.basis,
+        "probability_thresholds": settings.probability_thresholds,
         "decisions": [
-            {"issue_time": t, "level": d.level, "reason_zh": d.reason_zh} for t, d in decisions
+            {
+                "issue_time": t,
+                "level": d.level,
+                "basis": d.basis,
+                "reason_zh": d.reason_zh,
+                "forecast": days,
+            }
+            for (t, d), days in zip(decisions, behind, strict=True)
         ],
         "events": events,
         "notice_zh": notice,
@@ -280,13 +325,22 @@ def city_backtest(
     retrain_days: int = RETRAIN_DAYS,
     warm_up_days: int = WARM_UP_DAYS,
     weather_files: list[Path] | None = None,
+    localities: Path | None = None,
 ) -> dict[str, object]:
-    """The rolling-origin backtest of ``year``: scores of ``city`` and of all cities pooled."""
+    """The rolling-origin backtest of ``year``: scores of ``city`` and of all cities pooled.
+
+    The model forecasts an event AQI > T when P(AQI > T) reaches the city's decision probability
+    (``localities``, default the bundled file); ``tuned_probability_thresholds`` are those that
+    would have maximised the pooled equitable threat score. ``warning_confusion`` counts the
+    warning level each model's forecast called for against the one the observed AQI called for.
+    """
     history = city_history(store, dt.date(year, 1, 1), dt.date(year, 12, 31))
     history.city_index(city)
     weather = load_weather(weather_files or [], history)
     backtest = run_backtest(history, warm_up_days, retrain_days, weather)
     first_issue = history.first_day + dt.timedelta(days=int(backtest.issues[0]))
+    decision = locality(city, localities).probability_thresholds
+    settings = partial(locality, path=localities)
     return {
         "city": city,
         "year": year,
@@ -296,7 +350,16 @@ def city_backtest(
         "cities": history.cities,
         "standard": history.standard,
         "climatology": "trailing 30-day mean of the same year's earlier days (the store holds one year)",
-        "rows": score_table(backtest, city) + score_table(backtest, None),
+        "weather": backtest.weather,
+        "probability_thresholds": decision,
+        "tuned_probability_thresholds": tuned_decision(backtest),
+        "rows": score_table(backtest, city, decision) + score_table(backtest, None, decision),
+        "reliability": reliability_table(backtest, city) + reliability_table(backtest, None),
+        "warning_confusion": [
+            {"scope": scope, **row}
+            for scope, only in ((city, city), ("all", None))
+            for row in warning_confusion(warning_levels(backtest, settings, only))
+        ],
     }
 
 

@@ -17,12 +17,25 @@ ongoing episode, as the Xiangxi 2025 notice counted 21 observed hours (standards
 episode wholly in the past issues nothing. Runs separated by fewer than ``merge_gap_hours`` hours
 are one episode (MEP slides 2017-09-20), the gap counting in its length. AQI values are rounded
 to integers first (np.rint), so 200.4 is 200 and does not exceed 200.
+
+**Probabilities.** A probabilistic forecast says "AQI > X" on a forecast day when its probability
+P(AQI > X) reaches the locality's decision probability for X (``probability_thresholds`` in
+``data/localities.toml``: a district's choice between missed episodes and false alarms; the
+default maximises the equitable threat score on the 2019 backtest, docs/forecast.md). Such
+exceedances are passed to :func:`decide` as hourly masks (``exceeds``); a condition whose AQI
+has no mask (AQI ≥ 500) is judged on the point forecast.
+
+**Observed-AQI override.** A warning is never withheld while the observations already meet the
+rule: an episode whose run reaches the last observed hour (an episode still going at issue time)
+counts even if the forecast ends it, and its decision says so (``basis`` ``observed``). An
+episode that ended before the issue still issues nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -55,6 +68,8 @@ class Locality:
     merge_gap_hours: int = 0
     overrides: list[dict] = field(default_factory=list)
     reduction_shares: dict[str, float] = field(default_factory=dict)
+    probability_thresholds: dict[int, float] = field(default_factory=dict)
+    """AQI threshold → the probability of exceeding it at which a forecast day counts as above."""
 
     def scheme_on(self, day: dt.date) -> str:
         """The scheme in force on ``day``."""
@@ -64,7 +79,7 @@ class Locality:
         return in_force[-1]
 
 
-def _locality_of(name: str, section: dict) -> Locality:
+def _locality_of(name: str, section: dict, default: dict | None = None) -> Locality:
     schemes = sorted(
         (dt.date.fromisoformat(str(s["from"])), str(s["scheme"])) for s in section["schemes"]
     )
@@ -78,7 +93,20 @@ def _locality_of(name: str, section: dict) -> Locality:
         merge_gap_hours=int(section.get("merge_gap_hours", 0)),
         overrides=list(section.get("overrides", [])),
         reduction_shares={str(k): float(v) for k, v in section.get("reduction_shares", {}).items()},
+        probability_thresholds=_probability_thresholds(name, section, default or {}),
     )
+
+
+def _probability_thresholds(name: str, section: dict, default: dict) -> dict[int, float]:
+    merged = {
+        **default.get("probability_thresholds", {}),
+        **section.get("probability_thresholds", {}),
+    }
+    out = {int(k): float(v) for k, v in merged.items()}
+    wrong = {k: v for k, v in out.items() if not 0.0 < v <= 1.0}
+    if wrong:
+        raise ValueError(f"{name}: probability_thresholds must lie in (0, 1], got {wrong}")
+    return out
 
 
 @cache
@@ -95,7 +123,7 @@ def locality(city: str, path: Path | None = None) -> Locality:
     section = data.get(city) or data.get("default")
     if section is None:
         raise KeyError(f"no [{city}] or [default] section in the localities file")
-    return _locality_of(city, section)
+    return _locality_of(city, section, data.get("default"))
 
 
 def scheme_names() -> list[str]:
@@ -170,6 +198,9 @@ class Decision:
     reason_zh: str = ""
     durations: dict[str, int] = field(default_factory=dict)
     """Hours of each condition in the episode (``">200": 96``, ``">300": 48``)."""
+    basis: str | None = None
+    """``forecast`` (the episode reaches the forecast hours) or ``observed`` (the observations
+    alone already meet the grade: the override)."""
 
 
 def decide(
@@ -178,8 +209,10 @@ def decide(
     forecast_from: int = 0,
     merge_gap_hours: int = 0,
     overrides: list[dict] | None = None,
+    exceeds: Mapping[float, npt.ArrayLike] | None = None,
 ) -> Decision:
-    """The highest warning level whose grade holds on an episode reaching the forecast hours.
+    """The highest warning level whose grade holds on an episode reaching the forecast hours, or
+    on one still going at the last observed hour (the observed-AQI override).
 
     Parameters
     ----------
@@ -189,8 +222,12 @@ def decide(
         ``2018`` or ``2024`` (``tables/warning_schemes.csv``).
     forecast_from
         Index of the first forecast hour; earlier hours are observations.
+    exceeds
+        AQI threshold X → for each hour, whether it counts as "AQI > X" (from probabilities);
+        conditions "> X" use it instead of comparing ``aqi_hourly``.
     """
     aqi = np.rint(np.asarray(aqi_hourly, dtype=np.float64))
+    masks = {float(k): np.asarray(v, dtype=bool) for k, v in (exceeds or {}).items()}
     conditions = scheme_rows(scheme, overrides)
     for level in reversed([r["level"] for r in level_table()]):
         rules = dict.fromkeys(c["rule"] for c in conditions if c["level"] == level)
@@ -200,30 +237,45 @@ def decide(
                 [c for c in conditions if c["level"] == level and c["rule"] == rule],
                 forecast_from,
                 merge_gap_hours,
+                masks,
             )
             if found is not None:
                 start, end, durations, reason = found
-                return Decision(level, scheme, rule, start, end, reason, durations)
+                basis = "forecast" if end > forecast_from else "observed"
+                if basis == "observed":
+                    reason = f"{reason}（实测已满足）"
+                return Decision(level, scheme, rule, start, end, reason, durations, basis)
     return Decision(None, scheme)
 
 
-def _grade_holds(aqi: FloatArray, grade: list[dict], forecast_from: int, gap: int):
+def _condition_mask(aqi: FloatArray, condition: dict, masks: dict[float, npt.NDArray[np.bool_]]):
+    if condition["comparison"] == ">" and condition["aqi"] in masks:
+        return masks[condition["aqi"]]
+    with np.errstate(invalid="ignore"):
+        return COMPARISONS[condition["comparison"]](aqi, condition["aqi"])
+
+
+def _grade_holds(
+    aqi: FloatArray,
+    grade: list[dict],
+    forecast_from: int,
+    gap: int,
+    masks: dict[float, npt.NDArray[np.bool_]],
+):
     grade = sorted(grade, key=lambda c: c["condition"])
     first, rest = grade[0], grade[1:]
-    with np.errstate(invalid="ignore"):
-        mask = COMPARISONS[first["comparison"]](aqi, first["aqi"])
-    starts, ends = runs(mask, gap)
-    ok = ((ends - starts) >= first["min_hours"]) & (ends > forecast_from)
+    starts, ends = runs(_condition_mask(aqi, first, masks), gap)
+    ok = (ends - starts) >= first["min_hours"]
     inner: dict[str, IntArray] = {}
     for condition in rest:
-        with np.errstate(invalid="ignore"):
-            inner_mask = COMPARISONS[condition["comparison"]](aqi, condition["aqi"])
-        longest = _longest_inside(inner_mask, starts, ends)
+        longest = _longest_inside(_condition_mask(aqi, condition, masks), starts, ends)
         inner[f"{condition['comparison']}{condition['aqi']:g}"] = longest
         ok &= longest >= condition["min_hours"]
-    if not ok.any():
+    reaching = ok & (ends > forecast_from)
+    ongoing = ok & (ends == forecast_from) & (forecast_from > 0)  # the observed-AQI override
+    if not (reaching.any() or ongoing.any()):
         return None
-    k = int(np.flatnonzero(ok)[0])
+    k = int(np.flatnonzero(reaching if reaching.any() else ongoing)[0])
     durations = {f"{first['comparison']}{first['aqi']:g}": int(ends[k] - starts[k])}
     durations.update({key: int(v[k]) for key, v in inner.items()})
     reason = "".join(c["text_zh"] for c in grade).removeprefix("或")
@@ -233,6 +285,39 @@ def _grade_holds(aqi: FloatArray, grade: list[dict], forecast_from: int, gap: in
 def hourly_from_daily(daily_aqi: npt.ArrayLike) -> FloatArray:
     """A daily AQI series spread over its days' 24 hours each (for :func:`decide`)."""
     return np.repeat(np.asarray(daily_aqi, dtype=np.float64), 24)
+
+
+def decide_daily(
+    observed: npt.ArrayLike,
+    forecast: npt.ArrayLike,
+    settings: Locality,
+    day: dt.date,
+    probabilities: Mapping[int, npt.ArrayLike] | None = None,
+) -> Decision:
+    """The decision at 00:00 of ``day`` from daily values: the ``observed`` days before it joined
+    to the ``forecast`` days from it, under ``settings`` (scheme on ``day``, overrides, gap).
+
+    With ``probabilities`` (P(AQI > T) of each forecast day, by T), a forecast day counts as
+    above T when its probability reaches ``settings.probability_thresholds[T]``; an observed day
+    when it is above T.
+    """
+    observed = np.asarray(observed, dtype=np.float64)
+    exceeds = {}
+    for t, p in (probabilities or {}).items():
+        if t in settings.probability_thresholds:
+            with np.errstate(invalid="ignore"):
+                above = np.concatenate(
+                    [observed > t, np.asarray(p) >= settings.probability_thresholds[t]]
+                )
+            exceeds[t] = np.repeat(above, 24)
+    return decide(
+        hourly_from_daily(np.concatenate([observed, np.asarray(forecast, dtype=np.float64)])),
+        settings.scheme_on(day),
+        forecast_from=24 * len(observed),
+        merge_gap_hours=settings.merge_gap_hours,
+        overrides=settings.overrides,
+        exceeds=exceeds,
+    )
 
 
 # ----------------------------------------------------------------------------- life
