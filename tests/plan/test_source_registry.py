@@ -288,3 +288,70 @@ def test_demo_registers_the_example_once(empty_engine):
     with transaction(empty_engine) as db:
         assert db.scalar(select(func.count(RegisteredDevice.id))) == 12
         assert db.scalar(select(func.count(Source.id)).where(Source.example.is_(False))) == 0
+
+
+def _emergency_workbook(path, enterprise_id: str, grade: str) -> None:
+    from lantian.forecast.emergency import EmergencyList, Enterprise, Measure
+    from lantian.forecast.emergency_xlsx import write_emergency_workbook
+
+    plant = Enterprise(
+        enterprise_id,
+        "清单里的名称",
+        "水泥",
+        "冷水滩区",
+        grade,
+        dict.fromkeys(("SO2", "NOx", "PM", "VOCs"), 300.0),
+    )
+    measures = [
+        Measure(enterprise_id, "yellow", "cut", 1 / 3),
+        Measure(enterprise_id, "orange", "stop"),
+    ]
+    totals = dict.fromkeys(("SO2", "NOx", "PM", "VOCs"), 1000.0)
+    write_emergency_workbook(EmergencyList("永州", totals, [plant], measures), path)
+
+
+def test_the_emergency_list_and_the_registry_share_one_enterprise_table(empty_engine, tmp_path):
+    assert run("sources", "import", "--example").exit_code == 0
+    book = tmp_path / "减排清单.xlsx"
+    _emergency_workbook(book, "示例QY01", "C")  # the registry holds 示例QY01 with grade B
+    imported = run("emergency", "import", str(book), "--city", "永州")
+    assert imported.exit_code == 0, imported.output
+    assert "新增企业 0，更新 1" in imported.output
+    enterprises = json.loads(
+        run("sources", "list", "--kind", "enterprises", "--format", "json").stdout
+    )
+    first = next(e for e in enterprises if e["code"] == "示例QY01")
+    assert first["emergency_grade"] == "C"  # the list decides grades
+    assert first["name"] == "示例企业甲·水泥制品（示例数据）"  # the registry keeps its facts
+
+    def missing_red() -> bool:
+        checked = json.loads(run("emergency", "check", "--city", "永州", "--format", "json").stdout)
+        return any(m["kind"] == "no_measure" and m["level"] == "red" for m in checked["missing"])
+
+    assert missing_red()  # a C-grade enterprise needs a red-level measure
+    rows = copy.deepcopy(example_rows("enterprises"))
+    rows[1][rows[0].index("绩效分级")] = "A"
+    path = tmp_path / "企业.csv"
+    path.write_bytes(csv_bytes(rows))
+    assert run("sources", "import", str(path), "--kind", "enterprises").exit_code == 0
+    assert not missing_red()  # graded A in the registry: the check reads the registry's grade
+
+    _emergency_workbook(book, "新企业", "")
+    assert run("emergency", "import", str(book), "--city", "永州").exit_code == 0
+    added = json.loads(run("sources", "list", "--kind", "enterprises", "--format", "json").stdout)
+    new = next(e for e in added if e["code"] == "新企业")
+    assert (new["name"], new["industry_name"], new["emergency_grade"]) == (
+        "清单里的名称",
+        "水泥",
+        None,
+    )
+
+
+def test_an_emergency_code_held_by_another_kind_of_source_is_refused(empty_engine, tmp_path):
+    assert run("sources", "import", "--example").exit_code == 0
+    book = tmp_path / "减排清单.xlsx"
+    _emergency_workbook(book, "示例GD01", "B")
+    refused = run("emergency", "import", str(book), "--city", "永州")
+    assert refused.exit_code == 1
+    assert "编号已登记为建筑工地" in refused.output
+    assert run("emergency", "check", "--city", "永州").exit_code == 2  # no list was saved

@@ -222,14 +222,55 @@ def emergency_import(
                 f"{problem['sheet']} 第{problem['row']}行 {problem['column']}：{problem['message']}"
             )
         raise typer.Exit(1) from error
+    _register_enterprises(parsed, file.name)
     path = emergency.save(_home(), parsed)
     console.print(
         f"✓ {city}: {len(parsed.enterprises)} 家企业，{len(parsed.measures)} 条措施 → {path}"
     )
 
 
+def _register_enterprises(parsed: emergency.EmergencyList, source: str) -> None:
+    """The list's enterprises into the source registry (the one enterprise table), or exit 1."""
+    from lantian.cli.plan import _ledger
+    from lantian.plan.access import SYSTEM
+    from lantian.sources.registry import link_enterprises
+    from lantian.sources.tables import RegisterImportError
+
+    rows = [
+        {
+            "code": e.enterprise_id,
+            "name": e.name,
+            "industry_name": e.industry,
+            "address": e.location,
+            "emergency_grade": e.grade,
+            "line": line,
+        }
+        for line, e in enumerate(parsed.enterprises, start=2)
+    ]
+    try:
+        with _ledger() as db:
+            summary = link_enterprises(db, SYSTEM, rows, source=f"{source}!企业清单")
+    except RegisterImportError as error:
+        for rejection in error.rejections:
+            errors.print(str(rejection), markup=False)
+        raise typer.Exit(1) from error
+    console.print(
+        f"✓ 污染源登记：新增企业 {summary.added}，更新 {summary.updated} / registry: "
+        f"{summary.added} enterprises added, {summary.updated} linked"
+    )
+
+
+def _registered_grades(listed: emergency.EmergencyList) -> emergency.EmergencyList:
+    from lantian.cli.plan import _ledger
+    from lantian.plan.access import SYSTEM
+    from lantian.sources.registry import registered_enterprises
+
+    with _ledger() as db:
+        return emergency.with_registry(listed, registered_enterprises(db, SYSTEM))
+
+
 def _check(city: str, day: dt.date | None) -> tuple[emergency.EmergencyList, dict]:
-    listed = emergency.load(_home(), city)
+    listed = _registered_grades(emergency.load(_home(), city))
     settings_of = locality(city)
     scheme = settings_of.scheme_on(day or dt.date.today())
     shares = emergency.required_shares(scheme, settings_of.reduction_shares)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +79,24 @@ class EmergencyList:
             enterprises=[Enterprise(**e) for e in data["enterprises"]],
             measures=[Measure(**m) for m in data["measures"]],
         )
+
+
+def with_registry(
+    emergency: EmergencyList, registered: dict[str, tuple[str, str | None]]
+) -> EmergencyList:
+    """The list with each enterprise's name and grade as the source registry holds them.
+
+    The registry (``lantian.sources``) is the one enterprise table: an import of the list
+    registers its enterprises there, and a grade changed in the registry afterwards is the one the
+    check uses. ``registered``: registry code (the list's 企业编号) → (name, grade or ``None``).
+    """
+    enterprises = [
+        replace(e, name=registered[e.enterprise_id][0], grade=registered[e.enterprise_id][1] or "")
+        if e.enterprise_id in registered
+        else e
+        for e in emergency.enterprises
+    ]
+    return replace(emergency, enterprises=enterprises)
 
 
 def measure_kinds() -> list[str]:

@@ -5,7 +5,8 @@ exports with Chinese headers. :func:`read_table_file` turns either into the one 
 :class:`lantian.ingest.excel.Sheet` — the header row, one string column per header, and each data
 row's row number (the sheet's row, or the CSV's line) — so that the register's validator reads
 both the same way and names sheet, row and column in every error. CSV: UTF-8 (with or without BOM)
-or GB18030, as :mod:`lantian.ingest.tidy` reads it. xlsx: opened by :mod:`lantian.ingest.excel`.
+or GB18030, as :mod:`lantian.ingest.tidy` reads it. xlsx: opened by :mod:`lantian.ingest.excel`
+within :data:`REGISTER_LIMITS` (size, parts, markup, rows, columns checked before parsing).
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ from lantian.ingest import excel
 from lantian.ingest.schema import FormatError
 from lantian.ingest.tidy import _decode
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest register file read [bytes]."""
-MAX_ROWS = 50_000
+REGISTER_LIMITS = excel.WorkbookLimits(
+    file_bytes=10 * 2**20, cells=1_000_000, rows=50_001, columns=64
+)
+"""A register's workbook: up to 50,000 rows (a city's catering premises) of ≤ 64 columns."""
+MAX_FILE_BYTES = REGISTER_LIMITS.file_bytes
+"""Largest register file read, CSV or xlsx [bytes]."""
+MAX_ROWS = REGISTER_LIMITS.rows - 1
 
 
 def is_xlsx(data: bytes) -> bool:
@@ -40,7 +45,11 @@ def read_table_file(source: str, data: bytes, sheet: str | None = None) -> excel
         raise FormatError(source, f"file larger than {MAX_FILE_BYTES // 2**20} MB")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise FormatError(source, "an old Excel .xls (or other OLE) file; save it as .xlsx or CSV")
-    found = excel.read_sheet(source, data, sheet) if is_xlsx(data) else _read_csv(source, data)
+    found = (
+        excel.read_sheet(source, data, sheet, REGISTER_LIMITS)
+        if is_xlsx(data)
+        else _read_csv(source, data)
+    )
     if len(found.rows) > MAX_ROWS:
         raise FormatError(source, f"more than {MAX_ROWS} rows")
     return found

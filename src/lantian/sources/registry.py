@@ -245,6 +245,59 @@ def _import_devices(
     return ImportSummary("devices", added, len(rows) - added)
 
 
+def link_enterprises(db: Session, actor: Actor, rows: list[dict], *, source: str) -> ImportSummary:
+    """Register the enterprises of another list — the emergency reduction list (应急减排清单,
+    issue #7) — so that the registry stays the one enterprise table.
+
+    ``rows`` have ``code`` (the list's 企业编号, the registry's 编号), ``name``, ``industry_name``,
+    ``address``, ``emergency_grade`` (A–D or empty) and ``line``. A registered enterprise takes the
+    list's grade (the list is where grades are decided) and keeps its other facts, filling only
+    those it lacks; an unregistered one is added. A code held by a source of another kind is a
+    conflict (:class:`RegisterImportError`); nothing is then stored.
+    """
+    require(actor, "sources.manage")
+    act(db, actor)
+    from lantian.sources.models import Enterprise
+
+    codes = [r["code"] for r in rows]
+    existing = {s.code: s for s in db.scalars(select(Source).where(Source.code.in_(codes)))}
+    problems = [
+        RegisterRejection(
+            source,
+            r["line"],
+            "企业编号",
+            r["code"],
+            "conflict",
+            f"编号已登记为{SOURCE_KIND_NAMES.get(existing[r['code']].kind, '')}",
+        )
+        for r in rows
+        if r["code"] in existing and existing[r["code"]].kind != "enterprise"
+    ]
+    if problems:
+        raise RegisterImportError(problems)
+    added = 0
+    for row in rows:
+        values = {k: (v or None) for k, v in row.items() if k != "line"}
+        found = existing.get(row["code"])
+        if found is None:
+            db.add(Enterprise(**values))
+            added += 1
+            continue
+        filled = {k: v for k, v in values.items() if getattr(found, k) is None}
+        _update(found, filled | {"emergency_grade": values["emergency_grade"]})
+    db.flush()
+    return ImportSummary("enterprises", added, len(rows) - added)
+
+
+def registered_enterprises(db: Session, actor: Actor) -> dict[str, tuple[str, str | None]]:
+    """Registry code → (name, emergency grade) of every registered enterprise."""
+    require(actor, "sources.read")
+    from lantian.sources.models import Enterprise
+
+    query = select(Enterprise.code, Enterprise.name, Enterprise.emergency_grade)
+    return {code: (name, grade) for code, name, grade in db.execute(query)}
+
+
 # --- stations ------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from lantian.ingest.excel import append_row
 from lantian.ingest.schema import FormatError
 from lantian.ingest.sheets import is_xlsx, read_table_file
 from lantian.plan.access import Actor
@@ -97,11 +98,11 @@ def write_workbook(
     for register in registers or list(TABLES):
         headers, body = _layout_rows(db, actor, register)
         sheet = book.create_sheet(TABLES[register].sheet)
-        sheet.append(headers)
+        append_row(sheet, headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in body:
-            sheet.append(row)
+            append_row(sheet, row)
         sheet.freeze_panes = "A2"
     book.save(path)
 
