@@ -26,7 +26,7 @@ YEAR = (dt.date(2019, 1, 1), dt.date(2019, 12, 31))
 
 def test_yongzhou_2019_uses_the_four_evaluation_stations_not_the_control_point(hunan_store):
     scope = resolve_scope(hunan_store.stations(), city="永州")
-    assert scope.stations == ["2478A", "2479A", "2480A", "2481A"]  # 2477A is the 对照点
+    assert scope.stations == ("2478A", "2479A", "2480A", "2481A")  # 2477A is the 对照点
 
 
 def test_yongzhou_2019_evaluation(hunan_store):

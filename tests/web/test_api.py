@@ -172,7 +172,7 @@ def test_now_equals_aqi_report_of_the_raw_hour(client, web_store):
     city = body["city_now"]
     assert city["aqi"] == report.aqi[0]
     assert city["category_zh"] == report.category("zh")[0]
-    assert city["primary"] == report.primary_pollutants()[0]
+    assert city["primary_pollutants"] == (report.primary_pollutants()[0] or None)
     colours = {int(r["level"]): r["hex"] for r in category_table(RULES.hj633)}
     assert city["colour"] == colours[city["level"]]
     stations = {s["station_code"]: s for s in body["stations"]}

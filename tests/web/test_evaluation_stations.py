@@ -105,7 +105,7 @@ def test_the_registry_decides(store):
     assert evaluation_stations(registry, "永州", on=LEFT_ON) == ["2478A", "2480A", "2481A"]
     assert "永州" in evaluation_cities(registry)
     scope = resolve_scope(registry, city="永州")
-    assert scope.stations == ["2478A", "2480A", "2481A"]
+    assert scope.stations == ("2478A", "2480A", "2481A")
 
 
 def test_lantian_assess_and_rank_leave_the_control_point_out(home, expected):

@@ -19,7 +19,7 @@ import numpy as np
 from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.scope import Scope
 from lantian.assess.sources import StationHours, load_period
-from lantian.standards import BASIC_POLLUTANTS, category_table, rule_set, unit
+from lantian.standards import BASIC_POLLUTANTS, category_table, period_rule_set, unit
 from lantian.store import MeasurementStore
 
 HEAVY_LEVEL = 5  # 重度污染 and worse (HJ 633 levels 5–6)
@@ -136,9 +136,11 @@ def assess(
     Parameters
     ----------
     standard
-        ``2012`` or ``2026``; by default the rule set of ``first_day``'s date.
+        ``2012`` or ``2026``; by default the rule set of the period's dates
+        (:func:`lantian.standards.period_rule_set`: a period that spans a change of standard is
+        refused with a message naming its parts).
     """
-    rules = rule_set(first_day, standard)
+    rules = period_rule_set(first_day, last_day, standard)
     data: StationHours = load_period(store, first_day, last_day, scope.stations)
     hourly = data.scope_hourly(scope)
     result = evaluate(scope.name, hourly, first_day, rules)

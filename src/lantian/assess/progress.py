@@ -161,7 +161,7 @@ def progress(
         "area": scope.name if scope.kind == "area" else None,
         "date": date.isoformat(),
         "standard": rules.name,
-        "stations_used": scope.stations,
+        "stations_used": list(scope.stations),
         "targets": rows,
     }
 

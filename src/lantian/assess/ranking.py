@@ -21,7 +21,7 @@ import numpy as np
 
 from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.sources import StationHours, load_period
-from lantian.standards import competition_rank, round_gbt8170, rule_set
+from lantian.standards import competition_rank, period_rule_set, round_gbt8170, rule_set
 from lantian.store import MeasurementStore
 
 
@@ -133,7 +133,7 @@ def rank(
     standard: str | None = None,
 ) -> dict[str, object]:
     """Rank ``cities`` over the natural days ``first_day`` … ``last_day``."""
-    rules = rule_set(first_day, standard)
+    rules = period_rule_set(first_day, last_day, standard)
     data = load_period(store, first_day, last_day)
     results = _evaluate_cities(data, cities, first_day, rules)
     if not results:

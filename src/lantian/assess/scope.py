@@ -1,4 +1,9 @@
-"""What an assessment covers: one station, a city's evaluation stations, or a plan's area."""
+"""What a question is about: one station, a city's evaluation stations, or a plan's area.
+
+:class:`Scope` is the one "place" of Lantian: the CLI's ``--station/--city/--area``, the web's
+``?station=/?city=`` and the reports all resolve to it, and every service of :mod:`lantian.assess`
+takes it.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,30 @@ from lantian.store.registry import Period, evaluation_stations
 
 @dataclass(frozen=True)
 class Scope:
+    """A station, a city (the mean of its evaluation stations) or an area of a plan."""
+
     kind: str
     """``station``, ``city`` or ``area``."""
     name: str
-    stations: list[str]
+    """What names it: the station's code, the city's or the area's name."""
+    stations: tuple[str, ...]
+    """The stations whose values make it (a station: itself)."""
     city: str | None
+    title: str | None = None
+    """How pages print it, when not ``name``: a station's own name (e.g. 冷水滩区环保局)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stations", tuple(self.stations))
+
+    @property
+    def key(self) -> str:
+        """``name``: the value of the ``station``/``city``/``area`` parameter that selects it."""
+        return self.name
+
+    @property
+    def label(self) -> str:
+        """The name to print: ``title`` or ``name``."""
+        return self.title or self.name
 
 
 class ScopeError(ValueError):
@@ -46,7 +70,7 @@ def resolve_scope(
         match = [r for r in rows if r["station_code"] == station]
         if not match:
             raise ScopeError(f"unknown station {station!r}; see `lantian stations`")
-        return Scope("station", station, [station], match[0].get("city"))
+        return Scope("station", station, (station,), match[0].get("city"), match[0].get("name"))
     if city:
         stations = evaluation_stations(registry, city, on)
         if not stations:
@@ -54,6 +78,6 @@ def resolve_scope(
             raise ScopeError(
                 f"no evaluation station in city {city!r}; cities: {', '.join(cities[:40])}"
             )
-        return Scope("city", city, sorted(stations), city)
+        return Scope("city", city, tuple(stations), city)
     defined = read_plan(plan).area(str(area))
-    return Scope("area", defined.name, list(defined.stations), defined.city)
+    return Scope("area", defined.name, tuple(defined.stations), defined.city)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,11 +18,12 @@ from lantian.assess.assessment import assess
 from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.ranking import RankingError, province_cities, rank
 from lantian.assess.scope import ScopeError, resolve_scope
+from lantian.assess.series import DAILY_CONCENTRATIONS
 from lantian.assess.targets import PlanFileError
 from lantian.assess.trends import trend
 from lantian.cli.common import console, errors, store
 from lantian.cli.tables import write_rows
-from lantian.standards import BASIC_POLLUTANTS, index_statistics
+from lantian.standards import BASIC_POLLUTANTS, PeriodSpansChangeError, index_statistics
 from lantian.standards.evaluation import metric_name
 from lantian.times import month_days, parse_month, year_days
 
@@ -84,6 +87,16 @@ def _scope(station, city, area, plan):
         raise typer.Exit(2) from error
 
 
+@contextlib.contextmanager
+def _refused(*kinds: type[Exception]) -> Iterator[None]:
+    """Errors of ``kinds`` as one red line on stderr and exit status 2 (no traceback)."""
+    try:
+        yield
+    except kinds as error:
+        errors.print(f"[red]✗[/red] {error}")
+        raise typer.Exit(2) from error
+
+
 def _index(value: float | None) -> str:
     """A comprehensive index as published: two decimals (3.70, not 3.7)."""
     return "" if value is None else f"{value:.2f}"
@@ -138,7 +151,9 @@ def assess_command(
 ) -> None:
     """达标评价 HJ 663 evaluation of a station, city or area over a period."""
     first_day, last_day = period(year, month, first, last)
-    result = assess(store(), _scope(station, city, area, plan), first_day, last_day, standard)
+    scope = _scope(station, city, area, plan)
+    with _refused(PeriodSpansChangeError, KeyError):
+        result = assess(store(), scope, first_day, last_day, standard)
     if output is Format.json:
         _json(result)
         return
@@ -206,9 +221,9 @@ def aqi_command(
                 "时间" if hourly else "日期": r[label],
                 "AQI": r["aqi"],
                 "级别": r["level"],
-                "类别": r["category"],
+                "类别": r["category_zh"],
                 "首要污染物": r["primary_pollutants"],
-                **{p: r[p] for p in BASIC_POLLUTANTS},
+                **{p: r[p] for p in (BASIC_POLLUTANTS if hourly else DAILY_CONCENTRATIONS)},
             }
             for r in rows
         ]
@@ -233,7 +248,7 @@ def rank_command(
     try:
         names = cities.split(",") if cities else province_cities(province or "")
         result = rank(store(), [c.strip() for c in names], first_day, last_day, standard)
-    except RankingError as error:
+    except (RankingError, PeriodSpansChangeError, KeyError) as error:
         errors.print(f"[red]✗[/red] {error}")
         raise typer.Exit(2) from error
     if output is Format.json:

@@ -72,7 +72,7 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
         {
             "日期": str(r["day"]),
             "AQI": r["aqi"],
-            "类别": r["category"],
+            "类别": r["category_zh"],
             "首要污染物": r["primary_pollutants"],
         }
         for r in days
@@ -83,8 +83,9 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
         key = str(row["day"])[:7]
         monthly.setdefault(key, {p: [] for p in BASIC_POLLUTANTS})
         for p in BASIC_POLLUTANTS:
-            if row[p] is not None:
-                monthly[key][p].append(row[p])
+            value = row["O3_8h" if p == "O3" else p]  # O3: the daily MDA8
+            if value is not None:
+                monthly[key][p].append(value)
     trend_rows = [
         {
             "月份": key,

@@ -35,13 +35,21 @@ from lantian.standards.ranking import (
     index_statistics,
 )
 from lantian.standards.rounding import round_gbt8170
-from lantian.standards.rulesets import RuleSet, rule_set, rule_set_names
+from lantian.standards.rulesets import (
+    PeriodSpansChangeError,
+    RuleSet,
+    period_rule_set,
+    rule_set,
+    rule_set_names,
+    rule_set_runs,
+)
 
 __all__ = [
     "BASIC_POLLUTANTS",
     "AqiReport",
     "ComprehensiveIndex",
     "EvaluationItem",
+    "PeriodSpansChangeError",
     "RuleSet",
     "annual_evaluation",
     "aqi_report",
@@ -67,11 +75,13 @@ __all__ = [
     "moving_average_8h",
     "moving_average_24h",
     "percentile",
+    "period_rule_set",
     "period_valid",
     "pollutant_names",
     "round_concentration",
     "round_gbt8170",
     "rule_set",
     "rule_set_names",
+    "rule_set_runs",
     "unit",
 ]

@@ -105,3 +105,62 @@ def rule_set(date: DateLike, standard: str | None = None) -> RuleSet:
         if _covers(candidate, day):
             return candidate
     raise AssertionError(f"rule_sets.csv leaves {day} uncovered")  # pragma: no cover
+
+
+def rule_set_runs(
+    first_day: DateLike, last_day: DateLike, standard: str | None = None
+) -> list[tuple[dt.date, dt.date, RuleSet]]:
+    """The one policy for a period: the runs of natural days each judged by one rule set.
+
+    Data follow the rules of their own date, so a period that spans a change of standard
+    (2026-03-01) is split at the change: ``[(first, 2026-02-28, 2012 set), (2026-03-01, last,
+    2026 set)]``, and so at the GB 3095-2026 stages (2031-01-01); with ``standard`` named, the
+    whole period is one run under it (the stage of ``first_day``, as :func:`rule_set`). Each run
+    is evaluated on its own: no statistic mixes rule sets (docs/standards-readings.md #14).
+
+    Returns
+    -------
+    list of (first day, last day, rule set), in order, covering ``first_day`` … ``last_day``.
+    """
+    first, last = _date(first_day), _date(last_day)
+    if last < first:
+        raise ValueError(f"the period ends ({last}) before it starts ({first})")
+    if standard is not None:
+        return [(first, last, rule_set(first, standard))]
+    runs: list[tuple[dt.date, dt.date, RuleSet]] = []
+    start = first
+    while start <= last:
+        rules = rule_set(start)
+        end = last if rules.effective_to is None else min(last, rules.effective_to)
+        runs.append((start, end, rules))
+        start = end + dt.timedelta(days=1)
+    return runs
+
+
+class PeriodSpansChangeError(ValueError):
+    """A period that one statistic cannot cover: it spans a change of standard. The message
+    names the change and the parts to evaluate instead."""
+
+
+def period_rule_set(
+    first_day: DateLike, last_day: DateLike, standard: str | None = None
+) -> RuleSet:
+    """The one rule set of a period evaluated as a whole (an HJ 663 evaluation, a ranking).
+
+    The policy of :func:`rule_set_runs`: a statistic never mixes rule sets, so a period that spans a
+    change of standard is not evaluated whole unless ``standard`` names one rule set.
+
+    Raises
+    ------
+    PeriodSpansChangeError
+        When the period spans a change and ``standard`` is None; the message names the parts.
+    """
+    runs = rule_set_runs(first_day, last_day, standard)
+    if len(runs) > 1:
+        parts = "; ".join(f"{a} … {b} ({r.gb3095}, {r.hj633})" for a, b, r in runs)
+        raise PeriodSpansChangeError(
+            f"the period {runs[0][0]} … {runs[-1][1]} spans a change of standard on "
+            f"{runs[1][0]}: evaluate the parts separately ({parts}), or name one rule set with "
+            f"standard 2012 or 2026 (评价时段跨越标准变更日 {runs[1][0]}，请分段评价或指定标准)"
+        )
+    return runs[0][2]

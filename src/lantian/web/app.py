@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from lantian import __version__ as lantian_version
 from lantian.plan.database import open_ledger
 from lantian.settings import settings
+from lantian.standards import PeriodSpansChangeError
 from lantian.store import MeasurementStore
 from lantian.web.api import router as api_router
 from lantian.web.assets import serve_asset
@@ -96,6 +97,7 @@ def create_app(
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(BadRangeError, _bad_range)
+    app.add_exception_handler(PeriodSpansChangeError, _bad_range)
     app.add_middleware(ResponseCache, source=data.source)
     return app
 

@@ -1,86 +1,53 @@
 """The questions the pages and the API ask, answered from the store through ``lantian.assess`` and
 ``lantian.standards``; every answer is memoised per store manifest version (:mod:`.snapshot`).
 
-Nothing here computes a standard's statistic itself: hourly and daily AQI come from
-:func:`lantian.standards.aqi_report` and :func:`lantian.assess.annual.daily_series`, evaluations
-and rankings from :func:`lantian.assess.annual.evaluate` and
-:func:`lantian.standards.competition_rank`. This module picks the data (a station, or a city's
-evaluation stations), the period and the rule set, and lays the results out as tables.
+Nothing here computes a standard's statistic or a series itself: places are
+:class:`lantian.assess.scope.Scope`, hourly and daily series come from
+:mod:`lantian.assess.series`, evaluations and rankings from :mod:`lantian.assess` — the services
+the CLI calls. This module keeps the year grids in memory and memoises the answers.
 
-Rule sets: hourly and daily values follow the rule set of their own day (the 2012 set before
-2026-03-01, the 2026 set since); a whole period's evaluation follows the rule set in force on the
-period's first day unless ``standard`` names one, as ``lantian assess`` does
-(docs/standards-readings.md #14).
+Rule sets: one policy, :func:`lantian.standards.rule_set_runs` — hours and days follow the rule
+set of their own date; a period that spans a change of standard is split at it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from lantian.assess.annual import Evaluation, daily_series, evaluate
+from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.progress import progress as assess_progress
 from lantian.assess.ranking import ranked_rows
 from lantian.assess.scope import Scope
+from lantian.assess.series import daily_table, hourly_columns, hourly_table
 from lantian.assess.sources import StationHours, load_year
 from lantian.assess.targets import read_plan
 from lantian.standards import (
     BASIC_POLLUTANTS,
     RuleSet,
-    aqi_report,
     area_mean,
     category_table,
-    round_concentration,
+    period_rule_set,
     rule_set,
 )
 from lantian.standards.aqi import level_attribute
 from lantian.store import MeasurementStore
-from lantian.times import natural_day
+from lantian.times import days_between, natural_day, year_days
 from lantian.web.snapshot import Snapshot, SnapshotSource, Station
 
 FloatArray = npt.NDArray[np.float64]
 HOUR = np.timedelta64(1, "h")
-DAY_COLUMNS = ("SO2", "NO2", "CO", "O3_8h", "O3_1h", "PM10", "PM2.5")
-"""Daily table columns: daily means, the O3 MDA8 and the O3 daily maximum 1-hour value."""
 
 
 class NotFoundError(LookupError):
     """A station, city or year the store does not hold; the message lists the valid ones."""
 
 
-@dataclass(frozen=True)
-class Place:
-    """What a question is about: one station, or a city (the mean of its evaluation stations)."""
-
-    kind: str
-    """``city`` or ``station``."""
-    key: str
-    """The city's name or the station's code."""
-    name: str
-    city: str
-    stations: tuple[str, ...]
-
-
 def _year_days(year: int) -> tuple[dt.date, int]:
-    first = dt.date(year, 1, 1)
-    return first, (dt.date(year + 1, 1, 1) - first).days
-
-
-def rule_segments(first_day: dt.date, n_days: int) -> list[tuple[int, int, RuleSet]]:
-    """Runs of days judged by one rule set: (first index, end index, rule set)."""
-    segments: list[tuple[int, int, RuleSet]] = []
-    start = 0
-    while start < n_days:
-        rules = rule_set(first_day + dt.timedelta(days=start))
-        end = n_days
-        if rules.effective_to is not None:
-            end = min(n_days, (rules.effective_to - first_day).days + 1)
-        segments.append((start, end, rules))
-        start = end
-    return segments
+    first, last = year_days(year)
+    return first, days_between(first, last)
 
 
 class AirData:
@@ -117,7 +84,7 @@ class AirData:
             )
         return year
 
-    def place(self, city: str | None = None, station: str | None = None) -> Place:
+    def place(self, city: str | None = None, station: str | None = None) -> Scope:
         """The station ``station``, else the city ``city``, else the default city."""
         snap = self.snapshot()
         if station is not None:
@@ -126,11 +93,11 @@ class AirData:
                 raise NotFoundError(
                     f"unknown station {station!r}; stations: {', '.join(sorted(snap.stations))}"
                 )
-            return Place("station", station, found.name, found.city, (station,))
+            return Scope("station", station, (station,), found.city, found.name)
         city = city if city is not None else self.default_city()
         if city is None or city not in snap.cities:
             raise NotFoundError(f"unknown city {city!r}; cities: {', '.join(snap.cities) or '—'}")
-        return Place("city", city, city, city, tuple(snap.evaluation_stations(city)))
+        return Scope("city", city, tuple(snap.evaluation_stations(city)), city)
 
     # ------------------------------------------------------------------ hourly values
     def year_hours(self, year: int) -> StationHours:
@@ -138,7 +105,7 @@ class AirData:
         snap = self.snapshot()
         return snap.years_memo.get(year, lambda: load_year(self.store, year))
 
-    def hourly_values(self, place: Place, year: int) -> dict[str, FloatArray]:
+    def hourly_values(self, place: Scope, year: int) -> dict[str, FloatArray]:
         """The place's hourly values by pollutant over ``year`` (a city: its stations' mean)."""
         data = self.year_hours(year)
         n_hours = _year_days(year)[1] * 24
@@ -149,50 +116,27 @@ class AirData:
             return data.station_hourly(place.key)
         return data.area_hourly(present)
 
-    def hourly_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
+    def hourly_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
         """Hourly concentrations and the hourly AQI report (实时报) of ``place`` over ``year``."""
         return self.snapshot().memo.get(
             ("hourly", place, year), lambda: self._hourly_frame(place, year)
         )
 
-    def _hourly_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
-        first_day, n_days = _year_days(year)
-        hourly = self.hourly_values(place, year)
-        parts = []
-        for start, end, rules in rule_segments(first_day, n_days):
-            cut = {p: v[start * 24 : end * 24] for p, v in hourly.items()}
-            parts.append(hourly_report(cut, rules))
-        columns = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
-        ts = np.datetime64(first_day, "h") + HOUR + np.arange(n_days * 24) * HOUR
-        return {"ts": ts, **columns}
+    def _hourly_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
+        return hourly_table(self.hourly_values(place, year), _year_days(year)[0])
 
     # ------------------------------------------------------------------ daily values
-    def daily_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
+    def daily_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
         """Daily values and the daily AQI report (日报) of ``place`` over ``year``."""
         return self.snapshot().memo.get(
             ("daily", place, year), lambda: self._daily_frame(place, year)
         )
 
-    def _daily_frame(self, place: Place, year: int) -> dict[str, np.ndarray]:
-        first_day, n_days = _year_days(year)
-        hourly = self.hourly_values(place, year)
-        parts = []
-        for start, end, rules in rule_segments(first_day, n_days):
-            cut = {p: v[start * 24 : end * 24] for p, v in hourly.items()}
-            series = daily_series(cut, first_day + dt.timedelta(days=start), rules)
-            values = {**series.means, "O3_8h": series.mda8, "O3_1h": series.o3_max_1h}
-            part = {
-                name: round_concentration(values[name], name.split("_")[0], rules.hj633)
-                for name in DAY_COLUMNS
-            }
-            part.update(report_columns(series.aqi))
-            parts.append(part)
-        columns = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
-        days = np.datetime64(first_day, "D") + np.arange(n_days)
-        return {"day": days, **columns}
+    def _daily_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
+        return daily_table(self.hourly_values(place, year), _year_days(year)[0])
 
     # ------------------------------------------------------------------ evaluations
-    def evaluation(self, place: Place, year: int, standard: str | None = None) -> Evaluation:
+    def evaluation(self, place: Scope, year: int, standard: str | None = None) -> Evaluation:
         """The HJ 663 evaluation of ``place`` over ``year`` (or the months given)."""
         return self.snapshot().memo.get(
             ("evaluation", place, year, standard),
@@ -200,7 +144,7 @@ class AirData:
         )
 
     def _evaluate(
-        self, place: Place, year: int, standard: str | None, first_month: int, last_month: int
+        self, place: Scope, year: int, standard: str | None, first_month: int, last_month: int
     ) -> Evaluation:
         first = dt.date(year, first_month, 1)
         after = dt.date(year + last_month // 12, last_month % 12 + 1, 1)
@@ -209,9 +153,10 @@ class AirData:
         hourly = {
             p: v[offset : offset + length] for p, v in self.hourly_values(place, year).items()
         }
-        return evaluate(place.name, hourly, first, rule_set(first, standard))
+        last = after - dt.timedelta(days=1)
+        return evaluate(place.name, hourly, first, period_rule_set(first, last, standard))
 
-    def month_evaluations(self, place: Place, year: int) -> list[Evaluation]:
+    def month_evaluations(self, place: Scope, year: int) -> list[Evaluation]:
         """One evaluation per month of ``year`` (the month's statistics and day counts)."""
         return self.snapshot().memo.get(
             ("months", place, year),
@@ -220,7 +165,7 @@ class AirData:
 
     def station_evaluations(
         self, city: str, year: int, standard: str | None = None
-    ) -> list[tuple[Place, Evaluation]]:
+    ) -> list[tuple[Scope, Evaluation]]:
         """The evaluation of each of ``city``'s evaluation stations."""
         places = [self.place(station=code) for code in self.place(city=city).stations]
         return [(p, self.evaluation(p, year, standard)) for p in places]
@@ -247,7 +192,7 @@ class AirData:
         last = self.snapshot().last_ts
         if last is None:
             raise NotFoundError("the store holds no data yet")
-        day = (last - dt.timedelta(hours=1)).date()
+        day = natural_day(last)
         return day if year is None or day.year <= year else dt.date(year, 12, 31)
 
     def progress(self, city: str, date: dt.date) -> list[dict[str, object]]:
@@ -260,7 +205,7 @@ class AirData:
     def _progress(self, city: str, date: dt.date) -> list[dict[str, object]]:
         areas = [a for a in read_plan().areas.values() if a.city == city]
         return [
-            assess_progress(self.store, Scope("area", a.name, list(a.stations), a.city), date)
+            assess_progress(self.store, Scope("area", a.name, a.stations, a.city), date)
             for a in areas
         ]
 
@@ -270,7 +215,7 @@ class AirData:
         place = self.place(city=city)
         return self.snapshot().memo.get(("now", place), lambda: self._now(place))
 
-    def _now(self, place: Place) -> dict[str, object]:
+    def _now(self, place: Scope) -> dict[str, object]:
         snap = self.snapshot()
         last = snap.last_ts
         assert last is not None  # a place exists, so data exists
@@ -278,7 +223,7 @@ class AirData:
         table = table.filter(table.column("valid"))
         codes = sorted(snap.stations)
         grid = latest_hours(table, codes)
-        rules = rule_set((np.datetime64(last, "s") - HOUR).astype(dt.datetime).date())
+        rules = rule_set(natural_day(last))
         at_last = {
             p: np.where(grid["ts"] == np.datetime64(last, "s"), grid[p], np.nan)
             for p in BASIC_POLLUTANTS
@@ -321,26 +266,6 @@ class AirData:
 
 
 # ---------------------------------------------------------------------- pure layout helpers
-def report_columns(report) -> dict[str, np.ndarray]:
-    """AQI, level, category (zh, en), colour and primary pollutants of an AQI report."""
-    return {
-        "aqi": report.aqi,
-        "level": report.level.astype(np.int64),
-        "category_zh": report.category("zh"),
-        "category_en": report.category("en"),
-        "colour": report.colour(),
-        "primary": report.primary_pollutants(),
-    }
-
-
-def hourly_report(hourly: dict[str, FloatArray], rules: RuleSet) -> dict[str, np.ndarray]:
-    """Concentrations at reporting precision and the hourly AQI report of hourly values."""
-    report = aqi_report({f"{p}_1h": v for p, v in hourly.items()}, "hourly", rules.hj633)
-    columns = {p: round_concentration(v, p, rules.hj633) for p, v in hourly.items()}
-    columns.update(report_columns(report))
-    return columns
-
-
 def latest_hours(table, codes: list[str]) -> dict[str, np.ndarray]:
     """Each station's latest hour with any valid value in ``table``: its ``ts`` and values."""
     position = {code: i for i, code in enumerate(codes)}
@@ -371,9 +296,10 @@ def now_rows(
     ts: dt.datetime | np.ndarray,
 ) -> list[dict[str, object]]:
     """Rows of the "now" table: code, name, city, time, AQI report, concentrations, advice."""
-    columns = hourly_report(values, rules)
+    columns = hourly_columns(values, rules)
+    levels = np.where(columns["level"] == None, 0, columns["level"]).astype(np.int64)  # noqa: E711
     health = {
-        f"{key}_{language}": level_attribute(columns["level"], f"{key}_{language}", rules.hj633)
+        f"{key}_{language}": level_attribute(levels, f"{key}_{language}", rules.hj633)
         for key in ("health", "advice")
         for language in ("zh", "en")
     }

@@ -13,14 +13,17 @@ import numpy as np
 
 from lantian.assess.assessment import assessment_document, station_document
 from lantian.assess.scope import Scope
-from lantian.standards import BASIC_POLLUTANTS, index_statistics, limit_in, rule_set, unit
-from lantian.web.service import (
-    AirData,
-    NotFoundError,
-    Place,
-    categories,
-    station_public,
+from lantian.assess.series import AQI_COLUMNS
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    index_statistics,
+    limit_in,
+    rule_set,
+    rule_set_runs,
+    unit,
 )
+from lantian.times import day_end, day_hours, natural_day
+from lantian.web.service import AirData, NotFoundError, categories, station_public
 from lantian.web.tables import Frame
 
 MAX_HOURLY_DAYS = 366
@@ -31,8 +34,8 @@ class BadRangeError(ValueError):
     """A period the API refuses (end before start, or too long)."""
 
 
-def place_meta(place: Place) -> dict[str, Any]:
-    return {"kind": place.kind, "key": place.key, "name": place.name, "city": place.city}
+def place_meta(place: Scope) -> dict[str, Any]:
+    return {"kind": place.kind, "key": place.key, "name": place.label, "city": place.city}
 
 
 def units() -> dict[str, str]:
@@ -67,7 +70,7 @@ def day_range(
     snap = data.snapshot()
     if snap.last_ts is None:
         raise NotFoundError("the store holds no data yet")
-    last_day = (snap.last_ts - dt.timedelta(hours=1)).date()
+    last_day = natural_day(snap.last_ts)
     end = end or (last_day if start is None else min(last_day, start + dt.timedelta(limit - 1)))
     start = start or end - dt.timedelta(days=default_days - 1)
     if end < start:
@@ -78,7 +81,7 @@ def day_range(
 
 
 def _span(
-    data: AirData, place: Place, start: dt.date, end: dt.date, daily: bool
+    data: AirData, place: Scope, start: dt.date, end: dt.date, daily: bool
 ) -> dict[str, np.ndarray]:
     """Concatenate the per-year frames of ``place`` and cut them to ``start`` … ``end``."""
     years = [y for y in range(start.year, end.year + 1) if y in data.snapshot().years]
@@ -92,12 +95,11 @@ def _span(
         keep = (time >= np.datetime64(start, "D")) & (time <= np.datetime64(end, "D"))
     else:
         time = columns["ts"]
-        first = np.datetime64(start, "h") + np.timedelta64(1, "h")
-        keep = (time >= first) & (time <= np.datetime64(end + dt.timedelta(days=1), "h"))
+        keep = (time >= np.datetime64(day_hours(start)[0])) & (time <= np.datetime64(day_end(end)))
     return {k: v[keep] for k, v in columns.items()}
 
 
-def hourly_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> Frame:
+def hourly_frame(data: AirData, place: Scope, start: dt.date, end: dt.date) -> Frame:
     """Hourly concentrations and the hourly AQI of ``place`` over natural days start … end."""
     columns = _span(data, place, start, end, daily=False)
     meta = {
@@ -106,6 +108,7 @@ def hourly_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> F
         "end": end.isoformat(),
         "report": "hourly",
         "standard": rule_set(end).hj633,
+        "standards": standards_of(start, end),
         "units": units(),
         "limits": limits(end, "1h"),
         "daily_limits": limits(end, "daily"),
@@ -113,7 +116,7 @@ def hourly_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> F
     return Frame.of(columns, meta, name=f"hourly-{place.key}")
 
 
-def daily_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> Frame:
+def daily_frame(data: AirData, place: Scope, start: dt.date, end: dt.date) -> Frame:
     """Daily values and the daily AQI of ``place`` over natural days start … end."""
     columns = _span(data, place, start, end, daily=True)
     meta = {
@@ -122,16 +125,26 @@ def daily_frame(data: AirData, place: Place, start: dt.date, end: dt.date) -> Fr
         "end": end.isoformat(),
         "report": "daily",
         "standard": rule_set(end).hj633,
+        "standards": standards_of(start, end),
         "units": {**units(), "O3_8h": unit("O3"), "O3_1h": unit("O3")},
         "limits": limits(end, "daily"),
     }
     return Frame.of(columns, meta, name=f"daily-{place.key}")
 
 
+def standards_of(start: dt.date, end: dt.date) -> list[dict[str, str]]:
+    """The runs of days of ``start`` … ``end`` and the HJ 633 each follows (the rows' ``standard``):
+    two when the period spans a change of standard (:func:`lantian.standards.rule_set_runs`)."""
+    return [
+        {"start": a.isoformat(), "end": b.isoformat(), "standard": rules.hj633}
+        for a, b, rules in rule_set_runs(start, end)
+    ]
+
+
 def aqi_frame(frame: Frame) -> Frame:
     """The AQI columns of an hourly or daily frame."""
     keys = [k for k in frame.columns if k in ("ts", "day")]
-    keys += ["aqi", "level", "category_zh", "category_en", "colour", "primary"]
+    keys += [*AQI_COLUMNS, "standard"]
     return Frame({k: frame.columns.get(k, []) for k in keys}, frame.meta, frame.name + "-aqi")
 
 
@@ -151,7 +164,7 @@ def limits(day: dt.date, averaging: str) -> dict[str, float]:
     return found
 
 
-def monthly_frame(data: AirData, place: Place, year: int) -> Frame:
+def monthly_frame(data: AirData, place: Scope, year: int) -> Frame:
     """Each month's statistics (the comprehensive index's: means; CO P95; O3 P90 of MDA8) and
     good-day ratio, beside the same month of the previous year."""
     metrics = index_statistics()
@@ -182,7 +195,7 @@ def monthly_frame(data: AirData, place: Place, year: int) -> Frame:
 
 
 def evaluation_document(
-    data: AirData, place: Place, year: int, standard: str | None = None
+    data: AirData, place: Scope, year: int, standard: str | None = None
 ) -> dict[str, Any]:
     """The year's evaluation as ``lantian assess --format json`` writes it (one serialisation:
     :func:`lantian.assess.assessment.assessment_document`), plus ``place``."""
@@ -191,10 +204,9 @@ def evaluation_document(
     if place.kind == "city":
         for station, result in data.station_evaluations(place.city, year, standard):
             hourly = data.hourly_values(station, year)
-            stations.append(station_document(station.key, station.name, result, hourly))
-    scope = Scope(place.kind, place.key, list(place.stations), place.city)
+            stations.append(station_document(station.key, station.label, result, hourly))
     document = assessment_document(
-        scope,
+        place,
         first_day,
         last_day,
         data.evaluation(place, year, standard),
@@ -226,7 +238,7 @@ def station_evaluations_frame(
     pairs = data.station_evaluations(city, year, standard)
     columns: dict[str, list[Any]] = {
         "station_code": [p.key for p, _ in pairs],
-        "name": [p.name for p, _ in pairs],
+        "name": [p.label for p, _ in pairs],
     }
     for pollutant in BASIC_POLLUTANTS:
         columns[pollutant] = [e.value_of(pollutant, metrics[pollutant]) for _, e in pairs]

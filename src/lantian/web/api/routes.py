@@ -62,7 +62,10 @@ Start = Annotated[dt.date | None, Query(description="First natural day, e.g. 201
 End = Annotated[dt.date | None, Query(description="Last natural day (inclusive)")]
 Standard = Annotated[
     Literal["2012", "2026"] | None,
-    Query(description="Rule set; default: the one in force on the period's last day"),
+    Query(
+        description="Rule set (2012 or 2026); default: the one of the period's dates (a period "
+        "that spans 2026-03-01 is refused: evaluate its parts, or name one)"
+    ),
 ]
 Output = Annotated[Format, Query(alias="format", description="json, csv or xlsx")]
 

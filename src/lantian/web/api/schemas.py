@@ -27,12 +27,28 @@ class Concentrations(Model):
 
 
 class AqiFields(Model):
+    """The AQI columns of :mod:`lantian.assess.series` (the same in ``lantian aqi``)."""
+
     aqi: float | None = Field(description="AQI (HJ 633); null where none can be published")
-    level: int = Field(description="1–6 (一级…六级); 0 without AQI")
-    category_zh: str = Field(description="优, 良, 轻度污染, 中度污染, 重度污染, 严重污染")
-    category_en: str
-    colour: str = Field(description="The category colour (HJ 633 Appendix A), e.g. #00E400")
-    primary: str = Field(description="Primary pollutant ids joined by ','; '' when AQI ≤ 50")
+    level: int | None = Field(description="1–6 (一级…六级); null without AQI")
+    category_zh: str | None = Field(description="优, 良, 轻度污染, 中度污染, 重度污染, 严重污染")
+    category_en: str | None
+    colour: str | None = Field(description="The category colour (HJ 633 Appendix A), e.g. #00E400")
+    primary_pollutants: str | None = Field(
+        description="Primary pollutant ids joined by ','; null when AQI ≤ 50"
+    )
+    standard: str = Field(description="The HJ 633 the row follows (HJ633-2012 before 2026-03-01)")
+
+
+class IndividualIndices(Model):
+    """The IAQI of each pollutant (HJ 633); null where it has no valid value."""
+
+    SO2_iaqi: float | None = Field(alias="SO2_iaqi")
+    NO2_iaqi: float | None
+    CO_iaqi: float | None
+    O3_iaqi: float | None
+    PM10_iaqi: float | None
+    PM2_5_iaqi: float | None = Field(alias="PM2.5_iaqi")
 
 
 class Table(Model):
@@ -90,7 +106,7 @@ class CategoriesPublic(Model):
     rows: list[CategoryPublic]
 
 
-class NowRow(Concentrations, AqiFields):
+class NowRow(Concentrations, IndividualIndices, AqiFields):
     station_code: str
     name: str
     city: str
@@ -121,7 +137,7 @@ class PlaceMeta(Model):
     city: str
 
 
-class HourlyRow(Concentrations, AqiFields):
+class HourlyRow(Concentrations, IndividualIndices, AqiFields):
     ts: str = Field(description="Hour end, Beijing time")
 
 
@@ -130,7 +146,11 @@ class SeriesMeta(Table):
     start: str
     end: str
     report: str
-    standard: str
+    standard: str = Field(description="The HJ 633 of the period's last day")
+    standards: list[dict[str, str]] = Field(
+        description="The runs of days (start, end) and the HJ 633 each follows: two when the "
+        "period spans a change of standard (2026-03-01); each row's `standard` says which"
+    )
     units: dict[str, str]
     limits: dict[str, float]
 
@@ -140,7 +160,7 @@ class HourlyPublic(SeriesMeta):
     rows: list[HourlyRow]
 
 
-class DailyRow(AqiFields):
+class DailyRow(IndividualIndices, AqiFields):
     day: str
     SO2: float | None
     NO2: float | None

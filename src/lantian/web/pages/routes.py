@@ -12,11 +12,12 @@ from typing import Annotated, NamedTuple
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from lantian.assess.scope import Scope
 from lantian.standards import BASIC_POLLUTANTS, rule_set
 from lantian.times import month_days, natural_day
 from lantian.web.api.routes import get_data
 from lantian.web.pages.render import query_url, render
-from lantian.web.service import AirData, Place
+from lantian.web.service import AirData
 from lantian.web.views import (
     category_days,
     evaluation_document,
@@ -42,7 +43,7 @@ class Picks(NamedTuple):
     station: str | None
     year: int | None
 
-    def resolve(self, data: AirData) -> tuple[Place, int]:
+    def resolve(self, data: AirData) -> tuple[Scope, int]:
         """The place (the server's city by default) and the year (the latest by default)."""
         place = data.place(city=self.city, station=self.station)
         return place, data.check_year(self.year if self.year is not None else data.latest_year())
@@ -65,7 +66,7 @@ def _selectors(data: AirData, city: str) -> dict[str, object]:
     return {"cities": snap.cities, "years": snap.years, "city_stations": stations}
 
 
-def _place_context(data: AirData, place: Place, year: int) -> dict[str, object]:
+def _place_context(data: AirData, place: Scope, year: int) -> dict[str, object]:
     """What a page about ``place`` in ``year`` shows in its pickers and heading."""
     station = place.key if place.kind == "station" else None
     return {
@@ -77,7 +78,7 @@ def _place_context(data: AirData, place: Place, year: int) -> dict[str, object]:
     }
 
 
-def _api_place(place: Place) -> dict[str, str]:
+def _api_place(place: Scope) -> dict[str, str]:
     """The API's query parameters naming ``place``."""
     return {place.kind: place.key}
 
