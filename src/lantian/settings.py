@@ -6,6 +6,9 @@
 * ``reference_data`` (``LANTIAN_REFERENCE_DATA``): the folder of the real reference data that the demo,
   the tests and the benchmarks read (``cnemc/``, ``met/``). They are other people's data and are never
   part of Lantian's repository; default ``../shared/reference`` beside the checkout when it exists.
+* ``cnemc_mirror`` (``LANTIAN_CNEMC_MIRROR``): where ``lantian fetch cnemc`` gets CNEMC's daily files
+  (``<base>/china_sites_YYYYMMDD.csv``): an ``http(s)://`` or ``file://`` URL or a folder.
+* ``station_list_name`` (``LANTIAN_STATION_LIST_NAME``): the station list's name on the mirror.
 
 Every command also takes ``--home``, which overrides ``LANTIAN_HOME``.
 """
@@ -31,6 +34,16 @@ class Settings(BaseSettings):
 
     reference_data: Path | None = None
     """The reference-data folder; ``None`` = ``../shared/reference`` beside the checkout, if present."""
+
+    cnemc_mirror: str = "https://quotsoft.net/air/data"
+    """Base of the mirror of CNEMC's real-time release; ``--mirror`` overrides it."""
+    station_list_name: str = "站点列表-2022.02.13起.csv"
+    """The name under which the mirror publishes its current station list."""
+
+    @property
+    def downloads(self) -> Path:
+        """Where fetched files are kept (so that a re-fetch skips complete ones)."""
+        return self.home / "downloads"
 
     @property
     def reference_folder(self) -> Path | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -14,6 +15,7 @@ from lantian.cli.common import OutputFormat, console, errors, store
 from lantian.cli.tables import emit
 from lantian.ingest.detect import READERS, read_any
 from lantian.ingest.schema import FormatError, Rejection
+from lantian.store import ImportSummary
 from lantian.store.registry import registry_from_station_list
 
 NETWORKS = ("national", "provincial", "micro")
@@ -69,20 +71,43 @@ def import_command(
 ) -> None:
     """导入监测数据 Import hourly measurements (CNEMC station files, tidy CSV/Parquet/xlsx) or a
     station list. Exit status: 0 all stored, 1 some rows rejected, 2 nothing stored."""
-    target = store()
     lists = [p for p in paths if _is_station_list(p)]
     for station_list in lists:
         if network not in NETWORKS:
             raise typer.BadParameter(f"--network must be one of {', '.join(NETWORKS)}")
-        size = target.put_stations(
-            registry_from_station_list(station_list, control_points, network)
-        )
-        console.print(
-            f"站点名录 {station_list}: 登记 {size} 个站点 (station registry: {size} stations)"
-        )
+        import_station_list(station_list, control_points, network)
     paths = [p for p in paths if p not in lists]
     if not paths:
         raise typer.Exit(0)
+    summary = import_measurement_files(paths, format, hour_beginning=hour_beginning)
+    print_summary(summary, show_rejected)
+    if status := import_status(summary):
+        raise typer.Exit(status)
+
+
+def import_station_list(
+    station_list: Path, control_points: Path | None = None, network: str = "national"
+) -> int:
+    """Register the stations of a CNEMC station list (the one way of ``lantian import`` and
+    ``lantian fetch stations``); returns the registry's size."""
+    size = store().put_stations(registry_from_station_list(station_list, control_points, network))
+    console.print(
+        f"站点名录 {station_list}: 登记 {size} 个站点 (station registry: {size} stations)"
+    )
+    return size
+
+
+def import_measurement_files(
+    paths: list[Path],
+    format: str | None = None,
+    *,
+    hour_beginning: bool = False,
+    only: list[str] | None = None,
+) -> ImportSummary:
+    """Read ``paths`` (any reader) and store them, with a progress bar: the one import path of
+    ``lantian import`` and ``lantian fetch``. ``only``: keep only these stations' values."""
+    target = store()
+    keep = pa.array(only, pa.string()) if only is not None else None
     tables, files, rejected, stations, published = [], [], [], [], []
     with Progress(
         TextColumn("{task.description}"),
@@ -108,6 +133,9 @@ def import_command(
                 rejected.append(Rejection(str(path), 0, "file", "", "unreadable_file"))
                 errors.print(f"[red]✗[/red] {error}")
             else:
+                if keep is not None:
+                    codes = pc.cast(table["station_code"], pa.string())
+                    table = table.filter(pc.is_in(codes, value_set=keep))
                 tables.append(table)
                 files += list(metadata.get("files", [str(path)]))
                 rejected += list(metadata.get("rejected", []))
@@ -115,7 +143,7 @@ def import_command(
                 published += [metadata["published"]] if "published" in metadata else []
             progress.advance(reading)
         merging = progress.add_task("写入存储 storing", total=None)
-        summary = target.import_measurements(
+        return target.import_measurements(
             pa.concat_tables(tables) if tables else _empty(),
             files=files,
             rejected=rejected,
@@ -124,9 +152,13 @@ def import_command(
             published=pa.concat_tables(published) if published else None,
             city_names=known_city_names(),
         )
-    _print_summary(summary, show_rejected)
+
+
+def import_status(summary: ImportSummary) -> int:
+    """Exit status of an import: 0 all stored, 1 some rows rejected, 2 nothing stored."""
     if any(r.reason not in NOTICES for r in summary.rejected):
-        raise typer.Exit(2 if summary.stored == 0 and summary.unchanged == 0 else 1)
+        return 2 if summary.stored == 0 and summary.unchanged == 0 else 1
+    return 0
 
 
 def _empty() -> pa.Table:
@@ -135,7 +167,7 @@ def _empty() -> pa.Table:
     return empty_measurements()
 
 
-def _print_summary(summary, show_rejected: int) -> None:
+def print_summary(summary, show_rejected: int) -> None:
     notices = sum(1 for r in summary.rejected if r.reason in NOTICES)
     refused = len(summary.rejected) - notices
     console.print(

@@ -19,6 +19,7 @@ from lantian.cli.assess import (
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
 from lantian.cli.feeds import devices_app, receive_command, simulate_app
+from lantian.cli.fetch import fetch_app, update_command
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
 from lantian.cli.plan import audit_app, plan_app, users_app
 from lantian.cli.sources import sources_app
@@ -41,6 +42,8 @@ app.add_typer(sources_app, name="sources")
 app.command("warning")(warning_command)
 app.command("demo")(demo_command)
 app.command("import")(import_command)
+app.add_typer(fetch_app, name="fetch")
+app.command("update")(update_command)
 app.command("stations")(stations_command)
 app.command("serve")(__import__("lantian.cli.web", fromlist=["serve_command"]).serve_command)
 app.command("assess")(assess_command)

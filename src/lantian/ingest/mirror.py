@@ -1,0 +1,229 @@
+"""CNEMC's public real-time release as mirrors publish it: one file a day, fetched and checked.
+
+Districts follow CNEMC's real-time release (全国城市空气质量实时发布平台) through mirrors that
+publish it as daily files, ``<base>/china_sites_YYYYMMDD.csv`` — the layout of the widely used
+public mirror ``https://quotsoft.net/air/data/`` (王晓磊's archive of the release since 2014-05-13),
+and the files :mod:`lantian.ingest.cnemc` reads. The base is configuration (``LANTIAN_CNEMC_MIRROR``,
+``--mirror``): an ``http(s)://`` URL, a ``file://`` URL or a plain folder (an offline intranet's copy).
+
+A download goes to ``<name>.part`` first and continues from there with an HTTP ``Range`` request when
+a transfer broke; only a file that passes :func:`check_day_file` gets its final name. A mirror answering
+a missing day with an HTML page and status 200 is caught by the check, not imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import io
+import os
+import re
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+import lantian
+from lantian.times import beijing_now
+
+USER_AGENT = f"lantian/{lantian.__version__} (+air-quality attainment; CNEMC day files)"
+CHUNK = 64 * 1024
+HOURS = 24
+BOM = b"\xef\xbb\xbf"
+
+
+class FetchError(RuntimeError):
+    """A download that failed or a file that is not what was asked for; the message names it."""
+
+
+class NotOnMirror(FetchError):  # noqa: N818 - a kind of FetchError, named for what the mirror says
+    """The mirror has no such file (HTTP 404/410, or no such file in a folder)."""
+
+
+class TransferBroke(FetchError):  # noqa: N818 - a kind of FetchError
+    """The connection broke mid-file; what arrived is kept in ``.part`` and a retry resumes it."""
+
+
+def day_name(day: dt.date) -> str:
+    """The mirror's name of the file of ``day``."""
+    return f"china_sites_{day:%Y%m%d}.csv"
+
+
+def today() -> dt.date:
+    """Today in Beijing, the release's time zone."""
+    return beijing_now().date()
+
+
+def days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The days ``first`` … ``last``, both included."""
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def source_of(mirror: str, name: str) -> str:
+    """Where the mirror keeps ``name``: a URL for ``http(s)://`` and ``file://`` bases, a path else."""
+    if re.match(r"^(https?|file)://", mirror, flags=re.IGNORECASE):
+        return f"{mirror.rstrip('/')}/{urllib.parse.quote(name)}"
+    return str(Path(mirror).expanduser() / name)
+
+
+def _local(source: str) -> Path | None:
+    if source.lower().startswith("file://"):
+        return Path(urllib.request.url2pathname(urllib.parse.urlparse(source).path))
+    if re.match(r"^https?://", source, flags=re.IGNORECASE):
+        return None
+    return Path(source)
+
+
+def part_of(target: Path) -> Path:
+    """The partial download of ``target``."""
+    return target.with_name(target.name + ".part")
+
+
+def download(
+    source: str,
+    target: Path,
+    *,
+    on_bytes: Callable[[int, int | None], None] | None = None,
+    timeout: float = 60.0,
+) -> str:
+    """Fetch ``source`` into ``target``'s ``.part`` file (not checked, not renamed: see
+    :func:`check_day_file`); an existing ``.part`` is continued with ``Range: bytes=N-``.
+
+    Returns ``"resumed"`` or ``"downloaded"``. ``on_bytes(n, total)`` is called as bytes arrive.
+    Raises :class:`NotOnMirror`, :class:`TransferBroke` (the ``.part`` is kept) or :class:`FetchError`.
+    """
+    part = part_of(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    local = _local(source)
+    if local is not None:
+        if not local.is_file():
+            raise NotOnMirror(f"{source}: not on the mirror (no such file)")
+        shutil.copyfile(local, part)
+        if on_bytes:
+            on_bytes(part.stat().st_size, part.stat().st_size)
+        return "downloaded"
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    try:
+        response = urllib.request.urlopen(  # http(s) only: file:// and paths are local above
+            urllib.request.Request(source, headers=headers), timeout=timeout
+        )
+    except urllib.error.HTTPError as error:
+        if error.code in (404, 410):
+            raise NotOnMirror(f"{source}: not on the mirror (HTTP {error.code})") from error
+        if error.code == 416 and offset:  # the .part is not a prefix of what the mirror has now
+            part.unlink()
+            return download(source, target, on_bytes=on_bytes, timeout=timeout)
+        raise FetchError(f"{source}: HTTP {error.code} {error.reason}") from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise FetchError(f"{source}: cannot connect ({reason})") from error
+    with response:
+        resumed = offset > 0 and response.status == 206
+        if resumed and not (response.headers.get("Content-Range") or "").startswith(
+            f"bytes {offset}-"
+        ):
+            part.unlink()
+            raise TransferBroke(f"{source}: the mirror resumed at the wrong place; run again")
+        start = offset if resumed else 0
+        length = response.headers.get("Content-Length")
+        expected = start + int(length) if length and length.isdigit() else None
+        written = start
+        with open(part, "ab" if resumed else "wb") as out:
+            try:
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    written += len(chunk)
+                    if on_bytes:
+                        on_bytes(len(chunk), expected)
+            except (http.client.IncompleteRead, OSError) as error:
+                out.write(getattr(error, "partial", b"") or b"")
+                written += len(getattr(error, "partial", b"") or b"")
+                raise TransferBroke(_broke(source, written, part)) from error
+        if expected is not None and written < expected:
+            raise TransferBroke(_broke(source, written, part))
+    return "resumed" if resumed else "downloaded"
+
+
+def _broke(source: str, written: int, part: Path) -> str:
+    return (
+        f"{source}: the transfer broke after {written:,} bytes; kept in {part.name},"
+        " the next attempt resumes it"
+    )
+
+
+def _refuse_html(data: bytes, source: str) -> None:
+    head = data[:1024].lstrip(BOM).lstrip().lower()
+    if head.startswith(b"<") or b"<html" in head or b"<!doctype" in head:
+        raise FetchError(
+            f"{source}: the mirror sent an HTML page, not a CNEMC day file"
+            " (an error page with status 200?); nothing imported"
+        )
+
+
+def check_day_file(path: Path, day: dt.date, source: str | None = None) -> int:
+    """Check that ``path`` is CNEMC's file of ``day``: not an HTML page, the header
+    ``date,hour,type,<station codes>``, every ``date`` equal to ``day`` (the name's day, inside the
+    requested range), hours 0–23. Returns how many of the 24 hours it holds (the release's file of
+    the current day grows hour by hour). Raises :class:`FetchError` naming the file and the line."""
+    source = source or str(path)
+    data = path.read_bytes()
+    _refuse_html(data, source)
+    header = data.removeprefix(BOM).split(b"\n", 1)[0].rstrip(b"\r")
+    if not header.startswith(b"date,hour,type,"):
+        shown = header[:60].decode("utf-8", errors="replace")
+        raise FetchError(
+            f"{source}: line 1: not a CNEMC day file (expected date,hour,type,<station codes>,"
+            f" found {shown!r})"
+        )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=["date", "hour"],
+                column_types={"date": pa.string(), "hour": pa.int64()},
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError) as error:
+        raise FetchError(f"{source}: not a CNEMC day file ({error})") from error
+    if table.num_rows == 0:
+        return 0
+    expected = f"{day:%Y%m%d}"
+    wrong = pc.indices_nonzero(pc.not_equal(table["date"], expected))
+    if len(wrong):
+        at = wrong[0].as_py()
+        raise FetchError(
+            f"{source}: line {at + 2}: date {table['date'][at].as_py()} is not {expected},"
+            f" the day of the file's name and of the requested range; nothing imported"
+        )
+    hours = pc.unique(table["hour"].combine_chunks().drop_null())
+    if len(hours) and (pc.min(hours).as_py() < 0 or pc.max(hours).as_py() >= HOURS):
+        raise FetchError(f"{source}: an hour outside 0–23; nothing imported")
+    return len(hours)
+
+
+def check_station_list(path: Path, source: str | None = None) -> None:
+    """Check that ``path`` is a CNEMC station list (``监测点编码,监测点名称,城市,经度,纬度``)."""
+    source = source or str(path)
+    data = path.read_bytes()
+    _refuse_html(data, source)
+    header = data.removeprefix(BOM).split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    if not header.startswith("监测点编码,监测点名称,城市"):
+        raise FetchError(
+            f"{source}: line 1: not a CNEMC station list (expected 监测点编码,监测点名称,城市,经度,纬度,"
+            f" found {header[:60]!r})"
+        )
+
+
+def finish(target: Path) -> Path:
+    """Give a checked ``.part`` file its final name (atomically)."""
+    os.replace(part_of(target), target)
+    return target
