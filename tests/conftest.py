@@ -1,10 +1,17 @@
-"""A store holding the real 2019 Hunan data (registry with control points), built once."""
+"""A store holding the real 2019 Hunan data (registry with control points), built once; and a test
+that cannot find a reference-data file fails with the one line naming it and the setting."""
 
 from __future__ import annotations
 
 import pytest
 
-from lantian.demo import CONTROL_POINTS_HUNAN, HUNAN_2019, STATION_LIST, demo_file
+from lantian.demo import (
+    CONTROL_POINTS_HUNAN,
+    HUNAN_2019,
+    STATION_LIST,
+    MissingReferenceDataError,
+    demo_file,
+)
 from lantian.ingest.cnemc import read_measurements
 from lantian.store import MeasurementStore
 from lantian.store.registry import registry_from_station_list
@@ -19,3 +26,21 @@ def hunan_store(tmp_path_factory) -> MeasurementStore:
     table, metadata = read_measurements(demo_file(HUNAN_2019))
     store.import_measurements(table, files=list(metadata["files"]))
     return store
+
+
+def _one_line():
+    try:
+        return (yield)
+    except MissingReferenceDataError as error:
+        missing = str(error)
+    pytest.fail(missing, pytrace=False)  # outside the except: no traceback, no chained exception
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _one_line())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _one_line())

@@ -57,18 +57,28 @@ def test_a_copy_made_by_hand_without_the_subfolders(reference, tmp_path):
 
 
 def test_a_test_run_without_the_data_fails_with_that_line(tmp_path):
-    """CI must run the real-data tests: without the data they fail (never skip) with one line."""
+    """CI must run the real-data tests: without the data they fail (never skip) with one line and
+    no traceback (tests/conftest.py), in a fixture as in a test."""
     test = tmp_path / "test_needs_data.py"
     test.write_text(
-        "from lantian.demo import HUNAN_2019, demo_file\n\n"
-        "def test_it():\n    assert demo_file(HUNAN_2019).stat().st_size > 0\n"
+        "import pytest\n"
+        "from lantian.demo import HUNAN_2019, STATION_LIST, demo_file\n\n"
+        "@pytest.fixture\ndef stations():\n    return demo_file(STATION_LIST)\n\n"
+        "def test_in_a_test():\n    assert demo_file(HUNAN_2019).stat().st_size > 0\n\n"
+        "def test_in_a_fixture(stations):\n    assert stations\n"
     )
     env = {"LANTIAN_REFERENCE_DATA": str(tmp_path / "nowhere"), "PATH": "/usr/bin:/bin"}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), str(test)],
+        cwd=CHECKOUT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 1, run.stdout
-    assert "1 failed" in run.stdout
+    assert "1 failed, 1 error" in run.stdout
     assert "skipped" not in run.stdout
-    assert "reference data file cnemc/china_sites_2019_hunan.zip not found in" in run.stdout
+    where = tmp_path / "nowhere"
+    assert (
+        f"reference data file cnemc/china_sites_2019_hunan.zip not found in {where}" in run.stdout
+    )
+    assert f"reference data file cnemc/stations_2020-01-01.csv not found in {where}" in run.stdout
+    assert "raise MissingReferenceDataError" not in run.stdout  # no traceback

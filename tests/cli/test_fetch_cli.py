@@ -1,7 +1,7 @@
 """``lantian fetch cnemc``, ``lantian fetch stations`` and ``lantian update`` against a real HTTP
 server on 127.0.0.1 started here, serving real CNEMC day files in the mirror's layout
 (``<base>/china_sites_YYYYMMDD.csv``). The files are taken at run time from the reference data
-(``tests/cnemc_days.py``); the server can break a transfer after N bytes or answer with an HTML
+(``tests/reference.py``); the server can break a transfer after N bytes or answer with an HTML
 error page and status 200, as real mirrors do."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 from lantian.demo import HUNAN_2019, NATIONAL_3DAYS, STATION_LIST, demo_file
 from lantian.store import MeasurementStore
-from tests.cnemc_days import day_file, day_name
+from tests.reference import day_file, day_name
 
 from ..store.conftest import state
 from .test_import_cli import lantian

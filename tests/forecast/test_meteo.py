@@ -28,8 +28,15 @@ from lantian.forecast.meteo import (
 )
 from lantian.forecast.model import fit, predict
 
-LINGLING = demo_file(LINGLING_2021)
-CHANGSHA = demo_file(CHANGSHA_2021)
+
+def lingling() -> Path:
+    return demo_file(LINGLING_2021)
+
+
+def changsha() -> Path:
+    return demo_file(CHANGSHA_2021)
+
+
 TIDY_COLUMNS = ["station_id", "city", "ts", "temperature", "dew_point", "pressure", "wind_speed"]
 TIDY_COLUMNS += ["wind_direction", "precipitation", "boundary_layer_height"]
 
@@ -39,7 +46,7 @@ def tidy_weather(tmp_path) -> Path:
     """A tidy weather CSV built here from Lingling's first six observations as the ISD-Lite reader
     gives them (line 4 with a space instead of ``T`` in ``ts``), with invented boundary-layer heights
     (ISD-Lite has none); line 6 gets month 13 and line 7 a negative wind speed, on purpose."""
-    rows = read_isd_lite(LINGLING)[0].slice(0, 6).to_pylist()
+    rows = read_isd_lite(lingling())[0].slice(0, 6).to_pylist()
     for row, height in zip(rows, (350, 620, 900, 400, 300, 300), strict=True):
         row["ts"] = row["ts"].strftime("%Y-%m-%dT%H:%M")
         row["boundary_layer_height"] = height
@@ -55,7 +62,7 @@ def tidy_weather(tmp_path) -> Path:
 
 def test_isd_lite_first_row_of_lingling():
     # the file's first line: "2021 01 01 00   -14   -42 10332   170    10 -9999 -9999     0"
-    table, metadata = read_isd_lite(LINGLING)
+    table, metadata = read_isd_lite(lingling())
     assert metadata["rows"] == 844
     assert metadata["rejected"] == []
     first = table.slice(0, 1).to_pylist()[0]
@@ -69,7 +76,7 @@ def test_isd_lite_first_row_of_lingling():
 
 
 def test_isd_lite_last_row_and_missing_values():
-    table, _ = read_isd_lite(LINGLING)
+    table, _ = read_isd_lite(lingling())
     last = table.slice(table.num_rows - 1, 1).to_pylist()[0]
     # "2021 04 20 21   195   180 10104   240    10 -9999 -9999     0": 21 UTC → 04-21 05:00
     assert last["ts"] == dt.datetime(2021, 4, 21, 5)
@@ -118,7 +125,7 @@ def test_tidy_weather_missing_column(tmp_path):
 
 
 def test_daily_weather_of_two_cities():
-    tables = [read_isd_lite(p)[0] for p in (LINGLING, CHANGSHA)]
+    tables = [read_isd_lite(p)[0] for p in (lingling(), changsha())]
     import pyarrow as pa
 
     weather = daily_weather(pa.concat_tables(tables), ["永州", "长沙"], dt.date(2021, 1, 1), 110)
@@ -136,7 +143,7 @@ def test_model_uses_weather_when_given(monkeypatch):
     import pyarrow as pa
 
     monkeypatch.setattr("lantian.forecast.model.MIN_BOOSTED_ROWS", 40)
-    tables = [read_isd_lite(p)[0] for p in (LINGLING, CHANGSHA)]
+    tables = [read_isd_lite(p)[0] for p in (lingling(), changsha())]
     weather = daily_weather(pa.concat_tables(tables), ["永州", "长沙"], dt.date(2021, 1, 1), 110)
     rng = np.random.default_rng(7)
     speed = np.nan_to_num(weather["wind_speed"], nan=2.0)

@@ -24,7 +24,7 @@ import pytest
 
 from lantian.demo import HUNAN_2019, NATIONAL_3DAYS, demo_file
 from lantian.ingest.cnemc import read_station_files
-from tests.cnemc_days import cut_columns, day_file, day_name
+from tests.reference import cut_columns, day_file, day_name
 
 TYPES = ("AQI", "PM2.5", "PM2.5_24h", "PM10", "PM10_24h", "SO2", "SO2_24h", "NO2", "NO2_24h", "O3")
 TYPES += ("O3_24h", "O3_8h", "O3_8h_24h", "CO", "CO_24h")
