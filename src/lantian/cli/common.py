@@ -5,12 +5,24 @@ from __future__ import annotations
 from enum import StrEnum
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lantian.settings import settings
 from lantian.store import MeasurementStore
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """The progress bar of long work (reading, storing, fetching), on stderr."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+    )
 
 
 class OutputFormat(StrEnum):

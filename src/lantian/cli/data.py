@@ -8,10 +8,9 @@ from typing import Annotated
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lantian.assess.ranking import known_city_names
-from lantian.cli.common import OutputFormat, console, errors, store
+from lantian.cli.common import OutputFormat, console, errors, progress_bar, store
 from lantian.cli.tables import emit
 from lantian.ingest.detect import READERS, read_any
 from lantian.ingest.schema import FormatError, Rejection
@@ -109,13 +108,7 @@ def import_measurement_files(
     target = store()
     keep = pa.array(only, pa.string()) if only is not None else None
     tables, files, rejected, stations, published = [], [], [], [], []
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-    ) as progress:
+    with progress_bar() as progress:
         reading = progress.add_task("读取文件 reading", total=len(paths))
         for path in paths:
             try:

@@ -16,10 +16,9 @@ from typing import Annotated
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lantian.assess.ranking import RankingError, province_cities
-from lantian.cli.common import console, errors, store
+from lantian.cli.common import console, errors, progress_bar, store
 from lantian.cli.data import import_measurement_files, import_station_list, import_status
 from lantian.cli.data import print_summary as print_import_summary
 from lantian.ingest import mirror as releases
@@ -112,13 +111,7 @@ def fetch_days(first: dt.date, last: dt.date, base: str, retries: int) -> Fetche
     """Fetch the day files ``first`` … ``last`` from ``base``, with a progress bar."""
     fetched = Fetched()
     wanted = releases.days(first, last)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("下载 fetching", total=len(wanted))
         for day in wanted:
             name, received = releases.day_name(day), [0]
