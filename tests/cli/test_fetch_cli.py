@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pytest
 
 from lantian.demo import HUNAN_2019, NATIONAL_3DAYS, STATION_LIST, demo_file
+from lantian.ingest import mirror as releases
 from lantian.store import MeasurementStore
 from tests.reference import day_file, day_name
 
@@ -295,3 +296,15 @@ def test_update_fetches_from_the_last_stored_hour(tmp_path, mirror):
     table = values(home)
     assert pc.max(table["ts"]).as_py() == dt.datetime(2019, 1, 3, 23)
     assert sorted(pc.unique(table["station_code"]).to_pylist()) == ["2477A", "2478A"]  # remembered
+
+
+def test_a_mirror_sending_too_much_is_cut_off(tmp_path, mirror, monkeypatch):
+    """A mirror streaming more than a day file can hold fills no disk: the download stops, no file
+    is kept (in-process, with the cap lowered to 50,000 bytes)."""
+    monkeypatch.setattr(releases, "MAX_BYTES", 50_000)
+    monkeypatch.setattr(releases, "CHUNK", 4_096)
+    target = tmp_path / "downloads" / day_name(JAN[0])
+    with pytest.raises(releases.FetchError, match="more than 50,000 bytes"):
+        releases.download(f"{mirror.base}/{day_name(JAN[0])}", target)
+    assert not target.exists()
+    assert not releases.part_of(target).exists()

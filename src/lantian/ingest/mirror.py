@@ -34,6 +34,8 @@ from lantian.times import beijing_now
 
 USER_AGENT = f"lantian/{lantian.__version__} (+air-quality attainment; CNEMC day files)"
 CHUNK = 64 * 1024
+MAX_BYTES = 64 * 1024 * 1024
+"""A day file of all ~2,000 national stations is about 2 MB; a mirror sending more is refused."""
 HOURS = 24
 BOM = b"\xef\xbb\xbf"
 
@@ -142,12 +144,17 @@ def download(
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
                     written += len(chunk)
+                    if written > MAX_BYTES:
+                        break
                     if on_bytes:
                         on_bytes(len(chunk), expected)
             except (http.client.IncompleteRead, OSError) as error:
                 out.write(getattr(error, "partial", b"") or b"")
                 written += len(getattr(error, "partial", b"") or b"")
                 raise TransferBroke(_broke(source, written, part)) from error
+        if written > MAX_BYTES:
+            part.unlink()
+            raise FetchError(f"{source}: more than {MAX_BYTES:,} bytes, not a CNEMC day file")
         if expected is not None and written < expected:
             raise TransferBroke(_broke(source, written, part))
     return "resumed" if resumed else "downloaded"
