@@ -94,3 +94,34 @@ def test_the_hourly_release_imports_without_a_station_list(tmp_path):
         "2481A",
         "4299A",
     ]
+
+
+def test_a_control_point_list_alone_is_refused_in_one_line(tmp_path):
+    """Issue #12 item 9: it printed a traceback and exited 1."""
+    result = lantian(tmp_path / "home", "import", str(demo_file(CONTROL_POINTS_HUNAN)))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--control-points" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_control_point_list_beside_a_station_list_serves_as_control_points(tmp_path):
+    home = tmp_path / "home"
+    result = lantian(
+        home, "import", str(demo_file(STATION_LIST)), str(demo_file(CONTROL_POINTS_HUNAN))
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(lantian(home, "stations", "--city", "永州", "--format", "json").stdout)
+    assert [s["control_point"] for s in listed] == [True, False, False, False, False]
+
+
+def test_a_cnemc_file_dated_2099_is_refused_by_file_and_line(tmp_path):
+    """Issue #12 item 9: data stamped in the future imported without complaint."""
+    (day,) = extract_days(tmp_path / "days", 1, 1)
+    future = tmp_path / "china_sites_20990101.csv"
+    future.write_text(day.read_text("utf-8").replace("20190101,", "20990101,"), "utf-8")
+    result = lantian(tmp_path / "home", "import", str(future))
+    assert result.returncode == 2, result.stdout
+    assert "future_date" in result.stdout
+    assert f"{future}: line 3: date,hour: future_date ('2099-01-01 00:00:00')" in result.stderr
+    assert MeasurementStore(tmp_path / "home" / "measurements").manifest().partitions == {}

@@ -12,7 +12,7 @@ import typer
 from lantian.assess.ranking import known_city_names
 from lantian.cli.common import OutputFormat, console, errors, progress_bar, store
 from lantian.cli.tables import emit
-from lantian.ingest.detect import READERS, read_any
+from lantian.ingest.detect import READERS, read_any, station_list_kind
 from lantian.ingest.schema import FormatError, Rejection
 from lantian.store import ImportSummary
 from lantian.store.registry import registry_from_station_list
@@ -40,12 +40,27 @@ REASONS_ZH = {
 }
 
 
-def _is_station_list(path: Path) -> bool:
-    if path.suffix.lower() != ".csv" or not path.is_file():
-        return False
-    with open(path, "rb") as handle:
-        head = handle.readline().decode("utf-8-sig", errors="replace")
-    return head.startswith("监测点编码")
+def _register_station_lists(
+    paths: list[Path], control_points: Path | None, network: str
+) -> list[Path]:
+    """Register the station lists among ``paths`` (a control-point list among them serves as
+    ``--control-points``); returns the other paths. A control-point list without a station list
+    is refused in one line (exit 2): its rows carry no coordinates to register."""
+    kinds = {path: station_list_kind(path) for path in paths}
+    lists = [p for p, kind in kinds.items() if kind == "stations"]
+    controls = [p for p, kind in kinds.items() if kind == "control_points"]
+    if controls and (not lists or len(controls) > 1 or control_points is not None):
+        errors.print(
+            f"[red]✗[/red] {controls[0]}: 这是对照点名单，请与站点名录一起导入 (a control-point list: "
+            f"pass it with a station list) — lantian import stations.csv --control-points {controls[0]}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    if lists and network not in NETWORKS:
+        raise typer.BadParameter(f"--network must be one of {', '.join(NETWORKS)}")
+    for station_list in lists:
+        import_station_list(station_list, control_points or next(iter(controls), None), network)
+    return [p for p, kind in kinds.items() if kind is None]
 
 
 def import_command(
@@ -70,12 +85,7 @@ def import_command(
 ) -> None:
     """导入监测数据 Import hourly measurements (CNEMC station files, tidy CSV/Parquet/xlsx) or a
     station list. Exit status: 0 all stored, 1 some rows rejected, 2 nothing stored."""
-    lists = [p for p in paths if _is_station_list(p)]
-    for station_list in lists:
-        if network not in NETWORKS:
-            raise typer.BadParameter(f"--network must be one of {', '.join(NETWORKS)}")
-        import_station_list(station_list, control_points, network)
-    paths = [p for p in paths if p not in lists]
+    paths = _register_station_lists(paths, control_points, network)
     if not paths:
         raise typer.Exit(0)
     summary = import_measurement_files(paths, format, hour_beginning=hour_beginning)

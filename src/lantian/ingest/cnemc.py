@@ -12,6 +12,7 @@ becomes ``ts = D h:00``; ``hour=0`` is the last hour of the natural day D−1.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
+from lantian.times import beijing_now, to_beijing
 
 FIXED_COLUMNS = ("date", "hour", "type")
 #: CNEMC ``type`` names of the six hourly pollutant values → glossary pollutant ids.
@@ -186,16 +188,21 @@ def read_station_files(
     return table, {"files": files}
 
 
-def read_measurements(path: str | Path) -> tuple[pa.Table, dict[str, object]]:
+def read_measurements(
+    path: str | Path, *, now: dt.datetime | None = None
+) -> tuple[pa.Table, dict[str, object]]:
     """The six pollutants' hourly values of CNEMC station files, in ``MEASUREMENT_SCHEMA``.
 
     CNEMC's own derived rows (``AQI``, ``*_24h``, ``O3_8h``, ``O3_8h_24h``) are left out: Lantian
     recomputes them by the standards (docs/cnemc-derived-columns.md compares the two). A negative
-    value is not taken: it becomes a rejection naming the file, line and station column.
+    value is not taken: it becomes a rejection naming the file, line and station column. Rows stamped
+    after ``now`` (Beijing time; default the current time) are refused as ``future_date``, one
+    rejection per file line, as the other readers do.
     """
     table, metadata = read_station_files(path, types=list(POLLUTANT_TYPES))
+    table, future = _future_rows(table, now or beijing_now())
     negative = pc.less(table.column("value"), 0)
-    rejected = [
+    rejected = future + [
         Rejection(str(source), line, f"{station}@{kind}", repr(value), "negative")
         for source, line, station, kind, value in zip(
             *(
@@ -222,3 +229,19 @@ def read_measurements(path: str | Path) -> tuple[pa.Table, dict[str, object]]:
         "rejected": rejected,
         "rows": measurements.num_rows + len(rejected),
     }
+
+
+def _future_rows(table: pa.Table, now: dt.datetime) -> tuple[pa.Table, list[Rejection]]:
+    """``table`` without the cells stamped after ``now``, and one rejection per line of them."""
+    future = pc.greater(table.column("ts"), pa.scalar(to_beijing(now), pa.timestamp("s")))
+    if not pc.any(future).as_py():
+        return table, []
+    late = table.filter(future).select(["source", "line", "ts"])
+    late = late.group_by(["source", "line"]).aggregate([("ts", "min")]).sort_by("line")
+    rejected = [
+        Rejection(str(source), line, "date,hour", str(ts), "future_date")
+        for source, line, ts in zip(
+            *(late.column(c).to_pylist() for c in ("source", "line", "ts_min")), strict=True
+        )
+    ]
+    return table.filter(pc.invert(future)), rejected

@@ -71,6 +71,19 @@ def detect_format(path: Path) -> str:
     return "cnemc-hourly" if cnemc_hourly.is_hourly_release(head) else "tidy"
 
 
+def station_list_kind(path: Path) -> str | None:
+    """What kind of CNEMC station list ``path`` is, from its header (:mod:`lantian.ingest.stations`):
+    ``control_points`` (``监测点编码,监测点名称,城市,对照点``), ``stations`` (``监测点编码,…``), or
+    None for any other file."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    with open(path, "rb") as handle:
+        head = handle.readline().decode("utf-8-sig", errors="replace").strip()
+    if not head.startswith("监测点编码"):
+        return None
+    return "control_points" if "对照点" in head.split(",") else "stations"
+
+
 def read_any(
     path: Path, format: str | None = None, *, hour_convention: str = "ending"
 ) -> tuple[pa.Table, dict[str, object]]:
