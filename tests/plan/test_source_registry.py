@@ -80,7 +80,7 @@ def test_reimport_updates_and_is_audited_with_before_and_after(db, actors, stati
     rows[1][rows[0].index("绩效分级")] = "A"
     summary = import_file(db, actors["office"], "企业.csv", csv_bytes(rows), register="enterprises")
     db.commit()
-    assert (summary[0].added, summary[0].updated) == (0, 4)
+    assert (summary[0].added, summary[0].updated, summary[0].unchanged) == (0, 1, 3)
     changed = db.scalars(
         select(AuditEntry).where(AuditEntry.entity == "enterprises", AuditEntry.action == "update")
     ).all()
@@ -248,7 +248,7 @@ def test_cli_import_list_export_radius(empty_engine, tmp_path):
     ]
     again = run("sources", "import", str(exported))
     assert again.exit_code == 0, again.output
-    assert "监测设备：新增 0，更新 12" in again.output
+    assert "监测设备：新增 0，更新 0，未变 12" in again.output
     radius = run("sources", "monitoring-radius", "--km", "1", "--format", "json")
     assert {r["code"] for r in json.loads(radius.stdout)} >= {"示例GD08", "示例DL03"}
     csv_out = tmp_path / "工地.csv"

@@ -27,9 +27,11 @@ from lantian.sources.coordinates import (
     gcj02_to_bd09,
     gcj02_to_wgs84,
     haversine_km,
+    nearest,
     to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
+    within,
 )
 
 POINT = (116.404, 39.915)
@@ -106,3 +108,30 @@ def test_the_shift_is_the_few_hundred_metres_known_of_gcj02(point):
     # GCJ-02 offsets are 100–700 m across China; BD-09 adds about another kilometre at most
     shift = float(haversine_km(*point, *wgs84_to_gcj02(*point)))
     assert 0.0 < shift < 1.0
+
+
+positions = st.lists(
+    st.tuples(st.floats(111.4, 111.8), st.floats(26.2, 26.6)), min_size=1, max_size=40
+)
+
+
+@given(positions, positions, st.floats(0.1, 20.0))
+def test_within_finds_exactly_the_pairs_the_haversine_finds(a, b, km):
+    a_lon, a_lat = np.array(a).T
+    b_lon, b_lat = np.array(b).T
+    distance = haversine_km(a_lon[:, None], a_lat[:, None], b_lon, b_lat)
+    i, j, found = within(a_lon, a_lat, b_lon, b_lat, km)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
+        zip(*np.nonzero(distance <= km), strict=True)
+    )
+    assert np.allclose(found, distance[i, j])
+
+
+@given(positions, positions)
+def test_nearest_is_the_haversine_nearest(a, b):
+    a_lon, a_lat = np.array(a).T
+    b_lon, b_lat = np.array(b).T
+    distance = haversine_km(a_lon[:, None], a_lat[:, None], b_lon, b_lat)
+    best, km = nearest(a_lon, a_lat, b_lon, b_lat)
+    assert np.allclose(km, distance.min(axis=1), atol=1e-9)  # ties may pick either, same distance
+    assert np.allclose(distance[np.arange(len(a)), best], km)

@@ -94,8 +94,8 @@ def national_stations() -> pa.Table:
 def _print_summaries(summaries: list[ImportSummary], note: str = "") -> None:
     for s in summaries:
         console.print(
-            f"✓ {TABLES[s.register].sheet}：新增 {s.added}，更新 {s.updated}{note} "
-            f"/ {s.register}: {s.added} added, {s.updated} updated"
+            f"✓ {TABLES[s.register].sheet}：新增 {s.added}，更新 {s.updated}，未变 {s.unchanged}{note}"
+            f" / {s.register}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged"
         )
 
 

@@ -155,3 +155,60 @@ def haversine_km(lon1, lat1, lon2, lat2) -> Array:
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def unit_vectors(longitude, latitude) -> Array:
+    """Positions [°] as unit vectors on the sphere, shape (n, 3).
+
+    The cosine of the central angle between two positions is the dot product of their vectors, so
+    a matrix of them is one matrix product (BLAS) instead of a haversine per pair; used to find
+    nearest and nearby positions, whose distances are then computed exactly by :func:`haversine_km`.
+    """
+    lon = np.radians(np.asarray(longitude, dtype=float))
+    lat = np.radians(np.asarray(latitude, dtype=float))
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+BLOCK_ROWS = 4096
+"""Rows of a cosine matrix computed at once (4096 × 2,000 stations ≈ 64 MB)."""
+
+
+def nearest(from_lon, from_lat, to_lon, to_lat) -> tuple[Array, Array]:
+    """For each ``from`` position, the index of the nearest ``to`` position and its distance [km].
+
+    Whole matrix in blocks of :data:`BLOCK_ROWS`: the largest dot product of unit vectors is the
+    smallest central angle; the distance of the pair found is then the haversine's.
+    """
+    source, target = unit_vectors(from_lon, from_lat), unit_vectors(to_lon, to_lat)
+    best = np.concatenate(
+        [
+            np.argmax(source[i : i + BLOCK_ROWS] @ target.T, axis=1)
+            for i in range(0, len(source), BLOCK_ROWS)
+        ]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    to_lon, to_lat = np.asarray(to_lon, dtype=float), np.asarray(to_lat, dtype=float)
+    return best, haversine_km(from_lon, from_lat, to_lon[best], to_lat[best])
+
+
+def within(from_lon, from_lat, to_lon, to_lat, km: float) -> tuple[Array, Array, Array]:
+    """All pairs (i, j) with ``from[i]`` and ``to[j]`` at most ``km`` apart, and their distances.
+
+    Candidates come from the cosine matrix (blocks of :data:`BLOCK_ROWS` rows) with a margin of
+    1e-9 in the cosine (< 1 m at 3 km); each candidate's distance is then the haversine's, and the
+    radius is applied to it, so the result is exactly the haversine's.
+    """
+    source, target = unit_vectors(from_lon, from_lat), unit_vectors(to_lon, to_lat)
+    threshold = np.cos(min(km / EARTH_RADIUS_KM, np.pi)) - 1e-9
+    rows, columns = [], []
+    for first in range(0, len(source), BLOCK_ROWS):
+        i, j = np.nonzero(source[first : first + BLOCK_ROWS] @ target.T >= threshold)
+        rows.append(i + first)
+        columns.append(j)
+    i = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    j = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    from_lon, from_lat = np.asarray(from_lon, dtype=float), np.asarray(from_lat, dtype=float)
+    to_lon, to_lat = np.asarray(to_lon, dtype=float), np.asarray(to_lat, dtype=float)
+    distance = haversine_km(from_lon[i], from_lat[i], to_lon[j], to_lat[j])
+    keep = distance <= km
+    return i[keep], j[keep], distance[keep]

@@ -94,13 +94,14 @@ def line_geojson(points: np.ndarray) -> dict:
 
 
 def centre(geometry: dict) -> tuple[float, float]:
-    """The mean vertex [lon, lat] of a Polygon's outer ring or a LineString (a label point)."""
+    """The mean vertex [lon, lat] of a Polygon's outer ring or a LineString (a label point), to
+    1e-7° (≈ 1 cm), as positions are stored."""
     points = (
         geometry["coordinates"][0][:-1]
         if geometry["type"] == "Polygon"
         else geometry["coordinates"]
     )
-    mean = np.asarray(points, dtype=float).mean(axis=0)
+    mean = np.asarray(points, dtype=float).mean(axis=0).round(7)
     return float(mean[0]), float(mean[1])
 
 
@@ -111,4 +112,4 @@ def vertices_text(geometry: dict | None) -> str:
     points = (
         geometry["coordinates"][0] if geometry["type"] == "Polygon" else geometry["coordinates"]
     )
-    return ";".join(f"{lon:.6f},{lat:.6f}" for lon, lat in points)
+    return ";".join(f"{lon:.7f},{lat:.7f}" for lon, lat in points)

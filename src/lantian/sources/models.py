@@ -15,12 +15,14 @@ polygon, a road segment's line). Device passwords are stored salted and hashed
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lantian.plan.models import Base, utcnow
+from lantian.sources.devices import password_digest
 
 
 class Source(Base):
@@ -154,6 +156,12 @@ class RegisteredDevice(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     source: Mapped[Source | None] = relationship()
+
+    def accepts(self, password: str) -> bool:
+        """Whether ``password`` is this device's (compared in constant time)."""
+        return hmac.compare_digest(
+            password_digest(password, self.password_salt), self.password_hash
+        )
 
 
 SOURCE_CLASSES: dict[str, type[Source]] = {

@@ -5,7 +5,8 @@ Every service takes a ledger session (``lantian.plan.database.transaction``) and
 checks the permission (``sources.manage`` to change, ``sources.read`` to read) and writes through
 the ORM, so the audit log records each change in the same transaction. Stations come in as an
 Arrow table with ``station_code, name, longitude, latitude`` (the measurement store's registry);
-distances are whole-matrix NumPy haversine (sources × stations), never a loop over rows.
+distances are whole-matrix NumPy (a cosine matrix of unit vectors, then the haversine of the
+pairs found), never a loop over rows.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
-from lantian.sources.coordinates import haversine_km
+from lantian.sources.coordinates import nearest, within
 from lantian.sources.devices import Device, password_digest
 from lantian.sources.factors import format_factors
 from lantian.sources.geometry import vertices_text
@@ -46,6 +47,7 @@ class ImportSummary:
     register: str
     added: int
     updated: int
+    unchanged: int = 0
 
 
 def _table(name: str) -> Table:
@@ -117,24 +119,44 @@ def _import_sources(
         problems += _credit_code_conflicts(db, records, source)
     if problems:
         raise RegisterImportError(problems)
-    added = 0
-    for record in records:
-        values = _source_values(table, record, example)
-        row = existing.get(record["code"])
-        if row is None:
-            db.add(model(**values))
-            added += 1
-        else:
-            _update(row, values)
+    outcomes = [
+        _store(db, model, existing.get(record["code"]), _source_values(table, record, example))
+        for record in records
+    ]
     db.flush()
-    return ImportSummary(table.name, added, len(records) - added)
+    return _summary(table.name, outcomes)
 
 
-def _update(row, values: dict) -> None:
-    """Set the changed values only, so that an unchanged row is neither written nor audited."""
+FLAGS_KEPT = ("example", "simulated")
+"""Set when a row is created; an update keeps them (an exported example imports back as one)."""
+
+
+def _store(db: Session, model: type, row, values: dict) -> str:
+    """Add a row, or set the changed values of ``row`` only (an unchanged row is neither written
+    nor audited). Returns ``added``, ``updated`` or ``unchanged``."""
+    if row is None:
+        db.add(model(**values))
+        return "added"
+    return (
+        "updated"
+        if _update(row, {k: v for k, v in values.items() if k not in FLAGS_KEPT})
+        else "unchanged"
+    )
+
+
+def _update(row, values: dict) -> bool:
+    changed = False
     for key, value in values.items():
         if getattr(row, key) != value:
             setattr(row, key, value)
+            changed = True
+    return changed
+
+
+def _summary(register: str, outcomes: list[str]) -> ImportSummary:
+    return ImportSummary(
+        register, outcomes.count("added"), outcomes.count("updated"), outcomes.count("unchanged")
+    )
 
 
 def _credit_code_conflicts(db: Session, records: list[dict], source: str) -> list:
@@ -220,7 +242,10 @@ def _import_devices(
                     "设备须有位置：填写经纬度，或所在污染源编号",
                 )
             )
-        if record.get("password"):
+        known = existing.get(record["mn"])
+        if record.get("password") and known is not None and known.accepts(record["password"]):
+            pass  # the same password again: keep its salt and hash
+        elif record.get("password"):
             salt = secrets.token_hex(16)
             values["password_salt"] = salt
             values["password_hash"] = password_digest(record["password"], salt)
@@ -233,16 +258,9 @@ def _import_devices(
     if problems:
         raise RegisterImportError(sorted(problems, key=lambda r: r.line))
     _fill_nearest(rows, stations)
-    added = 0
-    for values in rows:
-        row = existing.get(values["mn"])
-        if row is None:
-            db.add(RegisteredDevice(**values))
-            added += 1
-        else:
-            _update(row, values)
+    outcomes = [_store(db, RegisteredDevice, existing.get(v["mn"]), v) for v in rows]
     db.flush()
-    return ImportSummary("devices", added, len(rows) - added)
+    return _summary("devices", outcomes)
 
 
 def link_enterprises(db: Session, actor: Actor, rows: list[dict], *, source: str) -> ImportSummary:
@@ -275,18 +293,17 @@ def link_enterprises(db: Session, actor: Actor, rows: list[dict], *, source: str
     ]
     if problems:
         raise RegisterImportError(problems)
-    added = 0
+    outcomes = []
     for row in rows:
         values = {k: (v or None) for k, v in row.items() if k != "line"}
         found = existing.get(row["code"])
-        if found is None:
-            db.add(Enterprise(**values))
-            added += 1
-            continue
-        filled = {k: v for k, v in values.items() if getattr(found, k) is None}
-        _update(found, filled | {"emergency_grade": values["emergency_grade"]})
+        if found is not None:  # keep the registry's facts, fill what it lacks, take the grade
+            values = {k: v for k, v in values.items() if getattr(found, k) is None} | {
+                "emergency_grade": values["emergency_grade"]
+            }
+        outcomes.append(_store(db, Enterprise, found, values))
     db.flush()
-    return ImportSummary("enterprises", added, len(rows) - added)
+    return _summary("enterprises", outcomes)
 
 
 def registered_enterprises(db: Session, actor: Actor) -> dict[str, tuple[str, str | None]]:
@@ -321,11 +338,14 @@ def nearest_stations(
     """The nearest station's code and distance [km] for each position (whole matrix, NumPy)."""
     codes, _, station_lon, station_lat = _station_arrays(stations)
     longitude, latitude = np.asarray(longitude, dtype=float), np.asarray(latitude, dtype=float)
-    if not len(codes) or not len(longitude):
-        return np.full(len(longitude), None, dtype=object), np.full(len(longitude), np.nan)
-    distance = haversine_km(longitude[:, None], latitude[:, None], station_lon, station_lat)
-    best = np.argmin(distance, axis=1)
-    return codes[best], distance[np.arange(len(longitude)), best]
+    known = ~np.isnan(longitude) & ~np.isnan(latitude)
+    found_codes = np.full(len(longitude), None, dtype=object)
+    found_km = np.full(len(longitude), np.nan)
+    if not len(codes) or not known.any():
+        return found_codes, found_km
+    best, km = nearest(longitude[known], latitude[known], station_lon, station_lat)
+    found_codes[known], found_km[known] = codes[best], km
+    return found_codes, found_km
 
 
 def _fill_nearest(rows: list[dict], stations: pa.Table | None) -> None:
@@ -356,9 +376,8 @@ def monitoring_radius(db: Session, actor: Actor, stations: pa.Table, km: float =
         return []
     lon = np.array([r.longitude for r in found], dtype=float)
     lat = np.array([r.latitude for r in found], dtype=float)
-    distance = haversine_km(station_lon[:, None], station_lat[:, None], lon, lat)
-    station_index, source_index = np.nonzero(distance <= km)
-    order = np.lexsort((distance[station_index, source_index], codes[station_index]))
+    station_index, source_index, distance = within(station_lon, station_lat, lon, lat, km)
+    order = np.lexsort((distance, codes[station_index]))
     return [
         {
             "station_code": codes[i],
@@ -367,9 +386,9 @@ def monitoring_radius(db: Session, actor: Actor, stations: pa.Table, km: float =
             "kind_zh": SOURCE_KIND_NAMES[found[j].kind],
             "code": found[j].code,
             "name": found[j].name,
-            "distance_km": round(float(distance[i, j]), 2),
+            "distance_km": round(float(d), 2),
         }
-        for i, j in zip(station_index[order], source_index[order], strict=True)
+        for i, j, d in zip(station_index[order], source_index[order], distance[order], strict=True)
     ]
 
 
@@ -405,6 +424,8 @@ def _source_row(table: Table, source: Source) -> dict:
             value = getattr(source, field.key)
         if isinstance(value, bool):
             value = "是" if value else "否"
+        elif isinstance(value, float) and value.is_integer() and field.parser == "number":
+            value = int(value)  # 灶头数 4, not 4.0
         row[field.key] = value
     if table.kind == "site":
         met = sum(bool(source.checklist.get(item)) for item in EIGHT_MUSTS)

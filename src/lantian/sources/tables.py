@@ -345,7 +345,7 @@ def _positions(
         check.reject(int(index), header, "", "bad_coordinate", "经度和纬度须同时填写")
     both = ~np.isnan(lon) & ~np.isnan(lat)
     west, east, south, north = CHINA_BOUNDS
-    wgs_lon, wgs_lat = to_wgs84(crs, lon, lat)
+    wgs_lon, wgs_lat = (np.round(v, 7) for v in to_wgs84(crs, lon, lat))  # 1e-7° ≈ 1 cm
     outside = both & ~((wgs_lon > west) & (wgs_lon < east) & (wgs_lat > south) & (wgs_lat < north))
     for index in np.flatnonzero(outside):
         value = f"{lon_text[index]}, {lat_text[index]}"
