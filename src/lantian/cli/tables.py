@@ -25,6 +25,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def terminal_table(rows: list[dict[str, object]], title: str = "") -> Table:
+    """``rows`` as a terminal table whose cells wrap (fold) rather than end in "…": on an
+    80-column terminal or a pipe, Chinese column names and values are printed whole."""
+    table = Table(title=title or None)
+    for column in list(rows[0]) if rows else []:
+        table.add_column(str(column), overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(value) for value in row.values()))
+    return table
+
+
 def emit(rows: list[dict[str, object]], output: OutputFormat, title: str = "") -> None:
     """Print rows as a table, JSON or CSV on stdout."""
     if output is OutputFormat.json:
@@ -39,12 +50,7 @@ def write_rows(
     """Write ``rows`` as ``table``, ``csv``, ``xlsx`` or ``html`` to ``path`` (stdout when None)."""
     columns = list(rows[0]) if rows else []
     if kind == "table":
-        table = Table(title=title or None)
-        for column in columns:
-            table.add_column(str(column))
-        for row in rows:
-            table.add_row(*(_cell(row[c]) for c in columns))
-        console.print(table)
+        console.print(terminal_table(rows, title))
         return
     if kind == "csv":
         buffer = io.StringIO()

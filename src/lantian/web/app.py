@@ -17,6 +17,7 @@ from lantian.settings import settings
 from lantian.standards import PeriodSpansChangeError
 from lantian.store import MeasurementStore
 from lantian.web.api import router as api_router
+from lantian.web.api.docs import api_docs
 from lantian.web.assets import serve_asset
 from lantian.web.cache import ResponseCache
 from lantian.web.forecast_routes import api_router as forecast_api_router
@@ -82,7 +83,7 @@ def create_app(
         version=lantian_version,
         description=DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: not offered
+        docs_url=None,  # FastAPI's Swagger UI and ReDoc load from a CDN: /api/v1/docs instead
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(ledger_router)
     app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
+    app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(BadRangeError, _bad_range)
     app.add_exception_handler(PeriodSpansChangeError, _bad_range)
