@@ -355,3 +355,20 @@ def test_an_emergency_code_held_by_another_kind_of_source_is_refused(empty_engin
     assert refused.exit_code == 1
     assert "编号已登记为建筑工地" in refused.output
     assert run("emergency", "check", "--city", "永州").exit_code == 2  # no list was saved
+
+
+def test_a_device_may_not_store_its_values_under_a_national_station(db, actors, stations):
+    before = counts(db)
+    import_example(db, actors["system"], stations)  # the sources its devices sit on
+    db.commit()
+    devices = copy.deepcopy(example_rows("devices"))
+    devices[1][devices[0].index("站点编码")] = "2481A"
+    devices[2][devices[0].index("站点编码")] = "EXAMPLE00DUST0001"  # another device's code
+    with pytest.raises(RegisterImportError) as raised:
+        import_file(db, actors["office"], "设备.csv", csv_bytes(devices), register="devices")
+    db.rollback()
+    assert {(r.line, r.field, r.reason) for r in raised.value.rejections} == {
+        (2, "站点编码", "bad_station_code"),
+        (3, "站点编码", "conflict"),
+    }
+    assert counts(db)[:2] == (before[0] + 24, before[1] + 12)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -200,3 +201,45 @@ def test_any_cells_give_records_or_named_rejections(body):
     assert rejected or records or not any(c.strip() for row in body for c in row)
     assert all(r.source == "devices.csv" and r.field for r in rejected)
     assert all(r["mn"] and r["factor_units"] for r in records)
+
+
+def test_dates_in_the_wrong_order_are_refused():
+    rows = copy.deepcopy(example_rows("sites"))
+    rows[1][rows[0].index("计划完工日期")] = "2018-12-31"
+    devices = copy.deepcopy(example_rows("devices"))
+    devices[2][devices[0].index("拆除日期")] = "2019-02-28"
+    assert rejections("sites", rows) == [("sites.csv", 2, "计划完工日期", "bad_date_order")]
+    assert rejections("devices", devices) == [("devices.csv", 3, "拆除日期", "bad_date_order")]
+
+
+def test_an_empty_industry_name_is_filled_from_gbt_4754_where_the_table_has_the_code():
+    rows = copy.deepcopy(example_rows("enterprises"))
+    rows[1][rows[0].index("行业代码")] = "30"
+    rows[2][rows[0].index("行业代码")] = "H62"
+    records = parse("enterprises", rows)
+    assert (records[0]["industry_code"], records[0]["industry_name"]) == ("C30", "非金属矿物制品业")
+    assert (records[1]["industry_code"], records[1]["industry_name"]) == ("H62", "餐饮业")
+    assert records[2]["industry_name"] is None  # C2319: a class; the table lists divisions only
+    rows[3][rows[0].index("行业代码")] = "B30"  # division 30 is in section C
+    assert rejections("enterprises", rows) == [
+        ("enterprises.csv", 4, "行业代码", "bad_industry_code")
+    ]
+
+
+def test_boundaries_in_gcj02_are_stored_in_wgs84():
+    rows = copy.deepcopy(example_rows("sites"))
+    at = rows[0].index("边界")
+    wgs = parse("sites", rows)[0]["geometry"]["coordinates"][0]
+    shifted = ";".join(
+        "{:.9f},{:.9f}".format(*map(float, wgs84_to_gcj02(lon, lat))) for lon, lat in wgs[:-1]
+    )
+    rows[1][at] = shifted
+    back = parse("sites", rows, crs="gcj02")[0]["geometry"]["coordinates"][0]
+    assert np.allclose(back, wgs, atol=2e-7, rtol=0)  # 2e-7° ≈ 2 cm: storage rounds to 1e-7°
+
+
+def test_a_device_may_not_take_a_national_station_code(tmp_path):
+    rows = copy.deepcopy(example_rows("devices"))
+    rows[1][rows[0].index("站点编码")] = "2481A"
+    records = parse("devices", rows)  # the cell is well formed; the registry refuses it on import
+    assert records[0]["station_code"] == "2481A"

@@ -27,7 +27,7 @@ from lantian.sources import geometry
 from lantian.sources.coordinates import CHINA_BOUNDS, to_wgs84
 from lantian.sources.credit_code import credit_code_problem, valid_credit_codes
 from lantian.sources.factors import parse_factors
-from lantian.sources.industries import normalise_industry_code
+from lantian.sources.industries import industry_name, normalise_industry_code
 from lantian.sources.vocabulary import DEVICE_KINDS, Field, Table
 
 REASONS = {
@@ -39,6 +39,7 @@ REASONS = {
     "not_a_number": "不是数字",
     "negative": "不能为负数",
     "bad_date": "日期应写作 YYYY-MM-DD",
+    "bad_date_order": "日期先后颠倒",
     "bad_choice": "不是可选值",
     "bad_credit_code": "统一社会信用代码无效（GB 32100-2015）",
     "bad_industry_code": "行业代码无效（GB/T 4754-2017）",
@@ -382,6 +383,30 @@ def _geometries(parsed: dict[str, list], table: Table, crs: str, check: _Checker
             parsed.setdefault("latitude", [None] * len(made))[index] = geometry.centre(shape)[1]
 
 
+DATE_ORDER = (("start_date", "planned_end"), ("installed", "removed"))
+"""(earlier, later) date columns: a site ends after it starts, a device is removed after it is
+installed (the same day is allowed)."""
+
+
+def _date_order(parsed: dict[str, list], columns: dict[str, _Column], check: _Checker) -> None:
+    for first, then in DATE_ORDER:
+        if first in parsed and then in parsed:
+            for index, (a, b) in enumerate(zip(parsed[first], parsed[then], strict=True)):
+                if a is not None and b is not None and b < a:
+                    detail = f"早于{columns[first].header}（{a}）"
+                    check.reject(index, columns[then].header, str(b), "bad_date_order", detail)
+
+
+def _industry_names(parsed: dict[str, list]) -> None:
+    """An empty 行业名称 is filled from GB/T 4754-2017 where the code is a section or division."""
+    if "industry_code" not in parsed:
+        return
+    names = parsed.setdefault("industry_name", [None] * len(parsed["industry_code"]))
+    for index, code in enumerate(parsed["industry_code"]):
+        if code and not names[index]:
+            names[index] = industry_name(code)
+
+
 def parse_register(sheet: Sheet, table: Table, source: str, crs: str = "wgs84") -> list[dict]:
     """The records of one register sheet; :class:`RegisterImportError` listing every problem.
 
@@ -399,6 +424,8 @@ def parse_register(sheet: Sheet, table: Table, source: str, crs: str = "wgs84") 
         _duplicates(columns.get(key), check)
     _positions(parsed, columns, crs, check)
     _geometries(parsed, table, crs, check)
+    _date_order(parsed, columns, check)
+    _industry_names(parsed)
     if check.rejections:
         raise RegisterImportError(sorted(check.rejections, key=lambda r: r.line))
     details = {f.key for f in table.fields if f.details}
