@@ -24,6 +24,8 @@ class PlanFileError(ValueError):
 
 @dataclass(frozen=True)
 class Area:
+    """An area of a plan: its name, its city and the stations whose mean is its value."""
+
     name: str
     city: str
     stations: list[str]
@@ -31,6 +33,8 @@ class Area:
 
 @dataclass(frozen=True)
 class Target:
+    """One target of a plan: the area's ``pollutant``/``metric`` to reach ``target`` by ``years``."""
+
     area: str
     pollutant: str
     metric: str
@@ -43,12 +47,15 @@ class Target:
 
 @dataclass(frozen=True)
 class TargetPlan:
+    """A plan file: its areas and targets (``source`` names the file)."""
+
     name: str
     source: str
     areas: dict[str, Area] = field(default_factory=dict)
     targets: list[Target] = field(default_factory=list)
 
     def area(self, name: str) -> Area:
+        """The area ``name``; a ``KeyError`` listing the plan's areas when there is none."""
         if name not in self.areas:
             raise KeyError(f"no area {name!r} in {self.source}; areas: {', '.join(self.areas)}")
         return self.areas[name]

@@ -32,6 +32,8 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class TheilSen:
+    """A Theil–Sen slope with its Mann–Kendall test over monthly values."""
+
     slope_per_year: float
     """Median pairwise slope [unit per year]; NaN with fewer than 3 valid months."""
     p_value: float

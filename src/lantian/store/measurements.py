@@ -98,15 +98,18 @@ class ImportSummary:
 
     @property
     def stored(self) -> int:
+        """Rows written: added and replaced."""
         return self.added + self.replaced
 
     def rejected_by_reason(self) -> dict[str, int]:
+        """How many rows were rejected for each reason."""
         counts: dict[str, int] = {}
         for rejection in self.rejected:
             counts[rejection.reason] = counts.get(rejection.reason, 0) + 1
         return counts
 
     def as_dict(self) -> dict[str, object]:
+        """The summary as JSON-ready counts."""
         return {
             "import_id": self.import_id,
             "files": len(self.files),
