@@ -48,7 +48,10 @@ class DailySeries:
 
 
 def daily_series(
-    hourly: dict[str, FloatArray], first_day: dt.date, rule_set: RuleSet
+    hourly: dict[str, FloatArray],
+    first_day: dt.date,
+    rule_set: RuleSet,
+    completeness: str | None = None,
 ) -> DailySeries:
     """Daily means, MDA8, O3 1-hour maxima and the daily AQI from hourly values.
 
@@ -59,6 +62,8 @@ def daily_series(
         hour-ending layout of :mod:`lantian.standards.averages` [µg/m³; CO mg/m³].
     rule_set
         The rules to apply (one rule set for the whole period).
+    completeness
+        ``release`` or ``letter`` (HJ 633-2026 §5.3.1 as written; the daily default).
     """
     means = {p: daily_mean(hourly[p], rule_set.hj663)[0] for p in BASIC_POLLUTANTS}
     o3_mda8 = mda8(hourly["O3"], rule_set.hj663)[0]
@@ -67,7 +72,7 @@ def daily_series(
     candidates.update(O3_8h=o3_mda8, O3_1h=o3_max)
     wanted = {spec["input"] for spec in report_inputs("daily", rule_set.hj633)}
     report = aqi_report(
-        {k: v for k, v in candidates.items() if k in wanted}, "daily", rule_set.hj633
+        {k: v for k, v in candidates.items() if k in wanted}, "daily", rule_set.hj633, completeness
     )
     n_days = len(o3_mda8)
     days = np.datetime64(first_day, "D") + np.arange(n_days)

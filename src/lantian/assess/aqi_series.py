@@ -24,11 +24,13 @@ def aqi_series(
     last_day: dt.date,
     hourly: bool = False,
     standard: str | None = None,
+    completeness: str | None = None,
 ) -> pa.Table:
     """The AQI of every hour or day of the period, as an Arrow table (one row per hour or day);
-    each row by the rules of its date unless ``standard`` is given (:mod:`lantian.assess.series`)."""
+    each row by the rules of its date unless ``standard`` is given (:mod:`lantian.assess.series`);
+    ``completeness`` ``release`` or ``letter`` (default: the report's)."""
     data = load_period(store, first_day, last_day, list(scope.stations))
     values = data.scope_hourly(scope)
     table = hourly_table if hourly else daily_table
-    columns = table(values, first_day, standard)
+    columns = table(values, first_day, standard, completeness)
     return pa.table({name: pa.array(column, from_pandas=True) for name, column in columns.items()})

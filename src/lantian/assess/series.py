@@ -12,7 +12,11 @@ Columns (the glossary's names, the same in every output):
 * ``{pollutant}_iaqi``: the individual AQI (IAQI, HJ 633) of each of the six pollutants;
 * ``aqi``, ``level`` (1–6, null when there is no AQI), ``category_zh``, ``category_en``, ``colour``
   (HJ 633 Appendix A), ``primary_pollutants`` (ids joined by ``,``);
-* ``standard``: the HJ 633 the row follows.
+* ``standard``: the HJ 633 the row follows;
+* ``completeness``: how an hour or day with a pollutant missing was treated — ``release`` (the AQI
+  of the pollutants present, as CNEMC publishes; the hourly default) or ``letter`` (HJ 633-2026
+  §5.3.1 as written; the daily default) — on every row, so that every export says it
+  (docs/cnemc-release-check.md).
 
 Rule sets (:func:`lantian.standards.rule_set_runs`, the one policy): every hour and day follows the
 rules of its own date — a period that spans 2026-03-01 is split there and each row says which
@@ -62,19 +66,29 @@ def aqi_columns(report: AqiReport, hj633: str) -> Columns:
         "colour": _or_none(report.colour()),
         "primary_pollutants": _or_none(report.primary_pollutants()),
         "standard": np.full(len(report.aqi), hj633, dtype=object),
+        "completeness": np.full(len(report.aqi), report.completeness, dtype=object),
     }
 
 
-def hourly_columns(hourly: dict[str, FloatArray], rules: RuleSet) -> Columns:
+def hourly_columns(
+    hourly: dict[str, FloatArray], rules: RuleSet, completeness: str | None = None
+) -> Columns:
     """Hourly concentrations at reporting precision and the hourly AQI report, one rule set."""
-    report = aqi_report({f"{p}_1h": hourly[p] for p in BASIC_POLLUTANTS}, "hourly", rules.hj633)
+    report = aqi_report(
+        {f"{p}_1h": hourly[p] for p in BASIC_POLLUTANTS}, "hourly", rules.hj633, completeness
+    )
     columns = {p: round_concentration(hourly[p], p, rules.hj633) for p in BASIC_POLLUTANTS}
     return {**columns, **aqi_columns(report, rules.hj633)}
 
 
-def daily_columns(hourly: dict[str, FloatArray], first_day: dt.date, rules: RuleSet) -> Columns:
+def daily_columns(
+    hourly: dict[str, FloatArray],
+    first_day: dt.date,
+    rules: RuleSet,
+    completeness: str | None = None,
+) -> Columns:
     """Daily concentrations at reporting precision and the daily AQI report, one rule set."""
-    series = daily_series(hourly, first_day, rules)
+    series = daily_series(hourly, first_day, rules, completeness)
     values = {**series.means, "O3_8h": series.mda8, "O3_1h": series.o3_max_1h}
     columns = {
         name: round_concentration(values[name], name.split("_")[0], rules.hj633)
@@ -94,26 +108,37 @@ def _joined(parts: list[Columns]) -> Columns:
 
 
 def hourly_table(
-    hourly: dict[str, FloatArray], first_day: dt.date, standard: str | None = None
+    hourly: dict[str, FloatArray],
+    first_day: dt.date,
+    standard: str | None = None,
+    completeness: str | None = None,
 ) -> Columns:
     """The hourly series of whole natural days from ``first_day`` (hour grids of
-    :mod:`lantian.times`), each hour by the rules of its day unless ``standard`` is given."""
+    :mod:`lantian.times`), each hour by the rules of its day unless ``standard`` is given;
+    ``completeness`` ``release`` (default) or ``letter``."""
     n_days = len(hourly["PM2.5"]) // 24
     parts = [
-        hourly_columns({p: v[start * 24 : end * 24] for p, v in hourly.items()}, rules)
+        hourly_columns(
+            {p: v[start * 24 : end * 24] for p, v in hourly.items()}, rules, completeness
+        )
         for start, end, _, rules in _runs(first_day, n_days, standard)
     ]
     return {"ts": hour_ends(first_day, n_days * 24), **_joined(parts)}
 
 
 def daily_table(
-    hourly: dict[str, FloatArray], first_day: dt.date, standard: str | None = None
+    hourly: dict[str, FloatArray],
+    first_day: dt.date,
+    standard: str | None = None,
+    completeness: str | None = None,
 ) -> Columns:
     """The daily series of whole natural days from ``first_day``, each day by the rules of its
-    date unless ``standard`` is given."""
+    date unless ``standard`` is given; ``completeness`` ``letter`` (default) or ``release``."""
     n_days = len(hourly["PM2.5"]) // 24
     parts = [
-        daily_columns({p: v[start * 24 : end * 24] for p, v in hourly.items()}, first, rules)
+        daily_columns(
+            {p: v[start * 24 : end * 24] for p, v in hourly.items()}, first, rules, completeness
+        )
         for start, end, first, rules in _runs(first_day, n_days, standard)
     ]
     days = np.datetime64(first_day, "D") + np.arange(n_days)

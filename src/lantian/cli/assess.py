@@ -23,7 +23,12 @@ from lantian.assess.targets import PlanFileError
 from lantian.assess.trends import trend
 from lantian.cli.common import console, errors, store
 from lantian.cli.tables import write_rows
-from lantian.standards import BASIC_POLLUTANTS, PeriodSpansChangeError, index_statistics
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    PeriodSpansChangeError,
+    completeness_name,
+    index_statistics,
+)
 from lantian.standards.evaluation import metric_name
 from lantian.times import month_days, parse_month, year_days
 
@@ -56,6 +61,14 @@ StandardOpt = Annotated[
     str | None, typer.Option("--standard", help="2012 or 2026 (default: by date)")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, csv, xlsx or html")]
+CompletenessOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--completeness",
+        help="with a pollutant missing: release (the AQI of those present, as CNEMC publishes; "
+        "the hourly default) or letter (HJ 633-2026 §5.3.1: NA unless above 100; the daily default)",
+    ),
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="file for csv/xlsx/html (default: stdout)")
 ]
@@ -202,20 +215,28 @@ def aqi_command(
         bool, typer.Option("--hourly/--daily", help="hourly (实时报) or daily (日报) AQI")
     ] = False,
     standard: StandardOpt = None,
+    completeness: CompletenessOpt = None,
     output: FormatOpt = Format.table,
     file: OutputOpt = None,
 ) -> None:
     """空气质量指数 The AQI series with level, category and primary pollutant(s)."""
     first_day, last_day = period(year, month, first, last)
-    table = aqi_series(
-        store(), _scope(station, city, area, plan), first_day, last_day, hourly, standard
-    )
+    scope = _scope(station, city, area, plan)
+    try:
+        table = aqi_series(store(), scope, first_day, last_day, hourly, standard, completeness)
+    except KeyError as error:
+        errors.print(f"[red]✗[/red] {error.args[0]}")
+        raise typer.Exit(2) from error
     rows = table.to_pylist()
     if output is Format.json:
         _json(rows)
         return
     if output is Format.table:
         label = "ts" if hourly else "day"
+        if rows:
+            mode = str(rows[0]["completeness"])
+            report = "hourly" if hourly else "daily"
+            console.print(f"完整性规则 completeness: {mode} — {completeness_name(mode, report)}")
         rows = [
             {
                 "时间" if hourly else "日期": r[label],

@@ -22,6 +22,7 @@ from lantian.cli.feeds import devices_app, receive_command, simulate_app
 from lantian.cli.fetch import fetch_app, update_command
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
 from lantian.cli.plan import audit_app, plan_app, users_app
+from lantian.cli.release import check_release_command
 from lantian.cli.sources import sources_app
 from lantian.settings import settings
 
@@ -48,6 +49,7 @@ app.command("stations")(stations_command)
 app.command("serve")(__import__("lantian.cli.web", fromlist=["serve_command"]).serve_command)
 app.command("assess")(assess_command)
 app.command("aqi")(aqi_command)
+app.command("check-release")(check_release_command)
 app.command("rank")(rank_command)
 app.command("progress")(progress_command)
 app.command("trend")(trend_command)

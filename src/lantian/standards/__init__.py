@@ -5,7 +5,16 @@ GB 3095-2026 + HJ 633-2026 (+ HJ 663-2026) since. Tables: ``tables/*.csv``, each
 clause. Pure functions over NumPy arrays; nothing here reads files other than those tables.
 """
 
-from lantian.standards.aqi import AqiReport, aqi_report, category_table, level, pollutant_names
+from lantian.standards.aqi import (
+    COMPLETENESS,
+    AqiReport,
+    aqi_report,
+    category_table,
+    completeness_default,
+    completeness_name,
+    level,
+    pollutant_names,
+)
 from lantian.standards.area import area_mean
 from lantian.standards.averages import (
     daily_max_1h,
@@ -46,6 +55,7 @@ from lantian.standards.rulesets import (
 
 __all__ = [
     "BASIC_POLLUTANTS",
+    "COMPLETENESS",
     "AqiReport",
     "ComprehensiveIndex",
     "EvaluationItem",
@@ -57,6 +67,8 @@ __all__ = [
     "attainment_rate",
     "category_table",
     "competition_rank",
+    "completeness_default",
+    "completeness_name",
     "comprehensive_index",
     "daily_max_1h",
     "daily_mean",

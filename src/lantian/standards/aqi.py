@@ -7,7 +7,11 @@
   (HJ 633-2012 §4.4.2; HJ 633-2026 §4.3.1).
 * Exceedance pollutant (超标污染物): IAQI > 100 (HJ 633-2012 §4.4.2; deleted by HJ 633-2026).
 * Completeness: HJ 633-2026 §5.3.1 publishes an AQI computed without a missing pollutant only when it
-  exceeds 100; HJ 633-2012 gives no such rule (missing indicators are "NA").
+  exceeds 100; HJ 633-2012 gives no such rule (missing indicators are "NA"). CNEMC's real-time
+  release does not follow §5.3.1: it publishes the AQI of the pollutants present, 100 or less
+  included. ``completeness`` chooses: ``release`` (as CNEMC publishes; the real-time report's
+  default) or ``letter`` (§5.3.1 as written; the daily report's default) — ``tables/
+  aqi_completeness.csv`` holds the defaults, the display names and the evidence.
 
 Every function works on whole arrays. Pollutant sets are bit masks over :data:`BASIC_POLLUTANTS`
 (bit *i* = the *i*-th pollutant) so that ties stay exact and columnar; :func:`pollutant_names`
@@ -25,7 +29,7 @@ import numpy.typing as npt
 
 from lantian.standards.iaqi import individual_indices, report_inputs
 from lantian.standards.pollutants import BASIC_POLLUTANTS
-from lantian.standards.tables import rows, rule_value
+from lantian.standards.tables import known, rows, rule_value
 
 FloatArray = npt.NDArray[np.float64]
 MaskArray = npt.NDArray[np.uint8]
@@ -53,6 +57,9 @@ class AqiReport:
     """Exceedance pollutants (IAQI > 100) as a bit mask; always 0 under HJ 633-2026."""
     complete: npt.NDArray[np.bool_]
     """True where all six pollutants have an IAQI."""
+    completeness: str = "letter"
+    """How an AQI with a pollutant missing was treated: ``release`` or ``letter``
+    (:func:`completeness_name` gives the text every page and export shows)."""
 
     def primary_pollutants(self, separator: str = ",") -> npt.NDArray[np.object_]:
         """The primary pollutant ids as text, e.g. ``"PM2.5"`` or ``"O3,PM2.5"``; ``""`` for none."""
@@ -138,7 +145,43 @@ def _mask_where(by_pollutant: Mapping[str, FloatArray], condition) -> MaskArray:
     return mask
 
 
-def aqi_report(inputs: Mapping[str, npt.ArrayLike], report: str, standard: str) -> AqiReport:
+COMPLETENESS = ("release", "letter")
+"""The two treatments of an AQI with a pollutant missing (``tables/aqi_completeness.csv``)."""
+
+
+def _completeness_row(completeness: str, report: str) -> dict[str, str]:
+    if completeness not in COMPLETENESS:
+        raise KeyError(f"unknown completeness {completeness!r}; valid: {list(COMPLETENESS)}")
+    found = rows("aqi_completeness", completeness=completeness, report=report)
+    if not found:
+        raise KeyError(
+            f"no AQI report {report!r}; valid reports: {known('aqi_completeness', 'report')}"
+        )
+    return found[0]
+
+
+def completeness_default(report: str) -> str:
+    """The completeness treatment a ``report`` uses unless told otherwise (``release`` for the
+    real-time report, ``letter`` for the daily report; ``tables/aqi_completeness.csv``)."""
+    found = rows("aqi_completeness", report=report, default="yes")
+    if len(found) != 1:
+        raise KeyError(
+            f"no AQI report {report!r}; valid reports: {known('aqi_completeness', 'report')}"
+        )
+    return found[0]["completeness"]
+
+
+def completeness_name(completeness: str, report: str, language: str = "zh") -> str:
+    """The sentence pages and exports show for the treatment in use (``language`` ``zh``/``en``)."""
+    return _completeness_row(completeness, report)[f"name_{language}"]
+
+
+def aqi_report(
+    inputs: Mapping[str, npt.ArrayLike],
+    report: str,
+    standard: str,
+    completeness: str | None = None,
+) -> AqiReport:
     """The hourly (实时报) or daily (日报) AQI with its level, category and pollutants.
 
     Parameters
@@ -150,14 +193,19 @@ def aqi_report(inputs: Mapping[str, npt.ArrayLike], report: str, standard: str) 
         ``hourly`` or ``daily``.
     standard
         ``HJ633-2012`` or ``HJ633-2026``.
+    completeness
+        ``release``, ``letter`` or ``None`` for the report's default (:func:`completeness_default`).
 
     Edge rules
     ----------
-    * AQI is the largest IAQI present. HJ 633-2026 §5.3.1: with a pollutant missing, the AQI is
-      published only when above 100 (else NaN); HJ 633-2012: the AQI of the indicators present.
+    * AQI is the largest IAQI present. With ``letter``, HJ 633-2026 §5.3.1: with a pollutant
+      missing, the AQI is published only when above 100 (else NaN). With ``release`` (and always
+      under HJ 633-2012): the AQI of the indicators present, as CNEMC publishes it.
     * HJ 633-2026 §4.1.1: the AQI ranges over 1–500, so an all-zero hour reports 1.
     * Primary pollutant only when AQI > 50; every pollutant tied at the maximum is listed.
     """
+    mode = completeness or completeness_default(report)
+    _completeness_row(mode, report)  # validates the name
     indicator_iaqi = individual_indices(inputs, report, standard)
     by_pollutant = _pollutant_indices(indicator_iaqi, report, standard)
     stacked = np.stack([by_pollutant[p] for p in BASIC_POLLUTANTS])
@@ -166,7 +214,7 @@ def aqi_report(inputs: Mapping[str, npt.ArrayLike], report: str, standard: str) 
     any_present = present.any(axis=0)
     aqi = np.where(any_present, np.nanmax(np.where(present, stacked, -np.inf), axis=0), np.nan)
     aqi = np.where(any_present, np.maximum(aqi, rule_value(standard, "aqi_range_min")), np.nan)
-    publish_above = rule_value(standard, "incomplete_publish_above")
+    publish_above = rule_value(standard, "incomplete_publish_above") if mode == "letter" else None
     if publish_above is not None:
         aqi = np.where(complete | (aqi > publish_above), aqi, np.nan)
     primary_above = rule_value(standard, "primary_pollutant_above")
@@ -187,4 +235,5 @@ def aqi_report(inputs: Mapping[str, npt.ArrayLike], report: str, standard: str) 
         primary=primary,
         exceedance=exceedance,
         complete=complete,
+        completeness=mode,
     )
