@@ -38,6 +38,11 @@ class AqiFields(Model):
         description="Primary pollutant ids joined by ','; null when AQI ≤ 50"
     )
     standard: str = Field(description="The HJ 633 the row follows (HJ633-2012 before 2026-03-01)")
+    completeness: str = Field(
+        description="With a pollutant missing: `release` (the AQI of those present, as CNEMC "
+        "publishes; the hourly default) or `letter` (HJ 633-2026 §5.3.1: null unless above 100; "
+        "the daily default). docs/cnemc-release-check.md"
+    )
 
 
 class IndividualIndices(Model):
