@@ -189,71 +189,14 @@ def _import_devices(
     existing = {
         d.mn: d for d in db.scalars(select(RegisteredDevice).where(RegisteredDevice.mn.in_(mns)))
     }
-    wanted_sources = {r["source_code"] for r in records if r.get("source_code")}
-    sources = {
-        s.code: s for s in db.scalars(select(Source).where(Source.code.in_(list(wanted_sources))))
-    }
-    problems, rows = [], []
+    wanted_sources = [r["source_code"] for r in records if r.get("source_code")]
+    sources = {s.code: s for s in db.scalars(select(Source).where(Source.code.in_(wanted_sources)))}
     taken = dict(db.execute(select(RegisteredDevice.station_code, RegisteredDevice.mn)).all())
+    problems, rows = [], []
     for record in records:
-        line = record["line"]
-        values = {
-            k: v
-            for k, v in record.items()
-            if k not in {"line", "details", "password", "source_code"}
-        }
-        values["network"] = DEVICE_KINDS[record["kind"]][1]
-        values["station_code"] = record.get("station_code") or record["mn"]
-        if re.match(NATIONAL_CODE, values["station_code"]) and record["kind"] != "national":
-            problems.append(
-                RegisterRejection(
-                    source, line, "站点编码", values["station_code"], "bad_station_code"
-                )
-            )
-        if taken.get(values["station_code"], record["mn"]) != record["mn"]:
-            problems.append(
-                RegisterRejection(
-                    source,
-                    line,
-                    "站点编码",
-                    values["station_code"],
-                    "conflict",
-                    f"站点编码已属于设备 {taken[values['station_code']]}",
-                )
-            )
-        place = sources.get(record.get("source_code") or "")
-        if record.get("source_code") and place is None:
-            problems.append(
-                RegisterRejection(
-                    source, line, "所在污染源编号", record["source_code"], "unknown_source"
-                )
-            )
-        values["source_id"] = place.id if place else None
-        if values.get("longitude") is None and place is not None:
-            values["longitude"], values["latitude"] = place.longitude, place.latitude
-        if values.get("longitude") is None and not record.get("source_code"):
-            problems.append(
-                RegisterRejection(
-                    source,
-                    line,
-                    "经度",
-                    "",
-                    "bad_coordinate",
-                    "设备须有位置：填写经纬度，或所在污染源编号",
-                )
-            )
-        known = existing.get(record["mn"])
-        if record.get("password") and known is not None and known.accepts(record["password"]):
-            pass  # the same password again: keep its salt and hash
-        elif record.get("password"):
-            salt = secrets.token_hex(16)
-            values["password_salt"] = salt
-            values["password_hash"] = password_digest(record["password"], salt)
-        elif record["mn"] not in existing:
-            problems.append(
-                RegisterRejection(source, line, "密码", "", "empty", "新登记的设备须填写密码")
-            )
-        values["simulated"] = example
+        values = _device_values(record, existing.get(record["mn"]), example)
+        problem = _device_problems(record, values, sources, taken, existing)
+        problems += [RegisterRejection(source, record["line"], *p) for p in problem]
         rows.append(values)
     if problems:
         raise RegisterImportError(sorted(problems, key=lambda r: r.line))
@@ -261,6 +204,44 @@ def _import_devices(
     outcomes = [_store(db, RegisteredDevice, existing.get(v["mn"]), v) for v in rows]
     db.flush()
     return _summary("devices", outcomes)
+
+
+def _device_values(record: dict, known: RegisteredDevice | None, example: bool) -> dict:
+    """The columns of a device row from its record (password salted and hashed if new)."""
+    skipped = {"line", "details", "password", "source_code"}
+    values = {k: v for k, v in record.items() if k not in skipped}
+    values["network"] = DEVICE_KINDS[record["kind"]][1]
+    values["station_code"] = record.get("station_code") or record["mn"]
+    values["simulated"] = example
+    password = record.get("password")
+    if password and not (known is not None and known.accepts(password)):
+        values["password_salt"] = secrets.token_hex(16)
+        values["password_hash"] = password_digest(password, values["password_salt"])
+    return values
+
+
+def _device_problems(
+    record: dict, values: dict, sources: dict, taken: dict, existing: dict
+) -> list[tuple]:
+    """(column, value, reason, detail) of what the stored registry refuses; fills the place."""
+    problems = []
+    code = values["station_code"]
+    if re.match(NATIONAL_CODE, code) and record["kind"] != "national":
+        problems.append(("站点编码", code, "bad_station_code", ""))
+    if taken.get(code, record["mn"]) != record["mn"]:
+        problems.append(("站点编码", code, "conflict", f"站点编码已属于设备 {taken[code]}"))
+    place = sources.get(record.get("source_code") or "")
+    if record.get("source_code") and place is None:
+        problems.append(("所在污染源编号", record["source_code"], "unknown_source", ""))
+    values["source_id"] = place.id if place else None
+    if values.get("longitude") is None and place is not None:
+        values["longitude"], values["latitude"] = place.longitude, place.latitude
+    if values.get("longitude") is None and not record.get("source_code"):
+        detail = "设备须有位置：填写经纬度，或所在污染源编号"
+        problems.append(("经度", "", "bad_coordinate", detail))
+    if not record.get("password") and record["mn"] not in existing:
+        problems.append(("密码", "", "empty", "新登记的设备须填写密码"))
+    return problems
 
 
 def link_enterprises(db: Session, actor: Actor, rows: list[dict], *, source: str) -> ImportSummary:
