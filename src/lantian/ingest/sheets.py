@@ -59,14 +59,20 @@ def _read_csv(source: str, data: bytes) -> excel.Sheet:
     text, _ = _decode(source, data)
     try:
         records = list(csv.reader(io.StringIO(text.decode("utf-8"), newline="")))
-    except csv.Error as error:
+    except csv.Error as error:  # e.g. a field over the csv module's limit (128 KiB)
         raise FormatError(source, f"not readable as CSV ({error})") from error
+    if len(records) > REGISTER_LIMITS.rows:
+        raise FormatError(source, f"more than {REGISTER_LIMITS.rows - 1} rows")
     filled = [i for i, record in enumerate(records) if any(cell.strip() for cell in record)]
     if not filled:
         raise FormatError(source, "empty file (no header line)")
     header = [cell.strip() for cell in records[filled[0]]]
     while header and header[-1] == "":
         header.pop()
+    if len(header) > REGISTER_LIMITS.columns:
+        raise FormatError(
+            source, f"more than {REGISTER_LIMITS.columns} columns", line=filled[0] + 1
+        )
     body = [records[i] for i in filled[1:]]
     width = len(header)
     return excel.Sheet(
