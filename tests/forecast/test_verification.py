@@ -116,3 +116,16 @@ def test_calendar_of_the_2019_spring_festival():
     unknown = calendar(np.array(["2030-02-05"], dtype="datetime64[D]"))
     assert np.isnan(unknown["holiday"][0])
     assert np.isnan(unknown["fireworks"][0])
+
+
+def test_forecast_weather_enters_the_design_at_its_issue_and_lead():
+    from lantian.forecast.features import design
+
+    history = synthetic_history()
+    blh = np.full((3, history.n_days, 3), np.nan)
+    blh[1, 40, :] = [500.0, 700.0, 900.0]  # the run known at issue 40 for 乙, leads 1–3
+    for lead in (1, 2, 3):
+        rows = design(history, lead, [40, 41], {"nwp_boundary_layer_height": blh})
+        column = rows.x[:, rows.names.index("nwp_boundary_layer_height")]
+        assert column[(rows.city == 1) & (rows.issue == 40)].tolist() == [300.0 + 200 * lead]
+        assert np.isnan(column[rows.issue == 41]).all()

@@ -22,7 +22,9 @@ Features (names are the matrix's column names):
 * the target day's calendar (:mod:`.calendar`): ``weekday``, ``holiday``, ``fireworks`` (除夕 to
   元宵), ``spring_festival_day``; ``city``: the city's index (a categorical feature);
 * weather, when given: ``<variable>_target`` (the target day: an observation standing in for a
-  weather forecast, "perfect prognosis") and ``<variable>_lag1`` (the day before issue).
+  weather forecast, "perfect prognosis") and ``<variable>_lag1`` (the day before issue);
+  forecast weather (:mod:`.nwp`, arrays (cities, issue days, leads)): ``nwp_<variable>``, the
+  target day's value in the latest run issued before the forecast.
 """
 
 from __future__ import annotations
@@ -164,8 +166,10 @@ def design(
     rows_city = np.arange(len(history.cities)) if cities is None else np.asarray(cities)
     known = [issue_features(history)]
     on_target = [calendar_features(history)]
-    if weather:
-        target_weather, issue_weather = weather_features(weather)
+    observed = {k: v for k, v in (weather or {}).items() if v.ndim == 2}
+    forecast = {k: v for k, v in (weather or {}).items() if v.ndim == 3}
+    if observed:
+        target_weather, issue_weather = weather_features(observed)
         known.append(issue_weather)
         on_target.append(target_weather)
     city_grid, issue_grid = np.meshgrid(rows_city, issue, indexing="ij")
@@ -177,6 +181,15 @@ def design(
     for block in on_target:
         values = block.values[:, city_grid, target_index]
         blocks.append(np.where(inside, values, np.nan))
-    names = [n for f in known + on_target for n in f.names] + ["city"]
+    names = [n for f in known + on_target for n in f.names]
+    for name in sorted(n for n, v in forecast.items() if not np.isnan(v).all()):
+        values = forecast[name]
+        if lead > values.shape[2]:
+            continue
+        inside_issue = (issue_grid >= 0) & (issue_grid < values.shape[1])
+        column = values[city_grid, np.clip(issue_grid, 0, values.shape[1] - 1), lead - 1]
+        blocks.append(np.where(inside_issue, column, np.nan)[np.newaxis])
+        names.append(name)
+    names.append("city")
     x = np.concatenate([*blocks, city_grid[np.newaxis].astype(np.float64)]).T
     return Design(names, np.ascontiguousarray(x), city_grid, issue_grid)

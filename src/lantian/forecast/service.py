@@ -44,6 +44,7 @@ from lantian.forecast.model import (
     distributions,
     fit,
 )
+from lantian.forecast.nwp import daily_forecast_weather
 from lantian.forecast.storage import read_forecasts, write_forecast
 from lantian.forecast.verification import probability_thresholds
 from lantian.forecast.warnings import (
@@ -54,9 +55,11 @@ from lantian.forecast.warnings import (
     notice_zh,
     warning_life,
 )
+from lantian.ingest.nwp import read_nwp
 from lantian.standards import level, rule_set
 from lantian.standards.aqi import level_attribute
 from lantian.store import MeasurementStore
+from lantian.store.registry import evaluation_stations
 from lantian.times import beijing_now, day_end, month_days
 
 FloatArray = npt.NDArray[np.float64]
@@ -81,14 +84,58 @@ def last_observed_day(store: MeasurementStore, city: str) -> dt.date:
     return history.first_day + dt.timedelta(days=int(valid[-1]))
 
 
-def load_weather(paths: list[Path], history: CityHistory) -> dict[str, FloatArray] | None:
-    """Daily weather of the history's cities from ISD-Lite or tidy weather files (None for none)."""
+def city_places(store: MeasurementStore, cities: list[str]) -> dict[str, tuple[float, float]]:
+    """Each city's (latitude, longitude): the mean of its evaluation stations' [degrees]."""
+    registry = store.stations()
+    codes = np.asarray(registry["station_code"].to_pylist(), dtype=object)
+    latitude = registry["latitude"].to_numpy(zero_copy_only=False).astype(np.float64)
+    longitude = registry["longitude"].to_numpy(zero_copy_only=False).astype(np.float64)
+    places = {}
+    for city in cities:
+        mine = np.isin(codes, evaluation_stations(registry, city))
+        if mine.any() and not np.isnan(latitude[mine]).all():
+            places[city] = (float(np.nanmean(latitude[mine])), float(np.nanmean(longitude[mine])))
+    return places
+
+
+def is_forecast_weather(path: Path) -> bool:
+    """A GRIB file, or a CSV whose header names ``issue_time`` (the tidy NWP format)."""
+    if path.suffix.lower() in (".grib2", ".grb2", ".grib", ".grb"):
+        return True
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8-sig") as handle:
+        return "issue_time" in handle.readline()
+
+
+def load_weather(
+    paths: list[Path], history: CityHistory, store: MeasurementStore | None = None
+) -> dict[str, FloatArray] | None:
+    """Daily weather of the history's cities (None for none): observations from ISD-Lite or tidy
+    weather files, (cities, days), and forecasts from NWP files (tidy CSV with ``issue_time``, or
+    GRIB2 read at the cities of ``store``), (cities, issue days, leads)."""
     if not paths:
         return None
-    tables = [read_weather(p)[0] for p in paths]
-    common = [c for c in tables[0].column_names]
-    table = pa.concat_tables([t.select(common) for t in tables])
-    return daily_weather(table, history.cities, history.first_day, history.n_days)
+    paths = [Path(p) for p in paths]
+    weather: dict[str, FloatArray] = {}
+    observed = [read_weather(p)[0] for p in paths if not is_forecast_weather(p)]
+    if observed:
+        common = list(observed[0].column_names)
+        table = pa.concat_tables([t.select(common) for t in observed])
+        weather |= daily_weather(table, history.cities, history.first_day, history.n_days)
+    forecasts = [p for p in paths if is_forecast_weather(p)]
+    if forecasts:
+        places = city_places(store, history.cities) if store is not None else None
+        table = pa.concat_tables([read_nwp(p, places)[0] for p in forecasts])
+        weather |= daily_forecast_weather(
+            table, history.cities, history.first_day, history.n_days, max(LEADS)
+        )
+    return weather
+
+
+def weather_used(weather: dict[str, FloatArray] | None) -> list[str]:
+    """The weather variables a forecast had (observed ``<name>``, forecast ``nwp_<name>``)."""
+    return sorted(k for k, v in (weather or {}).items() if not np.isnan(v).all())
 
 
 def _history_for(store: MeasurementStore, issue_day: dt.date, lookback: int) -> CityHistory:
@@ -172,7 +219,7 @@ def city_forecast(
     """
     issue_day = issue_day or last_observed_day(store, city) + dt.timedelta(days=1)
     history = _history_for(store, issue_day, TRAINING_DAYS)
-    weather = load_weather(weather_files or [], history)
+    weather = load_weather(weather_files or [], history, store)
     issue = history.day_index(issue_day)
     model = fit(history, issue, weather)
     found = distributions(model, history, [issue], weather, targets=TARGETS)
@@ -205,6 +252,7 @@ def city_forecast(
         "model_version": MODEL_VERSION,
         "standard": history.standard,
         "weather": bool(weather),
+        "weather_used": weather_used(weather),
         "training_rows": {f"{t}@{lead}": n for (t, lead), n in model.training_rows.items()},
         "forecast": rows,
         "recent": recent,
@@ -336,7 +384,7 @@ def city_backtest(
     """
     history = city_history(store, dt.date(year, 1, 1), dt.date(year, 12, 31))
     history.city_index(city)
-    weather = load_weather(weather_files or [], history)
+    weather = load_weather(weather_files or [], history, store)
     backtest = run_backtest(history, warm_up_days, retrain_days, weather)
     first_issue = history.first_day + dt.timedelta(days=int(backtest.issues[0]))
     decision = locality(city, localities).probability_thresholds
@@ -351,6 +399,7 @@ def city_backtest(
         "standard": history.standard,
         "climatology": "trailing 30-day mean of the same year's earlier days (the store holds one year)",
         "weather": backtest.weather,
+        "weather_used": weather_used(weather),
         "probability_thresholds": decision,
         "tuned_probability_thresholds": tuned_decision(backtest),
         "rows": score_table(backtest, city, decision) + score_table(backtest, None, decision),
