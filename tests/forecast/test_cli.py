@@ -64,6 +64,26 @@ def test_warning_command(hunan_store):
     assert "永州 2019-01-29" in table_output.stdout
 
 
+def test_yongzhous_yellow_warning_of_2019_01_28_from_the_model(hunan_store):
+    """Issue #17's must-show: the yellow warning Yongzhou issued on 2019-01-28 (daily AQI 234, 233,
+    218 on 26–28 January) comes from the model's forecast made at 00:00 that day, with the
+    probabilities behind it; the forecast days, not the observations alone, carry it."""
+    home = str(hunan_store.root.parent)
+    args = ["--home", home, "warning", "--city", "永州", "--date", "2019-01-28"]
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert (data["level"], data["basis"]) == ("yellow", "forecast")
+    today = data["decisions"][-1]
+    assert today["issue_time"] == "2019-01-28 00:00:00"
+    first = today["forecast"][0]
+    assert first["day"] == "2019-01-28"
+    assert first["p_gt200"] >= data["probability_thresholds"]["200"]
+    assert 0 <= first["p_gt300"] <= first["p_gt200"] <= first["p_gt150"] <= 1
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0
+    assert "黄色预警" in shown.stdout
+    assert "P>200" in shown.stdout
+
+
 def _workbook(path: Path) -> None:
     plant = Enterprise(
         "E1",
@@ -151,6 +171,7 @@ def test_every_command_is_documented(command):
         "reduction_shares",
         "measure_kinds",
         "met_stations",
+        "holidays",
         "localities.toml",
     ],
 )
@@ -172,5 +193,6 @@ def test_every_warning_row_cites_a_source():
         "warning_levels",
         "measure_kinds",
         "met_stations",
+        "holidays",
     ):
         assert all(row["source"] for row in table(name)), name

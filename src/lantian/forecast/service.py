@@ -202,6 +202,10 @@ def _stored_table(
             "category": list(level_attribute(grades, "category_zh", standard)),
             "PM2.5": [r["PM2.5"] if model == MODEL_NAME else None for r in rows],
             "O3_8h": [r["O3_8h"] if model == MODEL_NAME else None for r in rows],
+            **{
+                key: [r.get(key) if model == MODEL_NAME else None for r in rows]
+                for key in ("p_gt150", "p_gt200", "p_gt300")
+            },
             "created_at": [beijing_now()] * len(rows),
         }
     )

@@ -33,12 +33,17 @@ FORECAST_SCHEMA = pa.schema(
         ("category", pa.string()),
         ("PM2.5", pa.float64()),
         ("O3_8h", pa.float64()),
+        ("p_gt150", pa.float64()),
+        ("p_gt200", pa.float64()),
+        ("p_gt300", pa.float64()),
         ("created_at", pa.timestamp("s")),
     ]
 )
 """``issue_time``: Beijing time the forecast was issued (it used data with ``ts`` ≤ it);
 ``lead`` 1 … 3 [days]; ``day``: the natural day forecast; ``aqi``: daily AQI (integer-rounded);
 ``level``/``category``: HJ 633 level and category; ``PM2.5`` daily mean and ``O3_8h`` MDA8 [µg/m³];
+``p_gt150``, ``p_gt200``, ``p_gt300``: P(daily AQI > 150/200/300) [0–1] (the trained model's only;
+files written before issue #17 read them as null);
 ``created_at``: when the file was written (UTC)."""
 
 
