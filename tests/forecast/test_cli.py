@@ -76,7 +76,7 @@ def test_yongzhous_yellow_warning_of_2019_01_28_from_the_model(hunan_store):
     assert today["issue_time"] == "2019-01-28 00:00:00"
     first = today["forecast"][0]
     assert first["day"] == "2019-01-28"
-    assert first["p_gt200"] >= data["probability_thresholds"]["200"]
+    assert first["p_gt200"] >= data["probability_thresholds"]["200"][0]
     assert 0 <= first["p_gt300"] <= first["p_gt200"] <= first["p_gt150"] <= 1
     shown = runner.invoke(app, args)
     assert shown.exit_code == 0

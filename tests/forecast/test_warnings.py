@@ -227,3 +227,28 @@ def test_public_notice_text():
     lifted = warning_life([_at(27, "yellow"), _at(29, None)])[1]
     text = notice_zh("永州", lifted, yongzhou)
     assert "解除重污染天气黄色预警，终止Ⅲ级应急响应" in text
+
+
+def test_decision_probabilities_are_locality_data(tmp_path):
+    """One number applies to every lead, three are per lead; a city inherits [default]'s."""
+    path = tmp_path / "localities.toml"
+    path.write_text(
+        '[default]\nschemes = [{ scheme = "2018", from = "2017-09-20" }]\n'
+        "[default.probability_thresholds]\n150 = 0.5\n200 = [0.4, 0.3, 0.2]\n"
+        '["甲"]\nschemes = [{ scheme = "2018", from = "2017-09-20" }]\n'
+        '["甲".probability_thresholds]\n200 = 0.6\n',
+        encoding="utf-8",
+    )
+    assert locality("乙", path).probability_thresholds == {
+        150: (0.5, 0.5, 0.5),
+        200: (0.4, 0.3, 0.2),
+    }
+    assert locality("甲", path).probability_thresholds[200] == (0.6, 0.6, 0.6)
+    assert locality("甲", path).probability_thresholds[150] == (0.5, 0.5, 0.5)
+    path.write_text(
+        path.read_text("utf-8").replace("200 = 0.6", "200 = [0.6, 1.5]"), encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match=r"probability_thresholds\.200"):
+        locality("甲", path)
+    # the bundled defaults: one probability per lead for each of 150, 200 and 300
+    assert set(locality("永州").probability_thresholds) == {150, 200, 300}

@@ -165,7 +165,7 @@ def warning_command(
         f"{result['reason_zh']}"
     )
     thresholds = result["probability_thresholds"]
-    rule = "，".join(f"P>{t} 达到 {p:g}" for t, p in thresholds.items())
+    rule = "；".join(f"P>{t} 达到 {'/'.join(f'{v:g}' for v in p)}" for t, p in thresholds.items())
     decisions = [
         {
             "发布": f"{d['issue_time']:%m-%d}" if f["lead"] == 1 else "",
@@ -177,15 +177,12 @@ def warning_command(
             else "",
             "预报日": f"{f['day']:%m-%d}",
             "AQI": int(f["aqi"]),
-            **{
-                f"P>{t}（阈{p:g}）": f[f"p_gt{t}"]
-                for t, p in result["probability_thresholds"].items()
-            },
+            **{f"P>{t}": f[f"p_gt{t}"] for t in thresholds},
         }
         for d in result["decisions"]
         for f in d["forecast"]
     ]
-    emit(decisions, output, f"每日预警判定：预报 AQI 与超过概率（{rule}即计为超过）")
+    emit(decisions, output, f"每日预警判定：预报 AQI 与超过概率（第1/2/3天{rule}即计为超过）")
     rows = [
         {
             "时间": e["time"],

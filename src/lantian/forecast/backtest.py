@@ -10,7 +10,7 @@ one city and for every city of the history pooled.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,13 +151,15 @@ def _rows_of(backtest: Backtest, city: str | None):
 
 
 def score_table(
-    backtest: Backtest, city: str | None = None, decision: Mapping[int, float] | None = None
+    backtest: Backtest,
+    city: str | None = None,
+    decision: Mapping[int, Sequence[float]] | None = None,
 ) -> list[dict[str, object]]:
     """One row per (lead, model): the scores of ``city`` (or of all cities pooled, ``None``).
 
     Every model is scored on the same (city, target day) pairs: those where the observation and
     all models' forecasts exist. The model forecasts an event when its probability reaches
-    ``decision[T]`` (default: from its point forecast, as the baselines do).
+    ``decision[T][lead − 1]`` (default: from its point forecast, as the baselines do).
     """
     rows_of = _rows_of(backtest, city)
     table = []
@@ -178,7 +180,9 @@ def score_table(
                         observed[common],
                         backtest.history.standard,
                         probability,
-                        decision if name == MODEL_NAME else None,
+                        {t: p[lead - 1] for t, p in decision.items()}
+                        if decision and name == MODEL_NAME
+                        else None,
                     ),
                 }
             )
@@ -202,24 +206,41 @@ def reliability_table(backtest: Backtest, city: str | None = None) -> list[dict[
     return table
 
 
-def tuned_decision(backtest: Backtest, leads: tuple[int, ...] = LEADS) -> dict[int, float]:
-    """For each probability threshold T, the decision probability that maximises the model's
-    equitable threat score of AQI > T over every city and the given leads (ties: the lowest)."""
-    observed, probability = [], {t: [] for t in probability_thresholds(backtest.history.standard)}
-    for lead in leads:
-        common = _common(backtest, lead, slice(None))
-        observed.append(backtest.observed(lead)[common])
-        for t in probability:
-            probability[t].append(backtest.probabilities[(MODEL_NAME, lead)][t][common])
-    o = np.concatenate(observed)
-    best: dict[int, float] = {}
-    for t, parts in probability.items():
-        p = np.concatenate(parts)
-        ets = [contingency(p >= g, o > t)["ets"] for g in DECISION_GRID]
-        values = np.asarray([-np.inf if e is None else e for e in ets])
-        if np.isfinite(values).any():
-            best[t] = float(DECISION_GRID[int(np.argmax(values))])
+def tuned_decision(backtest: Backtest) -> dict[int, list[float]]:
+    """Per probability threshold T and lead, the decision probability of :data:`DECISION_GRID` with
+    the best pooled equitable threat score of AQI > T among those whose hit rate is at least and
+    whose false-alarm ratio at most persistence's (a model that neither misses nor false-alarms
+    more than persistence); where none is, the best ETS of all. Ties: the lowest probability.
+    Leads without an observed event keep the previous lead's (lead 1: the grid's middle)."""
+    best: dict[int, list[float]] = {}
+    for t in probability_thresholds(backtest.history.standard):
+        best[t] = []
+        for lead in LEADS:
+            common = _common(backtest, lead, slice(None))
+            happened = backtest.observed(lead)[common] > t
+            p = backtest.probabilities[(MODEL_NAME, lead)][t][common]
+            reference = contingency(
+                np.rint(backtest.forecasts[("persistence", lead)][common]) > t, happened
+            )
+            tables = [contingency(p >= g, happened) for g in DECISION_GRID]
+            ets = np.asarray([-np.inf if k["ets"] is None else k["ets"] for k in tables])
+            if not happened.any() or not np.isfinite(ets).any():
+                best[t].append(best[t][-1] if best[t] else float(np.median(DECISION_GRID)))
+                continue
+            no_worse = np.asarray([_no_worse(k, reference) for k in tables])
+            pool = np.where(no_worse, ets, -np.inf) if no_worse.any() else ets
+            best[t].append(float(DECISION_GRID[int(np.argmax(pool))]))
     return best
+
+
+def _no_worse(table: dict[str, object], reference: dict[str, object]) -> bool:
+    """Hit rate ≥ and false-alarm ratio ≤ the reference's (an undefined ratio counts as worst)."""
+    hit, far = table["hit_rate"], table["false_alarm_ratio"]
+    reference_hit = reference["hit_rate"] or 0.0
+    reference_far = (
+        1.0 if reference["false_alarm_ratio"] is None else reference["false_alarm_ratio"]
+    )
+    return hit is not None and far is not None and hit >= reference_hit and far <= reference_far
 
 
 NO_WARNING = "none"

@@ -68,8 +68,9 @@ class Locality:
     merge_gap_hours: int = 0
     overrides: list[dict] = field(default_factory=list)
     reduction_shares: dict[str, float] = field(default_factory=dict)
-    probability_thresholds: dict[int, float] = field(default_factory=dict)
-    """AQI threshold → the probability of exceeding it at which a forecast day counts as above."""
+    probability_thresholds: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    """AQI threshold → the probability of exceeding it at which a forecast day counts as above,
+    per lead (day 1, 2, 3 of the forecast)."""
 
     def scheme_on(self, day: dt.date) -> str:
         """The scheme in force on ``day``."""
@@ -97,15 +98,29 @@ def _locality_of(name: str, section: dict, default: dict | None = None) -> Local
     )
 
 
-def _probability_thresholds(name: str, section: dict, default: dict) -> dict[int, float]:
+LEADS_WARNED = 3
+"""Forecast days a decision looks at (leads 1–3)."""
+
+
+def _probability_thresholds(
+    name: str, section: dict, default: dict
+) -> dict[int, tuple[float, ...]]:
+    """AQI threshold → decision probability per lead; one number applies to every lead."""
     merged = {
         **default.get("probability_thresholds", {}),
         **section.get("probability_thresholds", {}),
     }
-    out = {int(k): float(v) for k, v in merged.items()}
-    wrong = {k: v for k, v in out.items() if not 0.0 < v <= 1.0}
-    if wrong:
-        raise ValueError(f"{name}: probability_thresholds must lie in (0, 1], got {wrong}")
+    out = {}
+    for key, value in merged.items():
+        per_lead = tuple(float(v) for v in (value if isinstance(value, list) else [value]))
+        if len(per_lead) == 1:
+            per_lead *= LEADS_WARNED
+        if len(per_lead) != LEADS_WARNED or not all(0.0 < v <= 1.0 for v in per_lead):
+            raise ValueError(
+                f"{name}: probability_thresholds.{key} must be a probability in (0, 1] or "
+                f"{LEADS_WARNED} of them (one per lead), got {value!r}"
+            )
+        out[int(key)] = per_lead
     return out
 
 
@@ -298,7 +313,8 @@ def decide_daily(
     to the ``forecast`` days from it, under ``settings`` (scheme on ``day``, overrides, gap).
 
     With ``probabilities`` (P(AQI > T) of each forecast day, by T), a forecast day counts as
-    above T when its probability reaches ``settings.probability_thresholds[T]``; an observed day
+    above T when its probability reaches ``settings.probability_thresholds[T]`` (of its lead); an
+    observed day
     when it is above T.
     """
     observed = np.asarray(observed, dtype=np.float64)
@@ -307,7 +323,7 @@ def decide_daily(
         if t in settings.probability_thresholds:
             with np.errstate(invalid="ignore"):
                 above = np.concatenate(
-                    [observed > t, np.asarray(p) >= settings.probability_thresholds[t]]
+                    [observed > t, np.asarray(p) >= settings.probability_thresholds[t][: len(p)]]
                 )
             exceeds[t] = np.repeat(above, 24)
     return decide(
