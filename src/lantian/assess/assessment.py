@@ -141,7 +141,7 @@ def assess(
         refused with a message naming its parts).
     """
     rules = period_rule_set(first_day, last_day, standard)
-    data: StationHours = load_period(store, first_day, last_day, scope.stations)
+    data: StationHours = load_period(store, first_day, last_day, list(scope.stations))
     hourly = data.scope_hourly(scope)
     result = evaluate(scope.name, hourly, first_day, rules)
     stations = []

@@ -104,4 +104,5 @@ def _positions(codes: pa.ChunkedArray, stations: list[str]) -> npt.NDArray[np.in
     dictionary = np.asarray(
         [order.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
     )
-    return dictionary[encoded.indices.to_numpy(zero_copy_only=False)]
+    positions: npt.NDArray[np.int64] = dictionary[encoded.indices.to_numpy(zero_copy_only=False)]
+    return positions

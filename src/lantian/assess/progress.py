@@ -25,12 +25,13 @@ import math
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from lantian.assess.annual import daily_series
 from lantian.assess.scope import Scope
 from lantian.assess.sources import load_period
 from lantian.assess.targets import read_plan
-from lantian.standards import limit_in, round_gbt8170, rule_set
+from lantian.standards import RuleSet, limit_in, round_gbt8170, rule_set
 from lantian.standards.evaluation import statistic_decimals
 from lantian.store import MeasurementStore
 
@@ -47,9 +48,14 @@ DAILY_PERCENTILE = {"PM2.5": 95, "PM10": 95, "CO": 95, "SO2": 98, "NO2": 98}
 
 
 def _daily_means(
-    store: MeasurementStore, scope: Scope, first: dt.date, last: dt.date, pollutant: str, rules
-):
-    data = load_period(store, first, last, scope.stations)
+    store: MeasurementStore,
+    scope: Scope,
+    first: dt.date,
+    last: dt.date,
+    pollutant: str,
+    rules: RuleSet,
+) -> npt.NDArray[np.float64]:
+    data = load_period(store, first, last, list(scope.stations))
     hourly = data.scope_hourly(scope)
     return daily_series(hourly, first, rules).means[pollutant]
 
@@ -69,7 +75,7 @@ def exceedance_allowance(total_days: int, percentile: float) -> int:
 
 
 def _expected_remaining(
-    store, scope, date: dt.date, pollutant: str, rules
+    store: MeasurementStore, scope: Scope, date: dt.date, pollutant: str, rules: RuleSet
 ) -> tuple[float, str, list[int]]:
     """Mean of the remaining calendar days of the year in earlier stored years."""
     months = store.manifest().partitions
@@ -126,7 +132,8 @@ def progress(
             if np.any(~np.isnan(previous))
             else math.nan
         )
-        budget = budget_mean(float(target.target), total, n, remaining)
+        goal = float(target.target or math.nan)
+        budget = budget_mean(goal, total, n, remaining)
         expected, basis, years = _expected_remaining(store, scope, date, pollutant, rules)
         if basis == "year_to_date":
             expected = total / n if n else math.nan
@@ -151,7 +158,7 @@ def progress(
                 "daily_limit": daily_limit,
                 "days_above_daily_limit": above,
                 "days_above_limit_remaining": allowance - above,
-                "status": _status(budget, expected, remaining, ytd, float(target.target)),
+                "status": _status(budget, expected, remaining, ytd, goal),
                 "text": target.text,
             }
         )

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
 from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.sources import StationHours, load_period
 from lantian.standards import competition_rank, period_rule_set, round_gbt8170, rule_set
+from lantian.standards.rulesets import RuleSet
 from lantian.store import MeasurementStore
 
 
@@ -31,8 +34,7 @@ class RankingError(ValueError):
 
 def _province_rows() -> list[dict[str, str]]:
     path = resources.files("lantian.assess").joinpath("data", "provinces.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
 def known_city_names() -> list[str]:
@@ -56,7 +58,9 @@ def province_cities(province: str, county_level: bool = False) -> list[str]:
     return cities
 
 
-def _evaluate_cities(data: StationHours, cities: list[str], first_day: dt.date, rules) -> dict:
+def _evaluate_cities(
+    data: StationHours, cities: list[str], first_day: dt.date, rules: RuleSet
+) -> dict[str, Evaluation]:
     results = {}
     for city in cities:
         stations = data.evaluation_stations(city)
@@ -96,7 +100,7 @@ def ranked_rows(
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         change = round_gbt8170((index - before) / before * 100.0, 2)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "rank": int(r),
             "city": c,

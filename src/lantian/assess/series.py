@@ -26,6 +26,7 @@ standard it follows — unless ``standard`` names one rule set for the whole per
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -50,17 +51,20 @@ AQI_COLUMNS = ("aqi", "level", "category_zh", "category_en", "colour", "primary_
 
 def _or_none(values: np.ndarray) -> np.ndarray:
     """Strings as an object array with ``None`` where empty."""
-    values = np.asarray(values, dtype=object)
-    return np.where(values == "", None, values)
+    text = np.asarray(values, dtype=object)
+    empty = np.asarray(text == "", dtype=bool)
+    text[empty] = None
+    return text
 
 
 def aqi_columns(report: AqiReport, hj633: str) -> Columns:
     """The AQI columns of an AQI report (module docstring), ``standard`` included."""
     level = report.level.astype(object)
+    level[report.level <= 0] = None
     return {
         **{f"{p}_iaqi": report.iaqi[p] for p in BASIC_POLLUTANTS},
         "aqi": report.aqi,
-        "level": np.where(report.level > 0, level, None),
+        "level": level,
         "category_zh": _or_none(report.category("zh")),
         "category_en": _or_none(report.category("en")),
         "colour": _or_none(report.colour()),
@@ -97,7 +101,9 @@ def daily_columns(
     return {**columns, **aqi_columns(series.aqi, rules.hj633)}
 
 
-def _runs(first_day: dt.date, n_days: int, standard: str | None):
+def _runs(
+    first_day: dt.date, n_days: int, standard: str | None
+) -> Iterator[tuple[int, int, dt.date, RuleSet]]:
     last_day = first_day + dt.timedelta(days=n_days - 1)
     for first, last, rules in rule_set_runs(first_day, last_day, standard):
         yield (first - first_day).days, (last - first_day).days + 1, first, rules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -79,7 +79,7 @@ class StationHours:
         """The hourly values of ``scope``: a station's own, a city's or an area's station mean."""
         if scope.kind == "station":
             return self.station_hourly(scope.name)
-        return self.area_hourly(scope.stations)
+        return self.area_hourly(list(scope.stations))
 
 
 def load_period(
@@ -99,7 +99,7 @@ def load_period(
     column = {name: registry.column(name).to_pylist() for name in registry.column_names}
     known = column.get("station_code", [])
 
-    def attribute(name: str, default: object) -> dict:
+    def attribute(name: str, default: object) -> dict[str, Any]:
         return dict(zip(known, column.get(name, [default] * len(known)), strict=True))
 
     return StationHours(

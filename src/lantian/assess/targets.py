@@ -61,7 +61,7 @@ class TargetPlan:
         return self.areas[name]
 
 
-def _require(entry: dict, key: str, where: str) -> object:
+def _require(entry: dict[str, object], key: str, where: str) -> object:
     if key not in entry:
         raise PlanFileError(f"{where}: missing field {key!r}")
     return entry[key]

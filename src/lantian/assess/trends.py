@@ -44,7 +44,7 @@ class TheilSen:
 
 def monthly_means(
     daily: FloatArray, days: npt.NDArray[np.datetime64], standard: str = "HJ663-2013"
-):
+) -> tuple[npt.NDArray[np.datetime64], FloatArray, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """(months, means, valid_days, complete) of a daily series."""
     month = days.astype("datetime64[M]")
     months = np.unique(month)
@@ -70,7 +70,8 @@ def deseasonalise(values: FloatArray, calendar_month: npt.NDArray[np.int64]) -> 
         chosen = values[calendar_month == m]
         if np.any(~np.isnan(chosen)):
             seasonal[m] = np.nanmean(chosen)
-    return values - seasonal[calendar_month] + np.nanmean(values)
+    adjusted: FloatArray = values - seasonal[calendar_month] + np.nanmean(values)
+    return adjusted
 
 
 def theil_sen(values: FloatArray) -> TheilSen:
@@ -147,7 +148,7 @@ def trend(
 ) -> dict[str, object]:
     """``lantian trend``: the trend table (:func:`trend_table`) of ``pollutant`` for ``scope``
     over the natural days ``first_day`` … ``last_day``; O3 uses its MDA8."""
-    data = load_period(store, first_day, last_day, scope.stations)
+    data = load_period(store, first_day, last_day, list(scope.stations))
     daily = daily_series(data.scope_hourly(scope), first_day, rule_set(first_day, standard))
     series = daily.mda8 if pollutant == "O3" else daily.means[pollutant]
     return {"name": scope.name, "pollutant": pollutant, **trend_table(series, daily.days)}

@@ -20,7 +20,7 @@ turns them into text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -135,7 +135,10 @@ def _pollutant_indices(
     return by_pollutant
 
 
-def _mask_where(by_pollutant: Mapping[str, FloatArray], condition) -> MaskArray:
+def _mask_where(
+    by_pollutant: Mapping[str, FloatArray],
+    condition: Callable[[FloatArray], npt.NDArray[np.bool_]],
+) -> MaskArray:
     shape = next(iter(by_pollutant.values())).shape
     mask = np.zeros(shape, dtype=np.uint8)
     for bit, pollutant in enumerate(BASIC_POLLUTANTS):
@@ -210,15 +213,17 @@ def aqi_report(
     by_pollutant = _pollutant_indices(indicator_iaqi, report, standard)
     stacked = np.stack([by_pollutant[p] for p in BASIC_POLLUTANTS])
     present = ~np.isnan(stacked)
-    complete = present.all(axis=0)
+    complete = np.asarray(present.all(axis=0), dtype=bool)
     any_present = present.any(axis=0)
     aqi = np.where(any_present, np.nanmax(np.where(present, stacked, -np.inf), axis=0), np.nan)
-    aqi = np.where(any_present, np.maximum(aqi, rule_value(standard, "aqi_range_min")), np.nan)
+    floor = rule_value(standard, "aqi_range_min")
+    aqi = np.where(any_present, np.maximum(aqi, 0.0 if floor is None else floor), np.nan)
     publish_above = rule_value(standard, "incomplete_publish_above") if mode == "letter" else None
     if publish_above is not None:
         aqi = np.where(complete | (aqi > publish_above), aqi, np.nan)
     primary_above = rule_value(standard, "primary_pollutant_above")
-    primary = _mask_where(by_pollutant, lambda v: (v == aqi) & (aqi > primary_above))
+    primary_floor = np.nan if primary_above is None else primary_above
+    primary = _mask_where(by_pollutant, lambda v: (v == aqi) & (aqi > primary_floor))
     exceedance_above = rule_value(standard, "exceedance_pollutant_above")
     exceedance = (
         _mask_where(by_pollutant, lambda v: v > exceedance_above)

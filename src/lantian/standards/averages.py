@@ -38,7 +38,8 @@ def valid_mean(values: npt.ArrayLike, axis: int = -1) -> FloatArray:
     valid = ~np.isnan(x)
     total = np.where(valid, x, 0.0).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return total / valid.sum(axis=axis)
+        mean: FloatArray = total / valid.sum(axis=axis)
+    return mean
 
 
 def validity_threshold(rule: str, standard: str = "HJ663-2013") -> int:

@@ -14,7 +14,9 @@ counts and data validity over a period.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -130,7 +132,8 @@ def month_shortfall(
     per_month = ok.astype(np.int64) @ one_hot
     needed = np.full(12, validity_threshold("monthly_min_days", standard))
     needed[1] = validity_threshold("february_min_days", standard)
-    return one_hot.any(axis=0) & (per_month < needed)
+    short: npt.NDArray[np.bool_] = one_hot.any(axis=0) & (per_month < needed)
+    return short
 
 
 def months_below_minimum(
@@ -178,12 +181,12 @@ def evaluation_items(standard: str = "HJ663-2013") -> list[dict[str, str]]:
 
 
 def evaluation_arrays(
-    daily: dict[str, npt.ArrayLike],
+    daily: Mapping[str, npt.ArrayLike],
     mda8_values: npt.ArrayLike,
     months: npt.ArrayLike,
     rule_set: RuleSet,
     grade: int = 2,
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """The annual evaluation items of many stations or areas at once (HJ 663-2013 §5, Table 1).
 
     Parameters
@@ -238,7 +241,7 @@ def evaluation_arrays(
 
 
 def annual_evaluation(
-    daily: dict[str, npt.ArrayLike],
+    daily: Mapping[str, npt.ArrayLike],
     mda8_values: npt.ArrayLike,
     months: npt.ArrayLike,
     rule_set: RuleSet,

@@ -8,6 +8,7 @@ no limit, breakpoint or threshold is written in a function body.
 from __future__ import annotations
 
 import csv
+import io
 from functools import cache
 from importlib import resources
 
@@ -22,8 +23,8 @@ def table(name: str, package: str = "lantian.standards") -> tuple[Row, ...]:
     schemes) and read them through these functions with ``package=``.
     """
     path = resources.files(package).joinpath("tables", f"{name}.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return tuple(csv.DictReader(handle))
+    text = path.read_text(encoding="utf-8")
+    return tuple(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def rows(name: str, package: str = "lantian.standards", **where: str) -> list[Row]:

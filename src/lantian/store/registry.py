@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -97,7 +98,7 @@ def registry_from_station_list(
     )
 
 
-def _column(registry: pa.Table, name: str, default: object) -> list:
+def _column(registry: pa.Table, name: str, default: object) -> list[Any]:
     if name in registry.column_names:
         return [default if v is None else v for v in registry.column(name).to_pylist()]
     return [default] * registry.num_rows
@@ -122,12 +123,13 @@ def evaluation_mask(registry: pa.Table, on: Period = None) -> npt.NDArray[np.boo
     """Per registry row: is it an evaluation station on ``on`` (a day, or any day of a period)?"""
     evaluation = np.array(_column(registry, "evaluation", True), dtype=bool)
     control = np.array(_column(registry, "control_point", False), dtype=bool)
-    mask = evaluation & ~control
+    mask: npt.NDArray[np.bool_] = evaluation & ~control
     if on is None:
         return mask
     first, last = on if isinstance(on, tuple) else (on, on)
     starts, ends = _bounds(registry)
-    return mask & (starts <= np.datetime64(last, "D")) & (np.datetime64(first, "D") <= ends)
+    mask &= (starts <= np.datetime64(last, "D")) & (np.datetime64(first, "D") <= ends)
+    return mask
 
 
 def evaluation_stations(registry: pa.Table, city: str, on: Period = None) -> list[str]:
