@@ -268,9 +268,12 @@ def _lantian(
     return aqi, primary, complete
 
 
-def _same(aqi, primary, published_aqi, published_primary) -> np.ndarray:
+def _same(
+    aqi: np.ndarray, primary: np.ndarray, published_aqi: np.ndarray, published_primary: np.ndarray
+) -> np.ndarray:
     both_na = np.isnan(aqi) & np.isnan(published_aqi)
-    return both_na | ((aqi == published_aqi) & (primary == published_primary))
+    same: np.ndarray = both_na | ((aqi == published_aqi) & (primary == published_primary))
+    return same
 
 
 def _levels(aqi: np.ndarray, hj633: np.ndarray) -> np.ndarray:
