@@ -308,3 +308,17 @@ def test_a_mirror_sending_too_much_is_cut_off(tmp_path, mirror, monkeypatch):
         releases.download(f"{mirror.base}/{day_name(JAN[0])}", target)
     assert not target.exists()
     assert not releases.part_of(target).exists()
+
+
+def test_a_station_list_published_as_xlsx(tmp_path, mirror):
+    from tests.ingest.test_station_lists import as_workbook
+
+    name = "站点列表-2022.02.13起.xlsx"
+    as_workbook(mirror.root / STATION_LIST_NAME, mirror.root / name)
+    home = tmp_path / "home"
+    result = lantian(home, "fetch", "stations", name, "--mirror", mirror.base)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "登记 1641 个站点" in result.stdout
+    imported = lantian(tmp_path / "other", "import", str(mirror.root / name))  # the same, by hand
+    assert imported.returncode == 0, imported.stderr
+    assert "登记 1641 个站点" in imported.stdout

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from lantian.ingest import cnemc, cnemc_hourly, tidy
 from lantian.ingest.schema import FormatError
+from lantian.ingest.stations import station_list_header
 
 Reader = Callable[..., tuple[pa.Table, dict[str, object]]]
 
@@ -74,14 +75,11 @@ def detect_format(path: Path) -> str:
 def station_list_kind(path: Path) -> str | None:
     """What kind of CNEMC station list ``path`` is, from its header (:mod:`lantian.ingest.stations`):
     ``control_points`` (``监测点编码,监测点名称,城市,对照点``), ``stations`` (``监测点编码,…``), or
-    None for any other file."""
-    if path.suffix.lower() != ".csv" or not path.is_file():
+    None for any other file. CSV or ``.xlsx``."""
+    header = station_list_header(path)
+    if header is None:
         return None
-    with open(path, "rb") as handle:
-        head = handle.readline().decode("utf-8-sig", errors="replace").strip()
-    if not head.startswith("监测点编码"):
-        return None
-    return "control_points" if "对照点" in head.split(",") else "stations"
+    return "control_points" if "对照点" in header else "stations"
 
 
 def read_any(

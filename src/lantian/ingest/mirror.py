@@ -30,6 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 import lantian
+from lantian.ingest.schema import FormatError
+from lantian.ingest.stations import StationListError, read_station_list
 from lantian.times import beijing_now
 
 USER_AGENT = f"lantian/{lantian.__version__} (+air-quality attainment; CNEMC day files)"
@@ -217,17 +219,16 @@ def check_day_file(path: Path, day: dt.date, source: str | None = None) -> int:
     return len(hours)
 
 
-def check_station_list(path: Path, source: str | None = None) -> None:
-    """Check that ``path`` is a CNEMC station list (``监测点编码,监测点名称,城市,经度,纬度``)."""
+def check_station_list(path: Path, source: str | None = None) -> int:
+    """Check that ``path`` is a CNEMC station list (CSV or ``.xlsx``, ``监测点编码,监测点名称,城市,
+    经度,纬度``) by reading it as the import will; returns its number of stations."""
     source = source or str(path)
-    data = path.read_bytes()
-    _refuse_html(data, source)
-    header = data.removeprefix(BOM).split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    if not header.startswith("监测点编码,监测点名称,城市"):
-        raise FetchError(
-            f"{source}: line 1: not a CNEMC station list (expected 监测点编码,监测点名称,城市,经度,纬度,"
-            f" found {header[:60]!r})"
-        )
+    _refuse_html(path.read_bytes()[:1024], source)
+    try:
+        table, _ = read_station_list(path)
+    except (StationListError, FormatError, pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise FetchError(f"{source}: not a CNEMC station list ({error})") from error
+    return table.num_rows
 
 
 def finish(target: Path) -> Path:

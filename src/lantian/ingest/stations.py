@@ -9,6 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lantian.ingest.excel import WorkbookLimits, open_workbook, read_sheet, sheet_rows
+from lantian.ingest.schema import FormatError
+
 STATION_LIST_COLUMNS = {
     "监测点编码": "station_code",
     "监测点名称": "name",
@@ -22,9 +25,61 @@ class StationListError(ValueError):
     """A station list that does not have the expected columns; the message names the file."""
 
 
+#: Columns read as numbers; the rest are text. ``-``, ``NA`` or an empty cell is no value.
+NUMBER_COLUMNS = ("经度", "纬度")
+NO_VALUE = ["", "-", "NA"]
+STATION_LIST_LIMITS = WorkbookLimits(rows=20_000, cells=400_000)
+"""A workbook station list: the national list has ~2,000 rows of five to ten columns."""
+
+
+def station_list_header(path: Path) -> list[str] | None:
+    """The header of ``path`` when it is a station list — a CSV or ``.xlsx`` whose first row begins
+    ``监测点编码`` — else ``None``."""
+    if not path.is_file() or path.suffix.lower() not in {".csv", ".xlsx"}:
+        return None
+    if path.suffix.lower() == ".csv":
+        with open(path, "rb") as handle:
+            header = handle.readline().decode("utf-8-sig", errors="replace").strip().split(",")
+    else:
+        header = _workbook_header(path)
+    return header if header and header[0] == "监测点编码" else None
+
+
+def _workbook_header(path: Path) -> list[str]:
+    if path.stat().st_size > STATION_LIST_LIMITS.file_bytes:
+        return []  # larger than any station list: a measurement workbook
+    try:
+        workbook = open_workbook(str(path), path.read_bytes(), STATION_LIST_LIMITS)
+    except FormatError:
+        return []  # the measurement readers will say what is wrong with it
+    try:
+        title = workbook.worksheets[0].title
+        for row in sheet_rows(workbook, title, str(path), STATION_LIST_LIMITS):
+            if any(value is not None for value in row):
+                return [str(value).strip() if value is not None else "" for value in row]
+        return []
+    except FormatError:
+        return []
+    finally:
+        workbook.close()
+
+
 def _read(path: Path, required: list[str]) -> pa.Table:
-    """Read a station list; text columns stay text, coordinates are numbers ('-' or empty = none)."""
-    table = pacsv.read_csv(
+    """Read a station list, CSV (UTF-8) or ``.xlsx`` (told apart by content, not by name); text
+    columns stay text, coordinates are numbers ('-' or empty = none)."""
+    with open(path, "rb") as handle:
+        workbook = handle.read(4) == b"PK\x03\x04"
+    table = _read_workbook(path) if workbook else _read_csv(path)
+    missing = [column for column in required if column not in table.column_names]
+    if missing:
+        raise StationListError(
+            f"{path}: line 1: missing column(s) {', '.join(missing)}; found {', '.join(table.column_names)}"
+        )
+    return table
+
+
+def _read_csv(path: Path) -> pa.Table:
+    return pacsv.read_csv(
         path,
         convert_options=pacsv.ConvertOptions(
             column_types={
@@ -35,16 +90,29 @@ def _read(path: Path, required: list[str]) -> pa.Table:
                 "纬度": pa.float64(),
                 "对照点": pa.string(),
             },
-            null_values=["", "-", "NA"],
+            null_values=NO_VALUE,
             strings_can_be_null=False,
         ),
     )
-    missing = [column for column in required if column not in table.column_names]
-    if missing:
-        raise StationListError(
-            f"{path}: line 1: missing column(s) {', '.join(missing)}; found {', '.join(table.column_names)}"
-        )
-    return table
+
+
+def _read_workbook(path: Path) -> pa.Table:
+    """The first sheet of an ``.xlsx`` station list, through the one guarded way to open workbooks."""
+    try:
+        sheet = read_sheet(str(path), path.read_bytes(), limits=STATION_LIST_LIMITS)
+    except FormatError as error:
+        raise StationListError(str(error)) from error
+    columns = {}
+    for name, column in zip(sheet.header, sheet.columns, strict=True):
+        if name in NUMBER_COLUMNS:  # text cells as published (names keep their spaces)
+            text = pc.utf8_trim_whitespace(column)
+            blank = pc.is_in(text, value_set=pa.array(NO_VALUE))
+            try:
+                column = pc.cast(pc.if_else(blank, None, text), pa.float64())
+            except pa.ArrowInvalid as error:
+                raise StationListError(f"{path}: column {name}: not a number ({error})") from error
+        columns[name] = column
+    return pa.table(columns)
 
 
 def read_station_list(path: str | Path) -> tuple[pa.Table, dict[str, object]]:
