@@ -82,3 +82,22 @@ def test_a_test_run_without_the_data_fails_with_that_line(tmp_path):
     )
     assert f"reference data file cnemc/stations_2020-01-01.csv not found in {where}" in run.stdout
     assert "raise MissingReferenceDataError" not in run.stdout  # no traceback
+
+
+def test_scripts_test_checks_the_reference_data_first(tmp_path):
+    """``python -m lantian.demo`` (run by scripts/test before pytest): one line, exit 1 when missing."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "lantian.demo"], capture_output=True, text=True, timeout=60
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("reference data: 9 files in ")
+    env = {"LANTIAN_REFERENCE_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    missing = subprocess.run(
+        [sys.executable, "-m", "lantian.demo"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.count("\n") == 1
+    assert (
+        f"reference data missing in {tmp_path}: cnemc/china_sites_2019_hunan.zip" in missing.stderr
+    )
+    assert "LANTIAN_REFERENCE_DATA" in missing.stderr

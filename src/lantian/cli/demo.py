@@ -19,8 +19,8 @@ from lantian.demo import (
     DEMO_FILES,
     HUNAN_2019,
     STATION_LIST,
-    MissingReferenceDataError,
     demo_file,
+    missing_files,
 )
 from lantian.ingest.cnemc import read_measurements
 from lantian.settings import settings
@@ -35,12 +35,7 @@ WHAT = {
 
 def missing_data_message() -> str | None:
     """What the demo lacks and how to get it (Chinese and English), or ``None`` when all is there."""
-    missing = []
-    for name in DEMO_FILES:
-        try:
-            demo_file(name)
-        except MissingReferenceDataError:
-            missing.append(name)
+    missing = missing_files(DEMO_FILES)
     if not missing:
         return None
     folder = settings().reference_folder

@@ -20,8 +20,14 @@ NATIONAL_3DAYS = "cnemc/china_sites_2019_national_3days.zip"
 LINGLING_2021 = "met/578660-99999-2021"
 CHANGSHA_2021 = "met/576870-99999-2021"
 
+RELEASE_2026 = tuple(
+    f"cnemc/2026/{hour}.csv" for hour in ("2026-01-20T09", "2026-03-05T09", "2026-09-01T00")
+)
+
 DEMO_FILES = (HUNAN_2019, STATION_LIST, CONTROL_POINTS_HUNAN)
 """What ``lantian demo`` needs."""
+TEST_FILES = (*DEMO_FILES, NATIONAL_3DAYS, LINGLING_2021, CHANGSHA_2021, *RELEASE_2026)
+"""What the tests and benchmarks read (``scripts/test`` checks them before running)."""
 
 
 class MissingReferenceDataError(FileNotFoundError):
@@ -47,3 +53,14 @@ def demo_file(name: str) -> Path:
     raise MissingReferenceDataError(
         f"reference data file {name} not found in {root} (LANTIAN_REFERENCE_DATA)"
     )
+
+
+def missing_files(names: tuple[str, ...] = TEST_FILES) -> list[str]:
+    """The reference-data files among ``names`` that are not found."""
+    missing = []
+    for name in names:
+        try:
+            demo_file(name)
+        except MissingReferenceDataError:
+            missing.append(name)
+    return missing
