@@ -212,14 +212,14 @@ def test_dates_in_the_wrong_order_are_refused():
     assert rejections("devices", devices) == [("devices.csv", 3, "拆除日期", "bad_date_order")]
 
 
-def test_an_empty_industry_name_is_filled_from_gbt_4754_where_the_table_has_the_code():
+def test_an_empty_industry_name_is_filled_from_gbt_4754():
     rows = copy.deepcopy(example_rows("enterprises"))
     rows[1][rows[0].index("行业代码")] = "30"
     rows[2][rows[0].index("行业代码")] = "H62"
     records = parse("enterprises", rows)
     assert (records[0]["industry_code"], records[0]["industry_name"]) == ("C30", "非金属矿物制品业")
     assert (records[1]["industry_code"], records[1]["industry_name"]) == ("H62", "餐饮业")
-    assert records[2]["industry_name"] is None  # C2319: a class; the table lists divisions only
+    assert records[2]["industry_name"] == "包装装潢及其他印刷"  # C2319, a class of the table
     rows[3][rows[0].index("行业代码")] = "B30"  # division 30 is in section C
     assert rejections("enterprises", rows) == [
         ("enterprises.csv", 4, "行业代码", "bad_industry_code")

@@ -398,7 +398,7 @@ def _date_order(parsed: dict[str, list], columns: dict[str, _Column], check: _Ch
 
 
 def _industry_names(parsed: dict[str, list]) -> None:
-    """An empty 行业名称 is filled from GB/T 4754-2017 where the code is a section or division."""
+    """An empty 行业名称 is filled from GB/T 4754-2017 where the table lists the code."""
     if "industry_code" not in parsed:
         return
     names = parsed.setdefault("industry_name", [None] * len(parsed["industry_code"]))
