@@ -82,7 +82,7 @@ def forecast_command(
             "类别": r["category"],
             "PM2.5": r["PM2.5"],
             "O3_8h": r["O3_8h"],
-            **{f"P(AQI>{k[4:]})": v for k, v in r.items() if k.startswith("p_gt")},
+            **{f"P>{k[4:]}": v for k, v in r.items() if k.startswith("p_gt")},
             "持续性": r["persistence"],
             "气候态": r["climatology"],
             "实测": r["observed"],
