@@ -257,12 +257,14 @@ def _difference_accumulations(
 ) -> None:
     """Precipitation accumulated since the run's start → the amount since its previous valid time
     (in place; ``keys`` sorted by city, issue and valid time)."""
-    city_run = [(k[0], k[1]) for k in keys]
+    if not keys:
+        return
+    run_keys = [(city, issue) for city, issue, _ in keys]
+    codes = {run: k for k, run in enumerate(dict.fromkeys(run_keys))}
+    run = np.fromiter((codes[r] for r in run_keys), dtype=np.int64, count=len(keys))
+    from_start = np.isin(run, [codes[r] for r in runs if r in codes])
+    same_run = np.concatenate([[False], run[1:] == run[:-1]])
     previous = np.concatenate([[np.nan], precipitation[:-1]])
-    same_run = np.asarray(
-        [i > 0 and city_run[i] == city_run[i - 1] for i in range(len(keys))], dtype=bool
-    )
-    from_start = np.asarray([cr in runs for cr in city_run], dtype=bool)
     amount = np.where(same_run, precipitation - previous, precipitation)
     precipitation[:] = np.where(from_start, np.maximum(amount, 0.0), precipitation)
 
