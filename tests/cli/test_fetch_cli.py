@@ -43,6 +43,7 @@ class Mirror(ThreadingHTTPServer):
             str, int
         ] = {}  # name → bytes sent before the connection drops (once)
         self.html: set[str] = set()  # names answered with an HTML page and status 200
+        self.unavailable: dict[str, int] = {}  # name → how many more times to answer 503
         self.requests: list[tuple[str, str | None]] = []  # (name, Range header)
 
     @property
@@ -63,6 +64,10 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            return
+        if self.server.unavailable.get(name, 0) > 0:
+            self.server.unavailable[name] -= 1
+            self.send_error(503)
             return
         path = self.server.root / name
         if not self.path.startswith("/air/data/") or not path.is_file():
@@ -322,3 +327,17 @@ def test_a_station_list_published_as_xlsx(tmp_path, mirror):
     imported = lantian(tmp_path / "other", "import", str(mirror.root / name))  # the same, by hand
     assert imported.returncode == 0, imported.stderr
     assert "登记 1641 个站点" in imported.stdout
+
+
+def test_a_mirror_that_is_unavailable_for_a_moment(tmp_path, mirror):
+    name = day_name(JAN[0])
+    mirror.unavailable[name] = 1
+    failed = fetch(tmp_path / "home", mirror.base, "2019-01-01", "2019-01-01", "--retries", "0")
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert "failed 1" in failed.stdout
+    assert f"{name}: HTTP 503" in failed.stderr
+    mirror.unavailable[name] = 1
+    retried = fetch(tmp_path / "home", mirror.base, "2019-01-01", "2019-01-01")  # after a pause
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert "downloaded 1" in retried.stdout
+    assert [r for r in mirror.requests if r[0] == name][-2:] == [(name, None), (name, None)]

@@ -89,15 +89,12 @@ def _fetch_day(day: dt.date, base: str, retries: int, note) -> tuple[str, Path |
         except releases.FetchError:
             pass  # a damaged copy: fetch it again
     source = releases.source_of(base, releases.day_name(day))
-    for attempt in range(retries + 1):
-        try:
-            how = releases.download(source, target, on_bytes=note)
-            break
-        except releases.NotOnMirror as error:
-            return "missing", None, str(error)
-        except releases.FetchError as error:
-            if attempt == retries:
-                return "failed", None, str(error)
+    try:
+        how = releases.download_retrying(source, target, retries, on_bytes=note)
+    except releases.NotOnMirror as error:
+        return "missing", None, str(error)
+    except releases.FetchError as error:
+        return "failed", None, str(error)
     part = releases.part_of(target)
     try:
         releases.check_day_file(part, day, source)
@@ -229,13 +226,7 @@ def fetch_stations_command(
     target = settings().downloads / "stations" / Path(name).name
     source = releases.source_of(base, name)
     try:
-        for attempt in range(retries + 1):
-            try:
-                releases.download(source, target)
-                break
-            except releases.TransferBroke:
-                if attempt == retries:
-                    raise
+        releases.download_retrying(source, target, retries)
         releases.check_station_list(releases.part_of(target), source)
     except releases.FetchError as error:
         releases.part_of(target).unlink(missing_ok=True)

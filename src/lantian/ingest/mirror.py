@@ -19,6 +19,7 @@ import io
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -160,6 +161,32 @@ def download(
         if expected is not None and written < expected:
             raise TransferBroke(_broke(source, written, part))
     return "resumed" if resumed else "downloaded"
+
+
+def download_retrying(
+    source: str,
+    target: Path,
+    retries: int,
+    *,
+    on_bytes: Callable[[int, int | None], None] | None = None,
+    pause: float = 2.0,
+) -> str:
+    """:func:`download` with up to ``retries`` more attempts: a broken transfer is resumed at once,
+    another failure (a refused connection, HTTP 5xx) after ``pause`` × attempt seconds; a file the
+    mirror does not have (:class:`NotOnMirror`) is not asked for again."""
+    for attempt in range(retries + 1):
+        try:
+            return download(source, target, on_bytes=on_bytes)
+        except NotOnMirror:
+            raise
+        except TransferBroke:
+            if attempt == retries:
+                raise
+        except FetchError:
+            if attempt == retries:
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _broke(source: str, written: int, part: Path) -> str:
