@@ -19,10 +19,14 @@ import numpy as np
 from lantian.assess.annual import Evaluation, evaluate
 from lantian.assess.scope import Scope
 from lantian.assess.sources import StationHours, load_period
-from lantian.standards import BASIC_POLLUTANTS, category_table, period_rule_set, unit
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    HEAVY_POLLUTION_LEVEL,
+    category_table,
+    period_rule_set,
+    unit,
+)
 from lantian.store import MeasurementStore
-
-HEAVY_LEVEL = 5  # 重度污染 and worse (HJ 633 levels 5–6)
 
 
 def _number(value: float) -> float | None:
@@ -54,7 +58,7 @@ def evaluation_dict(result: Evaluation) -> dict[str, object]:
             "valid": result.valid_days,
             "good": good,
             "good_ratio": _number(result.good_day_ratio),
-            "heavy": sum(result.days_by_level[HEAVY_LEVEL - 1 :]),
+            "heavy": sum(result.days_by_level[HEAVY_POLLUTION_LEVEL - 1 :]),
             "by_category": dict(zip(categories, result.days_by_level, strict=True)),
             "by_level": result.days_by_level,
         },

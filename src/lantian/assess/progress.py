@@ -32,7 +32,7 @@ from lantian.assess.scope import Scope
 from lantian.assess.sources import load_period
 from lantian.assess.targets import read_plan
 from lantian.standards import RuleSet, limit_in, round_gbt8170, rule_set
-from lantian.standards.evaluation import statistic_decimals
+from lantian.standards.evaluation import daily_percentile, statistic_decimals
 from lantian.store import MeasurementStore
 
 AT_RISK_MARGIN = 0.2
@@ -44,7 +44,6 @@ STATUS_NAMES = {
     "attained": ("已达标", "attained"),
     "missed": ("未达标", "missed"),
 }
-DAILY_PERCENTILE = {"PM2.5": 95, "PM10": 95, "CO": 95, "SO2": 98, "NO2": 98}
 
 
 def _daily_means(
@@ -138,7 +137,8 @@ def progress(
         if basis == "year_to_date":
             expected = total / n if n else math.nan
         daily_limit = limit_in(rules, pollutant, "daily")
-        allowance = exceedance_allowance(n + remaining, DAILY_PERCENTILE[pollutant])
+        percentile = daily_percentile(pollutant, rules.hj663)
+        allowance = exceedance_allowance(n + remaining, percentile)
         above = int((daily[valid] > daily_limit).sum())
         rows.append(
             {

@@ -45,14 +45,13 @@ import numpy as np
 import numpy.typing as npt
 
 from lantian.forecast.tables import known, rows
-from lantian.standards import category_table
+from lantian.standards import HEAVY_POLLUTION_LEVEL, category_table, rule_set
+from lantian.times import natural_day
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 COMPARISONS = {">": np.greater, ">=": np.greater_equal}
-HEAVY_POLLUTION_LEVEL = "5"
-"""HJ 633 level 五级 (重度污染), whose advice the notices quote."""
 EVENTS_ZH = {"issued": "发布", "raised": "升级", "lowered": "降级", "lifted": "解除"}
 
 
@@ -379,9 +378,10 @@ def warning_life(decisions: list[tuple[dt.datetime, Decision]]) -> list[dict[str
 
 
 # ----------------------------------------------------------------------------- notice
-def _heavy_advice() -> str:
-    heavy = next(r for r in category_table("HJ633-2012") if r["level"] == HEAVY_POLLUTION_LEVEL)
-    return heavy["advice_zh"]
+def _heavy_advice(day: dt.date) -> str:
+    """The health advice of 重度污染 in the HJ 633 in force on ``day``."""
+    table = category_table(rule_set(day).hj633)
+    return next(r["advice_zh"] for r in table if int(r["level"]) == HEAVY_POLLUTION_LEVEL)
 
 
 def notice_zh(
@@ -392,7 +392,8 @@ def notice_zh(
 ) -> str:
     """The public notice (公告) of a warning event, in Chinese.
 
-    The health advice is HJ 633-2012 Table 2's for 重度污染 (from the standards' category table).
+    The health advice is that of 重度污染 in the HJ 633 in force on the event's day (HJ 633-2012
+    Table 2, HJ 633-2026 Table 1; from the standards' category table).
     """
     time = event["time"]
     stamp = f"{time:%Y年%-m月%-d日%-H时}"
@@ -416,5 +417,5 @@ def notice_zh(
         f"据预测，{span}{city}将出现重污染天气过程（{event['reason_zh']}）。根据《{plan}》，"
         f"{city}重污染天气应急指挥部决定于{stamp}{verb}重污染天气{new['name_zh']}，启动"
         f"{new['response_zh']}。请各有关单位按照应急减排清单落实减排措施。健康防护提示："
-        f"{_heavy_advice()}。"
+        f"{_heavy_advice(natural_day(time))}。"
     )

@@ -29,10 +29,11 @@ def _bit(rule: str) -> int:
     return 1 << int(next(r["bit"] for r in _rules() if r["rule"] == rule))
 
 
-def _threshold(rule: str, pollutant: str) -> float | None:
+def _threshold(rule: str, pollutant: str, column: str = "threshold") -> float | None:
+    """The ``column`` of ``rule``'s row for ``pollutant`` (its own row before the ``*`` row)."""
     for row in _rules():
         if row["rule"] == rule and row["pollutant"] in (pollutant, "*"):
-            return float(row["threshold"])
+            return float(row[column]) if row[column] else None
     return None
 
 
@@ -99,7 +100,7 @@ def quality_flags(grids: dict[str, Grid]) -> dict[str, Flags]:
                 f |= np.where(values > unit_mix, _bit("co_unit"), 0).astype(np.int32)
         run = _threshold("stuck", pollutant)
         if run is not None and values.shape[-1] >= run:
-            floor = 1.0 if pollutant == "CO" else 10.0  # ten reporting steps
+            floor = _threshold("stuck", pollutant, "floor") or 0.0  # ten reporting steps
             with np.errstate(invalid="ignore"):
                 stuck = _stuck(values, int(run)) & (values >= floor)
             f |= np.where(stuck, _bit("stuck"), 0).astype(np.int32)

@@ -7,6 +7,7 @@ clause. Pure functions over NumPy arrays; nothing here reads files other than th
 
 from lantian.standards.aqi import (
     COMPLETENESS,
+    HEAVY_POLLUTION_LEVEL,
     AqiReport,
     aqi_report,
     category_table,
@@ -56,6 +57,7 @@ from lantian.standards.rulesets import (
 __all__ = [
     "BASIC_POLLUTANTS",
     "COMPLETENESS",
+    "HEAVY_POLLUTION_LEVEL",
     "AqiReport",
     "ComprehensiveIndex",
     "EvaluationItem",

@@ -33,6 +33,9 @@ from lantian.standards.tables import known, rows, rule_value
 
 FloatArray = npt.NDArray[np.float64]
 MaskArray = npt.NDArray[np.uint8]
+HEAVY_POLLUTION_LEVEL = 5
+"""HJ 633 level 五级 (重度污染): heavy pollution is this level and worse (HJ 633-2012 Table 2,
+HJ 633-2026 Table 1; both rule sets number the levels alike)."""
 
 
 @dataclass(frozen=True)

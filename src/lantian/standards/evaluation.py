@@ -180,6 +180,19 @@ def evaluation_items(standard: str = "HJ663-2013") -> list[dict[str, str]]:
     return rows("evaluation_items", standard=standard)
 
 
+def daily_percentile(pollutant: str, standard: str = "HJ663-2013") -> float:
+    """The percentile of the daily values that judges ``pollutant``'s 24-hour limit (HJ 663-2013
+    Table 1: SO2, NO2 98th; CO, PM10, PM2.5 95th), from ``tables/evaluation_items.csv``."""
+    found = [
+        row
+        for row in evaluation_items(standard)
+        if row["pollutant"] == pollutant and row["series"] == "daily" and row["percentile"]
+    ]
+    if not found:
+        raise KeyError(f"no daily percentile item of {pollutant!r} in {standard}")
+    return float(found[0]["percentile"])
+
+
 def evaluation_arrays(
     daily: Mapping[str, npt.ArrayLike],
     mda8_values: npt.ArrayLike,
