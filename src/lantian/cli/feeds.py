@@ -21,10 +21,14 @@ DEFAULT_PORT = 9212
 
 
 def device_directory(simulated: int):
-    """The devices the receiver accepts: the simulator's fleet of ``simulated`` devices."""
+    """The devices the receiver accepts: those of the source registry (``lantian sources``,
+    re-read when it changes), then the simulator's fleet of ``simulated`` devices."""
     from lantian.feeds.simulator import fleet_directory
+    from lantian.plan.database import open_ledger
+    from lantian.sources.directory import ChainedDirectory, RegistryDirectory
 
-    return fleet_directory(simulated)
+    registry = RegistryDirectory(open_ledger())
+    return ChainedDirectory(registry, fleet_directory(simulated)) if simulated else registry
 
 
 def build_receiver(simulated: int = 0, **options: object):

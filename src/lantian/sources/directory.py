@@ -18,7 +18,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lantian.sources.devices import Device, StaticDirectory
+from lantian.sources.devices import Device, DeviceDirectory, StaticDirectory
 from lantian.sources.models import RegisteredDevice
 from lantian.sources.registry import devices
 
@@ -83,3 +83,18 @@ class RegistryDirectory:
 
     def __len__(self) -> int:
         return len(self._snapshot)
+
+
+class ChainedDirectory:
+    """Several directories asked in turn: the first that knows an MN answers (the registry, then
+    the simulator's fleet of ``lantian receive --simulated N``)."""
+
+    def __init__(self, *directories: DeviceDirectory):
+        self.directories = directories
+
+    def get(self, mn: str) -> Device | None:
+        for directory in self.directories:
+            device = directory.get(mn)
+            if device is not None:
+                return device
+        return None
