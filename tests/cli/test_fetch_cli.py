@@ -302,6 +302,15 @@ def test_update_fetches_from_the_last_stored_hour(tmp_path, mirror):
     assert pc.max(table["ts"]).as_py() == dt.datetime(2019, 1, 3, 23)
     assert sorted(pc.unique(table["station_code"]).to_pylist()) == ["2477A", "2478A"]  # remembered
 
+    served = len(mirror.requests)
+    years_later = lantian(home, "update")  # up to today: years of days, a back-fill, not an update
+    assert years_later.returncode == 2, years_later.stdout + years_later.stderr
+    assert (
+        "exceed --max-days 92: back-fill with lantian fetch cnemc --from 2019-01-03"
+        in years_later.stderr
+    )
+    assert len(mirror.requests) == served
+
 
 def test_a_mirror_sending_too_much_is_cut_off(tmp_path, mirror, monkeypatch):
     """A mirror streaming more than a day file can hold fills no disk: the download stops, no file

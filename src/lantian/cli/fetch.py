@@ -251,6 +251,9 @@ def update_command(
     until: Annotated[
         str | None, typer.Option("--to", help="last day (default: today, Beijing time)")
     ] = None,
+    max_days: Annotated[
+        int, typer.Option("--max-days", min=1, help="refuse to fetch more days than this")
+    ] = 92,
 ) -> None:
     """更新 Fetch what is new since the last stored hour (the day of that hour up to today, with the
     mirror and stations of the last ``lantian fetch cnemc`` unless given): for a daily job."""
@@ -265,4 +268,15 @@ def update_command(
     if province is None and stations is None:
         province, stations = saved.get("province"), saved.get("stations")
     base = mirror or saved.get("mirror") or settings().cnemc_mirror
-    _run(last.date(), _day(until) if until else releases.today(), base, province, stations, retries)
+    first, end = last.date(), _day(until) if until else releases.today()
+    if (end - first).days + 1 > max_days:
+        errors.print(
+            f"最后存储的小时是 {last}，到 {end} 共 {(end - first).days + 1} 天，超过 --max-days {max_days}："
+            f"请用 lantian fetch cnemc --from {first} --to {end} 补齐 (the last stored hour is {last};"
+            f" {(end - first).days + 1} days to {end} exceed --max-days {max_days}: back-fill with"
+            f" lantian fetch cnemc --from {first} --to {end})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    _run(first, end, base, province, stations, retries)
