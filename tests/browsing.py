@@ -97,3 +97,16 @@ def confined_context(browser, server: str, outside: list[str], **options):
 
     context.route("**/*", guard)
     return context
+
+
+def wait_for(page, expression: str, timeout: float = 30_000) -> None:
+    """Wait until the JavaScript ``expression`` is true in ``page`` (at most ``timeout`` ms).
+
+    Playwright's ``wait_for_function`` compiles its predicate with ``eval`` inside the page, which
+    the pages' Content-Security-Policy (rightly) forbids; ``page.evaluate`` runs through the
+    DevTools protocol, outside the policy, so this polls with it instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s")
+        page.wait_for_timeout(100)

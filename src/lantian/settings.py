@@ -3,6 +3,8 @@
 * ``home`` (``LANTIAN_HOME``): default the per-user data folder (``~/.local/share/lantian``).
 * ``database_url`` (``LANTIAN_DATABASE_URL``): default SQLite ``plan.sqlite3`` in ``home``; for
   PostgreSQL ``postgresql+psycopg://user:password@host/database``.
+* ``session_idle_minutes`` (``LANTIAN_SESSION_IDLE_MINUTES``): default 30.
+* ``trusted_proxies`` (``LANTIAN_TRUSTED_PROXIES``): default none (see ``docs/security.md``).
 * ``reference_data`` (``LANTIAN_REFERENCE_DATA``): the folder of the real reference data that the demo,
   the tests and the benchmarks read (``cnemc/``, ``met/``). They are other people's data and are never
   part of Lantian's repository; default ``../shared/reference`` beside the checkout when it exists.
@@ -31,6 +33,12 @@ class Settings(BaseSettings):
     """The folder of the measurement store and, by default, of the plan ledger's SQLite file."""
     database_url: str | None = None
     """SQLAlchemy URL of the plan ledger; ``None`` = SQLite in ``home``."""
+    session_idle_minutes: float = 30
+    """A ledger session unused this long has ended (``LANTIAN_SESSION_IDLE_MINUTES``)."""
+    trusted_proxies: str = ""
+    """Addresses or networks (comma-separated, e.g. ``127.0.0.1,10.0.0.0/8``) whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (``LANTIAN_TRUSTED_PROXIES``);
+    empty: none — the client's address is the socket's peer."""
 
     reference_data: Path | None = None
     """The reference-data folder; ``None`` = ``../shared/reference`` beside the checkout, if present."""

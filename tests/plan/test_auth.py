@@ -34,14 +34,40 @@ def test_passwords_are_argon2id_hashes(db):
 def test_login_gives_a_session_that_authenticates_until_it_expires(db):
     login = auth.login(db, "hb", PASSWORD, address="127.0.0.1", now=T0)
     db.commit()
-    actor = auth.authenticate(db, login.token, now=T0 + dt.timedelta(hours=1))
+    actor = auth.authenticate(db, login.token, now=T0 + dt.timedelta(minutes=20))
     assert (actor.name, actor.role) == ("hb", "reporter")
+    for minutes in range(40, 8 * 60, 20):  # in use all day: the idle timeout never strikes
+        auth.authenticate(db, login.token, now=T0 + dt.timedelta(minutes=minutes))
     assert actor.unit_id is not None
     stored = db.scalars(select(LoginSession)).one()
     assert login.token not in stored.token_hash  # only the digest is kept
     with pytest.raises(NotAuthenticatedError, match="已过期") as caught:
         auth.authenticate(db, login.token, now=T0 + auth.POLICY.session_lifetime)
     assert caught.value.field == "session"
+
+
+def test_a_session_unused_for_the_idle_timeout_has_ended(db, monkeypatch):
+    monkeypatch.setenv("LANTIAN_SESSION_IDLE_MINUTES", "10")
+    from lantian.settings import settings
+
+    settings.cache_clear()
+    login = auth.login(db, "hb", PASSWORD, now=T0)
+    auth.authenticate(db, login.token, now=T0 + dt.timedelta(minutes=9))
+    auth.authenticate(db, login.token, now=T0 + dt.timedelta(minutes=18))  # 9 since last use
+    with pytest.raises(NotAuthenticatedError, match="已过期"):
+        auth.authenticate(db, login.token, now=T0 + dt.timedelta(minutes=28))
+
+
+def test_a_second_login_leaves_the_first_and_logout_everywhere_ends_both(db):
+    desk = auth.login(db, "hb", PASSWORD, now=T0)
+    phone = auth.login(db, "hb", PASSWORD, now=T0)
+    other = auth.login(db, "zj", PASSWORD, now=T0)
+    auth.authenticate(db, desk.token, now=T0)  # intended: a desk and a phone at once
+    assert auth.logout_everywhere(db, phone.token, now=T0) == 2
+    for token in (desk.token, phone.token):
+        with pytest.raises(NotAuthenticatedError):
+            auth.authenticate(db, token, now=T0)
+    auth.authenticate(db, other.token, now=T0)  # another user's session is untouched
 
 
 def test_logout_ends_the_session(db):
@@ -122,3 +148,30 @@ def test_add_user_refuses_bad_input(db, actors, name, role, password, unit, fiel
 def test_roles_accept_chinese_names(db, actors):
     user = auth.add_user(db, actors["office"], "ld2", "领导", "long enough")
     assert user.role == "leader"
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345678", "全是数字"),
+        ("5201314520", "全是数字"),
+        ("password", "过于常见"),
+        ("Password2024!", "过于常见"),  # a listed one with digits and a symbol after it
+        ("woaini1314", "过于常见"),
+        ("abababab", "重复"),
+        ("yangguang-2019", "用户名"),
+        ("阳光-yangguang", "用户名"),
+    ],
+)
+def test_weak_passwords_are_refused(db, actors, password, reason):
+    with pytest.raises(LedgerValueError, match=reason) as caught:
+        auth.add_user(db, actors["office"], "yangguang", "leader", password)
+    assert caught.value.field == "password"
+    with pytest.raises(LedgerValueError, match=reason):
+        auth.set_password(db, actors["office"], "office", password.replace("yangguang", "office"))
+
+
+def test_the_common_list_ships_with_the_package():
+    common = auth.common_passwords()
+    assert {"password", "qwertyuiop", "woaini1314"} <= common
+    assert all(word == word.lower() and not word.startswith("#") for word in common)

@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from lantian.standards import category_table
-from tests.browsing import CHROMIUM, chromium, confined_context, serving, wait_until_answers
+from tests.browsing import (
+    CHROMIUM,
+    chromium,
+    confined_context,
+    serving,
+    wait_for,
+    wait_until_answers,
+)
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "web"
 CATEGORIES = category_table("HJ633-2012")
@@ -73,7 +80,8 @@ def api(server: str, path: str) -> dict:
 
 def open_page(page, path: str) -> None:
     page.goto(page.base + path)
-    page.wait_for_function(
+    wait_for(
+        page,
         "[...document.querySelectorAll('[data-chart]')].every(e => e.dataset.ready === '1')",
         timeout=60_000,
     )
@@ -132,9 +140,9 @@ def test_language_switch_and_back(page):
     open_page(page, "/now?city=永州")
     assert page.get_attribute("html", "lang") == "zh-CN"
     page.click("#switch-language")
-    page.wait_for_function("document.documentElement.lang === 'en'")
-    page.wait_for_function(
-        "[...document.querySelectorAll('[data-chart]')].every(e => e.dataset.ready === '1')"
+    wait_for(page, "document.documentElement.lang === 'en'")
+    wait_for(
+        page, "[...document.querySelectorAll('[data-chart]')].every(e => e.dataset.ready === '1')"
     )
     assert page.text_content("#city-category").strip() == document["city_now"]["category_en"]
     assert "Air quality now" in page.text_content("header nav")
@@ -145,7 +153,7 @@ def test_language_switch_and_back(page):
     assert "Annual evaluation" in page.text_content("h1")
     shot(page, "attainment-en-desktop")
     page.click("#switch-language")
-    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    wait_for(page, "document.documentElement.lang === 'zh-CN'")
     assert "年度评价" in page.text_content("h1")
 
 

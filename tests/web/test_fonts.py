@@ -17,7 +17,14 @@ from fontTools.ttLib import TTFont
 import lantian.web
 from lantian.demo import STATION_LIST, demo_file
 from lantian.web.assets import asset_url
-from tests.browsing import CHROMIUM, chromium, confined_context, serving, wait_until_answers
+from tests.browsing import (
+    CHROMIUM,
+    chromium,
+    confined_context,
+    serving,
+    wait_for,
+    wait_until_answers,
+)
 
 WEB = Path(lantian.web.__file__).parent
 FONTS = WEB / "static" / "fonts"
@@ -186,7 +193,7 @@ def test_chromium_draws_the_now_page_in_lantian_sans(server):
         page = context.new_page()
         page.on("response", record)
         page.goto(server + "/now?city=永州", timeout=60_000)
-        page.wait_for_function(SETTLED, timeout=120_000)
+        wait_for(page, SETTLED, timeout=120_000)
         assert page.evaluate(FONT_READY) is True
         chart_fonts = page.evaluate(CHART_FONTS)
         hero = platform_fonts(page, ".hero-label")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browsing import wait_for
 from tests.web import test_browser as web_browser
 
 browser = web_browser.browser
@@ -31,9 +32,7 @@ def test_now_page_shows_the_warning_and_the_forecast(page):
     forecast = web_browser.api(page.base, f"/api/v1/forecast?city={YONGZHOU}")
     warning = web_browser.api(page.base, f"/api/v1/warning?city={YONGZHOU}")
     page.goto(page.base + "/now?city=永州")
-    page.wait_for_function(
-        "document.getElementById('forecast-now').dataset.ready === '1'", timeout=120_000
-    )
+    wait_for(page, "document.getElementById('forecast-now').dataset.ready === '1'", timeout=120_000)
     assert not page.is_visible("#forecast-status")
     days = page.eval_on_selector_all(
         "#forecast-days li",
@@ -55,7 +54,8 @@ def test_now_page_shows_the_warning_and_the_forecast(page):
         assert not page.is_visible("#warning-notice")
     web_browser.shot(page, "now-forecast-zh-desktop")
     page.click("#switch-language")
-    page.wait_for_function(
+    wait_for(
+        page,
         "document.getElementById('forecast-now').dataset.ready === '1'"
         " && document.documentElement.lang === 'en'",
         timeout=120_000,

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browsing import CHROMIUM, chromium, confined_context, serving, wait_until_answers
+from tests.browsing import (
+    CHROMIUM,
+    chromium,
+    confined_context,
+    serving,
+    wait_for,
+    wait_until_answers,
+)
 
 from .conftest import PASSWORD, seed_ledger
 from .helpers import general_task
@@ -188,5 +195,5 @@ def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(new_page):
     assert office.get_attribute("html", "lang") == "en"
     assert "Task ledger" in office.text_content("h1")
     office.click("#switch-language")
-    office.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    wait_for(office, "document.documentElement.lang === 'zh-CN'")
     assert "任务台账" in office.text_content("h1")

@@ -31,6 +31,8 @@ def serve(host: str, port: int, city: str = "永州") -> None:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,  # no "server: uvicorn"
+        proxy_headers=False,  # forwarded headers: lantian.web.guard.TrustedProxies decides
     )
 
 

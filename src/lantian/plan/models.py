@@ -333,6 +333,8 @@ class LoginSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column()
+    """The last request (written at most once a minute) — for the idle timeout."""
     expires_at: Mapped[dt.datetime] = mapped_column()
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
     user: Mapped[User] = relationship()

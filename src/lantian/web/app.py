@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp
 
 from lantian import __version__ as lantian_version
 from lantian.plan.database import open_ledger
@@ -22,7 +23,8 @@ from lantian.web.assets import serve_asset
 from lantian.web.cache import ResponseCache
 from lantian.web.forecast_routes import api_router as forecast_api_router
 from lantian.web.forecast_routes import page_router as forecast_page_router
-from lantian.web.forecast_views import ForecastViews
+from lantian.web.forecast_views import ForecastViews, QueueFullError
+from lantian.web.guard import guarded
 from lantian.web.ledger import LedgerOpener
 from lantian.web.ledger import router as ledger_router
 from lantian.web.pages import router as pages_router
@@ -60,6 +62,14 @@ def warm(data: AirData) -> None:
         log.exception("warming the caches failed")
 
 
+class LantianApp(FastAPI):
+    """The FastAPI app with :func:`lantian.web.guard.guarded` outermost: the guards see every
+    request first and every response last, the 500 of an unexpected error included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return guarded(super().build_middleware_stack())
+
+
 def create_app(
     store_path: Path | str | None = None, *, default_city: str = "永州", warm_up: bool = True
 ) -> FastAPI:
@@ -78,7 +88,7 @@ def create_app(
             ).start()
         yield
 
-    app = FastAPI(
+    app = LantianApp(
         title="蓝天 Lantian API",
         version=lantian_version,
         description=DESCRIPTION,
@@ -100,7 +110,14 @@ def create_app(
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(BadRangeError, _bad_range)
     app.add_exception_handler(PeriodSpansChangeError, _bad_range)
-    app.add_middleware(ResponseCache, source=data.source)
+    app.add_exception_handler(QueueFullError, _busy)
+    cached_routes = [
+        *api_router.routes,
+        *forecast_api_router.routes,
+        *pages_router.routes,
+        *forecast_page_router.routes,
+    ]
+    app.add_middleware(ResponseCache, source=data.source, routes=cached_routes)
     return app
 
 
@@ -112,3 +129,14 @@ def _not_found(request: Request, error: Exception) -> Response:
 
 def _bad_range(request: Request, error: Exception) -> Response:
     return JSONResponse({"detail": str(error)}, status_code=422)
+
+
+def _busy(request: Request, error: Exception) -> Response:
+    headers = {"Retry-After": "60"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": str(error)}, status_code=503, headers=headers)
+    response = render(
+        request, "error.html", "error", message=str(error), city=None, status_code=503
+    )
+    response.headers.update(headers)
+    return response

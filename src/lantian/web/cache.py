@@ -2,6 +2,11 @@
 version, query and language, and served from memory after that (with an ETag, so browsers
 revalidate with a 304).
 
+The key is normalised (issue #11 item 13): only the query parameters the route declares (and
+``lang``) are kept, in a fixed order, and the request is passed on with exactly that query string —
+so junk parameters neither make new entries nor reach the page — and an entry's size counts its key
+and headers as well as its body.
+
 The services below already memoise their results per manifest version (:mod:`.snapshot`); this
 layer also skips routing, validation and JSON encoding for repeated questions, which is what makes
 the JSON endpoints answer in a few milliseconds under load. An import changes the manifest, so the
@@ -12,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterable
 from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl, urlencode
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,14 +29,52 @@ from lantian.web.snapshot import SnapshotSource
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
+ALWAYS_KNOWN = frozenset({"lang"})
+"""Query parameters every page reads besides its route's own."""
+
+
+def _declared(route) -> frozenset[str]:
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return frozenset()
+    found, stack = set(), [dependant]
+    while stack:
+        current = stack.pop()
+        found |= {param.alias for param in current.query_params}
+        stack.extend(current.dependencies)
+    return frozenset(found)
+
+
+class QueryParameters:
+    """The query parameters of each cached route (from the routers' own routes), and
+    :data:`ALWAYS_KNOWN`."""
+
+    def __init__(self, routes: Iterable):
+        self.routes = [
+            (route.path_regex, _declared(route) | ALWAYS_KNOWN)
+            for route in routes
+            if "GET" in getattr(route, "methods", ()) and hasattr(route, "path_regex")
+        ]
+
+    def known(self, path: str) -> frozenset[str] | None:
+        """The parameters of the route of ``path``; None for a path no route serves."""
+        return next((known for regex, known in self.routes if regex.match(path)), None)
+
+    def normalised(self, path: str, query: bytes) -> bytes:
+        """``query`` with only the route's parameters, sorted by name (unknown path: none)."""
+        known = self.known(path) or ALWAYS_KNOWN
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        kept = sorted((name, value) for name, value in pairs if name in known)
+        return urlencode(kept).encode("latin-1")
 
 
 class ResponseCache:
     """ASGI middleware caching successful GET responses of the data routes and pages."""
 
-    def __init__(self, app: ASGIApp, source: SnapshotSource):
+    def __init__(self, app: ASGIApp, source: SnapshotSource, routes: Iterable = ()):
         self.app = app
         self.source = source
+        self.parameters = QueryParameters(routes)
         self.entries: OrderedDict[tuple, tuple[int, list[tuple[bytes, bytes]], bytes]] = (
             OrderedDict()
         )
@@ -47,7 +92,9 @@ class ResponseCache:
             return
         snapshot = self.source.peek() or await anyio.to_thread.run_sync(self.source.current)
         headers = dict(scope["headers"])
-        key = (snapshot.version, path, scope["query_string"], _lang_cookie(headers))
+        query = self.parameters.normalised(path, scope.get("query_string", b""))
+        scope = {**scope, "query_string": query}
+        key = (snapshot.version, path, query, _lang_cookie(headers))
         etag = f'"v{snapshot.version}-{_digest(key)}"'.encode()
         if headers.get(b"if-none-match") == etag:
             await _send(send, 304, [(b"etag", etag)], b"")
@@ -83,17 +130,25 @@ class ResponseCache:
         await _send(send, status, headers, body)
 
     def _store(self, key: tuple, entry: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
-        size = len(entry[2])
+        size = _size(key, entry)
         if size > MAX_ENTRY_BYTES:
             return
         if self.entries and next(iter(self.entries))[0] != key[0]:  # an import happened
             for stale in [k for k in self.entries if k[0] != key[0]]:
-                self.total -= len(self.entries.pop(stale)[2])
+                self.total -= _size(stale, self.entries.pop(stale))
+        if key in self.entries:
+            self.total -= _size(key, self.entries[key])
         self.entries[key] = entry
         self.total += size
         while self.total > MAX_TOTAL_BYTES:
-            _, old = self.entries.popitem(last=False)
-            self.total -= len(old[2])
+            old_key, old = self.entries.popitem(last=False)
+            self.total -= _size(old_key, old)
+
+
+def _size(key: tuple, entry: tuple[int, list[tuple[bytes, bytes]], bytes]) -> int:
+    """What an entry holds in memory [bytes]: body, headers and key."""
+    headers = sum(len(k) + len(v) for k, v in entry[1])
+    return len(entry[2]) + headers + len(repr(key))
 
 
 def _lang_cookie(headers: dict[bytes, bytes]) -> str:

@@ -3,9 +3,9 @@
 
 The public "now" page shows the forecast and the warning through ``static/forecast.js``, which
 reads the first two routes (the page itself is cached per store version; the forecast may still be
-computing when it is first served). The verification takes about 80 s: the route answers 202
-(``status: computing``) until the background computation is done, and the page shows "计算中" and
-checks again.
+computing when it is first served). The verification takes about 80 s and runs in one bounded
+queue: the route answers 202 (``status: computing``, or ``queued`` with its ``position``) until it is
+done, 503 when the queue is full, and the page shows "计算中" and checks again.
 """
 
 from __future__ import annotations
@@ -16,8 +16,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lantian.web.api.routes import JSONBytes, respond
-from lantian.web.forecast_views import BadDateError, ForecastViews, Pending, event_thresholds
+from lantian.web.api.routes import FIRST_DAY, LAST_DAY, JSONBytes, respond
+from lantian.web.forecast_views import (
+    BadDateError,
+    ForecastViews,
+    Pending,
+    event_thresholds,
+)
 from lantian.web.pages.render import query_url, render
 from lantian.web.tables import Format, dumps
 
@@ -42,6 +47,8 @@ Day = Annotated[
     dt.date | None,
     Query(
         alias="date",
+        ge=FIRST_DAY,
+        le=LAST_DAY,
         description="The warning at 00:00 of this day (default: the day after the last observed)",
     ),
 ]
@@ -92,7 +99,11 @@ def warning(
     "/forecast/verification",
     responses={
         200: {"description": "The verification table", "content": TABLE},
-        202: {"description": "Being computed (about 80 s); ask again after Retry-After"},
+        202: {
+            "description": "Queued or being computed (about 80 s each, one at a time): "
+            "`status` computing or queued, `position` the jobs ahead; ask again after Retry-After"
+        },
+        503: {"description": "The queue of verifications is full; ask again after Retry-After"},
         **ERRORS,
     },
 )
@@ -102,20 +113,23 @@ def verification(
     """The rolling-origin backtest of a year: MAE, category accuracy, hit rate and false-alarm
     ratio of AQI > 150 and > 200 per lead, model against persistence and climatology, for the city
     (``scope`` = city) and all cities pooled (``scope`` = ``all``)."""
-    result = views.verification(city, year)
+    result = views.verification(city, year)  # a full queue: 503 (lantian.web.app)
     if isinstance(result, Pending):
+        ahead = f"{result.position} job(s) ahead of it" if result.position else "being computed"
         return JSONBytes(
             dumps(
                 {
-                    "status": "computing",
+                    "status": result.status,
+                    "position": result.position,
+                    "queued": result.queued,
                     "city": result.city,
                     "year": result.year,
                     "started": result.started.isoformat(timespec="seconds"),
-                    "detail": "the backtest is being computed (about 80 s); ask again",
+                    "detail": f"the backtest (about 80 s) is queued: {ahead}; ask again",
                 }
             ),
             status_code=202,
-            headers={"Retry-After": str(RETRY_SECONDS)},
+            headers={"Retry-After": str(RETRY_SECONDS * (1 + result.position))},
         )
     return respond(views.verification_frame(result), output, result)
 

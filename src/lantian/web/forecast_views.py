@@ -5,9 +5,11 @@ manifest version.
   was issued at or after the issue time the store's data call for (00:00 of the day after the
   last observed day), else a fresh one (a model fit, several seconds; it is stored in its turn);
 * the warning of a city at 00:00 of a day (a few seconds: the model is refitted);
-* the rolling-origin verification of a year (~80 s): never computed inside a request. The first
-  request starts it in a background thread and is told "computing" (HTTP 202); later requests get
-  the table once it is done.
+* the rolling-origin verification of a year (~80 s): never computed inside a request. Requests
+  put it in one bounded queue served by one worker thread (so however many cities and years
+  anonymous clients ask for, one backtest runs at a time and at most :data:`MAX_QUEUED` wait);
+  they are told where it stands — ``computing``, or ``queued`` with the number of jobs ahead
+  (HTTP 202) — and get the table once it is done; a full queue answers 503.
 
 Every result is keyed by the manifest version, so an import makes the next request recompute.
 The functions of :mod:`lantian.forecast.service` are looked up at call time (tests replace them).
@@ -18,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +44,34 @@ stored_forecasts = forecast_service.stored_forecasts
 last_observed_day = forecast_service.last_observed_day
 
 
+MAX_QUEUED = 16
+"""Verifications that may wait for the worker (the one computing included)."""
+
+
 class BadDateError(ValueError):
     """A warning date outside the stored data (answered with 422)."""
 
 
+class QueueFullError(RuntimeError):
+    """The verification queue holds :data:`MAX_QUEUED` jobs (answered with 503)."""
+
+
 @dataclass
 class Pending:
-    """A verification being computed in the background."""
+    """A verification waiting for the worker or being computed by it."""
 
     city: str
     year: int
     started: dt.datetime
+    """When it was first asked for."""
+    position: int = 0
+    """Jobs ahead of it in the queue (0: being computed, or next)."""
+    queued: int = 1
+    """Jobs in the queue."""
+
+    @property
+    def status(self) -> str:
+        return "computing" if self.position == 0 else "queued"
 
 
 def _iso(value: Any) -> Any:
@@ -79,9 +98,11 @@ class ForecastViews:
     def __init__(self, data: AirData, home: Path):
         self.data = data
         self.home = Path(home)
-        self._jobs: dict[tuple, Pending] = {}
+        self._jobs: dict[tuple, Pending] = {}  # in queue order; the first is being computed
         self._results: dict[tuple, dict[str, Any] | BaseException] = {}
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._worker: threading.Thread | None = None
 
     # ------------------------------------------------------------------ helpers
     def city(self, city: str | None) -> str:
@@ -250,8 +271,9 @@ class ForecastViews:
 
     # ------------------------------------------------------------------ verification
     def verification(self, city: str | None, year: int | None) -> dict[str, Any] | Pending:
-        """The backtest document of ``city`` and ``year``, or :class:`Pending` while it is being
-        computed (the first call starts it in a background thread)."""
+        """The backtest document of ``city`` and ``year``, or :class:`Pending` (where it stands
+        in the queue) while it waits or is being computed; :class:`QueueFullError` when the
+        queue is full."""
         name = self.city(city)
         year = self.data.check_year(year if year is not None else self.data.latest_year())
         key = (self.data.snapshot().version, name, year)
@@ -262,16 +284,32 @@ class ForecastViews:
                 raise result
             if result is not None:
                 return result
-            pending = self._jobs.get(key)
-            if pending is None:
-                pending = self._jobs[key] = Pending(name, year, dt.datetime.now())
-                threading.Thread(
-                    target=self._verify,
-                    args=(key,),
-                    name=f"lantian-backtest-{name}-{year}",
-                    daemon=True,  # never holds up the server's exit
-                ).start()
-        return pending
+            if key not in self._jobs:
+                if len(self._jobs) >= MAX_QUEUED:
+                    raise QueueFullError(f"{MAX_QUEUED} verifications are queued; ask later")
+                self._jobs[key] = Pending(name, year, dt.datetime.now())
+                self._start_worker()
+                self._wake.notify()
+            order = list(self._jobs)
+            return replace(self._jobs[key], position=order.index(key), queued=len(order))
+
+    def _start_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(
+                target=self._work,
+                name="lantian-backtests",
+                daemon=True,  # never holds up the server's exit
+            )
+            self._worker.start()
+
+    def _work(self) -> None:
+        """The one worker: computes the queue's jobs one at a time, oldest first."""
+        while True:
+            with self._wake:
+                while not self._jobs:
+                    self._wake.wait()
+                key = next(iter(self._jobs))
+            self._verify(key)
 
     def _verify(self, key: tuple) -> None:
         _, city, year = key

@@ -58,8 +58,16 @@ Year = Annotated[int, Path(ge=1900, le=2100, description="Calendar year, e.g. 20
 OptionalYear = Annotated[
     int | None, Query(ge=1900, le=2100, description="Whole calendar year (overrides start/end)")
 ]
-Start = Annotated[dt.date | None, Query(description="First natural day, e.g. 2019-12-01")]
-End = Annotated[dt.date | None, Query(description="Last natural day (inclusive)")]
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+"""The days a query may name (as the years: 1900–2100); beyond them date arithmetic overflows."""
+Start = Annotated[
+    dt.date | None,
+    Query(ge=FIRST_DAY, le=LAST_DAY, description="First natural day, e.g. 2019-12-01"),
+]
+End = Annotated[
+    dt.date | None,
+    Query(ge=FIRST_DAY, le=LAST_DAY, description="Last natural day (inclusive)"),
+]
 Standard = Annotated[
     Literal["2012", "2026"] | None,
     Query(
@@ -260,7 +268,12 @@ def progress(
     data: Data,
     city: City = None,
     date: Annotated[
-        dt.date | None, Query(description="Judge on this day (default: the latest day with data)")
+        dt.date | None,
+        Query(
+            ge=FIRST_DAY,
+            le=LAST_DAY,
+            description="Judge on this day (default: the latest day with data)",
+        ),
     ] = None,
     output: Output = Format.json,
 ) -> Response:

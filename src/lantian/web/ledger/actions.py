@@ -24,7 +24,15 @@ from lantian.plan.errors import NotFoundError
 from lantian.plan.models import Plan
 from lantian.plan.months import month_of, parse_month
 from lantian.web.ledger.render import safe_next, unit_url
-from lantian.web.ledger.routing import parse_day, parse_quantity, router, see_other
+from lantian.web.ledger.routing import (
+    MAX_ID,
+    Id,
+    Year,
+    parse_day,
+    parse_quantity,
+    router,
+    see_other,
+)
 from lantian.web.ledger.session import (
     check_login_csrf,
     client_address,
@@ -54,10 +62,7 @@ def login(
     """Log in; every attempt is recorded, also a refused one (it counts towards the limit)."""
     check_login_csrf(request, csrf_token)
     with LedgerSession(ledger_engine(request), expire_on_commit=False) as db:
-        try:
-            session = auth.login(db, name.strip(), password, client_address(request))
-        finally:
-            db.commit()
+        session = auth.login(db, name.strip(), password, client_address(request))
     response = see_other(safe_next(next) or "/ledger")
     start_session(response, request, session)
     return response
@@ -74,10 +79,21 @@ def logout(request: Request, csrf_token: Csrf = "") -> RedirectResponse:
     return response
 
 
+@router.post("/logout-everywhere")
+def logout_everywhere(request: Request, csrf_token: Csrf = "") -> RedirectResponse:
+    """End every session of the logged-in user, on every computer and phone."""
+    with transaction(ledger_engine(request)) as db:
+        writer(db, request, csrf_token)
+        auth.logout_everywhere(db, session_token(request))
+    response = see_other("/ledger/login", done="logged_out_everywhere")
+    end_session(response)
+    return response
+
+
 @router.post("/reports")
 def file_report(
     request: Request,
-    task_id: Annotated[int, Form()],
+    task_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     month: Short,
     status: Short,
     quantity: Short = "",
@@ -100,7 +116,7 @@ def file_report(
 
 @router.post("/reports/{report_id}/evidence")
 def add_evidence(
-    request: Request, report_id: int, evidence: Annotated[UploadFile, File()], csrf_token: Csrf = ""
+    request: Request, report_id: Id, evidence: Annotated[UploadFile, File()], csrf_token: Csrf = ""
 ) -> RedirectResponse:
     """Attach one more evidence file to a report (its reporter, month unlocked)."""
     with transaction(ledger_engine(request)) as db:
@@ -114,7 +130,7 @@ def add_evidence(
 
 @router.post("/reports/{report_id}/review")
 def review(
-    request: Request, report_id: int, decision: Short, comment: Text = "", csrf_token: Csrf = ""
+    request: Request, report_id: Id, decision: Short, comment: Text = "", csrf_token: Csrf = ""
 ) -> RedirectResponse:
     """Accept or return a report (office, month unlocked)."""
     with transaction(ledger_engine(request)) as db:
@@ -186,7 +202,7 @@ def record_supervision(
 @router.post("/supervision/{supervision_id}/close")
 def close_supervision(
     request: Request,
-    supervision_id: int,
+    supervision_id: Id,
     closed_on: Short,
     closure: Text,
     csrf_token: Csrf = "",
@@ -202,7 +218,7 @@ def close_supervision(
 
 
 @router.post("/assessment/{year}/record")
-def record_assessment(request: Request, year: int, csrf_token: Csrf = "") -> RedirectResponse:
+def record_assessment(request: Request, year: Year, csrf_token: Csrf = "") -> RedirectResponse:
     """Compute and record the year's scores (office)."""
     with transaction(ledger_engine(request)) as db:
         actor = writer(db, request, csrf_token)

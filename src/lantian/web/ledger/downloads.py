@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from lantian.plan import plans, reports, xlsx
 from lantian.plan.database import transaction
 from lantian.web.ledger.render import stylesheet_file
-from lantian.web.ledger.routing import chosen_month, router
+from lantian.web.ledger.routing import Id, chosen_month, router
 from lantian.web.ledger.session import ledger_engine, reader
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,7 +35,7 @@ def _workbook_bytes(write) -> bytes:
 
 
 @router.get("/evidence/{evidence_id}")
-def evidence_file(request: Request, evidence_id: int) -> Response:
+def evidence_file(request: Request, evidence_id: Id) -> Response:
     """An evidence file (its unit's reporter, the office, leaders), checked against its hash."""
     with transaction(ledger_engine(request)) as db:
         actor = reader(db, request)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NamedTuple
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from lantian.plan.reports import EVIDENCE_SUFFIXES, MAX_EVIDENCE_BYTES
 from lantian.plan.vocabulary import REPORT_STATUSES, SUPERVISION_STEPS, code
 from lantian.web.ledger.render import login_page, render, unit_url
 from lantian.web.ledger.routing import (
+    Id,
     chosen_month,
     default_month,
     page_context,
@@ -112,7 +113,9 @@ def ledger_page(
 
 
 @router.get("/units/{unit}")
-def unit_page(request: Request, unit: str, month: Month = None) -> HTMLResponse:
+def unit_page(
+    request: Request, unit: Annotated[str, Path(max_length=100)], month: Month = None
+) -> HTMLResponse:
     """A unit's tasks, reports with evidence, and supervision; the reporter's and office's forms."""
     with _read_plan(request) as (db, actor, plan, context):
         month = chosen_month(plan, month)
@@ -135,7 +138,7 @@ def unit_page(request: Request, unit: str, month: Month = None) -> HTMLResponse:
 
 
 @router.get("/tasks/{task_id}/report")
-def report_form(request: Request, task_id: int, month: Month = None) -> HTMLResponse:
+def report_form(request: Request, task_id: Id, month: Month = None) -> HTMLResponse:
     """The monthly report form of a task (its unit's reporter), with evidence upload."""
     with _read_plan(request) as (db, actor, plan, context):
         month = chosen_month(plan, month)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
 from lantian.plan.errors import (
@@ -38,16 +38,6 @@ from lantian.web.pages.render import pages_loader, template_environment
 LANG_COOKIE_AGE = 365 * 24 * 3600
 NOT_REPORTED = "未报送"
 """The ledger's status of a task without a report (:func:`lantian.plan.views.ledger_row`)."""
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
 ERROR_STATUS: tuple[tuple[type[LedgerError], int], ...] = (
     (LoginThrottledError, 429),
     (NotAuthenticatedError, 401),
@@ -154,13 +144,6 @@ def language_of(request: Request) -> str:
     return choose_language(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
-def secure(response: Response) -> Response:
-    """Add the security headers a response does not set itself."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A ledger page in the request's language (``?lang=`` also sets the language cookie)."""
     language = language_of(request)
@@ -181,7 +164,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     query_lang = request.query_params.get("lang")
     if query_lang in (ZH, EN):
         response.set_cookie("lang", query_lang, max_age=LANG_COOKIE_AGE, samesite="lax")
-    return secure(response)
+    return response
 
 
 def _flash(done: str | None, language: str) -> str | None:
@@ -230,7 +213,7 @@ def error_page(request: Request, error: LedgerError) -> HTMLResponse:
     if isinstance(error, NotAuthenticatedError):
         response = login_page(request, message, status)
         if status == 429:
-            response.headers["Retry-After"] = "900"
+            response.headers["Retry-After"] = str(getattr(error, "retry_after", 900))
         return response
     details = (
         [f"{e.sheet}!{e.row} {e.column}：{e.zh if language == ZH else e.en}" for e in error.errors]

@@ -1,5 +1,7 @@
-"""The ledger's router: every route refuses an oversized or unmeasured body before it is read,
-maps the plan's errors to HTTP statuses with their message shown, and sends the security headers.
+"""The ledger's router: every route refuses an oversized or unmeasured body, and every form post
+but the login a request without a live session, before the body is read; it maps the plan's errors
+to HTTP statuses with their message shown. (The bytes actually received are counted, and the
+security headers sent, by :mod:`lantian.web.guard` for the whole app.)
 
 Statuses: not logged in 401 (the login form), too many failed logins 429, not allowed / CSRF /
 locked month 403, unknown plan, unit, task, report or file 404, invalid input 400, body over
@@ -10,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from lantian.plan.access import Actor
+from lantian.plan.database import transaction
 from lantian.plan.errors import LedgerError, LedgerValueError
 from lantian.plan.models import Plan, Unit
 from lantian.plan.months import month_of, months_between, parse_month, previous_month
@@ -29,8 +33,14 @@ from lantian.web.ledger.render import (
     language_of,
     query_url,
     render,
-    secure,
 )
+from lantian.web.ledger.session import ledger_engine, reader
+
+MAX_ID = 2**31 - 1
+"""The largest row id (the ledger's ids are 32-bit integers on PostgreSQL)."""
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A row id in a path: a larger number is refused (400), never sent to the database."""
+Year = Annotated[int, Path(ge=1900, le=2100)]
 
 MAX_REQUEST_BYTES = MAX_EVIDENCE_BYTES + 256 * 1024
 """The largest request body accepted [bytes]: one evidence file at the plan's limit, plus fields."""
@@ -55,8 +65,21 @@ def _too_large(request: Request) -> Response | None:
     return None
 
 
+PUBLIC_POSTS = frozenset({"/ledger/login"})
+"""The form posts that need no session (every other post is refused unread without one)."""
+
+
+def _session_first(request: Request) -> None:
+    """Raise :class:`NotAuthenticatedError` for a post without a live session, before its body
+    is parsed (an anonymous client cannot make the server spool a form)."""
+    if request.method != "POST" or request.url.path in PUBLIC_POSTS:
+        return
+    with transaction(ledger_engine(request)) as db:
+        reader(db, request)
+
+
 class LedgerRoute(APIRoute):
-    """An API route with the ledger's size guard, error pages and security headers."""
+    """An API route with the ledger's size and session guards and its error pages."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -66,6 +89,7 @@ class LedgerRoute(APIRoute):
             if refused is not None:
                 return refused
             try:
+                await run_in_threadpool(_session_first, request)
                 response = await handler(request)
             except LedgerError as error:
                 return error_page(request, error)
@@ -79,7 +103,7 @@ class LedgerRoute(APIRoute):
                         ",".join(fields),
                     ),
                 )
-            return secure(response)
+            return response
 
         return guarded
 

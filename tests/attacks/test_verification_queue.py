@@ -1,0 +1,41 @@
+"""Issue #11 item 15 on a real server: anonymous requests for every city's verification used to
+start one backtest thread each (threads and CPU unbounded). Now one worker computes them one at a
+time from a bounded queue, and each request is told where its job stands. The server is stopped
+right after (the real backtest it started is not what this tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.attacking import client, running, server_env
+
+
+def _threads(pid: int) -> int:
+    """The threads of process ``pid`` (Linux)."""
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def test_each_city_queues_behind_one_worker(home):
+    with running(home, server_env()) as base:
+        http = client(base)
+        cities = http.get("/api/v1/cities").json()["rows"]
+        names = [row["city"] for row in cities]
+        assert len(names) >= 10
+        pid = running.process.pid
+        http.get("/api/v1/years")  # the thread pool has what sequential requests need
+        threads = _threads(pid)
+        answers = [
+            http.get("/api/v1/forecast/verification", params={"city": name}) for name in names
+        ]
+        assert {a.status_code for a in answers} == {202}
+        bodies = [a.json() for a in answers]
+        assert [b["position"] for b in bodies] == list(range(len(names)))
+        assert bodies[0]["status"] == "computing"
+        assert {b["status"] for b in bodies[1:]} == {"queued"}
+        assert all(int(a.headers["retry-after"]) > 0 for a in answers)
+        again = http.get("/api/v1/forecast/verification", params={"city": names[-1]}).json()
+        assert again["position"] == len(names) - 1  # asking again does not queue it twice
+        # one worker, and the thread pool's own growth under a busy machine (before: a thread
+        # per city besides)
+        assert _threads(pid) < threads + len(names) // 2
+        http.close()
