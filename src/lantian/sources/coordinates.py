@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 PI = 3.1415926535897932384626
 KRASOVSKY_A = 6378245.0
@@ -44,7 +45,7 @@ def _shift_latitude(x: Array, y: Array) -> Array:
     ret += (20.0 * np.sin(6.0 * x * PI) + 20.0 * np.sin(2.0 * x * PI)) * 2.0 / 3.0
     ret += (20.0 * np.sin(y * PI) + 40.0 * np.sin(y / 3.0 * PI)) * 2.0 / 3.0
     ret += (160.0 * np.sin(y / 12.0 * PI) + 320.0 * np.sin(y * PI / 30.0)) * 2.0 / 3.0
-    return ret
+    return np.asarray(ret)
 
 
 def _shift_longitude(x: Array, y: Array) -> Array:
@@ -52,10 +53,10 @@ def _shift_longitude(x: Array, y: Array) -> Array:
     ret += (20.0 * np.sin(6.0 * x * PI) + 20.0 * np.sin(2.0 * x * PI)) * 2.0 / 3.0
     ret += (20.0 * np.sin(x * PI) + 40.0 * np.sin(x / 3.0 * PI)) * 2.0 / 3.0
     ret += (150.0 * np.sin(x / 12.0 * PI) + 300.0 * np.sin(x / 30.0 * PI)) * 2.0 / 3.0
-    return ret
+    return np.asarray(ret)
 
 
-def wgs84_to_gcj02(longitude, latitude) -> tuple[Array, Array]:
+def wgs84_to_gcj02(longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     """WGS-84 → GCJ-02 [°]; unchanged outside China's bounding box."""
     lon, lat = np.asarray(longitude, dtype=float), np.asarray(latitude, dtype=float)
     d_lat = _shift_latitude(lon - 105.0, lat - 35.0)
@@ -69,7 +70,9 @@ def wgs84_to_gcj02(longitude, latitude) -> tuple[Array, Array]:
     return np.where(inside, lon + d_lon, lon), np.where(inside, lat + d_lat, lat)
 
 
-def gcj02_to_wgs84(longitude, latitude, tolerance: float = 1e-10) -> tuple[Array, Array]:
+def gcj02_to_wgs84(
+    longitude: ArrayLike, latitude: ArrayLike, tolerance: float = 1e-10
+) -> tuple[Array, Array]:
     """GCJ-02 → WGS-84 [°], the exact inverse of :func:`wgs84_to_gcj02` by fixed-point iteration.
 
     Each step moves the estimate by the forward transform's miss; the shift varies slowly (< 1e-5
@@ -86,7 +89,7 @@ def gcj02_to_wgs84(longitude, latitude, tolerance: float = 1e-10) -> tuple[Array
     return lon, lat
 
 
-def gcj02_to_bd09(longitude, latitude) -> tuple[Array, Array]:
+def gcj02_to_bd09(longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     """GCJ-02 → BD-09 [°] (Baidu's formula)."""
     lon, lat = np.asarray(longitude, dtype=float), np.asarray(latitude, dtype=float)
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * BAIDU_X_PI)
@@ -94,7 +97,7 @@ def gcj02_to_bd09(longitude, latitude) -> tuple[Array, Array]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(longitude, latitude) -> tuple[Array, Array]:
+def bd09_to_gcj02(longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     """BD-09 → GCJ-02 [°] (Baidu's formula)."""
     x = np.asarray(longitude, dtype=float) - 0.0065
     y = np.asarray(latitude, dtype=float) - 0.006
@@ -103,17 +106,17 @@ def bd09_to_gcj02(longitude, latitude) -> tuple[Array, Array]:
     return z * np.cos(theta), z * np.sin(theta)
 
 
-def bd09_to_wgs84(longitude, latitude) -> tuple[Array, Array]:
+def bd09_to_wgs84(longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     """BD-09 → WGS-84 [°]: BD-09 → GCJ-02 → WGS-84."""
     return gcj02_to_wgs84(*bd09_to_gcj02(longitude, latitude))
 
 
-def wgs84_to_bd09(longitude, latitude) -> tuple[Array, Array]:
+def wgs84_to_bd09(longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     """WGS-84 → BD-09 [°]: WGS-84 → GCJ-02 → BD-09."""
     return gcj02_to_bd09(*wgs84_to_gcj02(longitude, latitude))
 
 
-def _identity(longitude, latitude) -> tuple[Array, Array]:
+def _identity(longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     return np.asarray(longitude, dtype=float), np.asarray(latitude, dtype=float)
 
 
@@ -130,7 +133,7 @@ FROM_WGS84: dict[str, Callable[..., tuple[Array, Array]]] = {
 }
 
 
-def to_wgs84(crs: str, longitude, latitude) -> tuple[Array, Array]:
+def to_wgs84(crs: str, longitude: ArrayLike, latitude: ArrayLike) -> tuple[Array, Array]:
     """Convert positions given in ``crs`` (``wgs84``, ``gcj02`` or ``bd09``) to WGS-84 [°]."""
     try:
         convert = TO_WGS84[crs]
@@ -141,23 +144,18 @@ def to_wgs84(crs: str, longitude, latitude) -> tuple[Array, Array]:
     return convert(longitude, latitude)
 
 
-def haversine_km(lon1, lat1, lon2, lat2) -> Array:
+def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> Array:
     """Great-circle distance [km] between points (broadcasting: pass ``lon1[:, None]`` for a matrix).
 
     The haversine formula on a sphere of radius :data:`EARTH_RADIUS_KM`; within a district its
     error against the ellipsoid is below 0.5 %.
     """
-    lon1, lat1, lon2, lat2 = (
-        np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2)
-    )
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    x1, y1, x2, y2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
+    a = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin((x2 - x1) / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
-def unit_vectors(longitude, latitude) -> Array:
+def unit_vectors(longitude: ArrayLike, latitude: ArrayLike) -> Array:
     """Positions [°] as unit vectors on the sphere, shape (n, 3).
 
     The cosine of the central angle between two positions is the dot product of their vectors, so
@@ -173,7 +171,9 @@ BLOCK_ROWS = 4096
 """Rows of a cosine matrix computed at once (4096 × 2,000 stations ≈ 64 MB)."""
 
 
-def nearest(from_lon, from_lat, to_lon, to_lat) -> tuple[Array, Array]:
+def nearest(
+    from_lon: ArrayLike, from_lat: ArrayLike, to_lon: ArrayLike, to_lat: ArrayLike
+) -> tuple[Array, Array]:
     """For each ``from`` position, the index of the nearest ``to`` position and its distance [km].
 
     Whole matrix in blocks of :data:`BLOCK_ROWS`: the largest dot product of unit vectors is the
@@ -187,11 +187,13 @@ def nearest(from_lon, from_lat, to_lon, to_lat) -> tuple[Array, Array]:
         ]
         or [np.zeros(0, dtype=np.int64)]
     )
-    to_lon, to_lat = np.asarray(to_lon, dtype=float), np.asarray(to_lat, dtype=float)
-    return best, haversine_km(from_lon, from_lat, to_lon[best], to_lat[best])
+    target_lon, target_lat = np.asarray(to_lon, dtype=float), np.asarray(to_lat, dtype=float)
+    return best, haversine_km(from_lon, from_lat, target_lon[best], target_lat[best])
 
 
-def within(from_lon, from_lat, to_lon, to_lat, km: float) -> tuple[Array, Array, Array]:
+def within(
+    from_lon: ArrayLike, from_lat: ArrayLike, to_lon: ArrayLike, to_lat: ArrayLike, km: float
+) -> tuple[Array, Array, Array]:
     """All pairs (i, j) with ``from[i]`` and ``to[j]`` at most ``km`` apart, and their distances.
 
     Candidates come from the cosine matrix (blocks of :data:`BLOCK_ROWS` rows) with a margin of
@@ -200,15 +202,16 @@ def within(from_lon, from_lat, to_lon, to_lat, km: float) -> tuple[Array, Array,
     """
     source, target = unit_vectors(from_lon, from_lat), unit_vectors(to_lon, to_lat)
     threshold = np.cos(min(km / EARTH_RADIUS_KM, np.pi)) - 1e-9
-    rows, columns = [], []
+    rows: list[Array] = []
+    columns: list[Array] = []
     for first in range(0, len(source), BLOCK_ROWS):
         i, j = np.nonzero(source[first : first + BLOCK_ROWS] @ target.T >= threshold)
         rows.append(i + first)
         columns.append(j)
     i = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     j = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    from_lon, from_lat = np.asarray(from_lon, dtype=float), np.asarray(from_lat, dtype=float)
-    to_lon, to_lat = np.asarray(to_lon, dtype=float), np.asarray(to_lat, dtype=float)
-    distance = haversine_km(from_lon[i], from_lat[i], to_lon[j], to_lat[j])
+    a_lon, a_lat = np.asarray(from_lon, dtype=float), np.asarray(from_lat, dtype=float)
+    b_lon, b_lat = np.asarray(to_lon, dtype=float), np.asarray(to_lat, dtype=float)
+    distance = haversine_km(a_lon[i], a_lat[i], b_lon[j], b_lat[j])
     keep = distance <= km
     return i[keep], j[keep], distance[keep]

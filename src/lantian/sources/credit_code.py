@@ -58,7 +58,7 @@ def valid_credit_codes(codes: Sequence[str]) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     lengths = np.array([len(code) for code in codes])
     last = np.array([code[-1:] for code in codes])
-    return (lengths == LENGTH) & (check_characters(codes) == last) & (last != "")
+    return np.asarray((lengths == LENGTH) & (check_characters(codes) == last) & (last != ""))
 
 
 def credit_code_problem(code: str) -> tuple[str, str] | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -42,14 +43,14 @@ class RegistryDirectory:
         self.engine, self.refresh_seconds, self.miss_seconds = engine, refresh_seconds, miss_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._fingerprint: tuple | None = None
+        self._fingerprint: tuple[Any, ...] | None = None
         self._checked = float("-inf")
         self._snapshot = StaticDirectory()
         self.reloads = 0
         """How many times the devices were read (the fingerprint queries are not counted)."""
         self.refresh(force=True)
 
-    def _read_fingerprint(self, db: Session) -> tuple:
+    def _read_fingerprint(self, db: Session) -> tuple[Any, ...]:
         return tuple(
             db.execute(
                 select(

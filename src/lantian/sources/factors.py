@@ -58,7 +58,7 @@ def parse_factors(text: str) -> tuple[dict[str, str], str | None]:
     ):
         match = _ITEM.match(item)
         code = _aliases().get(match["name"].strip().upper()) if match else None
-        if code is None:
+        if code is None or match is None:
             return {}, f"未知监测因子 {item!r}"
         unit_text = (match["unit"] or "").strip()
         unit = _SPELLING.get(unit_text) if unit_text else factor_table()[code]["unit"]

@@ -11,6 +11,7 @@ geometry (RFC 7946: ``[longitude, latitude]``, outer ring counter-clockwise).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -42,10 +43,12 @@ def _segments_cross(points: np.ndarray) -> bool:
     a, b = points, np.roll(points, -1, axis=0)
     n = len(points)
 
-    def orientation(p, q, r):
-        return np.sign(
-            (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
-            - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+    def orientation(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            np.sign(
+                (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
+                - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+            )
         )
 
     i, j = np.triu_indices(n, k=2)
@@ -79,7 +82,7 @@ def polygon_problem(ring: np.ndarray) -> str | None:
     return None
 
 
-def polygon_geojson(ring: np.ndarray) -> dict:
+def polygon_geojson(ring: np.ndarray) -> dict[str, Any]:
     """A GeoJSON Polygon of an open or closed ring, outer ring counter-clockwise."""
     if len(ring) >= 2 and np.array_equal(ring[0], ring[-1]):
         ring = ring[:-1]
@@ -89,11 +92,11 @@ def polygon_geojson(ring: np.ndarray) -> dict:
     return {"type": "Polygon", "coordinates": [closed.round(7).tolist()]}
 
 
-def line_geojson(points: np.ndarray) -> dict:
+def line_geojson(points: np.ndarray) -> dict[str, Any]:
     return {"type": "LineString", "coordinates": points.round(7).tolist()}
 
 
-def centre(geometry: dict) -> tuple[float, float]:
+def centre(geometry: dict[str, Any]) -> tuple[float, float]:
     """The mean vertex [lon, lat] of a Polygon's outer ring or a LineString (a label point), to
     1e-7° (≈ 1 cm), as positions are stored."""
     points = (
@@ -105,7 +108,7 @@ def centre(geometry: dict) -> tuple[float, float]:
     return float(mean[0]), float(mean[1])
 
 
-def vertices_text(geometry: dict | None) -> str:
+def vertices_text(geometry: dict[str, Any] | None) -> str:
     """The cell text of a geometry, as :func:`parse_vertices` reads it back."""
     if not geometry:
         return ""

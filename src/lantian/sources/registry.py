@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -64,7 +65,7 @@ def import_register(
     db: Session,
     actor: Actor,
     register: str,
-    records: list[dict],
+    records: list[dict[str, Any]],
     *,
     source: str,
     stations: pa.Table | None = None,
@@ -85,20 +86,20 @@ def import_register(
     return _import_sources(db, table, records, source, example)
 
 
-def _source_values(table: Table, record: dict, example: bool) -> dict:
+def _source_values(table: Table, record: dict[str, Any], example: bool) -> dict[str, Any]:
     values = {k: v for k, v in record.items() if k not in {"line", *EIGHT_MUSTS}}
     if table.kind == "site":
         values["checklist"] = {item: record.get(item) for item in EIGHT_MUSTS}
         if not values.get("responsible_unit"):
             values["responsible_unit"] = SUPERVISOR_BY_SITE_TYPE.get(
-                record.get("site_type"), DEFAULT_SUPERVISOR
+                record.get("site_type") or "", DEFAULT_SUPERVISOR
             )
     values["example"] = example
     return values
 
 
 def _import_sources(
-    db: Session, table: Table, records: list[dict], source: str, example: bool
+    db: Session, table: Table, records: list[dict[str, Any]], source: str, example: bool
 ) -> ImportSummary:
     model = SOURCE_CLASSES[table.kind]
     codes = [r["code"] for r in records]
@@ -131,7 +132,7 @@ FLAGS_KEPT = ("example", "simulated")
 """Set when a row is created; an update keeps them (an exported example imports back as one)."""
 
 
-def _store(db: Session, model: type, row, values: dict) -> str:
+def _store(db: Session, model: type[Any], row: Any, values: dict[str, Any]) -> str:
     """Add a row, or set the changed values of ``row`` only (an unchanged row is neither written
     nor audited). Returns ``added``, ``updated`` or ``unchanged``."""
     if row is None:
@@ -144,7 +145,7 @@ def _store(db: Session, model: type, row, values: dict) -> str:
     )
 
 
-def _update(row, values: dict) -> bool:
+def _update(row: Any, values: dict[str, Any]) -> bool:
     changed = False
     for key, value in values.items():
         if getattr(row, key) != value:
@@ -159,7 +160,7 @@ def _summary(register: str, outcomes: list[str]) -> ImportSummary:
     )
 
 
-def _credit_code_conflicts(db: Session, records: list[dict], source: str) -> list:
+def _credit_code_conflicts(db: Session, records: list[dict[str, Any]], source: str) -> list[Any]:
     from lantian.sources.models import Enterprise
 
     wanted = {r["credit_code"]: r for r in records if r.get("credit_code")}
@@ -173,7 +174,7 @@ def _credit_code_conflicts(db: Session, records: list[dict], source: str) -> lis
             source,
             wanted[credit]["line"],
             "统一社会信用代码",
-            credit,
+            credit or "",
             "conflict",
             f"该代码已属于编号 {code} 的企业",
         )
@@ -183,7 +184,11 @@ def _credit_code_conflicts(db: Session, records: list[dict], source: str) -> lis
 
 
 def _import_devices(
-    db: Session, records: list[dict], source: str, stations: pa.Table | None, example: bool
+    db: Session,
+    records: list[dict[str, Any]],
+    source: str,
+    stations: pa.Table | None,
+    example: bool,
 ) -> ImportSummary:
     mns = [r["mn"] for r in records]
     existing = {
@@ -206,7 +211,9 @@ def _import_devices(
     return _summary("devices", outcomes)
 
 
-def _device_values(record: dict, known: RegisteredDevice | None, example: bool) -> dict:
+def _device_values(
+    record: dict[str, Any], known: RegisteredDevice | None, example: bool
+) -> dict[str, Any]:
     """The columns of a device row from its record (password salted and hashed if new)."""
     skipped = {"line", "details", "password", "source_code"}
     values = {k: v for k, v in record.items() if k not in skipped}
@@ -221,8 +228,12 @@ def _device_values(record: dict, known: RegisteredDevice | None, example: bool) 
 
 
 def _device_problems(
-    record: dict, values: dict, sources: dict, taken: dict, existing: dict
-) -> list[tuple]:
+    record: dict[str, Any],
+    values: dict[str, Any],
+    sources: dict[str, Any],
+    taken: dict[str, Any],
+    existing: dict[str, Any],
+) -> list[tuple[str, str, str, str]]:
     """(column, value, reason, detail) of what the stored registry refuses; fills the place."""
     problems = []
     code = values["station_code"]
@@ -244,7 +255,9 @@ def _device_problems(
     return problems
 
 
-def link_enterprises(db: Session, actor: Actor, rows: list[dict], *, source: str) -> ImportSummary:
+def link_enterprises(
+    db: Session, actor: Actor, rows: list[dict[str, Any]], *, source: str
+) -> ImportSummary:
     """Register the enterprises of another list — the emergency reduction list (应急减排清单,
     issue #7) — so that the registry stays the one enterprise table.
 
@@ -329,7 +342,7 @@ def nearest_stations(
     return found_codes, found_km
 
 
-def _fill_nearest(rows: list[dict], stations: pa.Table | None) -> None:
+def _fill_nearest(rows: list[dict[str, Any]], stations: pa.Table | None) -> None:
     if stations is None or not rows:
         return
     lon = np.array([r.get("longitude") for r in rows], dtype=float)
@@ -340,7 +353,9 @@ def _fill_nearest(rows: list[dict], stations: pa.Table | None) -> None:
         row["nearest_station_km"] = None if np.isnan(distance) else round(float(distance), 3)
 
 
-def monitoring_radius(db: Session, actor: Actor, stations: pa.Table, km: float = 3.0) -> list[dict]:
+def monitoring_radius(
+    db: Session, actor: Actor, stations: pa.Table, km: float = 3.0
+) -> list[dict[str, Any]]:
     """Sources within ``km`` of each station: the plan's 监测点辐射区 (冷水滩区方案 二（三）).
 
     Rows ``station_code, station_name, kind, kind_zh, code, name, distance_km`` by station, then
@@ -376,7 +391,7 @@ def monitoring_radius(db: Session, actor: Actor, stations: pa.Table, km: float =
 # --- reading -------------------------------------------------------------------------------------
 
 
-def register_rows(db: Session, actor: Actor, register: str) -> list[dict]:
+def register_rows(db: Session, actor: Actor, register: str) -> list[dict[str, Any]]:
     """The rows of a register as glossary-keyed dicts, in the columns of its layout.
 
     Cells are as an import reads them back (boundaries as ``lon,lat;…``, factors as
@@ -392,8 +407,8 @@ def register_rows(db: Session, actor: Actor, register: str) -> list[dict]:
     return [_source_row(table, s) for s in db.scalars(select(model).order_by(Source.code))]
 
 
-def _source_row(table: Table, source: Source) -> dict:
-    row = {}
+def _source_row(table: Table, source: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
     for field in table.fields:
         if field.details:
             value = source.details.get(field.key)
@@ -415,8 +430,8 @@ def _source_row(table: Table, source: Source) -> dict:
     return row
 
 
-def _device_row(device: RegisteredDevice) -> dict:
-    row = {}
+def _device_row(device: RegisteredDevice) -> dict[str, Any]:
+    row: dict[str, Any] = {}
     for field in TABLES["devices"].fields:
         if field.key == "password":
             value = None

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -126,18 +127,18 @@ def _numbers(column: _Column, check: _Checker, allow_negative: bool = False) -> 
     return [None if np.isnan(v) else float(v) for v in values]
 
 
-def _number(column: _Column, check: _Checker) -> list:
+def _number(column: _Column, check: _Checker) -> list[Any]:
     return _numbers(column, check)
 
 
-def _coordinate(column: _Column, check: _Checker) -> list:
+def _coordinate(column: _Column, check: _Checker) -> list[Any]:
     return _numbers(column, check, allow_negative=True)
 
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]00:00(?::00)?)?$")
 
 
-def _date(column: _Column, check: _Checker) -> list:
+def _date(column: _Column, check: _Checker) -> list[Any]:
     values: list[dt.date | None] = []
     for index, text in enumerate(column.text):
         match = _DATE.match(text)
@@ -153,7 +154,7 @@ def _date(column: _Column, check: _Checker) -> list:
     return values
 
 
-def _choice(column: _Column, check: _Checker) -> list:
+def _choice(column: _Column, check: _Checker) -> list[Any]:
     text = pa.array(column.text, pa.string())
     known = pc.is_in(text, value_set=pa.array(list(column.field.choices))).to_numpy(
         zero_copy_only=False
@@ -172,7 +173,7 @@ _YES = {"是", "有", "已落实", "√", "✓", "Y", "YES", "TRUE", "1"}
 _NO = {"否", "无", "未落实", "×", "✗", "N", "NO", "FALSE", "0"}
 
 
-def _yes_no(column: _Column, check: _Checker) -> list:
+def _yes_no(column: _Column, check: _Checker) -> list[Any]:
     values: list[bool | None] = []
     for index, text in enumerate(column.text):
         upper = text.upper()
@@ -187,7 +188,7 @@ def _yes_no(column: _Column, check: _Checker) -> list:
     return values
 
 
-def _credit_code(column: _Column, check: _Checker) -> list:
+def _credit_code(column: _Column, check: _Checker) -> list[Any]:
     codes = [t.upper() for t in column.text]
     valid = valid_credit_codes(codes)
     for index in np.flatnonzero(~valid & np.array([bool(c) for c in codes], dtype=bool)):
@@ -197,7 +198,7 @@ def _credit_code(column: _Column, check: _Checker) -> list:
     return [c or None for c in codes]
 
 
-def _industry_code(column: _Column, check: _Checker) -> list:
+def _industry_code(column: _Column, check: _Checker) -> list[Any]:
     values = []
     for index, text in enumerate(column.text):
         code = normalise_industry_code(text) if text else None
@@ -207,7 +208,7 @@ def _industry_code(column: _Column, check: _Checker) -> list:
     return values
 
 
-def _text(column: _Column, check: _Checker) -> list:
+def _text(column: _Column, check: _Checker) -> list[Any]:
     return [t or None for t in column.text]
 
 
@@ -215,8 +216,8 @@ _MN = re.compile(r"^[0-9A-Za-z]{1,24}$")
 _PASSWORD = re.compile(r"^[^;,=&\s]{1,9}$")
 
 
-def _pattern(pattern: re.Pattern, reason: str) -> Callable[[_Column, _Checker], list]:
-    def parse(column: _Column, check: _Checker) -> list:
+def _pattern(pattern: re.Pattern[str], reason: str) -> Callable[[_Column, _Checker], list[Any]]:
+    def parse(column: _Column, check: _Checker) -> list[Any]:
         for index, text in enumerate(column.text):
             if text and not pattern.match(text):
                 check.reject(index, column.header, text, reason)
@@ -225,7 +226,7 @@ def _pattern(pattern: re.Pattern, reason: str) -> Callable[[_Column, _Checker], 
     return parse
 
 
-def _device_kind(column: _Column, check: _Checker) -> list:
+def _device_kind(column: _Column, check: _Checker) -> list[Any]:
     names = {k: k for k in DEVICE_KINDS} | {zh: k for k, (zh, _) in DEVICE_KINDS.items()}
     values = []
     for index, text in enumerate(column.text):
@@ -236,7 +237,7 @@ def _device_kind(column: _Column, check: _Checker) -> list:
     return values
 
 
-def _factors(column: _Column, check: _Checker) -> list:
+def _factors(column: _Column, check: _Checker) -> list[Any]:
     values = []
     for index, text in enumerate(column.text):
         factors, problem = parse_factors(text) if text else ({}, None)
@@ -246,7 +247,7 @@ def _factors(column: _Column, check: _Checker) -> list:
     return values
 
 
-def _vertices(column: _Column, check: _Checker, polygon: bool) -> list:
+def _vertices(column: _Column, check: _Checker, polygon: bool) -> list[Any]:
     values = []
     for index, text in enumerate(column.text):
         points, problem = geometry.parse_vertices(text) if text else (None, None)
@@ -261,7 +262,7 @@ def _vertices(column: _Column, check: _Checker, polygon: bool) -> list:
     return values
 
 
-PARSERS: dict[str, Callable[[_Column, _Checker], list]] = {
+PARSERS: dict[str, Callable[[_Column, _Checker], list[Any]]] = {
     "text": _text,
     "number": _number,
     "longitude": _coordinate,
@@ -330,7 +331,7 @@ def _duplicates(column: _Column | None, check: _Checker) -> None:
 
 
 def _positions(
-    parsed: dict[str, list], columns: dict[str, _Column], crs: str, check: _Checker
+    parsed: dict[str, list[Any]], columns: dict[str, _Column], crs: str, check: _Checker
 ) -> None:
     """Convert longitude/latitude to WGS-84 in place, whole columns; reject half or outside."""
     if "longitude" not in parsed and "latitude" not in parsed:
@@ -355,12 +356,12 @@ def _positions(
     parsed["latitude"] = [float(v) if ok else None for v, ok in zip(wgs_lat, both, strict=True)]
 
 
-def _geometries(parsed: dict[str, list], table: Table, crs: str, check: _Checker) -> None:
+def _geometries(parsed: dict[str, list[Any]], table: Table, crs: str, check: _Checker) -> None:
     """Boundary and line cells: convert to WGS-84, check, make GeoJSON; fill a missing position."""
     if "geometry" not in parsed:
         return
     field = next(f for f in table.fields if f.key == "geometry")
-    made = []
+    made: list[dict[str, Any] | None] = []
     for index, points in enumerate(parsed["geometry"]):
         if points is None:
             made.append(None)
@@ -388,7 +389,7 @@ DATE_ORDER = (("start_date", "planned_end"), ("installed", "removed"))
 installed (the same day is allowed)."""
 
 
-def _date_order(parsed: dict[str, list], columns: dict[str, _Column], check: _Checker) -> None:
+def _date_order(parsed: dict[str, list[Any]], columns: dict[str, _Column], check: _Checker) -> None:
     for first, then in DATE_ORDER:
         if first in parsed and then in parsed:
             for index, (a, b) in enumerate(zip(parsed[first], parsed[then], strict=True)):
@@ -397,7 +398,7 @@ def _date_order(parsed: dict[str, list], columns: dict[str, _Column], check: _Ch
                     check.reject(index, columns[then].header, str(b), "bad_date_order", detail)
 
 
-def _industry_names(parsed: dict[str, list]) -> None:
+def _industry_names(parsed: dict[str, list[Any]]) -> None:
     """An empty 行业名称 is filled from GB/T 4754-2017 where the table lists the code."""
     if "industry_code" not in parsed:
         return
@@ -407,7 +408,9 @@ def _industry_names(parsed: dict[str, list]) -> None:
             names[index] = industry_name(code)
 
 
-def parse_register(sheet: Sheet, table: Table, source: str, crs: str = "wgs84") -> list[dict]:
+def parse_register(
+    sheet: Sheet, table: Table, source: str, crs: str = "wgs84"
+) -> list[dict[str, Any]]:
     """The records of one register sheet; :class:`RegisterImportError` listing every problem.
 
     ``source`` names the sheet in errors (``file.xlsx!企业`` or ``file.csv``); ``crs`` is the
@@ -415,8 +418,8 @@ def parse_register(sheet: Sheet, table: Table, source: str, crs: str = "wgs84") 
     a dict of glossary keys (``details`` keys gathered under ``details``) plus its ``line``.
     """
     check = _Checker(source, sheet.rows)
-    for index in np.flatnonzero(sheet.overflow > 0):
-        check.reject(int(index), f"第 {len(sheet.header) + 1} 列起", "", "extra_cells")
+    for overflowing in np.flatnonzero(sheet.overflow > 0).tolist():
+        check.reject(overflowing, f"第 {len(sheet.header) + 1} 列起", "", "extra_cells")
     columns = _columns(sheet, table, check)
     _required(columns, check)
     parsed = {key: PARSERS[c.field.parser](c, check) for key, c in columns.items()}
@@ -430,8 +433,8 @@ def parse_register(sheet: Sheet, table: Table, source: str, crs: str = "wgs84") 
         raise RegisterImportError(sorted(check.rejections, key=lambda r: r.line))
     details = {f.key for f in table.fields if f.details}
     records = []
-    for index, line in enumerate(sheet.rows):
-        record: dict = {"line": int(line), "details": {}}
+    for index, line in enumerate(sheet.rows.tolist()):
+        record: dict[str, Any] = {"line": line, "details": {}}
         for key, values in parsed.items():
             if key in details:
                 if values[index] is not None:

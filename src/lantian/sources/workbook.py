@@ -14,13 +14,14 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from lantian.ingest.excel import append_row
+from lantian.ingest.excel import Sheet, append_row
 from lantian.ingest.schema import FormatError
 from lantian.ingest.sheets import is_xlsx, read_table_file
 from lantian.plan.access import Actor
@@ -29,7 +30,7 @@ from lantian.sources.tables import RegisterImportError, parse_register
 from lantian.sources.vocabulary import TABLES
 
 
-def _sheets(name: str, data: bytes, register: str | None) -> list[tuple[str, object, str]]:
+def _sheets(name: str, data: bytes, register: str | None) -> list[tuple[str, Sheet, str]]:
     """(register, sheet cells, source label) of each register found in the file."""
     if not is_xlsx(data):
         if register is None:
@@ -83,7 +84,7 @@ def import_file(
     ]
 
 
-def _layout_rows(db: Session, actor: Actor, register: str) -> tuple[list[str], list[list]]:
+def _layout_rows(db: Session, actor: Actor, register: str) -> tuple[list[str], list[list[Any]]]:
     table = TABLES[register]
     rows = register_rows(db, actor, register)
     return table.headers, [[row[f.key] for f in table.fields] for row in rows]
