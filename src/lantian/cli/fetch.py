@@ -16,6 +16,7 @@ from typing import Annotated
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
+from rich.markup import escape
 
 from lantian.assess.ranking import RankingError, province_cities
 from lantian.cli.common import console, errors, progress_bar, store
@@ -124,7 +125,7 @@ def fetch_days(first: dt.date, last: dt.date, base: str, retries: int) -> Fetche
                 fetched.files.append(path)
             if problem:
                 fetched.problems.append(problem)
-                errors.print(f"[red]✗[/red] {problem}", highlight=False)
+                errors.print(f"[red]✗[/red] {escape(problem)}", highlight=False, soft_wrap=True)
             progress.advance(task)
         progress.update(task, description="下载 fetching")
     return fetched
@@ -230,7 +231,7 @@ def fetch_stations_command(
         releases.check_station_list(releases.part_of(target), source)
     except releases.FetchError as error:
         releases.part_of(target).unlink(missing_ok=True)
-        errors.print(f"[red]✗[/red] {error}", highlight=False)
+        errors.print(f"[red]✗[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from error
     import_station_list(releases.finish(target))
 
