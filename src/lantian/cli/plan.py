@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from lantian.plan.access import SYSTEM, Actor
 from lantian.plan.audit import verify_chain
-from lantian.plan.auth import actor_of, add_user, list_users, set_password
+from lantian.plan.auth import actor_of, add_user, list_users, set_active, set_password
 from lantian.plan.database import open_ledger, transaction
 from lantian.plan.errors import ImportRejectedError, LedgerError, NotFoundError
 from lantian.plan.models import User
@@ -293,6 +293,22 @@ def passwd_command(
     with _ledger() as db:
         set_password(db, SYSTEM, name, password)
     console.print(f"已修改 {name} 的密码")
+
+
+@users_app.command("disable")
+def disable_command(name: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """停用 Disable a user (a leaver): their sessions end at once, login is refused."""
+    with _ledger() as db:
+        set_active(db, SYSTEM, name, False)
+    console.print(f"已停用 {name}，其登录已全部结束 / {name} disabled, sessions ended")
+
+
+@users_app.command("enable")
+def enable_command(name: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """启用 Enable a disabled user again."""
+    with _ledger() as db:
+        set_active(db, SYSTEM, name, True)
+    console.print(f"已启用 {name} / {name} enabled")
 
 
 audit_app = typer.Typer(help="审计日志 The ledger's audit log.", no_args_is_help=True)
