@@ -311,7 +311,8 @@ class MeasurementStore:
         ]
         if not files:
             return PUBLISHED_SCHEMA.empty_table()
-        where, parameters = ["true"], {}
+        where: list[str] = ["true"]
+        parameters: dict[str, object] = {}
         if stations is not None:
             where.append("station_code = ANY($stations)")
             parameters["stations"] = list(stations)
@@ -676,7 +677,7 @@ def _same_table(a: pa.Table, b: pa.Table) -> bool:
     if a.num_rows != b.num_rows or set(a.column_names) != set(b.column_names):
         return False
     try:
-        return a.equals(b.select(a.column_names).cast(a.schema))
+        return bool(a.equals(b.select(a.column_names).cast(a.schema)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
 
