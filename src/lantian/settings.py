@@ -10,6 +10,8 @@
   part of Lantian's repository; default ``../shared/reference`` beside the checkout when it exists.
 * ``cnemc_mirror`` (``LANTIAN_CNEMC_MIRROR``): where ``lantian fetch cnemc`` gets CNEMC's daily files
   (``<base>/china_sites_YYYYMMDD.csv``): an ``http(s)://`` or ``file://`` URL or a folder.
+* ``cnemc_hourly_mirror`` (``LANTIAN_CNEMC_HOURLY_MIRROR``): where ``lantian fetch cnemc --format
+  hourly-2022`` gets CNEMC's current hourly release (``<base>/YYYY-MM-DD/YYYY-MM-DDTHH.csv``).
 * ``station_list_name`` (``LANTIAN_STATION_LIST_NAME``): the station list's name on the mirror.
 
 Every command also takes ``--home``, which overrides ``LANTIAN_HOME``.
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
 
     cnemc_mirror: str = "https://quotsoft.net/air/data"
     """Base of the mirror of CNEMC's real-time release; ``--mirror`` overrides it."""
+    cnemc_hourly_mirror: str = "https://raw.githubusercontent.com/HeQinWill/CNEMC/main/Archive"
+    """Base of the archive of CNEMC's current hourly release (one file per hour since 2022)."""
     station_list_name: str = "站点列表-2022.02.13起.csv"
     """The name under which the mirror publishes its current station list."""
 

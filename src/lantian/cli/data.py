@@ -136,14 +136,11 @@ def import_measurement_files(
                 rejected.append(Rejection(str(path), 0, "file", "", "unreadable_file"))
                 errors.print(f"[red]✗[/red] {error}")
             else:
-                if keep is not None:
-                    codes = pc.cast(table["station_code"], pa.string())
-                    table = table.filter(pc.is_in(codes, value_set=keep))
-                tables.append(table)
+                tables.append(_only(table, keep))
                 files += list(metadata.get("files", [str(path)]))
                 rejected += list(metadata.get("rejected", []))
-                stations += [metadata["stations"]] if "stations" in metadata else []
-                published += [metadata["published"]] if "published" in metadata else []
+                stations += [_only(metadata["stations"], keep)] if "stations" in metadata else []
+                published += [_only(metadata["published"], keep)] if "published" in metadata else []
             progress.advance(reading)
         merging = progress.add_task("写入存储 storing", total=None)
         return target.import_measurements(
@@ -155,6 +152,14 @@ def import_measurement_files(
             published=pa.concat_tables(published) if published else None,
             city_names=known_city_names(),
         )
+
+
+def _only(table: pa.Table, keep: pa.Array | None) -> pa.Table:
+    """The rows of ``table`` whose ``station_code`` is in ``keep`` (all when ``keep`` is None)."""
+    if keep is None:
+        return table
+    codes = pc.cast(table["station_code"], pa.string())
+    return table.filter(pc.is_in(codes, value_set=keep))
 
 
 def import_status(summary: ImportSummary) -> int:

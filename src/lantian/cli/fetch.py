@@ -3,12 +3,18 @@
 Every fetched day file is kept under ``<home>/downloads/cnemc/`` and imported through the same code
 as ``lantian import`` (:func:`lantian.cli.data.import_measurement_files`), so fetching a day again
 changes nothing; a file holding all 24 hours is not downloaded again.
+
+``--format hourly-2022`` fetches CNEMC's current hourly release instead (one file per hour for the
+whole country, ``<base>/YYYY-MM-DD/YYYY-MM-DDTHH.csv``, kept under ``<home>/downloads/cnemc-hourly/``):
+the hours of the natural days asked for (D 01:00 … E+1 00:00), each checked, then imported with the
+``cnemc-hourly`` reader (stations registered from the files, CNEMC's published AQI kept).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +30,7 @@ from lantian.cli.data import import_measurement_files, import_station_list, impo
 from lantian.cli.data import print_summary as print_import_summary
 from lantian.ingest import mirror as releases
 from lantian.settings import settings
+from lantian.times import natural_day
 
 fetch_app = typer.Typer(
     help="下载 Fetch CNEMC's public release from a mirror, check it and import it.",
@@ -44,6 +51,19 @@ Province = Annotated[
 Stations = Annotated[
     list[str] | None,
     typer.Option("--stations", help="only these stations, e.g. 2477A,2478A (repeatable)"),
+]
+#: ``--format`` → (reader of ``lantian import``, download folder, the setting of the mirror).
+FORMATS = {
+    "daily": ("cnemc", "cnemc", "cnemc_mirror"),
+    "hourly-2022": ("cnemc-hourly", "cnemc-hourly", "cnemc_hourly_mirror"),
+}
+ReleaseFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="daily (china_sites_YYYYMMDD.csv, default) or hourly-2022 (CNEMC's current release, "
+        "YYYY-MM-DD/YYYY-MM-DDTHH.csv, mirror LANTIAN_CNEMC_HOURLY_MIRROR)",
+    ),
 ]
 Retries = Annotated[
     int, typer.Option("--retries", min=0, help="attempts more per file when a transfer breaks")
@@ -76,20 +96,57 @@ def _day(text: str) -> dt.date:
         raise typer.BadParameter(f"{text!r} is not a date like 2019-01-31") from error
 
 
-def _folder() -> Path:
-    return settings().downloads / "cnemc"
+def _folder(kind: str = "cnemc") -> Path:
+    return settings().downloads / kind
 
 
-def _fetch_day(day: dt.date, base: str, retries: int, note) -> tuple[str, Path | None, str]:
-    """Fetch, check and keep one day's file: (outcome, file, problem)."""
-    target = _folder() / releases.day_name(day)
+@dataclass(frozen=True)
+class Wanted:
+    """One file to fetch: its name on the mirror, where it is kept, and its check (which returns
+    True when the file is complete, so that a kept copy need not be fetched again)."""
+
+    name: str
+    target: Path
+    check: Callable[[Path, str | None], bool]
+
+
+def wanted_days(first: dt.date, last: dt.date) -> list[Wanted]:
+    """The daily files of ``first`` … ``last`` (complete: all 24 hours)."""
+    return [
+        Wanted(
+            releases.day_name(day),
+            _folder() / releases.day_name(day),
+            lambda path, source, day=day: (
+                releases.check_day_file(path, day, source) == releases.HOURS
+            ),
+        )
+        for day in releases.days(first, last)
+    ]
+
+
+def wanted_hours(first: dt.date, last: dt.date) -> list[Wanted]:
+    """The hourly release files of the natural days ``first`` … ``last`` (complete once checked)."""
+    return [
+        Wanted(
+            releases.hour_name(ts),
+            _folder("cnemc-hourly") / releases.hour_name(ts),
+            lambda path, source, ts=ts: releases.check_hour_file(path, ts, source) >= 0,
+        )
+        for ts in releases.hours(first, last)
+    ]
+
+
+def _fetch_file(wanted: Wanted, base: str, retries: int, note) -> tuple[str, Path | None, str]:
+    """Fetch, check and keep one file: (outcome, file, problem)."""
+    target = wanted.target
+    target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         try:
-            if releases.check_day_file(target, day) == releases.HOURS:
+            if wanted.check(target, None):
                 return "cached", target, ""
         except releases.FetchError:
             pass  # a damaged copy: fetch it again
-    source = releases.source_of(base, releases.day_name(day))
+    source = releases.source_of(base, wanted.name)
     try:
         how = releases.download_retrying(source, target, retries, on_bytes=note)
     except releases.NotOnMirror as error:
@@ -98,28 +155,27 @@ def _fetch_day(day: dt.date, base: str, retries: int, note) -> tuple[str, Path |
         return "failed", None, str(error)
     part = releases.part_of(target)
     try:
-        releases.check_day_file(part, day, source)
+        wanted.check(part, source)
     except releases.FetchError as error:
         part.unlink()
         return "refused", None, str(error)
     return how, releases.finish(target), ""
 
 
-def fetch_days(first: dt.date, last: dt.date, base: str, retries: int) -> Fetched:
-    """Fetch the day files ``first`` … ``last`` from ``base``, with a progress bar."""
+def fetch_files(wanted: list[Wanted], base: str, retries: int) -> Fetched:
+    """Fetch ``wanted`` from ``base``, with a progress bar."""
     fetched = Fetched()
-    wanted = releases.days(first, last)
     with progress_bar() as progress:
         task = progress.add_task("下载 fetching", total=len(wanted))
-        for day in wanted:
-            name, received = releases.day_name(day), [0]
+        for item in wanted:
+            name, received = item.name, [0]
 
             def note(n: int, total: int | None, name=name, received=received) -> None:
                 received[0] += n
                 size = f"/{total / 1e6:.1f}" if total else ""
                 progress.update(task, description=f"下载 {name} {received[0] / 1e6:.1f}{size} MB")
 
-            outcome, path, problem = _fetch_day(day, base, retries, note)
+            outcome, path, problem = _fetch_file(item, base, retries, note)
             fetched.outcomes[outcome] += 1
             if path is not None:
                 fetched.files.append(path)
@@ -129,6 +185,11 @@ def fetch_days(first: dt.date, last: dt.date, base: str, retries: int) -> Fetche
             progress.advance(task)
         progress.update(task, description="下载 fetching")
     return fetched
+
+
+def fetch_days(first: dt.date, last: dt.date, base: str, retries: int) -> Fetched:
+    """Fetch the day files ``first`` … ``last`` from ``base``, with a progress bar."""
+    return fetch_files(wanted_days(first, last), base, retries)
 
 
 def station_codes(province: str | None, stations: list[str] | None) -> list[str] | None:
@@ -160,9 +221,11 @@ def _remembered() -> dict:
     return json.loads(path.read_text("utf-8")) if path.exists() else {}
 
 
-def _remember(base: str, province: str | None, stations: list[str] | None) -> None:
+def _remember(
+    base: str, province: str | None, stations: list[str] | None, format: str = "daily"
+) -> None:
     _folder().mkdir(parents=True, exist_ok=True)
-    chosen = {"mirror": base, "province": province, "stations": stations}
+    chosen = {"mirror": base, "province": province, "stations": stations, "format": format}
     (_folder() / "fetch.json").write_text(json.dumps(chosen, ensure_ascii=False), "utf-8")
 
 
@@ -173,14 +236,18 @@ def _run(
     province: str | None,
     stations: list[str] | None,
     retries: int,
+    format: str = "daily",
 ) -> None:
+    if format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}")
     if last > releases.today():
         raise typer.BadParameter(f"--to {last} is after today ({releases.today()}, Beijing)")
     codes = station_codes(province, stations)
-    _remember(base, province, stations)
-    fetched = fetch_days(first, last, base, retries)
+    _remember(base, province, stations, format)
+    wanted = wanted_hours(first, last) if format == "hourly-2022" else wanted_days(first, last)
+    fetched = fetch_files(wanted, base, retries)
     counts = fetched.outcomes
     console.print(
         "；".join(f"{OUTCOMES[k]} {v}" for k, v in counts.items()) + f"（{first}～{last}，{base}）"
@@ -188,7 +255,7 @@ def _run(
     console.print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({first} … {last}, {base})")
     status = 1 if fetched.problems else 0
     if fetched.files:
-        summary = import_measurement_files(fetched.files, "cnemc", only=codes)
+        summary = import_measurement_files(fetched.files, FORMATS[format][0], only=codes)
         print_import_summary(summary, 20)
         status = max(status, import_status(summary))
     elif fetched.problems:
@@ -205,11 +272,17 @@ def fetch_cnemc_command(
     stations: Stations = None,
     mirror: Mirror = None,
     retries: Retries = 2,
+    format: ReleaseFormat = "daily",
 ) -> None:
-    """下载 CNEMC 日文件 Fetch the daily files china_sites_YYYYMMDD.csv of CNEMC's real-time
-    release from a mirror (resumable; each file checked), and import them as ``lantian import``
-    does. Exit status: 0 all stored, 1 some days missing or refused or rows rejected, 2 nothing."""
-    _run(_day(first), _day(last), mirror or settings().cnemc_mirror, province, stations, retries)
+    """下载 CNEMC 发布文件 Fetch CNEMC's real-time release from a mirror — the daily files
+    china_sites_YYYYMMDD.csv, or with --format hourly-2022 the current hourly release
+    YYYY-MM-DD/YYYY-MM-DDTHH.csv (the hours of the natural days asked for) — resumable, each file
+    checked, and import them as ``lantian import`` does. Exit status: 0 all stored, 1 some files
+    missing or refused or rows rejected, 2 nothing."""
+    if format not in FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+    base = mirror or getattr(settings(), FORMATS[format][2])
+    _run(_day(first), _day(last), base, province, stations, retries, format)
 
 
 @fetch_app.command("stations")
@@ -268,8 +341,10 @@ def update_command(
     saved = _remembered()
     if province is None and stations is None:
         province, stations = saved.get("province"), saved.get("stations")
-    base = mirror or saved.get("mirror") or settings().cnemc_mirror
-    first, end = last.date(), _day(until) if until else releases.today()
+    format = saved.get("format") or "daily"
+    base = mirror or saved.get("mirror") or getattr(settings(), FORMATS[format][2])
+    first = last.date() if format == "daily" else natural_day(last)
+    end = _day(until) if until else releases.today()
     if (end - first).days + 1 > max_days:
         errors.print(
             f"最后存储的小时是 {last}，到 {end} 共 {(end - first).days + 1} 天，超过 --max-days {max_days}："
@@ -280,4 +355,4 @@ def update_command(
             soft_wrap=True,
         )
         raise typer.Exit(2)
-    _run(first, end, base, province, stations, retries)
+    _run(first, end, base, province, stations, retries, format)

@@ -6,6 +6,12 @@ public mirror ``https://quotsoft.net/air/data/`` (王晓磊's archive of the rel
 and the files :mod:`lantian.ingest.cnemc` reads. The base is configuration (``LANTIAN_CNEMC_MIRROR``,
 ``--mirror``): an ``http(s)://`` URL, a ``file://`` URL or a plain folder (an offline intranet's copy).
 
+CNEMC's current hourly release (one file per hour for the whole country, read by
+:mod:`lantian.ingest.cnemc_hourly`) is archived since 2022 in the layout
+``<base>/YYYY-MM-DD/YYYY-MM-DDTHH.csv`` — the public archive ``HeQinWill/CNEMC``'s ``Archive/`` folder
+(``LANTIAN_CNEMC_HOURLY_MIRROR``; ``lantian fetch cnemc --format hourly-2022``); :func:`hour_name`,
+:func:`hours` and :func:`check_hour_file` are its counterparts of the day functions.
+
 A download goes to ``<name>.part`` first and continues from there with an HTTP ``Range`` request when
 a transfer broke; only a file that passes :func:`check_day_file` gets its final name. A mirror answering
 a missing day with an HTML page and status 200 is caught by the check, not imported.
@@ -244,6 +250,52 @@ def check_day_file(path: Path, day: dt.date, source: str | None = None) -> int:
     if len(hours) and (pc.min(hours).as_py() < 0 or pc.max(hours).as_py() >= HOURS):
         raise FetchError(f"{source}: an hour outside 0–23; nothing imported")
     return len(hours)
+
+
+def hour_name(ts: dt.datetime) -> str:
+    """The archive's name of the hourly release file stamped ``ts`` (the end of the hour)."""
+    return f"{ts:%Y-%m-%d}/{ts:%Y-%m-%dT%H}.csv"
+
+
+def hours(first: dt.date, last: dt.date) -> list[dt.datetime]:
+    """The hour-ending stamps of the natural days ``first`` … ``last``: D 01:00 … (last+1) 00:00."""
+    start = dt.datetime.combine(first, dt.time(1))
+    return [start + dt.timedelta(hours=n) for n in range(HOURS * ((last - first).days + 1))]
+
+
+def check_hour_file(path: Path, ts: dt.datetime, source: str | None = None) -> int:
+    """Check that ``path`` is CNEMC's hourly release file of hour ``ts``: not an HTML page, the
+    header ``timepoint,stationcode,…``, every ``timepoint`` equal to ``ts`` (the hour of the file's
+    name, inside the requested range). Returns its number of rows. Raises :class:`FetchError`
+    naming the file and the line."""
+    source = source or str(path)
+    data = path.read_bytes()
+    _refuse_html(data, source)
+    header = data.removeprefix(BOM).split(b"\n", 1)[0].rstrip(b"\r")
+    if not header.startswith(b"timepoint,stationcode,"):
+        shown = header[:60].decode("utf-8", errors="replace")
+        raise FetchError(
+            f"{source}: line 1: not a CNEMC hourly release file (expected timepoint,stationcode,…,"
+            f" found {shown!r})"
+        )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=["timepoint"], column_types={"timepoint": pa.string()}
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError) as error:
+        raise FetchError(f"{source}: not a CNEMC hourly release file ({error})") from error
+    expected = f"{ts:%Y-%m-%dT%H}00"
+    wrong = pc.indices_nonzero(pc.not_equal(table["timepoint"], expected))
+    if len(wrong):
+        at = wrong[0].as_py()
+        raise FetchError(
+            f"{source}: line {at + 2}: timepoint {table['timepoint'][at].as_py()} is not"
+            f" {expected}, the hour of the file's name and of the requested range; nothing imported"
+        )
+    return int(table.num_rows)
 
 
 def check_station_list(path: Path, source: str | None = None) -> int:
