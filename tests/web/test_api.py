@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -310,6 +311,28 @@ def test_errors_say_what_is_valid(client, url, status, says):
     response = client.get(url)
     assert response.status_code == status
     assert says in response.text
+
+
+@pytest.mark.parametrize("path", ["/now", "/history", "/attainment", "/forecast?city=永州"])
+def test_every_page_says_which_completeness_rule_it_uses(client, path):
+    """Issue #18: the real-time AQI follows CNEMC's release (the AQI of the pollutants present), the
+    daily AQI HJ 633-2026 §5.3.1 as written; every page says so, in both languages; and every
+    download row carries ``completeness`` (docs/cnemc-release-check.md)."""
+    zh = client.get(path + ("&" if "?" in path else "?") + "lang=zh-CN").text
+    note = re.search(r'<p id="completeness-note">(.*?)</p>', zh)
+    assert note is not None, path
+    assert "实时报按官方发布" in note[1]
+    assert "日报按HJ 633-2026 §5.3.1条文" in note[1]
+    en = client.get(path + ("&" if "?" in path else "?") + "lang=en").text
+    assert "real-time AQI as CNEMC publishes it" in en
+
+
+def test_downloads_say_which_completeness_rule_they_use(client):
+    hourly = client.get("/api/v1/hourly?station=2478A&start=2019-12-31&end=2019-12-31&format=csv")
+    rows = list(csv.DictReader(io.StringIO(hourly.content.decode("utf-8-sig"))))
+    assert {r["completeness"] for r in rows} == {"release"}
+    daily = get(client, "/api/v1/daily?station=2478A&start=2019-12-01&end=2019-12-31")
+    assert {r["completeness"] for r in daily["rows"]} == {"letter"}
 
 
 def test_pages_are_utf8_html(client):

@@ -13,7 +13,13 @@ from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined, sele
 from markupsafe import Markup
 
 from lantian.assess.progress import STATUS_NAMES
-from lantian.standards import BASIC_POLLUTANTS, display_name, unit
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    completeness_default,
+    completeness_name,
+    display_name,
+    unit,
+)
 from lantian.standards.evaluation import metric_name
 from lantian.standards.pollutants import symbol
 from lantian.web import formatting
@@ -102,6 +108,16 @@ def query_url(path: str, params: dict[str, Any]) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def completeness_note(language: str) -> str:
+    """Which treatment of an AQI with a pollutant missing the pages use, real-time and daily
+    (``standards/tables/aqi_completeness.csv``; docs/cnemc-release-check.md)."""
+    code = "zh" if language == ZH else "en"
+    return "; ".join(
+        completeness_name(completeness_default(report), report, code)
+        for report in ("hourly", "daily")
+    )
+
+
 def render(request: Request, template: str, page: str, **context: Any) -> HTMLResponse:
     """A page in the request's language; ``?lang=`` also sets the language cookie."""
     query_lang = request.query_params.get("lang")
@@ -119,6 +135,7 @@ def render(request: Request, template: str, page: str, **context: Any) -> HTMLRe
         "categories": categories(hj633),
         "categories_json": Markup(_script_json(categories(hj633))),
         "url": query_url,
+        "completeness_note": completeness_note(language),
     }
     body = environment().get_template(template).render(**shared, **context)
     response = HTMLResponse(body, status_code=context.get("status_code", 200))
