@@ -251,6 +251,18 @@ def test_cli_import_list_export_radius(empty_engine, tmp_path):
     assert "监测设备：新增 0，更新 0，未变 12" in again.output
     radius = run("sources", "monitoring-radius", "--km", "1", "--format", "json")
     assert {r["code"] for r in json.loads(radius.stdout)} >= {"示例GD08", "示例DL03"}
+    xlsx_out = tmp_path / "设备.xlsx"
+    listed_xlsx = run(
+        "sources", "list", "--kind", "devices", "--format", "xlsx", "-o", str(xlsx_out)
+    )
+    assert listed_xlsx.exit_code == 0
+    sheet = load_workbook(xlsx_out).active
+    assert next(sheet.iter_rows(max_row=1, values_only=True))[:3] == (
+        "设备编号（MN）",
+        "设备名称",
+        "设备类型",
+    )
+    assert sheet.max_row == 13
     csv_out = tmp_path / "工地.csv"
     assert (
         run("sources", "list", "--kind", "sites", "--format", "csv", "-o", str(csv_out)).exit_code
