@@ -13,7 +13,7 @@ from lantian.assess.aqi_series import aqi_series
 from lantian.assess.scope import resolve_scope
 from lantian.demo import CONTROL_POINTS_HUNAN, HUNAN_2019, STATION_LIST, demo_file
 from lantian.feeds.hourly import hourly_values, store_hourly
-from lantian.feeds.intake import Intake
+from lantian.feeds.intake import Intake, feed_rows
 from lantian.feeds.simulator import fleet
 from lantian.feeds.store import FeedStore
 from lantian.ingest.cnemc import read_measurements
@@ -52,7 +52,10 @@ def feed(tmp_path) -> FeedStore:
         take(intake, day.replace(hour=10, minute=minute), "2051", 700.0)
     take(intake, day.replace(hour=10), "2061", 650.0)
     take(intake, day.replace(hour=11), "2051", 1.0)
-    store.commit(*intake.drain())
+    batch, cursors = intake.drain()
+    rows, bad = feed_rows(batch)
+    assert bad == []
+    store.commit(rows, cursors)
     return store
 
 

@@ -18,6 +18,7 @@ from lantian.ingest.hj212 import (
     FrameScanner,
     canonical_factor,
     crc16,
+    crc16_bytewise,
     data_ack,
     encode_frame,
     factors,
@@ -81,6 +82,7 @@ def parsed(raw: bytes) -> Frame:
 
 def test_appendix_a_crc_is_1c80():
     assert crc16(APPENDIX_A_SEGMENT) == 0x1C80
+    assert crc16_bytewise(APPENDIX_A_SEGMENT) == 0x1C80
     assert encode_frame(APPENDIX_A_SEGMENT) == b"##0101" + APPENDIX_A_SEGMENT + b"1C80\r\n"
 
 
@@ -269,3 +271,9 @@ def test_valid_frames_survive_noise_around_them(codes, values, noise, flag):
     assert frames[0].raw == frame
     data = frame_data(frames[0])
     assert data.data_time == dt.datetime(2026, 1, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_whole_array_crc_equals_the_bytewise_definition(data):
+    assert crc16(data) == crc16_bytewise(data)

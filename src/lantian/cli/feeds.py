@@ -20,6 +20,15 @@ devices_app = typer.Typer(help="设备 Devices on the live feeds: their state.")
 DEFAULT_PORT = 9212
 
 
+def event_loop_factory():
+    """uvloop's event loop where it is installed (Linux, macOS), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def device_directory(simulated: int):
     """The devices the receiver accepts: those of the source registry (``lantian sources``,
     re-read when it changes), then the simulator's fleet of ``simulated`` devices."""
@@ -75,7 +84,8 @@ def receive_command(
         flush_seconds=flush_seconds,
         city=city,
     )
-    asyncio.run(serve_forever(receiver, host, port))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve_forever(receiver, host, port))
 
 
 @simulate_app.command("hj212")

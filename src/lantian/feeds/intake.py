@@ -20,16 +20,18 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lantian.feeds.store import FEED_SCHEMA, FeedStore
 from lantian.ingest.hj212 import (
     VALID_FLAGS,
     Frame,
-    FrameData,
     FrameRejection,
+    cp_fields,
+    data_time_text,
     factors,
-    frame_data,
     merge_split,
 )
 from lantian.sources.devices import Device
@@ -48,7 +50,6 @@ UNIT_NAMES = {
 }
 SCALE = {("mg/m3", "ug/m3"): 1000.0, ("ug/m3", "mg/m3"): 0.001, ("ng/m3", "ug/m3"): 0.001}
 """Factor from a device's unit to the glossary's unit (mass concentrations only)."""
-VALUE_FIELD = {"2011": "Rtd", "2051": "Avg", "2061": "Avg", "2031": "Avg"}
 
 
 def unit_scale(device_unit: str | None, unit: str) -> float:
@@ -60,13 +61,102 @@ def unit_scale(device_unit: str | None, unit: str) -> float:
     return SCALE.get((source, UNIT_NAMES.get(unit, unit)), 1.0)
 
 
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
+FRAME_SCHEMA = pa.schema(
+    [
+        pa.field("mn", pa.string()),
+        pa.field("cn", pa.string()),
+        pa.field("data_time", pa.string()),
+        pa.field("cp", pa.string()),
+        pa.field("station_code", pa.string()),
+        pa.field("network", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("received", pa.int64()),
+    ]
+)
+"""Frames taken and not yet stored: ``data_time`` as 14 digits, ``received`` in ms since the
+epoch (Beijing wall time), ``cp`` the frame's CP text (its values are read at commit time, for
+all frames at once)."""
+
+FEED_ROWS_SQL = """
+SELECT fr.mn, fr.cn, strptime(fr.data_time, '%Y%m%d%H%M%S')::TIMESTAMP_S AS ts,
+       x.code AS factor, k.pollutant,
+       coalesce(max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field = fr.value_field),
+                max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field IN ('Avg', 'Rtd')))
+           * coalesce(u.scale, 1.0) AS value,
+       max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field = 'Min') * coalesce(u.scale, 1.0) AS min,
+       max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field = 'Max') * coalesce(u.scale, 1.0) AS max,
+       coalesce(max(x.value) FILTER (x.field = 'Flag'), '') AS flag,
+       fr.station_code, fr.network, fr.source,
+       make_timestamp_ms(fr.received) AS received
+FROM fields x
+JOIN (SELECT *, row_number() OVER () - 1 AS frame,
+             CASE WHEN cn = '2011' THEN 'Rtd' ELSE 'Avg' END AS value_field FROM frames) fr
+  USING (frame)
+LEFT JOIN known k ON k.code = x.code
+LEFT JOIN units u ON u.mn = fr.mn AND u.code = x.code
+WHERE NOT x.bad
+GROUP BY fr.frame, fr.mn, fr.cn, fr.data_time, x.code, k.pollutant, u.scale, fr.station_code,
+         fr.network, fr.source, fr.received
+"""
+"""One row per (frame, factor): the command's value field (``-Rtd`` for 2011, ``-Avg`` else; the
+other when it is missing), ``-Min``, ``-Max`` and ``-Flag``, scaled to the glossary's unit."""
+
+
+@dataclass
+class FrameBatch:
+    """Frames drained from the intake: their table and the units of their devices."""
+
+    frames: pa.Table
+    units: dict[str, dict[str, str]]
+    """MN → factor code → the unit the device registered."""
+
+
+def feed_rows(batch: FrameBatch) -> tuple[pa.Table, list[dict[str, object]]]:
+    """The feed-store rows of a batch (FEED_SCHEMA), and its value fields that are not numbers
+    (``mn``, ``data_time``, ``code``, ``field``, ``value``). Whole-column: one DuckDB query."""
+    frames = batch.frames
+    if not frames.num_rows:
+        return FEED_SCHEMA.empty_table(), []
+    fields = cp_fields(frames.column("cp"))
+    known = factors()
+    units = [
+        (mn, code, unit_scale(unit, known[code].unit))
+        for mn, by_code in batch.units.items()
+        for code, unit in by_code.items()
+        if code in known
+    ]
+    with duckdb.connect() as connection:
+        connection.register("fields", fields)
+        connection.register("frames", frames)
+        connection.register(
+            "known",
+            pa.table({"code": list(known), "pollutant": [f.pollutant for f in known.values()]}),
+        )
+        connection.register(
+            "units",
+            pa.table(
+                {
+                    "mn": pa.array([u[0] for u in units], pa.string()),
+                    "code": pa.array([u[1] for u in units], pa.string()),
+                    "scale": pa.array([u[2] for u in units], pa.float64()),
+                }
+            ),
+        )
+        rows = connection.sql(FEED_ROWS_SQL).to_arrow_table()
+        bad = connection.sql(
+            "SELECT fr.mn, fr.data_time, x.code, x.field, x.value FROM fields x "
+            "JOIN (SELECT *, row_number() OVER () - 1 AS frame FROM frames) fr USING (frame) "
+            "WHERE x.bad"
+        ).to_arrow_table()
+    flag = rows.column("flag")
+    valid = pc.and_(
+        pc.is_valid(rows.column("value")),
+        pc.or_(pc.equal(flag, ""), pc.is_in(flag, pa.array(sorted(VALID_FLAGS)))),
+    )
+    table = pa.table(
+        {name: valid if name == "valid" else rows.column(name) for name in FEED_SCHEMA.names}
+    ).cast(FEED_SCHEMA)
+    return table, bad.to_pylist()
 
 
 @dataclass
@@ -74,14 +164,15 @@ class Intake:
     """The stage between the raw log and the feed store (one per receiver)."""
 
     store: FeedStore
-    pending: dict[str, list] = field(default_factory=lambda: {n: [] for n in FEED_SCHEMA.names})
+    pending: dict[str, list] = field(default_factory=lambda: {n: [] for n in FRAME_SCHEMA.names})
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
     cursors: dict[str, int] = field(default_factory=dict)
     rejections: list[tuple[Frame, FrameRejection]] = field(default_factory=list)
-    _keys: dict[dt.date, set[tuple[str, int, str]]] = field(default_factory=dict)
+    _keys: dict[str, set[tuple[str, str, str]]] = field(default_factory=dict)
     _splits: dict[tuple[str, str, str], list] = field(default_factory=dict)
     _log_order: list[str] = field(default_factory=list)
-    _pending_days: set[dt.date] = field(default_factory=set)
+    _pending_days: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------------ taking frames
     def take(
@@ -93,7 +184,8 @@ class Intake:
         if log not in self.cursors:
             self._log_order.append(log)
         self.cursors[log] = end
-        self._expire_splits(received)
+        if self._splits:
+            self._expire_splits(received)
         if frame.is_split:
             key = (frame.mn, frame.qn, frame.cn)
             group = self._splits.setdefault(key, [])
@@ -103,53 +195,38 @@ class Intake:
                 return "held"
             del self._splits[key]
             frame = merge_split([packet for packet, *_ in group])
-        data = frame_data(frame)
-        if isinstance(data, FrameRejection):
-            self.rejections.append((frame, data))
+        data_time = data_time_text(frame)
+        if data_time is None:
+            self.rejections.append((frame, FrameRejection("bad_data_time", "DataTime", frame.raw)))
             self.counts["rejected"] += 1
             return "rejected"
-        for rejection in data.rejected:
-            self.rejections.append((frame, rejection))
-        outcome = self._add(frame, data, device, received)
+        outcome = self._add(frame, data_time, device, received)
         self.counts[outcome] += 1
         return outcome
 
-    def _add(self, frame: Frame, data: FrameData, device: Device, received: dt.datetime) -> str:
-        seconds = int(data.data_time.replace(tzinfo=dt.UTC).timestamp())
-        day = data.data_time.date()
+    def _add(self, frame: Frame, data_time: str, device: Device, received: dt.datetime) -> str:
+        day = data_time[:8]
         keys = self._keys.get(day)
         if keys is None:
-            keys = self._keys[day] = self.store.frame_keys(day)
-        key = (frame.mn, seconds, frame.cn)
+            keys = self._keys[day] = self.store.frame_keys(
+                dt.date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+            )
+        key = (frame.mn, data_time, frame.cn)
         if key in keys:
             return "duplicate"
         keys.add(key)
         self._pending_days.add(day)
-        known = factors()
-        value_field = VALUE_FIELD.get(frame.cn, "Rtd")
-        source = "simulated" if device.simulated else "hj212"
-        columns = self.pending
-        for factor in data.factors:
-            fields = factor.fields
-            value = _number(fields.get(value_field, fields.get("Rtd", fields.get("Avg"))))
-            entry = known.get(factor.code)
-            scale = unit_scale(device.factor_units.get(factor.code), entry.unit) if entry else 1.0
-            flag = fields.get("Flag", "")
-            columns["mn"].append(frame.mn)
-            columns["cn"].append(frame.cn)
-            columns["ts"].append(data.data_time)
-            columns["factor"].append(factor.code)
-            columns["pollutant"].append(entry.pollutant if entry else None)
-            columns["value"].append(None if value is None else value * scale)
-            minimum, maximum = _number(fields.get("Min")), _number(fields.get("Max"))
-            columns["min"].append(None if minimum is None else minimum * scale)
-            columns["max"].append(None if maximum is None else maximum * scale)
-            columns["flag"].append(flag)
-            columns["valid"].append(value is not None and (flag == "" or flag in VALID_FLAGS))
-            columns["station_code"].append(device.station_code)
-            columns["network"].append(device.network)
-            columns["source"].append(source)
-            columns["received"].append(received)
+        if frame.mn not in self.units:
+            self.units[frame.mn] = dict(device.factor_units)
+        pending = self.pending
+        pending["mn"].append(frame.mn)
+        pending["cn"].append(frame.cn)
+        pending["data_time"].append(data_time)
+        pending["cp"].append(frame.cp)
+        pending["station_code"].append(device.station_code)
+        pending["network"].append(device.network)
+        pending["source"].append("simulated" if device.simulated else "hj212")
+        pending["received"].append(int(received.replace(tzinfo=dt.UTC).timestamp() * 1000))
         return "stored"
 
     def _expire_splits(self, now: dt.datetime) -> None:
@@ -181,15 +258,17 @@ class Intake:
                 cursors[later] = 0
         return cursors
 
-    def drain(self) -> tuple[pa.Table, dict[str, int]]:
-        """The pending rows (and the cursors they cover), leaving nothing pending."""
-        table = pa.table(self.pending, schema=FEED_SCHEMA)
-        self.pending = {n: [] for n in FEED_SCHEMA.names}
+    def drain(self) -> tuple[FrameBatch, dict[str, int]]:
+        """The pending frames (and the cursors they cover), leaving nothing pending."""
+        batch = FrameBatch(pa.table(self.pending, schema=FRAME_SCHEMA), self.units)
+        self.pending = {n: [] for n in FRAME_SCHEMA.names}
+        self.units = {}
         self._pending_days = set()
-        return table, self.committed_cursors()
+        return batch, self.committed_cursors()
 
     def forget_days_before(self, day: dt.date) -> None:
         """Drop the de-duplication keys of days before ``day`` (read again from the store when a
         late frame needs them)."""
-        for old in [d for d in self._keys if d < day and d not in self._pending_days]:
+        limit = f"{day:%Y%m%d}"
+        for old in [d for d in self._keys if d < limit and d not in self._pending_days]:
             del self._keys[old]

@@ -28,10 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
 from lantian.feeds.hourly import store_hourly
-from lantian.feeds.intake import Intake
+from lantian.feeds.intake import FrameBatch, Intake, feed_rows
 from lantian.feeds.rawlog import EventLog, RawLog, beijing_now, encode_record
 from lantian.feeds.store import FeedStore
 from lantian.ingest.hj212 import (
@@ -41,7 +39,7 @@ from lantian.ingest.hj212 import (
     FrameRejection,
     FrameScanner,
     data_ack,
-    frame_data,
+    data_time_text,
     parse_frame,
 )
 from lantian.sources.devices import Device, DeviceDirectory
@@ -184,7 +182,8 @@ class Receiver:
             if started is not None:
                 timeout = min(timeout, started + options.frame_seconds - time.monotonic())
             try:
-                data = await asyncio.wait_for(reader.read(65536), max(timeout, 0.0))
+                async with asyncio.timeout(max(timeout, 0.0)):
+                    data = await reader.read(65536)
             except TimeoutError:
                 reason = "slow_frame" if started is not None else "idle"
                 self.events.write("rejected", peer, reason, scanner.held())
@@ -214,7 +213,8 @@ class Receiver:
                 answers = b"".join(data_ack(p.frame) for p in waiting if p.frame.wants_ack)
                 if answers:
                     writer.write(answers)
-                    await asyncio.wait_for(writer.drain(), options.idle_seconds)
+                    async with asyncio.timeout(options.idle_seconds):
+                        await writer.drain()
             if bad > options.max_bad_frames:
                 self.events.write("rejected", peer, "too_many_bad_frames", b"", count=bad)
                 return
@@ -231,11 +231,9 @@ class Receiver:
         if frame.cn not in COMMANDS:
             self.events.write("rejected", peer, "unsupported_command", frame.raw, cn=frame.cn)
             return "skip"
-        if not frame.is_split:
-            data = frame_data(frame)
-            if isinstance(data, FrameRejection):
-                self.events.write("rejected", peer, data.reason, frame.raw, detail=data.detail)
-                return None
+        if not frame.is_split and data_time_text(frame) is None:
+            self.events.write("rejected", peer, "bad_data_time", frame.raw)
+            return None
         received = beijing_now()
         pending = Pending(frame, device, received, encode_record(received, peer, frame.raw))
         self.devices[frame.mn] = device
@@ -289,17 +287,23 @@ class Receiver:
     async def flush(self, hourly: bool = False) -> None:
         """Commit the intake's rows to the feed store (and, with ``hourly``, roll hours up)."""
         async with self._flush_lock:
-            table, cursors = self.intake.drain()
-            days = await asyncio.to_thread(self._commit, table, cursors)
+            batch, cursors = self.intake.drain()
+            days = await asyncio.to_thread(self._commit, batch, cursors)
             self.intake.forget_days_before(beijing_now().date() - dt.timedelta(days=1))
             if hourly and self.measurements is not None and self._touched_days:
                 touched, self._touched_days = sorted(self._touched_days | days), set()
                 await asyncio.to_thread(self._hourly, touched)
 
-    def _commit(self, table: pa.Table, cursors: dict[str, int]) -> set[dt.date]:
-        """Commit drained rows and cursors (in a worker thread); return the days they touch."""
-        if not table.num_rows and cursors == self.store.manifest().cursors:
+    def _commit(self, batch: FrameBatch, cursors: dict[str, int]) -> set[dt.date]:
+        """Read the drained frames' values and commit them with their cursors (in a worker
+        thread); return the days they touch."""
+        if not batch.frames.num_rows and cursors == self.store.manifest().cursors:
             return set()
+        table, bad = feed_rows(batch)
+        for row in bad:
+            self.events.write(
+                "rejected", "intake", "bad_value", b"", **{k: str(v) for k, v in row.items()}
+            )
         self.store.commit(table, cursors)
         return set(table.column("ts").cast("date32").to_pylist()) if table.num_rows else set()
 

@@ -100,8 +100,8 @@ class FeedStore:
             return FEED_SCHEMA.empty_table()
         return pa.concat_tables(pq.read_table(f, schema=FEED_SCHEMA) for f in files)
 
-    def frame_keys(self, day: dt.date) -> set[tuple[str, int, str]]:
-        """``(mn, ts as epoch seconds, cn)`` of every frame stored for ``day``."""
+    def frame_keys(self, day: dt.date) -> set[tuple[str, str, str]]:
+        """``(mn, DataTime as YYYYMMDDhhmmss, cn)`` of every frame stored for ``day``."""
         files = self.files([day])
         if not files:
             return set()
@@ -110,7 +110,7 @@ class FeedStore:
             pa.table(
                 {
                     "mn": table.column("mn"),
-                    "ts": pc.cast(table.column("ts"), pa.int64()),
+                    "ts": pc.strftime(table.column("ts"), "%Y%m%d%H%M%S"),
                     "cn": table.column("cn"),
                 }
             )

@@ -35,10 +35,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+
+import duckdb
+import numpy as np
+import pyarrow as pa
 
 FRAME_START = b"##"
 FRAME_END = b"\r\n"
@@ -104,8 +107,8 @@ def _crc_table() -> tuple[int, ...]:
 _CRC_TABLE = _crc_table()
 
 
-def crc16(data: bytes) -> int:
-    """The CRC of HJ 212-2017 附录A over ``data`` (the data segment).
+def crc16_bytewise(data: bytes) -> int:
+    """The CRC of HJ 212-2017 附录A, one byte at a time (the reference for :func:`crc16`).
 
     Register 0xFFFF; per byte ``crc = (crc >> 8) ^ byte`` then eight right shifts, XOR 0xA001
     when the bit shifted out is 1 — one table look-up per byte (see the module docstring).
@@ -115,6 +118,40 @@ def crc16(data: bytes) -> int:
     for byte in data:
         crc = table[(crc >> 8) ^ byte]
     return crc
+
+
+@cache
+def _crc_powers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    table = np.array(_CRC_TABLE, dtype=np.uint16)
+    high = (table >> 8).astype(np.uint8)
+    rows = MAX_DATA_LENGTH + 1
+    powers = np.empty((rows, 256), dtype=np.uint8)
+    powers[0] = np.arange(256)
+    for k in range(1, rows):
+        powers[k] = high[powers[k - 1]]
+    offsets = (np.arange(rows - 1, -1, -1) * 256).astype(np.intp)
+    return table, powers, offsets
+
+
+def crc16(data: bytes) -> int:
+    """The CRC of HJ 212-2017 附录A over ``data`` (the data segment), whole-array.
+
+    The register's low byte is dropped at every step (``crc >> 8``), so the state carried from
+    byte to byte is its high byte ``h``, and ``h' = H[h ^ byte]`` with ``H[x] = TABLE[x] >> 8``.
+    ``H`` is linear over GF(2) (a CRC table is: ``T[a ^ b] = T[a] ^ T[b]``), so the state before
+    the last byte is ``Hⁿ⁻¹(0xFF) ^ XORᵢ Hⁿ⁻¹⁻ⁱ(byteᵢ)``: one gather from the precomputed powers of
+    ``H`` and one XOR-reduction, then ``TABLE[h ^ last byte]``. Equal to
+    :func:`crc16_bytewise` for every input (tested); about three times faster on a frame.
+    """
+    n = len(data)
+    if n < 32 or n > MAX_DATA_LENGTH:
+        return crc16_bytewise(data)
+    table, powers, offsets = _crc_powers()
+    values = np.frombuffer(data, dtype=np.uint8)
+    rows = len(offsets)
+    spread = powers.ravel()[offsets[rows - n : rows - 1] + values[:-1]]
+    state = int(powers[n - 1, 0xFF]) ^ int(np.bitwise_xor.reduce(spread))
+    return int(table[state ^ values[-1]])
 
 
 def encode_frame(segment: str | bytes) -> bytes:
@@ -397,60 +434,98 @@ def parse_data_time(text: str) -> dt.datetime | None:
     if not _DATA_TIME.fullmatch(text):
         return None
     try:
-        return dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+        return dt.datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]),
+            int(text[8:10]), int(text[10:12]), int(text[12:14]),
+        )  # fmt: skip
     except ValueError:
         return None
 
 
-def _items(cp: str) -> Iterator[str]:
-    for item in cp.split(";"):
-        for part in item.split(","):
-            part = part.strip()
-            if part:
-                yield part
+_CP_DATA_TIME = re.compile(r"(?:^|[;,])\s*DataTime=([^;,]*)")
+
+
+def data_time_text(frame: Frame) -> str | None:
+    """The frame's ``DataTime`` as 14 digits (``YYYYMMDDhhmmss``), or ``None`` when CP has none
+    or it is not a valid time. The receiver's check per frame: cheap, no values parsed."""
+    match = _CP_DATA_TIME.search(frame.cp)
+    if match is None:
+        return None
+    text = match.group(1).strip()
+    return text[:14] if parse_data_time(text) is not None else None
+
+
+CP_FIELDS_SQL = """
+WITH pairs AS (
+    SELECT frame, trim(split_part(item, '=', 1)) AS key,
+           trim(substr(item, strpos(item, '=') + 1)) AS value
+    FROM (SELECT frame, unnest(string_split(replace(cp, ',', ';'), ';')) AS item FROM cp_texts)
+    WHERE strpos(item, '=') > 0
+), fields AS (
+    SELECT frame, split_part(key, '-', 1) AS sent, split_part(key, '-', 2) AS field, value
+    FROM pairs WHERE length(key) - length(replace(key, '-', '')) = 1 AND NOT starts_with(key, '-')
+                 AND NOT ends_with(key, '-')
+)
+SELECT frame, coalesce(a.code, f.sent) AS code, field, value,
+       field IN ('Rtd', 'Avg', 'Min', 'Max') AND TRY_CAST(value AS DOUBLE) IS NULL AS bad
+FROM fields f LEFT JOIN aliases a ON a.alias = f.sent
+"""
+"""CP texts → one row per factor field: ``frame`` (position of the CP in the input), ``code``
+(HJ 212-2017's, vendor codes mapped by the alias table), ``field`` (``Rtd``, ``Avg``, ``Flag``,
+…), ``value`` (as sent) and ``bad`` (a value field that is not a number). Items are split at
+``;`` and ``,``; items without ``=`` and keys that are not ``code-field`` with one ``-``
+(``DataTime``, ``RtdInterval``, …) are not factor fields. Rows come in no particular order."""
+
+
+def cp_fields(cp: pa.Array | pa.ChunkedArray | list[str]) -> pa.Table:
+    """The factor fields of many CP texts at once (:data:`CP_FIELDS_SQL`, whole-column DuckDB)."""
+    texts = pa.table({"frame": pa.array(range(len(cp)), pa.int64()), "cp": cp})
+    aliases = pa.table({"alias": list(factor_aliases()), "code": list(factor_aliases().values())})
+    cursor = _database().cursor()
+    try:
+        cursor.register("cp_texts", texts)
+        cursor.register("aliases", aliases)
+        return cursor.sql(CP_FIELDS_SQL).to_arrow_table()
+    finally:
+        cursor.close()
+
+
+@cache
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process; each call takes its own cursor (thread-safe)."""
+    return duckdb.connect()
 
 
 def frame_data(frame: Frame) -> FrameData | FrameRejection:
-    """The time and factor values of an upload frame's CP.
+    """The time and factor values of one upload frame's CP.
 
-    A frame without a readable ``DataTime`` is rejected whole; a field whose value is not a
-    number (``-Rtd``/``-Avg``/``-Min``/``-Max``) is listed in ``rejected`` and left out.
+    A frame without a readable ``DataTime`` is rejected whole; a value field that is not a number
+    (``-Rtd``/``-Avg``/``-Min``/``-Max``) is listed in ``rejected`` and left out. (The receiver
+    reads many frames at once with :func:`cp_fields`; this is the same reading for one.)
     """
-    data_time: dt.datetime | None = None
+    text = data_time_text(frame)
+    if text is None:
+        match = _CP_DATA_TIME.search(frame.cp)
+        detail = f"DataTime={match.group(1)[:20]!r}" if match else "no DataTime in CP"
+        return FrameRejection("bad_data_time", detail, frame.raw)
+    fields = cp_fields([frame.cp]).sort_by([("code", "ascending"), ("field", "ascending")])
+    fields = fields.to_pylist()
     by_code: dict[str, dict[str, str]] = {}
-    rejected: list[FrameRejection] = []
-    for part in _items(frame.cp):
-        key, equals, value = part.partition("=")
-        if not equals:
-            rejected.append(FrameRejection("bad_field", f"item {part[:40]!r} has no =", frame.raw))
-            continue
-        if key == "DataTime":
-            data_time = parse_data_time(value)
-            if data_time is None:
-                return FrameRejection("bad_data_time", f"DataTime={value[:20]!r}", frame.raw)
-            continue
-        code, dash, name = key.rpartition("-")
-        if not dash or not code:
-            continue  # CP items that are not factor fields (RtdInterval, QnRtn, …)
-        if name in ("Rtd", "Avg", "Min", "Max") and not _is_number(value):
-            rejected.append(FrameRejection("bad_value", f"{key}={value[:20]!r}", frame.raw))
-            continue
-        by_code.setdefault(canonical_factor(code), {})[name] = value
-    if data_time is None:
-        return FrameRejection("bad_data_time", "no DataTime in CP", frame.raw)
+    rejected = []
+    for row in fields:
+        if row["bad"]:
+            rejected.append(
+                FrameRejection(
+                    "bad_value", f"{row['code']}-{row['field']}={row['value'][:20]!r}", frame.raw
+                )
+            )
+        else:
+            by_code.setdefault(row["code"], {})[row["field"]] = row["value"]
     return FrameData(
-        data_time=data_time,
+        data_time=parse_data_time(text),  # type: ignore[arg-type]
         factors=tuple(FactorValue(code, values) for code, values in by_code.items()),
         rejected=tuple(rejected),
     )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        value = float(text)
-    except ValueError:
-        return False
-    return value == value and abs(value) != float("inf")
 
 
 def merge_split(packets: list[Frame]) -> Frame:

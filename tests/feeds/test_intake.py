@@ -1,0 +1,69 @@
+"""Frames to feed rows: units, value fields per command, flags, bad values, de-duplication and
+split sets (constructed frames of a constructed device)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lantian.feeds.intake import Intake, feed_rows
+from lantian.feeds.store import FeedStore
+from lantian.ingest.hj212 import encode_frame, parse_frame
+from lantian.sources.devices import Device
+
+DEVICE = Device(
+    mn="TEST0001",
+    kind="dust",
+    network="dust",
+    station_code="T0001",
+    factor_units={"a34001": "mg/m3", "a34004": "µg/m³"},
+)
+NOW = dt.datetime(2026, 12, 3, 9)
+
+
+def frame(cn: str, cp: str, qn: str = "1", extra: str = ""):
+    return parse_frame(
+        encode_frame(f"QN={qn};ST=22;CN={cn};PW=x;MN=TEST0001;Flag=4;{extra}CP=&&{cp}&&")
+    )
+
+
+def rows_of(intake: Intake) -> dict:
+    batch, _ = intake.drain()
+    rows, bad = feed_rows(batch)
+    return {(r["cn"], r["factor"]): r for r in rows.to_pylist()}, bad
+
+
+def test_units_fields_flags_and_bad_values(tmp_path):
+    intake = Intake(FeedStore(tmp_path))
+    take = intake.take
+    take(frame("2051", "DataTime=20261203080000;a34001-Avg=0.25,a34001-Max=0.4,a34001-Flag=N;"
+                       "a34004-Avg=35,a34004-Flag=D;a21026-Avg=x1"), DEVICE, NOW, "l", 0, 1)  # fmt: skip
+    take(
+        frame("2011", "DataTime=20261203080030;a34004-Rtd=41.5;PM25-Avg=9"), DEVICE, NOW, "l", 1, 2
+    )
+    rows, bad = rows_of(intake)
+    tsp = rows[("2051", "a34001")]
+    assert tsp["value"] == pytest.approx(250.0)  # mg/m³ registered → µg/m³ stored
+    assert tsp["max"] == pytest.approx(400.0)
+    assert (tsp["flag"], tsp["valid"], tsp["pollutant"]) == ("N", True, "TSP")
+    assert (rows[("2051", "a34004")]["flag"], rows[("2051", "a34004")]["valid"]) == ("D", False)
+    assert rows[("2011", "a34004")]["value"] == 41.5  # real-time data: -Rtd
+    assert rows[("2011", "a34004")]["ts"] == dt.datetime(2026, 12, 3, 8, 0, 30)
+    assert [(b["code"], b["field"], b["value"]) for b in bad] == [("a21026", "Avg", "x1")]
+
+
+def test_repeats_are_dropped_and_split_sets_wait_for_all_packets(tmp_path):
+    intake = Intake(FeedStore(tmp_path))
+    one = frame("2051", "DataTime=20261203080100;a34004-Avg=10")
+    assert intake.take(one, DEVICE, NOW, "l", 0, 1) == "stored"
+    assert intake.take(one, DEVICE, NOW, "l", 1, 2) == "duplicate"
+    split = "Flag=7;PNUM=2;PNO={};"
+    first = frame("2051", "DataTime=20261203080200;a34004-Avg=11", "q2", split.format(1))
+    second = frame("2051", "a34002-Avg=22", "q2", split.format(2))
+    assert intake.take(first, DEVICE, NOW, "l", 2, 3) == "held"
+    assert intake.committed_cursors() == {"l": 2}  # a restart reads the held packet again
+    assert intake.take(second, DEVICE, NOW, "l", 3, 4) == "stored"
+    assert intake.committed_cursors() == {"l": 4}
+    rows, _ = rows_of(intake)
+    assert len(rows) == 2
