@@ -94,6 +94,65 @@ async def open_all(port: int, connections: int) -> list[tuple]:
     return opened
 
 
+class Load:
+    """One run's clock, counts and latencies."""
+
+    def __init__(self, seconds: float, window: int, interval: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.start = self.loop.time() + 1.0  # one second of warm-up
+        self.stop = self.start + seconds
+        self.window, self.interval = window, interval
+        self.latencies: list[float] = []
+        self.measured = self.total = 0
+
+    def answered(self, sent: float) -> None:
+        self.total += 1
+        if self.start <= self.loop.time() < self.stop:
+            self.measured += 1
+            self.latencies.append(time.perf_counter() - sent)
+
+    async def closed(self, reader, writer, mine: list[bytes]) -> None:
+        """``window`` frames in flight until the end of the run."""
+        sent_at: list[float] = []
+        position = 0
+        while True:
+            while (
+                position < len(mine) and len(sent_at) < self.window and self.loop.time() < self.stop
+            ):
+                writer.write(mine[position])
+                sent_at.append(time.perf_counter())
+                position += 1
+            if not sent_at:
+                break
+            await reader.readuntil(b"\r\n")
+            self.answered(sent_at.pop(0))
+        writer.close()
+
+    async def opened(self, reader, writer, mine: list[bytes], phase: float) -> None:
+        """One frame every ``interval`` seconds, answered or not."""
+        sent_at: list[float] = []
+
+        async def read() -> None:
+            while True:
+                await reader.readuntil(b"\r\n")
+                self.answered(sent_at.pop(0))
+
+        reading = asyncio.create_task(read())
+        due = self.loop.time() + phase
+        for frame in mine:
+            if due >= self.stop:
+                break
+            await asyncio.sleep(max(0.0, due - self.loop.time()))
+            writer.write(frame)
+            sent_at.append(time.perf_counter())
+            due += self.interval
+        deadline = self.loop.time() + 30
+        while sent_at and self.loop.time() < deadline:  # the last answers
+            await asyncio.sleep(0.05)
+        reading.cancel()
+        writer.close()
+
+
 async def receiver_load(
     port: int, frames: list[list[bytes]], seconds: float, window: int = 0, rate: float = 0
 ) -> tuple[float, np.ndarray, int]:
@@ -101,63 +160,17 @@ async def receiver_load(
     frames/s over all connections. Returns (frames/s answered in the measured seconds, their ack
     latencies [s], frames answered in all)."""
     streams = await open_all(port, len(frames))
-    latencies: list[float] = []
-    counted = [0, 0]
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 1.0  # one second of warm-up
-    stop = start + seconds
     interval = len(frames) / rate if rate else 0.0
-
-    def answered(sent: float) -> None:
-        counted[1] += 1
-        if start <= loop.time() < stop:
-            counted[0] += 1
-            latencies.append(time.perf_counter() - sent)
-
-    async def closed(reader, writer, mine: list[bytes]) -> None:
-        sent_at: list[float] = []
-        position = 0
-        while True:
-            while position < len(mine) and len(sent_at) < window and loop.time() < stop:
-                writer.write(mine[position])
-                sent_at.append(time.perf_counter())
-                position += 1
-            if not sent_at:
-                break
-            await reader.readuntil(b"\r\n")
-            answered(sent_at.pop(0))
-        writer.close()
-
-    async def opened(reader, writer, mine: list[bytes], phase: float) -> None:
-        sent_at: list[float] = []
-
-        async def read() -> None:
-            while True:
-                await reader.readuntil(b"\r\n")
-                answered(sent_at.pop(0))
-
-        reading = asyncio.create_task(read())
-        due = loop.time() + phase
-        for frame in mine:
-            if due >= stop:
-                break
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            writer.write(frame)
-            sent_at.append(time.perf_counter())
-            due += interval
-        deadline = loop.time() + 30
-        while sent_at and loop.time() < deadline:  # the last answers
-            await asyncio.sleep(0.05)
-        reading.cancel()
-        writer.close()
-
+    load = Load(seconds, window, interval)
     if rate:
         phases = np.random.default_rng(212).uniform(0, interval, len(frames))
-        jobs = [opened(r, w, f, p) for (r, w), f, p in zip(streams, frames, phases, strict=True)]
+        jobs = [
+            load.opened(r, w, f, p) for (r, w), f, p in zip(streams, frames, phases, strict=True)
+        ]
     else:
-        jobs = [closed(r, w, f) for (r, w), f in zip(streams, frames, strict=True)]
+        jobs = [load.closed(r, w, f) for (r, w), f in zip(streams, frames, strict=True)]
     await asyncio.gather(*jobs)
-    return counted[0] / seconds, np.array(latencies), counted[1]
+    return load.measured / seconds, np.array(load.latencies), load.total
 
 
 async def baseline_load(port: int, frames: list[list[bytes]], seconds: float) -> None:
@@ -243,7 +256,7 @@ def run_receiver(
     table = FeedStore(home / "feeds" / "store").read()
     return {
         "capacity": capacity,
-        "capacity_p99": np.percentile(closed, 99) * 1000,
+        "capacity_p99": np.percentile(closed, 99) * 1000 if len(closed) else float("nan"),
         "achieved": achieved,
         "latencies": latencies,
         "acked": acked_closed + acked_open,

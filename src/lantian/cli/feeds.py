@@ -21,7 +21,7 @@ DEFAULT_PORT = 9212
 
 
 def event_loop_factory():
-    """uvloop's event loop where it is installed (Linux, macOS), else asyncio's."""
+    """Uvloop's event loop where it is installed (Linux, macOS), else asyncio's."""
     try:
         import uvloop
     except ImportError:

@@ -17,6 +17,7 @@ the frames not yet stored: none lost, none twice.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -37,6 +38,9 @@ from lantian.ingest.hj212 import (
 from lantian.sources.devices import Device
 
 SPLIT_TIMEOUT = dt.timedelta(minutes=10)
+KEYS_IDLE_SECONDS = 3600.0
+"""The (MN, DataTime, CN) keys of a day stay in memory while frames of that day came this
+recently."""
 UNIT_NAMES = {
     "ug/m3": "ug/m3",
     "µg/m³": "ug/m3",
@@ -173,6 +177,7 @@ class Intake:
     _splits: dict[tuple[str, str, str], list] = field(default_factory=dict)
     _log_order: list[str] = field(default_factory=list)
     _pending_days: set[str] = field(default_factory=set)
+    _used: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ taking frames
     def take(
@@ -211,6 +216,7 @@ class Intake:
             keys = self._keys[day] = self.store.frame_keys(
                 dt.date(int(day[:4]), int(day[4:6]), int(day[6:8]))
             )
+        self._used[day] = time.monotonic()
         key = (frame.mn, data_time, frame.cn)
         if key in keys:
             return "duplicate"
@@ -266,9 +272,12 @@ class Intake:
         self._pending_days = set()
         return batch, self.committed_cursors()
 
-    def forget_days_before(self, day: dt.date) -> None:
-        """Drop the de-duplication keys of days before ``day`` (read again from the store when a
-        late frame needs them)."""
-        limit = f"{day:%Y%m%d}"
-        for old in [d for d in self._keys if d < limit and d not in self._pending_days]:
-            del self._keys[old]
+    def forget_idle_days(self, idle_seconds: float = KEYS_IDLE_SECONDS) -> None:
+        """Drop the de-duplication keys of days no frame came for in ``idle_seconds`` (read
+        again from the store when a late frame needs them). A day with frames pending or
+        recently committed is never dropped, so a re-read always finds all of its frames."""
+        limit = time.monotonic() - idle_seconds
+        for day in [d for d, used in self._used.items() if used < limit]:
+            if day not in self._pending_days:
+                self._keys.pop(day, None)
+                del self._used[day]

@@ -289,7 +289,7 @@ class Receiver:
         async with self._flush_lock:
             batch, cursors = self.intake.drain()
             days = await asyncio.to_thread(self._commit, batch, cursors)
-            self.intake.forget_days_before(beijing_now().date() - dt.timedelta(days=1))
+            self.intake.forget_idle_days()
             if hourly and self.measurements is not None and self._touched_days:
                 touched, self._touched_days = sorted(self._touched_days | days), set()
                 await asyncio.to_thread(self._hourly, touched)
