@@ -384,3 +384,14 @@ def test_a_device_may_not_store_its_values_under_a_national_station(db, actors, 
         (3, "站点编码", "conflict"),
     }
     assert counts(db)[:2] == (before[0] + 24, before[1] + 12)
+
+
+def test_registry_changes_join_the_audit_hash_chain(empty_engine, tmp_path):
+    assert run("sources", "import", "--example").exit_code == 0
+    rows = copy.deepcopy(example_rows("sites"))
+    rows[1][rows[0].index("施工阶段")] = "完工"
+    path = tmp_path / "工地.csv"
+    path.write_bytes(csv_bytes(rows))
+    assert run("sources", "import", str(path), "--kind", "sites").exit_code == 0
+    verified = run("audit", "verify")
+    assert verified.exit_code == 0, verified.output

@@ -243,3 +243,33 @@ def test_a_device_may_not_take_a_national_station_code(tmp_path):
     rows[1][rows[0].index("站点编码")] = "2481A"
     records = parse("devices", rows)  # the cell is well formed; the registry refuses it on import
     assert records[0]["station_code"] == "2481A"
+
+
+vertex = st.tuples(st.floats(111.50, 111.70), st.floats(26.35, 26.50))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(vertex, min_size=1, max_size=12))
+def test_any_boundary_is_stored_closed_and_counter_clockwise_or_refused_by_name(points):
+    rows = copy.deepcopy(example_rows("sites"))
+    rows[1][rows[0].index("边界")] = ";".join(f"{lon:.6f},{lat:.6f}" for lon, lat in points)
+    rejected: list = []
+    try:
+        record = parse("sites", rows)[0]
+    except RegisterImportError as error:
+        rejected = error.rejections
+    if rejected:
+        assert {(r.line, r.field, r.reason) for r in rejected} == {(2, "边界", "bad_polygon")}
+        return
+    from lantian.sources.geometry import planar_area_m2
+
+    ring = np.array(record["geometry"]["coordinates"][0])
+    assert (ring[0] == ring[-1]).all()
+    assert planar_area_m2(ring[:-1]) > 0  # RFC 7946: the outer ring counter-clockwise
+
+
+def test_a_square_given_clockwise_is_stored_counter_clockwise():
+    rows = copy.deepcopy(example_rows("sites"))
+    rows[1][rows[0].index("边界")] = "111.60,26.43;111.60,26.44;111.61,26.44;111.61,26.43"
+    ring = parse("sites", rows)[0]["geometry"]["coordinates"][0]
+    assert ring[:4] == [[111.61, 26.43], [111.61, 26.44], [111.6, 26.44], [111.6, 26.43]]
