@@ -49,26 +49,27 @@ DAILY_CONCENTRATIONS = ("SO2", "NO2", "CO", "PM10", "PM2.5", "O3_8h", "O3_1h")
 AQI_COLUMNS = ("aqi", "level", "category_zh", "category_en", "colour", "primary_pollutants")
 
 
-def _or_none(values: np.ndarray) -> np.ndarray:
-    """Strings as an object array with ``None`` where empty."""
-    text = np.asarray(values, dtype=object)
-    empty = np.asarray(text == "", dtype=bool)
-    text[empty] = None
+def _text(values: np.ndarray, missing: npt.NDArray[np.bool_]) -> np.ndarray:
+    """Strings as an object array with ``None`` where ``missing``."""
+    text = np.array(values, dtype=object)
+    text[missing] = None
     return text
 
 
 def aqi_columns(report: AqiReport, hj633: str) -> Columns:
     """The AQI columns of an AQI report (module docstring), ``standard`` included."""
+    none = report.level <= 0
     level = report.level.astype(object)
-    level[report.level <= 0] = None
+    level[none] = None
+    primary = report.primary_pollutants()
     return {
         **{f"{p}_iaqi": report.iaqi[p] for p in BASIC_POLLUTANTS},
         "aqi": report.aqi,
         "level": level,
-        "category_zh": _or_none(report.category("zh")),
-        "category_en": _or_none(report.category("en")),
-        "colour": _or_none(report.colour()),
-        "primary_pollutants": _or_none(report.primary_pollutants()),
+        "category_zh": _text(report.category("zh"), none),
+        "category_en": _text(report.category("en"), none),
+        "colour": _text(report.colour(), none),
+        "primary_pollutants": _text(primary, report.primary == 0),
         "standard": np.full(len(report.aqi), hj633, dtype=object),
         "completeness": np.full(len(report.aqi), report.completeness, dtype=object),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +38,10 @@ class StationHours:
         n_hours = next(iter(self.values.values())).shape[-1] if self.values else 0
         return self.first_day + dt.timedelta(days=n_hours // 24 - 1)
 
+    @cached_property
+    def _active_days(self) -> dict[str, tuple[dt.date, dt.date]]:
+        return active_days(self.registry)
+
     def evaluation_stations(self, city: str) -> list[str]:
         """The city's evaluation stations with data during the period
         (:func:`lantian.store.registry.evaluation_stations`)."""
@@ -60,7 +65,7 @@ class StationHours:
 
     def _inactive_hours(self, stations: list[str]) -> npt.NDArray[np.bool_] | None:
         """(stations, hours): True where a station is outside its network days; None if none is."""
-        periods = active_days(self.registry)
+        periods = self._active_days
         n_hours = (self.last_day - self.first_day).days * 24 + 24
         bounds = [periods.get(code, (dt.date.min, dt.date.max)) for code in stations]
         if all(a <= self.first_day and self.last_day <= b for a, b in bounds):

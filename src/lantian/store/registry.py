@@ -104,11 +104,11 @@ def _column(registry: pa.Table, name: str, default: object) -> list[Any]:
     return [default] * registry.num_rows
 
 
-def _bounds(registry: pa.Table) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.datetime64]]:
-    """Per registry row: the first and last day in the network (open ends as far as dates go)."""
-    starts = _column(registry, "active_from", dt.date.min)
-    ends = _column(registry, "active_to", dt.date.max)
-    return np.array(starts, dtype="datetime64[D]"), np.array(ends, dtype="datetime64[D]")
+def _filled(registry: pa.Table, name: str, default: object, kind: pa.DataType) -> pa.ChunkedArray:
+    """Column ``name`` as ``kind`` with nulls (or the whole column when absent) as ``default``."""
+    if name not in registry.column_names:
+        return pa.chunked_array([pa.array([default] * registry.num_rows, kind)], kind)
+    return pc.fill_null(registry.column(name).cast(kind), pa.scalar(default, kind))
 
 
 def active_days(registry: pa.Table) -> dict[str, tuple[dt.date, dt.date]]:
@@ -119,30 +119,39 @@ def active_days(registry: pa.Table) -> dict[str, tuple[dt.date, dt.date]]:
     return {c: (a, b) for c, a, b in zip(codes, starts, ends, strict=True)}
 
 
-def evaluation_mask(registry: pa.Table, on: Period = None) -> npt.NDArray[np.bool_]:
-    """Per registry row: is it an evaluation station on ``on`` (a day, or any day of a period)?"""
-    evaluation = np.array(_column(registry, "evaluation", True), dtype=bool)
-    control = np.array(_column(registry, "control_point", False), dtype=bool)
-    mask: npt.NDArray[np.bool_] = evaluation & ~control
+def _mask(registry: pa.Table, on: Period) -> pa.ChunkedArray:
+    evaluation = _filled(registry, "evaluation", True, pa.bool_())
+    control = _filled(registry, "control_point", False, pa.bool_())
+    mask = pc.and_(evaluation, pc.invert(control))
     if on is None:
         return mask
     first, last = on if isinstance(on, tuple) else (on, on)
-    starts, ends = _bounds(registry)
-    mask &= (starts <= np.datetime64(last, "D")) & (np.datetime64(first, "D") <= ends)
-    return mask
+    starts = _filled(registry, "active_from", dt.date.min, pa.date32())
+    ends = _filled(registry, "active_to", dt.date.max, pa.date32())
+    in_network = pc.and_(
+        pc.less_equal(starts, pa.scalar(last, pa.date32())),
+        pc.less_equal(pa.scalar(first, pa.date32()), ends),
+    )
+    return pc.and_(mask, in_network)
+
+
+def evaluation_mask(registry: pa.Table, on: Period = None) -> npt.NDArray[np.bool_]:
+    """Per registry row: is it an evaluation station on ``on`` (a day, or any day of a period)?"""
+    return np.asarray(_mask(registry, on).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def evaluation_stations(registry: pa.Table, city: str, on: Period = None) -> list[str]:
     """The codes of ``city``'s evaluation stations on ``on`` (module docstring), sorted."""
-    cities = np.array(_column(registry, "city", ""), dtype=object)
-    codes = np.array(_column(registry, "station_code", ""), dtype=object)
-    return sorted(codes[evaluation_mask(registry, on) & (cities == city)].tolist())
+    cities = _filled(registry, "city", "", pa.string())
+    keep = pc.and_(_mask(registry, on), pc.equal(cities, city))
+    codes: list[str] = registry.column("station_code").filter(keep).to_pylist()
+    return sorted(codes)
 
 
 def evaluation_cities(registry: pa.Table, on: Period = None) -> list[str]:
     """The cities with at least one evaluation station on ``on``, in Unicode order."""
-    cities = np.array(_column(registry, "city", ""), dtype=object)
-    return sorted({c for c in cities[evaluation_mask(registry, on)].tolist() if c})
+    cities = _filled(registry, "city", "", pa.string()).filter(_mask(registry, on))
+    return sorted({c for c in pc.unique(cities).to_pylist() if c})
 
 
 def city_of_area(

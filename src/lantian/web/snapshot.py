@@ -92,7 +92,10 @@ class Snapshot:
     def evaluation_stations(self, city: str, on: Period = None) -> list[str]:
         """The city's evaluation stations with data (on ``on``), by code
         (:func:`lantian.store.registry.evaluation_stations`)."""
-        return [c for c in evaluation_stations(self.registry, city, on) if c in self.stations]
+        return self.memo.get(
+            ("evaluation_stations", city, on),
+            lambda: [c for c in evaluation_stations(self.registry, city, on) if c in self.stations],
+        )
 
 
 def read_snapshot(store: MeasurementStore) -> Snapshot:
