@@ -188,3 +188,30 @@ def test_the_command_says_which_completeness_rule_it_used(home):
     empty = lantian(home, "check-release", "--month", "2025-03")
     assert empty.returncode == 2
     assert "no published AQI" in empty.stderr
+
+
+def test_an_ozone_column_swap_is_named(tmp_path):
+    """A constructed hour (not CNEMC data): the file's ozone columns say o3 is the 1-hour value
+    (o3 < o3_24h), but CNEMC's AQI 125 is the O3 1-hour IAQI of o3_24h = 250 µg/m³ (HJ 633-2026
+    Table 3: 200 → 100, 300 → 150): the check names the O3 column as the cause."""
+    from lantian.ingest.cnemc_hourly import parse_hourly_release
+
+    header = (
+        "timepoint,stationcode,longitude,latitude,area,positionname,primarypollutant,aqi,pm10,"
+        "pm10_24h,pm2_5,pm2_5_24h,o3,o3_24h,o3_8h,o3_8h_24h,no2,no2_24h,so2,so2_24h,co,co_24h"
+    )
+    row = (
+        "2026-09-01T0100,9001A,111.6,26.4,永州市,示例站,臭氧1小时(O3_1h),125,"
+        "20,20,10,10,50,250,40,40,10,10,5,5,0.5,0.5"
+    )
+    table, metadata = parse_hourly_release(f"{header}\n{row}\n".encode(), "constructed.csv")
+    store = MeasurementStore(tmp_path / "measurements")
+    store.import_measurements(
+        table,
+        files=["constructed.csv"],
+        stations=metadata["stations"],
+        published=metadata["published"],
+    )
+    (checked,) = check_release(store, dt.date(2026, 9, 1), dt.date(2026, 9, 1)).rows.to_pylist()
+    assert (checked["published_aqi"], checked["aqi"]) == (125, 20)
+    assert (checked["outcome"], checked["class"]) == ("different", "o3_column")

@@ -48,7 +48,9 @@ with no rows raises :class:`~lantian.ingest.schema.FormatError`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +75,12 @@ REQUIRED_COLUMNS = (
     STATION_COLUMNS + PUBLISHED_COLUMNS + tuple(HOURLY_COLUMNS.values()) + OZONE_CANDIDATES
 )
 MISSING = ("", "NA", "/")
+#: The value columns read as numbers (the six hourly values, both ozone candidates, the 8-hour
+#: ozone columns the ozone decision consults, the published AQI and the coordinates).
+NUMERIC_COLUMNS = frozenset(
+    (*HOURLY_COLUMNS.values(), *OZONE_CANDIDATES, *OZONE_8H_COLUMNS, "aqi", "longitude", "latitude")
+)
+READ_THREADS = max(2, os.cpu_count() or 1)
 #: Share of compared rows that may contradict the ozone decision (revised or late values).
 OZONE_TOLERANCE = 0.01
 CONTROL_POINT_MARK = "对照点"
@@ -130,6 +138,10 @@ class _File:
     columns: dict[str, pa.Array]
     lines: np.ndarray
     rejected: list[Rejection] = field(default_factory=list)
+    numbers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """value columns already converted (:func:`_numbers`)"""
+    reported: set[str] = field(default_factory=set)
+    """value columns whose refused cells are already rejections"""
 
 
 def is_hourly_release(first_line: bytes) -> bool:
@@ -153,7 +165,9 @@ def read_hourly_release(
     "rows", "rejected", "stations" (RELEASE_STATION_SCHEMA), "published" (PUBLISHED_SCHEMA),
     "ozone" (file → (column, evidence))}``.
     """
-    parts = [parse_hourly_release(data, name, now=now) for name, data in csv_members(Path(path))]
+    members = list(csv_members(Path(path)))
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # Arrow's CSV reads release the GIL
+        parts = list(pool.map(lambda m: parse_hourly_release(m[1], m[0], now=now), members))
     if not parts:
         raise FormatError(str(path), "no CNEMC release .csv file found")
     tables = [table for table, _ in parts]
@@ -252,38 +266,59 @@ def _split(source: str, data: bytes) -> _File:
     ]
     if not good.any():
         raise FormatError(source, "no data rows", line=2)
-    keep_bytes = np.repeat(good, stops - starts + 1)[: len(raw)] if len(raw) else good
-    text = header_text + b"\n" + raw[: len(keep_bytes)][keep_bytes].tobytes()
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(text),
-            read_options=pacsv.ReadOptions(use_threads=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise FormatError(source, f"not readable as UTF-8 CSV ({error})") from error
+    if good[1:].all():  # the usual case: every line after the header is taken as it is
+        text = data
+    else:
+        keep_bytes = np.repeat(good, stops - starts + 1)[: len(raw)]
+        text = header_text + b"\n" + raw[keep_bytes].tobytes()
+    table = _read_columns(source, text, header)
     columns = {
-        name: pc.utf8_trim_whitespace(table.column(name).combine_chunks()) for name in header
+        name: column if pa.types.is_floating(column.type) else pc.utf8_trim_whitespace(column)
+        for name, column in ((n, table.column(n).combine_chunks()) for n in header)
     }
     return _File(source, columns, line_numbers[good].astype(np.int32), rejected)
+
+
+def _read_columns(source: str, text: bytes, header: list[str]) -> pa.Table:
+    """The rows as Arrow columns: the value columns Lantian uses as float64 (``NA``, ``/`` and empty
+    as null) when every cell is a number — the usual file, read at once — else every column as text,
+    for :func:`_convert` to find the cells at fault."""
+    numeric = {name: pa.float64() for name in header if name in NUMERIC_COLUMNS}
+    for types, nulls in ((numeric, list(MISSING)), ({}, [])):
+        try:
+            return pacsv.read_csv(
+                pa.py_buffer(text),
+                read_options=pacsv.ReadOptions(use_threads=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={**dict.fromkeys(header, pa.string()), **types},
+                    null_values=nulls,
+                    strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as error:
+            if types and "conversion error" in str(error).lower():
+                continue
+            raise FormatError(source, f"not readable as UTF-8 CSV ({error})") from error
+        except UnicodeDecodeError as error:
+            raise FormatError(source, f"not readable as UTF-8 CSV ({error})") from error
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _field_counts(
     raw: np.ndarray, starts: np.ndarray, stops: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fields per line (commas outside double quotes, + 1) and whether its quotes are balanced."""
-    quotes = np.r_[0, np.cumsum(raw == ord('"'))]  # quotes[i]: quote characters in raw[:i]
+    quotes = np.flatnonzero(raw == ord('"'))
     commas = np.flatnonzero(raw == ord(","))
     line = np.searchsorted(starts, commas, side="right") - 1
     inside = (line >= 0) & (commas < stops[np.maximum(line, 0)])
     commas, line = commas[inside], line[inside]
-    outside_quotes = (quotes[commas] - quotes[starts[line]]) % 2 == 0
-    fields = np.bincount(line[outside_quotes], minlength=len(starts)) + 1
-    balanced = (quotes[stops] - quotes[starts]) % 2 == 0
-    return fields, balanced
+    if len(quotes):  # quotes before a comma on its line: odd = inside a quoted field
+        before = np.searchsorted(quotes, commas) - np.searchsorted(quotes, starts[line])
+        commas, line = commas[before % 2 == 0], line[before % 2 == 0]
+    fields = np.bincount(line, minlength=len(starts)) + 1
+    per_line = np.searchsorted(quotes, stops) - np.searchsorted(quotes, starts)
+    return fields, per_line % 2 == 0
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -342,9 +377,8 @@ def _not_duplicated(parsed: _File, seconds: np.ndarray, keep: np.ndarray) -> np.
     same[1:] = key[order][1:] == key[order][:-1]
     if not same.any():
         return np.ones(len(key), dtype=bool)
-    whole = pc.binary_join_element_wise(
-        *[parsed.columns[name] for name in parsed.columns], "\x1f"
-    ).to_numpy(zero_copy_only=False)[order]
+    texts = [pc.fill_null(pc.cast(c, pa.string()), "") for c in parsed.columns.values()]
+    whole = pc.binary_join_element_wise(*texts, "\x1f").to_numpy(zero_copy_only=False)[order]
     identical = np.zeros(len(key), dtype=bool)
     identical[1:] = same[1:] & (whole[1:] == whole[:-1])
     conflicting_keys = np.unique(key[order][same & ~identical])
@@ -366,7 +400,26 @@ def _numbers(
     ``NA``, ``/`` and empty cells are missing; other text is ``not_a_number``; a value below 0 is
     ``negative``. With ``report`` the refused cells of taken rows become rejections.
     """
-    text = parsed.columns[name]
+    if name not in parsed.numbers:
+        parsed.numbers[name] = _convert(parsed.columns[name])
+    values, not_a_number, negative = parsed.numbers[name]
+    if report and name not in parsed.reported:
+        parsed.reported.add(name)
+        for failed, reason in ((not_a_number, "not_a_number"), (negative, "negative")):
+            rows = np.flatnonzero(failed & keep)
+            if len(rows):
+                _reject_rows(parsed, rows, name, reason)
+    return values, not_a_number | negative
+
+
+def _convert(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells → (float64 values, NaN where missing or refused; not a number; negative)."""
+    if pa.types.is_floating(text.type):  # read as numbers already
+        values = pc.fill_null(text, np.nan).to_numpy(zero_copy_only=False).copy()
+        with np.errstate(invalid="ignore"):
+            negative = values < 0
+        values[negative] = np.nan
+        return values, np.zeros(len(values), dtype=bool), negative
     missing = pc.is_in(text, value_set=pa.array(MISSING)).to_numpy(zero_copy_only=False)
     number = pc.match_substring_regex(text, _NUMBER).to_numpy(zero_copy_only=False)
     values = pc.cast(pc.if_else(pa.array(number), text, pa.scalar(None, pa.string())), pa.float64())
@@ -374,12 +427,7 @@ def _numbers(
     not_a_number = ~missing & ~number
     negative = number & (values < 0)
     values[not_a_number | negative] = np.nan
-    if report:
-        for failed, reason in ((not_a_number, "not_a_number"), (negative, "negative")):
-            rows = np.flatnonzero(failed & keep)
-            if len(rows):
-                _reject_rows(parsed, rows, name, reason)
-    return values, not_a_number | negative
+    return values, not_a_number, negative
 
 
 def _ozone_names(parsed: _File) -> list[str]:
