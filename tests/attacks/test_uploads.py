@@ -7,10 +7,13 @@ The hostile workbooks are built in the test (:mod:`tests.hostile`)."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
 
+from lantian.ingest.excel import csv_text, read_member
+from lantian.ingest.schema import FormatError
 from tests import hostile
 from tests.web_ledger.helpers import MONTH
 
@@ -62,3 +65,34 @@ def test_formula_text_is_exported_as_text(visitor):
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == finding]
     assert cells, "the finding is in the export"
     assert all(cell.data_type == "s" for cell in cells)  # text, not a live formula
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("-5", "-5"),  # a negative number stays a number
+        ("-12.5", "-12.5"),
+        (-3, -3),
+        ("永州", "永州"),
+    ],
+)
+def test_csv_cells_that_would_run_as_formulas_get_a_quote(value, written):
+    """Item 11's class in CSV (no text cells there): the public API's, the CLI's and the source
+    registry's CSV writers all go through ``csv_text``."""
+    assert csv_text(value) == written
+
+
+def test_a_zip_bomb_member_is_refused_before_it_is_inflated(tmp_path):
+    """Item 4's class in the data archives (``lantian import x.zip``): a member that declares
+    more than the limit is refused by name, nothing inflated."""
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("china_sites_20190101.csv", b"0" * (2**20 + 1))
+    with (
+        pytest.raises(FormatError, match=r"china_sites_20190101\.csv.*more than"),
+        zipfile.ZipFile(path) as archive,
+    ):
+        read_member(archive, archive.infolist()[0], "bomb.zip!china_sites_20190101.csv", 2**20)

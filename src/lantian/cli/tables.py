@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from rich.table import Table
 
 from lantian.cli.common import OutputFormat, console
-from lantian.ingest.excel import append_row
+from lantian.ingest.excel import append_row, csv_text
 
 
 def _cell(value: object) -> str:
@@ -56,7 +56,7 @@ def write_rows(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_text(v) for k, v in row.items()} for row in rows)
         data = b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
     elif kind == "xlsx":
         book = Workbook()

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lantian.ingest import excel
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
 from lantian.times import beijing_now, to_beijing
 
@@ -53,7 +54,8 @@ def csv_members(path: Path) -> Iterator[tuple[str, bytes]]:
         with zipfile.ZipFile(path) as archive:
             for info in sorted(archive.infolist(), key=lambda i: i.filename):
                 if not info.is_dir() and info.filename.lower().endswith(".csv"):
-                    yield f"{path}!{info.filename}", archive.read(info)
+                    member = f"{path}!{info.filename}"
+                    yield member, excel.read_member(archive, info, member)
     else:
         yield str(path), path.read_bytes()
 

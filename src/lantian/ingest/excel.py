@@ -15,7 +15,8 @@ date cell, ``12.5`` for a number, ``""`` for an empty cell), so that the format 
 (:mod:`lantian.ingest.tidy`) validate every source with the same whole-column code.
 
 :func:`append_row` is the writing side's guard: text from users that Excel would take for a formula
-(``= + - @``, tab, carriage return first) is written as a text cell, never as a live formula.
+(``= + - @``, tab, carriage return first) is written as a text cell, never as a live formula; in
+CSV, which has no text cells, :func:`csv_text` prefixes such text with ``'``.
 """
 
 from __future__ import annotations
@@ -104,6 +105,24 @@ def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, 
             markup += chunk.count(b"<")
             tail = chunk[-16:]
     return size, markup
+
+
+MAX_MEMBER_BYTES = 2**30
+"""The largest member of a data archive (.zip of CSV/Parquet) that is read [bytes]."""
+
+
+def read_member(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, limit: int = MAX_MEMBER_BYTES
+) -> bytes:
+    """A member of a data archive, refused (:class:`WorkbookError`) if it unpacks to more than
+    ``limit`` — a zip bomb — before anything is inflated (zipfile stops at the declared size)."""
+    if member.file_size > limit:
+        raise WorkbookError(
+            source,
+            f"unpacks to {member.file_size:,} bytes, more than {limit:,}",
+            f"解压后 {member.file_size:,} 字节，超过 {limit:,}",
+        )
+    return archive.read(member)
 
 
 def check_package(source: str, data: bytes, limits: WorkbookLimits) -> None:
@@ -212,6 +231,19 @@ def text_safe(sheet, values: list) -> list:
     """``values`` for ``sheet.append``: a string beginning with :data:`FORMULA_START` becomes a
     text cell (openpyxl would otherwise write ``=HYPERLINK(…)`` as a live formula)."""
     return [_text_cell(sheet, v) if _formula_like(v) else v for v in values]
+
+
+def csv_text(value: object) -> object:
+    """``value`` for a CSV cell: text a spreadsheet would run as a formula gets a leading ``'``
+    (OWASP's advice for CSV, which has no text type); numbers, also negative ones, stay as they
+    are."""
+    if not _formula_like(value):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 
 def append_row(sheet, values: list) -> None:

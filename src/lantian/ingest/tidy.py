@@ -217,7 +217,7 @@ def _load_zip(source: str, data: bytes, sheet: str | None) -> Iterator[_Cells]:
             if Path(info.filename).suffix.lower() not in {".csv", ".parquet", ".xlsx"}:
                 raise FormatError(member, "not a .csv, .parquet or .xlsx member of the archive")
             try:
-                content = archive.read(info)
+                content = excel.read_member(archive, info, member)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
                 raise FormatError(member, f"damaged archive member ({error})") from error
             except (NotImplementedError, RuntimeError) as error:  # compression method, password

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from lantian.ingest.excel import Sheet, append_row
+from lantian.ingest.excel import Sheet, append_row, csv_text
 from lantian.ingest.schema import FormatError
 from lantian.ingest.sheets import is_xlsx, read_table_file
 from lantian.plan.access import Actor
@@ -114,5 +114,5 @@ def register_csv(db: Session, actor: Actor, register: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows([["" if v is None else v for v in row] for row in body])
+    writer.writerows([["" if v is None else csv_text(v) for v in row] for row in body])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")

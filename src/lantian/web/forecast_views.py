@@ -4,7 +4,9 @@ manifest version.
 * the 3-day forecast of a city: the latest **stored** forecast (``LANTIAN_HOME/forecasts/``) if it
   was issued at or after the issue time the store's data call for (00:00 of the day after the
   last observed day), else a fresh one (a model fit, several seconds; it is stored in its turn);
-* the warning of a city at 00:00 of a day (a few seconds: the model is refitted);
+* the warning of a city at 00:00 of a day (a few seconds: the model is refitted). Fits not yet
+  memoised run at most :data:`MAX_FITS` at a time (any city, any stored day can be asked for by
+  anyone); a request that cannot start one within :data:`FIT_WAIT_SECONDS` is answered 503;
 * the rolling-origin verification of a year (~80 s): never computed inside a request. Requests
   put it in one bounded queue served by one worker thread (so however many cities and years
   anonymous clients ask for, one backtest runs at a time and at most :data:`MAX_QUEUED` wait);
@@ -46,6 +48,10 @@ last_observed_day = forecast_service.last_observed_day
 
 MAX_QUEUED = 16
 """Verifications that may wait for the worker (the one computing included)."""
+MAX_FITS = 2
+"""Forecasts and warnings (a model fit of a few seconds each) computed at once."""
+FIT_WAIT_SECONDS = 30.0
+"""How long a request waits for a free fit before it is answered 503."""
 
 
 class BadDateError(ValueError):
@@ -53,7 +59,8 @@ class BadDateError(ValueError):
 
 
 class QueueFullError(RuntimeError):
-    """The verification queue holds :data:`MAX_QUEUED` jobs (answered with 503)."""
+    """The verification queue holds :data:`MAX_QUEUED` jobs, or no fit slot came free in time
+    (answered with 503)."""
 
 
 @dataclass
@@ -103,6 +110,7 @@ class ForecastViews:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._worker: threading.Thread | None = None
+        self._fits = threading.BoundedSemaphore(MAX_FITS)
 
     # ------------------------------------------------------------------ helpers
     def city(self, city: str | None) -> str:
@@ -111,6 +119,15 @@ class ForecastViews:
 
     def _memo(self, key: tuple, compute):
         return self.data.snapshot().memo.get(("forecast-views", *key), compute)
+
+    def _fit(self, compute):
+        """``compute`` (a model fit) once one of the :data:`MAX_FITS` slots is free."""
+        if not self._fits.acquire(timeout=FIT_WAIT_SECONDS):
+            raise QueueFullError("the server is busy computing forecasts; ask again shortly")
+        try:
+            return compute()
+        finally:
+            self._fits.release()
 
     def last_day(self, city: str) -> dt.date:
         """The last natural day with a daily AQI of ``city``."""
@@ -132,7 +149,7 @@ class ForecastViews:
     def forecast(self, city: str | None) -> dict[str, Any]:
         """The current 3-day forecast document of ``city`` (JSON-ready)."""
         name = self.city(city)
-        return self._memo(("forecast", name), lambda: self._forecast(name))
+        return self._memo(("forecast", name), lambda: self._fit(lambda: self._forecast(name)))
 
     def _forecast(self, city: str) -> dict[str, Any]:
         issue_day = self.issue_day(city)
@@ -231,7 +248,9 @@ class ForecastViews:
         """The warning document of ``city`` at 00:00 of ``day`` (JSON-ready)."""
         name = self.city(city)
         day = self.check_day(name, day)
-        return self._memo(("warning", name, day), lambda: self._warning(name, day))
+        return self._memo(
+            ("warning", name, day), lambda: self._fit(lambda: self._warning(name, day))
+        )
 
     def _warning(self, city: str, day: dt.date) -> dict[str, Any]:
         result = city_warning(self.data.store, city, day)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook
 
-from lantian.ingest.excel import append_row
+from lantian.ingest.excel import append_row, csv_text
 
 
 class Format(StrEnum):
@@ -96,7 +96,7 @@ class Frame:
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.columns)
         writer.writerows(
-            ["" if v is None else cell(v) for v in row]
+            ["" if v is None else csv_text(cell(v)) for v in row]
             for row in zip(*self.columns.values(), strict=True)
         )
         return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
