@@ -34,6 +34,8 @@ def test_the_report_has_the_months_evaluation_progress_calendar_and_trend(novemb
     ):
         assert heading in html
     assert len(data["calendar_rows"]) == 30
+    # Issue #18: the report says how a day with a pollutant missing is treated (the daily default).
+    assert "缺项时的AQI（HJ 633-2026 §5.3.1）：日报按HJ 633-2026 §5.3.1条文" in html
     assert [row["月份"] for row in data["trend_rows"]] == [f"2019-{m:02d}" for m in range(1, 12)]
     assert {t["pollutant"] for t in data["targets"]} == {"PM2.5", "PM10"}
 

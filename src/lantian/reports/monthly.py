@@ -26,7 +26,12 @@ from lantian.assess.aqi_series import aqi_series
 from lantian.assess.assessment import assess
 from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.scope import Scope
-from lantian.standards import BASIC_POLLUTANTS, category_table
+from lantian.standards import (
+    BASIC_POLLUTANTS,
+    category_table,
+    completeness_default,
+    completeness_name,
+)
 from lantian.standards.tables import table
 from lantian.store import MeasurementStore
 from lantian.times import month_days
@@ -109,6 +114,9 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
         "trend_rows": trend_rows,
         "targets": targets,
         "categories": category_table(month_result["rule_set"]["hj633"]),
+        "completeness_note": completeness_name(
+            str(days[0]["completeness"]) if days else completeness_default("daily"), "daily"
+        ),
     }
 
 
