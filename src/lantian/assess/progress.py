@@ -30,7 +30,7 @@ import numpy.typing as npt
 from lantian.assess.annual import daily_series
 from lantian.assess.scope import Scope
 from lantian.assess.sources import load_period
-from lantian.assess.targets import read_plan
+from lantian.assess.targets import Target, read_plan
 from lantian.standards import RuleSet, limit_in, round_gbt8170, rule_set
 from lantian.standards.evaluation import daily_percentile, statistic_decimals
 from lantian.store import MeasurementStore
@@ -46,17 +46,21 @@ STATUS_NAMES = {
 }
 
 
-def _daily_means(
-    store: MeasurementStore,
-    scope: Scope,
-    first: dt.date,
-    last: dt.date,
-    pollutant: str,
-    rules: RuleSet,
-) -> npt.NDArray[np.float64]:
-    data = load_period(store, first, last, list(scope.stations))
-    hourly = data.scope_hourly(scope)
-    return daily_series(hourly, first, rules).means[pollutant]
+class _DailyMeans:
+    """Daily means of ``scope`` per period, each period read from the store once per call of
+    :func:`progress` (it used to be read again for every target and every earlier year)."""
+
+    def __init__(self, store: MeasurementStore, scope: Scope, rules: RuleSet):
+        self.store, self.scope, self.rules = store, scope, rules
+        self._periods: dict[tuple[dt.date, dt.date], dict[str, npt.NDArray[np.float64]]] = {}
+
+    def __call__(self, first: dt.date, last: dt.date, pollutant: str) -> npt.NDArray[np.float64]:
+        """The daily means of ``pollutant`` over ``first`` … ``last``."""
+        if (first, last) not in self._periods:
+            data = load_period(self.store, first, last, list(self.scope.stations))
+            means = daily_series(data.scope_hourly(self.scope), first, self.rules).means
+            self._periods[first, last] = means
+        return self._periods[first, last][pollutant]
 
 
 def budget_mean(target: float, ytd_sum: float, ytd_days: int, remaining_days: int) -> float:
@@ -74,16 +78,14 @@ def exceedance_allowance(total_days: int, percentile: float) -> int:
 
 
 def _expected_remaining(
-    store: MeasurementStore, scope: Scope, date: dt.date, pollutant: str, rules: RuleSet
+    daily_means: _DailyMeans, years: list[int], date: dt.date, pollutant: str
 ) -> tuple[float, str, list[int]]:
-    """Mean of the remaining calendar days of the year in earlier stored years."""
-    months = store.manifest().partitions
-    years = sorted({int(k[:4]) for k in months if int(k[:4]) < date.year})
+    """Mean of the remaining calendar days of the year in earlier stored ``years``."""
     means = []
     for year in years:
         start, end = date.replace(year=year) + dt.timedelta(days=1), dt.date(year, 12, 31)
         if start <= end:
-            daily = _daily_means(store, scope, start, end, pollutant, rules)
+            daily = daily_means(start, end, pollutant)
             if np.any(~np.isnan(daily)):
                 means.append(float(np.nanmean(daily)))
     if means:
@@ -100,9 +102,6 @@ def progress(
 ) -> dict[str, object]:
     """Progress of ``scope`` against the annual-mean targets of its plan on ``date``."""
     rules = rule_set(date, standard)
-    first = dt.date(date.year, 1, 1)
-    year_end = dt.date(date.year, 12, 31)
-    remaining = (year_end - date).days
     targets = [
         t
         for t in read_plan(plan).targets
@@ -110,58 +109,10 @@ def progress(
     ]
     if scope.kind != "area":
         targets = [t for t in targets if t.area == targets[0].area] if targets else []
-    rows = []
-    for target in targets:
-        pollutant = target.pollutant
-        daily = _daily_means(store, scope, first, date, pollutant, rules)
-        valid = ~np.isnan(daily)
-        n, total = int(valid.sum()), float(np.nansum(daily))
-        decimals = statistic_decimals(pollutant, rules.hj663)
-        ytd = float(round_gbt8170(total / n, decimals)) if n else math.nan
-        previous = _daily_means(
-            store,
-            scope,
-            first.replace(year=date.year - 1),
-            date.replace(year=date.year - 1),
-            pollutant,
-            rules,
-        )
-        previous_ytd = (
-            float(round_gbt8170(np.nanmean(previous), decimals))
-            if np.any(~np.isnan(previous))
-            else math.nan
-        )
-        goal = float(target.target or math.nan)
-        budget = budget_mean(goal, total, n, remaining)
-        expected, basis, years = _expected_remaining(store, scope, date, pollutant, rules)
-        if basis == "year_to_date":
-            expected = total / n if n else math.nan
-        daily_limit = limit_in(rules, pollutant, "daily")
-        percentile = daily_percentile(pollutant, rules.hj663)
-        allowance = exceedance_allowance(n + remaining, percentile)
-        above = int((daily[valid] > daily_limit).sum())
-        rows.append(
-            {
-                "pollutant": pollutant,
-                "metric": target.metric,
-                "target": target.target,
-                "baseline": target.baseline,
-                "baseline_year": target.baseline_year,
-                "ytd": None if math.isnan(ytd) else ytd,
-                "ytd_valid_days": n,
-                "previous_year_same_period": None if math.isnan(previous_ytd) else previous_ytd,
-                "remaining_days": remaining,
-                "budget_remaining_mean": None if math.isnan(budget) else round(budget, 2),
-                "expected_remaining_mean": None if math.isnan(expected) else round(expected, 2),
-                "expectation_basis": basis,
-                "expectation_years": years,
-                "daily_limit": daily_limit,
-                "days_above_daily_limit": above,
-                "days_above_limit_remaining": allowance - above,
-                "status": _status(budget, expected, remaining, ytd, goal),
-                "text": target.text,
-            }
-        )
+    daily_means = _DailyMeans(store, scope, rules)
+    stored = store.manifest().partitions
+    years = sorted({int(k[:4]) for k in stored if int(k[:4]) < date.year})
+    rows = [_target_row(target, daily_means, years, date, rules) for target in targets]
     return {
         "name": scope.name,
         "city": scope.city,
@@ -170,6 +121,56 @@ def progress(
         "standard": rules.name,
         "stations_used": list(scope.stations),
         "targets": rows,
+    }
+
+
+def _target_row(
+    target: Target, daily_means: _DailyMeans, years: list[int], date: dt.date, rules: RuleSet
+) -> dict[str, object]:
+    """One target's row of :func:`progress`: year to date, budget, expectation, status."""
+    pollutant = target.pollutant
+    first = dt.date(date.year, 1, 1)
+    remaining = (dt.date(date.year, 12, 31) - date).days
+    daily = daily_means(first, date, pollutant)
+    valid = ~np.isnan(daily)
+    n, total = int(valid.sum()), float(np.nansum(daily))
+    decimals = statistic_decimals(pollutant, rules.hj663)
+    ytd = float(round_gbt8170(total / n, decimals)) if n else math.nan
+    previous = daily_means(
+        first.replace(year=date.year - 1), date.replace(year=date.year - 1), pollutant
+    )
+    previous_ytd = (
+        float(round_gbt8170(np.nanmean(previous), decimals))
+        if np.any(~np.isnan(previous))
+        else math.nan
+    )
+    goal = float(target.target or math.nan)
+    budget = budget_mean(goal, total, n, remaining)
+    expected, basis, used = _expected_remaining(daily_means, years, date, pollutant)
+    if basis == "year_to_date":
+        expected = total / n if n else math.nan
+    daily_limit = limit_in(rules, pollutant, "daily")
+    allowance = exceedance_allowance(n + remaining, daily_percentile(pollutant, rules.hj663))
+    above = int((daily[valid] > daily_limit).sum())
+    return {
+        "pollutant": pollutant,
+        "metric": target.metric,
+        "target": target.target,
+        "baseline": target.baseline,
+        "baseline_year": target.baseline_year,
+        "ytd": None if math.isnan(ytd) else ytd,
+        "ytd_valid_days": n,
+        "previous_year_same_period": None if math.isnan(previous_ytd) else previous_ytd,
+        "remaining_days": remaining,
+        "budget_remaining_mean": None if math.isnan(budget) else round(budget, 2),
+        "expected_remaining_mean": None if math.isnan(expected) else round(expected, 2),
+        "expectation_basis": basis,
+        "expectation_years": used,
+        "daily_limit": daily_limit,
+        "days_above_daily_limit": above,
+        "days_above_limit_remaining": allowance - above,
+        "status": _status(budget, expected, remaining, ytd, goal),
+        "text": target.text,
     }
 
 
