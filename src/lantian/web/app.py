@@ -21,6 +21,8 @@ from lantian.web.api import router as api_router
 from lantian.web.api.docs import api_docs
 from lantian.web.assets import serve_asset
 from lantian.web.cache import ResponseCache
+from lantian.web.device_routes import api_router as device_api_router
+from lantian.web.device_routes import page_router as device_page_router
 from lantian.web.forecast_routes import api_router as forecast_api_router
 from lantian.web.forecast_routes import page_router as forecast_page_router
 from lantian.web.forecast_views import ForecastViews, QueueFullError
@@ -104,6 +106,9 @@ def create_app(
     app.include_router(pages_router)
     app.include_router(forecast_page_router)
     app.include_router(ledger_router)
+    app.state.feeds = store_path.parent / "feeds"
+    app.include_router(device_api_router)  # live data: not behind the store-version cache
+    app.include_router(device_page_router)
     app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
     app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)

@@ -27,6 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lantian.web.snapshot import SnapshotSource
 
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
+LIVE_PREFIXES = ("/api/v1/devices",)
+"""Routes over live feeds (``lantian.feeds``): they change without a new store version."""
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 ALWAYS_KNOWN = frozenset({"lang"})
@@ -86,6 +88,7 @@ class ResponseCache:
             scope["type"] == "http"
             and scope["method"] == "GET"
             and (path == "/" or path.startswith(CACHED_PREFIXES))
+            and not path.startswith(LIVE_PREFIXES)
         )
         if not cacheable:
             await self.app(scope, receive, send)

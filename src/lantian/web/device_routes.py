@@ -1,0 +1,143 @@
+"""The devices of the live feeds: ``/api/v1/devices``, ``/api/v1/devices/{mn}/minutes``,
+``/api/v1/devices/{mn}/hourly`` and the operators' page ``/devices``.
+
+Thin routes over :mod:`lantian.feeds.status` and :mod:`lantian.feeds.hourly` (the same services
+``lantian devices status`` prints). Every row of a simulated device says 模拟数据 (``data``) and
+``simulated: true``; the page marks them too. Minutes: one day per request; hours: at most
+:data:`MAX_HOURLY_DAYS` days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParameter
+from fastapi.responses import HTMLResponse, Response
+
+from lantian.feeds.hourly import hourly_values
+from lantian.feeds.status import SIMULATED, device_status, device_values, feed_store
+from lantian.web.api.routes import FIRST_DAY, LAST_DAY, JSONBytes, respond
+from lantian.web.pages.render import render
+from lantian.web.tables import Format, Frame
+
+MAX_HOURLY_DAYS = 31
+
+
+def get_feeds(request: Request) -> Path:
+    return request.app.state.feeds
+
+
+Feeds = Annotated[Path, Depends(get_feeds)]
+MN = Annotated[
+    str,
+    PathParameter(
+        pattern=r"^[A-Za-z0-9_.\-]{1,64}$",
+        description="The device's HJ 212 id (MN), e.g. LTSIM2120000000000000001",
+    ),
+]
+Day = Annotated[
+    dt.date | None,
+    Query(alias="date", ge=FIRST_DAY, le=LAST_DAY, description="The day (default: the latest)"),
+]
+Start = Annotated[dt.date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="First day")]
+End = Annotated[dt.date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last day")]
+Output = Annotated[Format, Query(alias="format", description="json, csv or xlsx")]
+TABLE = {
+    "text/csv; charset=utf-8": {},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown device"},
+    422: {"description": "Invalid parameters"},
+}
+
+api_router = APIRouter(prefix="/api/v1", tags=["devices"], default_response_class=JSONBytes)
+page_router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def status_frame(feeds: Path) -> Frame:
+    rows = device_status(feeds)
+    columns = list(rows[0]) if rows else ["mn", "station_code", "network", "data"]
+    frame = Frame.of({c: [r[c] for r in rows] for c in columns}, name="devices")
+    frame.columns["simulated"] = [r["data"] == SIMULATED for r in rows]
+    return frame
+
+
+def table_frame(table: pa.Table, name: str, simulated: bool) -> Frame:
+    columns = {n: table.column(n).to_pylist() for n in table.column_names}
+    for key in ("ts",):
+        if key in columns:
+            columns[key] = [v.isoformat(sep=" ") if v else None for v in columns[key]]
+    columns["data"] = [SIMULATED if simulated else "实测"] * table.num_rows
+    return Frame.of(columns, {"simulated": simulated}, name=name)
+
+
+def _device(feeds: Path, mn: str) -> dict[str, Any]:
+    for row in device_status(feeds):
+        if row["mn"] == mn:
+            return row
+    raise HTTPException(404, f"unknown device {mn!r}")
+
+
+@api_router.get("/devices", responses={200: {"description": "Devices", "content": TABLE}, **ERRORS})
+def devices(feeds: Feeds, output: Output = Format.json) -> Response:
+    """Every device seen on the feeds: last frame (received, DataTime), minute frames in the
+    last hour, minutes of today without a frame, today's data flags other than N, and whether
+    its data are simulated (``data`` 模拟数据 / 实测)."""
+    return respond(status_frame(feeds), output)
+
+
+@api_router.get(
+    "/devices/{mn}/minutes",
+    responses={200: {"description": "Minute values", "content": TABLE}, **ERRORS},
+)
+def minutes(feeds: Feeds, mn: MN, day: Day = None, output: Output = Format.json) -> Response:
+    """One device's minute values (CN 2051) of one day: ``ts`` (DataTime, Beijing), ``factor``
+    (HJ 212-2017 code), ``pollutant``, ``value`` (µg/m³; CO mg/m³), ``min``, ``max``, ``flag``,
+    ``valid``."""
+    device = _device(feeds, mn)
+    if day is None:
+        day = dt.date.fromisoformat(str(device["last_data_time"])[:10])
+    start = dt.datetime.combine(day, dt.time())
+    table = device_values(feeds, mn, "2051", start, start + dt.timedelta(days=1))
+    return respond(table_frame(table, f"minutes-{mn}", device["data"] == SIMULATED), output)
+
+
+@api_router.get(
+    "/devices/{mn}/hourly",
+    responses={200: {"description": "Hourly values", "content": TABLE}, **ERRORS},
+)
+def hourly(
+    feeds: Feeds, mn: MN, start: Start = None, end: End = None, output: Output = Format.json
+) -> Response:
+    """One device's hourly values as stored in the measurement store: from its hourly frames
+    (CN 2061), or the mean of at least 45 valid minutes; ``ts`` is the hour's end (Beijing)."""
+    device = _device(feeds, mn)
+    last = dt.date.fromisoformat(str(device["last_data_time"])[:10])
+    end = end or last
+    start = start or end
+    if end < start or (end - start).days >= MAX_HOURLY_DAYS:
+        raise HTTPException(422, f"give start ≤ end, at most {MAX_HOURLY_DAYS} days")
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 2)]
+    table = hourly_values(feed_store(feeds), days)
+    table = table.filter(pc.equal(table.column("station_code"), device["station_code"]))
+    table = table.select(["ts", "pollutant", "value", "source"])
+    return respond(table_frame(table, f"hourly-{mn}", device["data"] == SIMULATED), output)
+
+
+@page_router.get("/devices")
+def devices_page(request: Request, feeds: Feeds) -> HTMLResponse:
+    """The operators' page: each device's state; simulated devices marked 模拟数据."""
+    return render(
+        request,
+        "devices.html",
+        "devices",
+        rows=device_status(feeds),
+        simulated_label=SIMULATED,
+        city=request.app.state.data.default_city(),
+    )
