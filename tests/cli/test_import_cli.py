@@ -83,6 +83,7 @@ def test_the_hourly_release_imports_without_a_station_list(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "rows added 9,323" in result.stdout
     assert "stations registered from the files: 1,601" in result.stdout
+    assert "ozone 1-hour column: o3 1" in result.stdout
     again = lantian(tmp_path / "home", "import", str(path))
     assert again.returncode == 0, again.stderr
     assert "rows added 0, unchanged 9,323, replaced 0" in again.stdout

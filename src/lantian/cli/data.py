@@ -118,6 +118,7 @@ def import_measurement_files(
     target = store()
     keep = pa.array(only, pa.string()) if only is not None else None
     tables, files, rejected, stations, published = [], [], [], [], []
+    ozone: dict[str, tuple[str | None, str]] = {}
     with progress_bar() as progress:
         reading = progress.add_task("读取文件 reading", total=len(paths))
         for path in paths:
@@ -141,9 +142,10 @@ def import_measurement_files(
                 rejected += list(metadata.get("rejected", []))
                 stations += [_only(metadata["stations"], keep)] if "stations" in metadata else []
                 published += [_only(metadata["published"], keep)] if "published" in metadata else []
+                ozone.update(metadata.get("ozone", {}))
             progress.advance(reading)
         merging = progress.add_task("写入存储 storing", total=None)
-        return target.import_measurements(
+        summary = target.import_measurements(
             pa.concat_tables(tables) if tables else _empty(),
             files=files,
             rejected=rejected,
@@ -152,6 +154,25 @@ def import_measurement_files(
             published=pa.concat_tables(published) if published else None,
             city_names=known_city_names(),
         )
+    _print_ozone(ozone)
+    return summary
+
+
+def _print_ozone(ozone: dict[str, tuple[str | None, str]]) -> None:
+    """Which column held the 1-hour ozone value in CNEMC's hourly release files (decided per
+    file from the data; docs/formats.md): counts, and every file that was not the usual ``o3``."""
+    if not ozone:
+        return
+    counts: dict[str, int] = {}
+    for column, _ in ozone.values():
+        counts[str(column)] = counts.get(str(column), 0) + 1
+    console.print(
+        "  臭氧1小时值所在列 ozone 1-hour column: "
+        + ", ".join(f"{column} {n:,}" for column, n in sorted(counts.items()))
+    )
+    unusual = [(name, c, e) for name, (c, e) in ozone.items() if c != "o3"]
+    for name, column, evidence in unusual[:20]:
+        console.print(f"    {name}: {column} ({evidence})", highlight=False)
 
 
 def _only(table: pa.Table, keep: pa.Array | None) -> pa.Table:
