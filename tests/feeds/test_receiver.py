@@ -158,3 +158,21 @@ def test_a_frame_sent_byte_by_byte_is_answered(receiver):
         acks = read_frames(sock, 1)
     assert isinstance(acks[0], Frame)
     assert FrameScanner().feed(acks[0].raw)[0].cn == "9014"
+
+
+def test_password_guessing_backs_off_per_mn_and_address(receiver):
+    """Issue #11's login class on the device port: after three wrong passwords for one MN from
+    one address, its frames are refused unread for a while — even the right password — while
+    another device behind the same address is answered as usual."""
+    for attempt in range(3):
+        with connect(receiver.port) as sock:
+            sock.sendall(minute_frame(2, 10 + attempt, password=f"guess{attempt}"))
+            assert read_frames(sock, 1) == []
+    with connect(receiver.port) as sock:
+        sock.sendall(minute_frame(2, 20))  # the right password, within the back-off
+        assert read_frames(sock, 1) == []
+    with connect(receiver.port) as sock:
+        sock.sendall(minute_frame(3, 20))  # another device, same address
+        assert len(read_frames(sock, 1)) == 1
+    reasons = [e["reason"] for e in receiver.events("quarantine")]
+    assert reasons == ["wrong_password"] * 3 + ["backoff"]

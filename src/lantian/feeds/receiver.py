@@ -2,10 +2,14 @@
 
 Per connection: bytes are cut into frames (:class:`lantian.ingest.hj212.FrameScanner`); a frame
 from an unknown ``MN`` or with a wrong ``PW`` is written to the quarantine log with the peer's
-address and the connection is closed, nothing stored. A malformed frame (length, CRC, field) is
-logged with its raw bytes; a peer that sends more than ``max_bad_frames`` of them, sends nothing
-for ``idle_seconds``, or takes more than ``frame_seconds`` to finish a started frame
-(slowloris), is disconnected. Past ``max_connections`` new connections are closed at once.
+address and the connection is closed, nothing stored. After three such refusals of one (MN,
+address) pair, that pair backs off (:class:`lantian.throttle.BackOff`: 1, 2, 4 … s after its last
+refusal, as the ledger's logins do): its frames are quarantined as ``backoff`` without the password
+being looked at, so a password (sent in clear, often six digits) cannot be guessed at line rate.
+A malformed frame (length, CRC, field) is logged with its raw bytes; a peer that sends more than
+``max_bad_frames`` of them, sends nothing for ``idle_seconds``, or takes more than
+``frame_seconds`` to finish a started frame (slowloris), is disconnected. Past
+``max_connections`` new connections are closed at once.
 
 An accepted upload frame (CN 2011/2051/2061/2031) is appended to the raw log; one task writes
 and fsyncs what all connections appended since its last write (group commit), then hands the
@@ -44,6 +48,7 @@ from lantian.ingest.hj212 import (
 )
 from lantian.sources.devices import Device, DeviceDirectory
 from lantian.store.measurements import MeasurementStore
+from lantian.throttle import BackOff
 
 log = logging.getLogger("lantian.feeds")
 
@@ -96,6 +101,8 @@ class Receiver:
         self.intake = Intake(self.store)
         self.devices: dict[str, Device] = {}
         self.connections = 0
+        self.refusals = BackOff()
+        """Refused (MN, address) pairs, for the back-off."""
         self._queue: list[Pending] = []
         self._wake = asyncio.Event()
         self._server: asyncio.base_events.Server | None = None
@@ -222,9 +229,17 @@ class Receiver:
     def _check(self, frame: Frame, peer: str) -> Pending | str | None:
         """A pending write for an acceptable frame; ``"close"`` after quarantine; ``"skip"`` for a
         command that carries no values; ``None`` for a malformed one (logged)."""
+        pair = (frame.mn[:64], peer.rsplit(":", 1)[0])
         device = self.directory.get(frame.mn)
-        if device is None or not device.accepts_password(frame.pw):
+        if self.refusals.wait(pair) > 0:
+            reason = "backoff"
+        elif device is None or not device.accepts_password(frame.pw):
             reason = "unknown_mn" if device is None else "wrong_password"
+            self.refusals.refuse(pair)
+        else:
+            reason = None
+            self.refusals.forgive(pair)
+        if reason is not None:
             self.events.write("quarantine", peer, reason, frame.raw, mn=frame.mn[:64])
             log.warning("quarantine %s from %s: MN %r", reason, peer, frame.mn[:64])
             return "close"

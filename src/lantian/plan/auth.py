@@ -60,6 +60,7 @@ from lantian.plan.errors import (
 from lantian.plan.models import LoginAttempt, LoginSession, Unit, User, utcnow
 from lantian.plan.vocabulary import code
 from lantian.settings import settings
+from lantian.throttle import back_off
 
 
 @dataclass(frozen=True)
@@ -300,9 +301,7 @@ def _counts(db: Session, attempt: LoginAttempt, now: dt.datetime) -> _Counts:
 
 def _back_off(failures: int) -> dt.timedelta:
     """The wait after the last failure of a (name, address) pair with ``failures`` failures."""
-    if failures < POLICY.free_failures:
-        return dt.timedelta(0)
-    return min(dt.timedelta(seconds=2 ** (failures - POLICY.free_failures)), POLICY.window)
+    return back_off(failures, POLICY.free_failures, POLICY.window)
 
 
 def _throttled(counts: _Counts, now: dt.datetime) -> dt.timedelta | None:
