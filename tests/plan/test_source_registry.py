@@ -395,3 +395,20 @@ def test_registry_changes_join_the_audit_hash_chain(empty_engine, tmp_path):
     assert run("sources", "import", str(path), "--kind", "sites").exit_code == 0
     verified = run("audit", "verify")
     assert verified.exit_code == 0, verified.output
+
+
+def test_nearest_stations_are_recomputed_when_the_stations_change(db, actors, stations):
+    import pyarrow.compute as pc
+
+    from lantian.sources.registry import refresh_nearest_stations
+
+    import_example(db, actors["system"], stations)
+    db.commit()
+    before = list(db.scalars(select(RegisteredDevice.nearest_station_code)))
+    only = stations.filter(pc.equal(stations.column("station_code"), "2481A"))
+    changed = refresh_nearest_stations(db, actors["office"], only)
+    db.commit()
+    codes = set(db.scalars(select(RegisteredDevice.nearest_station_code)))
+    assert codes == {"2481A"}
+    assert changed == len(before) - before.count("2481A")  # those nearest 2481A already stay
+    assert refresh_nearest_stations(db, actors["office"], only) == 0

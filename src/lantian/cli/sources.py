@@ -25,7 +25,12 @@ from lantian.ingest.schema import FormatError
 from lantian.plan.access import Actor
 from lantian.sources.coordinates import TO_WGS84
 from lantian.sources.example import import_example
-from lantian.sources.registry import ImportSummary, monitoring_radius, register_rows
+from lantian.sources.registry import (
+    ImportSummary,
+    monitoring_radius,
+    refresh_nearest_stations,
+    register_rows,
+)
 from lantian.sources.tables import RegisterImportError
 from lantian.sources.vocabulary import EXTRA_HEADERS, TABLES
 from lantian.sources.workbook import import_file, register_csv, write_workbook
@@ -203,6 +208,15 @@ def list_command(
         shown = [{f.header: row[f.key] for f in table.fields} for row in rows]
     title = f"{table.sheet}（{len(rows)}）"
     write_rows(shown, output_format.value, output, title)
+
+
+@sources_app.command("nearest-stations")
+def nearest_stations_command(user: UserName = None) -> None:
+    """最近国控站 recompute each device's nearest national station (after the stations changed)."""
+    stations = national_stations()
+    with _ledger() as db:
+        changed = refresh_nearest_stations(db, _actor(db, user), stations)
+    console.print(f"✓ {changed} 台设备的最近国控站已更新 / {changed} devices changed")
 
 
 @sources_app.command("monitoring-radius")

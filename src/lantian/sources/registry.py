@@ -353,6 +353,23 @@ def _fill_nearest(rows: list[dict[str, Any]], stations: pa.Table | None) -> None
         row["nearest_station_km"] = None if np.isnan(distance) else round(float(distance), 3)
 
 
+def refresh_nearest_stations(db: Session, actor: Actor, stations: pa.Table) -> int:
+    """Recompute every device's nearest national station (after the station registry changed);
+    the devices whose nearest station or distance changed are updated (and audited). Returns how
+    many changed."""
+    require(actor, "sources.manage")
+    act(db, actor)
+    devices = list(db.scalars(select(RegisteredDevice).order_by(RegisteredDevice.id)))
+    rows = [{"longitude": d.longitude, "latitude": d.latitude} for d in devices]
+    _fill_nearest(rows, stations)
+    changed = [
+        _update(d, {k: r.get(k) for k in ("nearest_station_code", "nearest_station_km")})
+        for d, r in zip(devices, rows, strict=True)
+    ]
+    db.flush()
+    return sum(changed)
+
+
 def monitoring_radius(
     db: Session, actor: Actor, stations: pa.Table, km: float = 3.0
 ) -> list[dict[str, Any]]:
