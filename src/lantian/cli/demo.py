@@ -76,6 +76,12 @@ def demo_command(
     ] = True,
     host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to serve on")] = 8000,
+    hj212_port: Annotated[
+        int | None,
+        typer.Option(
+            help="HJ 212 port of the receiver, fed by the example devices (模拟数据); 0: none"
+        ),
+    ] = 9212,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -101,7 +107,7 @@ def demo_command(
     if serve:
         from lantian.cli.web import serve as serve_web
 
-        serve_web(host, port, city)
+        serve_web(host, port, city, hj212_port=hj212_port or None, simulate=bool(hj212_port))
 
 
 def print_demo_summary(city: str) -> None:

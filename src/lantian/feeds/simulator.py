@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame, parse_frame
+from lantian.feeds.intake import unit_scale
+from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame, factors, parse_frame
 from lantian.sources.devices import Device, StaticDirectory, password_digest
 
 SEED = 212
@@ -97,6 +98,26 @@ def fleet(count: int, seed: int = SEED) -> list[SimulatedDevice]:
         increment = 0.0 if kind == "micro" else 15.0 + (number * 37 % 60)
         devices.append(SimulatedDevice(device, password, station, increment))
     return devices
+
+
+def example_fleet(directory) -> list[SimulatedDevice]:
+    """The devices of the bundled 冷水滩区 EXAMPLE registry (示例) that ``directory`` holds, with
+    their (invented) passwords from the example file: what ``lantian demo`` plays."""
+    import csv
+
+    from lantian.sources.example import example_file
+
+    with open(example_file("devices"), encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    played = []
+    for number, row in enumerate(rows, start=1):
+        device = directory.get(row["设备编号（MN）"])
+        if device is None or device.kind not in FACTORS:
+            continue
+        station = NEAREST_STATIONS[number % len(NEAREST_STATIONS)]
+        increment = 0.0 if device.kind == "micro" else 15.0 + (number * 37 % 60)
+        played.append(SimulatedDevice(device, row["密码"], station, increment))
+    return played
 
 
 def fleet_directory(count: int, seed: int = SEED) -> StaticDirectory:
@@ -172,10 +193,14 @@ def minute_segment(
             values[code] = noise.uniform(0, 360)
         elif code == "LA":
             values[code] = noise.uniform(48, 72)
-    digits = {"a21005": 3}
+    known = factors()
+    digits = {}
+    for code, value in values.items():  # sent in the unit the device is registered with
+        scale = unit_scale(device.factor_units.get(code), known[code].unit) if code in known else 1
+        values[code] = value / scale
+        digits[code] = 4 if scale != 1 or code == "a21005" else 1
     cp = ";".join(
-        f"{code}-Avg={value:.{digits.get(code, 1)}f},{code}-Flag=N"
-        for code, value in values.items()
+        f"{code}-Avg={value:.{digits[code]}f},{code}-Flag=N" for code, value in values.items()
     )
     qn = moment.strftime("%Y%m%d%H%M%S") + "000"
     return (
@@ -211,8 +236,9 @@ class Simulator:
         minutes: int | None = None,
         seed: int = SEED,
         faults: dict[str, float] | None = None,
+        devices: list[SimulatedDevice] | None = None,
     ) -> None:
-        self.devices = fleet(count, seed)
+        self.devices = devices if devices is not None else fleet(count, seed)
         self.host, self.port, self.speed = host, port, speed
         from lantian.feeds.rawlog import beijing_now
 
@@ -238,7 +264,7 @@ class Simulator:
         minute = 0
         try:
             while self.minutes is None or minute < self.minutes:
-                due = began + (minute + 1) * 60 / self.speed
+                due = began + minute * 60 / self.speed
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 moment = self.start + dt.timedelta(minutes=minute)
                 frame = encode_frame(minute_segment(simulated, moment, self.reference, rng))
