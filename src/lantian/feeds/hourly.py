@@ -22,7 +22,6 @@ import datetime as dt
 
 import pyarrow as pa
 
-from lantian.feeds.rawlog import beijing_now
 from lantian.feeds.store import FeedStore
 from lantian.ingest.schema import MEASUREMENT_SCHEMA
 from lantian.sources.devices import Device
@@ -31,6 +30,7 @@ from lantian.standards.pollutants import BASIC_POLLUTANTS
 from lantian.standards.rulesets import rule_set
 from lantian.store.measurements import ImportSummary, MeasurementStore
 from lantian.store.registry import REGISTRY_SCHEMA
+from lantian.times import beijing_now
 
 GRACE = dt.timedelta(minutes=10)
 KIND_NAMES = {

@@ -26,15 +26,16 @@ from pathlib import Path
 
 from lantian.ingest.hj212 import HEADER_LENGTH, TRAILER_LENGTH
 from lantian.store.manifest import fsync_directory
+from lantian.times import BEIJING
 
 SUFFIX = ".hj212"
 LOGGED_BYTES = 2048
 """Raw bytes kept per quarantine or rejection entry (an attacker cannot fill the disk faster)."""
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
-def beijing_now() -> dt.datetime:
-    """The current Beijing time, naive (the stores' convention)."""
+def received_now() -> dt.datetime:
+    """The moment of receipt: Beijing time (``lantian.times``), naive, to the microsecond (the
+    raw log keeps milliseconds; ``times.beijing_now`` rounds to the second)."""
     return dt.datetime.now(BEIJING).replace(tzinfo=None)
 
 
@@ -172,7 +173,7 @@ class EventLog:
 
     def write(self, kind: str, peer: str, reason: str, raw: bytes, **details: object) -> None:
         """Log one event of ``kind`` (``quarantine`` or ``rejected``)."""
-        now = beijing_now()
+        now = received_now()
         entry = {
             "at": now.isoformat(timespec="milliseconds"),
             "peer": peer,

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from lantian.feeds.hourly import store_hourly
 from lantian.feeds.intake import FrameBatch, Intake, feed_rows
-from lantian.feeds.rawlog import EventLog, RawLog, beijing_now, encode_record
+from lantian.feeds.rawlog import EventLog, RawLog, encode_record, received_now
 from lantian.feeds.store import FeedStore
 from lantian.ingest.hj212 import (
     COMMANDS,
@@ -249,7 +249,7 @@ class Receiver:
         if not frame.is_split and data_time_text(frame) is None:
             self.events.write("rejected", peer, "bad_data_time", frame.raw)
             return None
-        received = beijing_now()
+        received = received_now()
         pending = Pending(frame, device, received, encode_record(received, peer, frame.raw))
         self.devices[frame.mn] = device
         self._queue.append(pending)

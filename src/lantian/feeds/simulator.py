@@ -27,6 +27,7 @@ import numpy as np
 from lantian.feeds.intake import unit_scale
 from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame, factors, parse_frame
 from lantian.sources.devices import Device, StaticDirectory, password_digest
+from lantian.times import beijing_now
 
 SEED = 212
 NEAREST_STATIONS = ("2481A", "2480A", "2478A")
@@ -240,8 +241,6 @@ class Simulator:
     ) -> None:
         self.devices = devices if devices is not None else fleet(count, seed)
         self.host, self.port, self.speed = host, port, speed
-        from lantian.feeds.rawlog import beijing_now
-
         self.start = (start or beijing_now()).replace(second=0, microsecond=0)
         self.minutes = minutes
         self.seed = seed

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lantian.feeds.rawlog import beijing_now
 from lantian.feeds.store import FeedStore
+from lantian.times import beijing_now
 
 SIMULATED = "模拟数据"
 MEASURED = "实测"
