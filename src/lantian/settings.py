@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     reference_data: Path | None = None
     """The reference-data folder; ``None`` = ``../shared/reference`` beside the checkout, if present."""
 
+    alarm_rules: Path | None = None
+    """A district's alarm rule file (TOML, ``docs/alarms.md``) applied over the shipped rules;
+    ``None`` = the shipped choice."""
+
     cnemc_mirror: str = "https://quotsoft.net/air/data"
     """Base of the mirror of CNEMC's real-time release; ``--mirror`` overrides it."""
     cnemc_hourly_mirror: str = "https://raw.githubusercontent.com/HeQinWill/CNEMC/main/Archive"

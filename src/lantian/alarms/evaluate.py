@@ -1,0 +1,459 @@
+"""Pure whole-column evaluation of alarm rules over minute values.
+
+Every function takes NumPy columns of minute values sorted by series (one device's one pollutant)
+then time, and returns the exceedances as columns; nothing loops over rows. Time is minutes since
+1970-01-01 00:00 of Beijing wall time (the feed store's ``ts``, HJ 212's ``DataTime``, the start of
+the minute), so clock windows are ``minute - minute % window``; a window is the period
+``[start, start + window)`` and is judged only when closed (``start + window <= until``).
+
+Levels (``level``), counted per rule, device and day (the day of the window's start):
+the first exceedance of the day is 预警, a repeat is 报警, and when the rule allows ``per_day``
+exceedances, the ``per_day + 1``-th and later are 超标 (DB13/2934-2019 表1: 达标判定 ≤ 2 次/天).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from lantian.alarms.rules import Rule, RuleSet
+from lantian.feeds.intake import unit_scale
+
+FEED_UNIT = "ug/m3"
+"""The unit of particulate values in the feed store (``lantian.feeds.store.FEED_SCHEMA``)."""
+LEVELS = ("预警", "报警", "超标")
+ALARM_SCHEMA = pa.schema(
+    [
+        pa.field("alarm_id", pa.string()),
+        pa.field("rule_id", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("level", pa.string()),
+        pa.field("mn", pa.string()),
+        pa.field("pollutant", pa.string()),
+        pa.field("ts", pa.timestamp("s")),
+        pa.field("window", pa.int32()),
+        pa.field("day", pa.date32()),
+        pa.field("occurrence", pa.int32()),
+        pa.field("value", pa.float64()),
+        pa.field("limit", pa.float64()),
+        pa.field("background", pa.float64()),
+        pa.field("background_measured", pa.float64()),
+        pa.field("readings", pa.string()),
+        pa.field("citation", pa.string()),
+    ]
+)
+"""One alarm. ``ts``: the start of the window (or of the outage, or the reading completing the run);
+``value``: the window mean, its difference over the background, or the run length [min or
+readings]; ``background``: the background used (capped), ``background_measured`` before the cap;
+``readings``: JSON ``[[ts, value], …]`` of the minutes that triggered it; ``citation``: the rule's
+source."""
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """Minute values, sorted by (``mn``, ``pollutant``, ``minute``)."""
+
+    mn: np.ndarray
+    pollutant: np.ndarray
+    minute: np.ndarray
+    """Minutes since 1970-01-01 00:00 Beijing wall time [int64]."""
+    value: np.ndarray
+    valid: np.ndarray
+    flag: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.minute)
+
+    def take(self, rows: np.ndarray) -> Minutes:
+        return Minutes(*(column[rows] for column in self.__dict__.values()))
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    """What the rules need of a device, from the source registry."""
+
+    source_kind: str | None = None
+    """``site``, ``plant`` … of the source it sits on; ``None`` for a grid micro-station."""
+    phase: str | None = None
+    """The site's construction phase (施工阶段) for ``tsp_phase`` rules."""
+    nearest_station: str | None = None
+
+
+def minutes_from_arrow(table: pa.Table) -> Minutes:
+    """The minute rows (feed store columns ``mn ts pollutant value valid flag``), sorted."""
+    table = table.sort_by([("mn", "ascending"), ("pollutant", "ascending"), ("ts", "ascending")])
+    ts = table.column("ts").to_numpy().astype("datetime64[m]").astype(np.int64)
+    value = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
+    return Minutes(
+        mn=np.asarray(table.column("mn").to_pylist(), dtype=object),
+        pollutant=np.asarray(table.column("pollutant").to_pylist(), dtype=object),
+        minute=ts,
+        value=value,
+        valid=table.column("valid").fill_null(False).to_numpy(zero_copy_only=False),
+        flag=np.asarray(table.column("flag").fill_null("N").to_pylist(), dtype=object),
+    )
+
+
+def group_starts(*keys: np.ndarray) -> np.ndarray:
+    """Indices where any of the sorted ``keys`` changes (0 first): the starts of the groups."""
+    n = len(keys[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(change)
+
+
+def window_means(
+    minutes: Minutes, window: int, min_count: int, until: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Clock-window means of valid minutes: ``(first_row, stop_row, start, mean)`` of every closed
+    window of a series with at least ``min_count`` valid minutes (GB 3095-2012 表4 for hours)."""
+    start = minutes.minute - minutes.minute % window
+    first = group_starts(minutes.mn, minutes.pollutant, start)
+    stop = np.append(first[1:], len(minutes)).astype(np.int64)
+    use = minutes.valid & np.isfinite(minutes.value)
+    if len(first) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0)
+    sums = np.add.reduceat(np.where(use, minutes.value, 0.0), first)
+    counts = np.add.reduceat(use.astype(np.int64), first)
+    keep = (counts >= min_count) & (start[first] + window <= until)
+    return first[keep], stop[keep], start[first][keep], sums[keep] / counts[keep]
+
+
+def run_positions(minutes: Minutes, continues: np.ndarray) -> np.ndarray:
+    """Each row's position (0, 1, …) in its run: ``continues[i]`` says row ``i`` extends the run of
+    row ``i - 1`` (ignored where the series changes)."""
+    n = len(minutes)
+    breaks = ~continues.copy()
+    if n:
+        breaks[0] = True
+        breaks[1:] |= (minutes.mn[1:] != minutes.mn[:-1]) | (
+            minutes.pollutant[1:] != minutes.pollutant[:-1]
+        )
+    index = np.arange(n)
+    run_start = np.maximum.accumulate(np.where(breaks, index, 0)) if n else index
+    return index - run_start
+
+
+@dataclass
+class Exceedances:
+    """Exceedances of one rule, as columns (rows of ``minutes`` in ``[first, stop)`` triggered)."""
+
+    first: np.ndarray
+    stop: np.ndarray
+    start: np.ndarray
+    value: np.ndarray
+    limit: np.ndarray
+    background: np.ndarray
+    background_measured: np.ndarray
+
+    @classmethod
+    def of(cls, first, stop, start, value, limit, background=None, measured=None) -> Exceedances:
+        nan = np.full(len(first), np.nan)
+        return cls(
+            first,
+            stop,
+            start,
+            np.asarray(value, dtype=np.float64),
+            np.broadcast_to(np.asarray(limit, dtype=np.float64), len(first)).copy(),
+            nan if background is None else background,
+            nan if measured is None else measured,
+        )
+
+    def where(self, keep: np.ndarray) -> Exceedances:
+        return Exceedances(*(column[keep] for column in self.__dict__.values()))
+
+
+def _applies(rule: Rule, minutes: Minutes, facts: Mapping[str, DeviceFacts]) -> np.ndarray:
+    """Rows of the rule's pollutant on devices whose source kind the rule covers."""
+    rows = minutes.pollutant == rule.pollutant if rule.pollutant else np.ones(len(minutes), bool)
+    if rule.sources:
+        covered = {mn: fact.source_kind in rule.sources for mn, fact in facts.items()}
+        rows &= _per_device(minutes.mn, covered, False).astype(bool)
+    return rows
+
+
+def _per_device(mn: np.ndarray, value_of: Mapping[str, object], default: object) -> np.ndarray:
+    """A per-row column from a per-device mapping (one lookup per device, then a gather)."""
+    devices, inverse = np.unique(mn.astype(str), return_inverse=True) if len(mn) else ([], [])
+    values = np.array([value_of.get(d, default) for d in devices] + [default], dtype=object)
+    return values[np.asarray(inverse, dtype=np.int64)] if len(mn) else values[:0]
+
+
+def absolute(rule: Rule, minutes: Minutes, until: int, min_count: int) -> Exceedances:
+    """Windows whose mean is above ``rule.limit`` (converted to the feed's unit)."""
+    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    limit = rule.limit * unit_scale(rule.unit, FEED_UNIT)
+    return Exceedances.of(first, stop, start, mean, limit).where(mean > limit)
+
+
+def tsp_phase(
+    rule: Rule, minutes: Minutes, until: int, min_count: int, facts: Mapping[str, DeviceFacts]
+) -> Exceedances:
+    """Windows whose mean is above the limit of the site's construction phase (DB61/1078-2017)."""
+    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    scale = unit_scale(rule.unit, FEED_UNIT)
+    phase_limit = {
+        mn: rule.limits.get(fact.phase or "") for mn, fact in facts.items() if fact.phase
+    }
+    limit = _per_device(minutes.mn[first], phase_limit, None)
+    known = np.array([v is not None for v in limit], dtype=bool)
+    limit = np.where(known, limit, np.nan).astype(np.float64) * scale
+    return Exceedances.of(first, stop, start, mean, limit).where(known & (mean > limit))
+
+
+def _lookup(keys: np.ndarray, starts: np.ndarray, table: BackgroundHours) -> np.ndarray:
+    """Background value of each (key, hour start); NaN where there is none."""
+    if len(table.key) == 0 or len(keys) == 0:
+        return np.full(len(keys), np.nan)
+    names, codes = np.unique(np.concatenate([table.key, keys]).astype(str), return_inverse=True)
+    del names
+    known = (codes[: len(table.key)].astype(np.int64) << 32) | table.start.astype(np.int64)
+    wanted = (codes[len(table.key) :].astype(np.int64) << 32) | starts.astype(np.int64)
+    order = np.argsort(known, kind="stable")
+    position = np.clip(np.searchsorted(known[order], wanted), 0, len(known) - 1)
+    found = known[order][position] == wanted
+    return np.where(found, table.value[order][position], np.nan)
+
+
+@dataclass(frozen=True)
+class BackgroundHours:
+    """Background hourly values: ``key`` (``district``, a station code or a device MN), ``start``
+    (the hour's start, minutes as in :class:`Minutes`), ``value`` [µg/m³]."""
+
+    key: np.ndarray
+    start: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def empty(cls) -> BackgroundHours:
+        return cls(np.zeros(0, object), np.zeros(0, np.int64), np.zeros(0))
+
+    def plus(self, other: BackgroundHours) -> BackgroundHours:
+        return BackgroundHours(
+            np.concatenate([self.key, other.key]),
+            np.concatenate([self.start, other.start]),
+            np.concatenate([self.value, other.value]),
+        )
+
+
+def difference(
+    rule: Rule,
+    minutes: Minutes,
+    until: int,
+    min_count: int,
+    facts: Mapping[str, DeviceFacts],
+    background: BackgroundHours,
+    district_stations: tuple[str, ...],
+) -> Exceedances:
+    """Hours whose mean exceeds the same hour's background by more than ``rule.limit``; the
+    background is capped at ``rule.background_cap`` (DB13/2934-2019 表1 and its note)."""
+    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    if rule.background == "device":
+        hours = window_means(
+            minutes.take(np.flatnonzero(minutes.mn == rule.reference_device)),
+            rule.window,
+            min_count,
+            until,
+        )
+        background = BackgroundHours(
+            np.full(len(hours[2]), rule.reference_device, object), hours[2], hours[3]
+        )
+        keys = np.full(len(first), rule.reference_device, object)
+    elif district_stations:
+        keys = np.full(len(first), "district", object)
+    else:
+        nearest = {mn: fact.nearest_station for mn, fact in facts.items()}
+        keys = _per_device(minutes.mn[first], nearest, "")
+    measured = _lookup(keys, start, background)
+    scale = unit_scale(rule.unit, FEED_UNIT)
+    capped = np.minimum(measured, rule.background_cap * scale)
+    excess = mean - capped
+    keep = np.isfinite(excess) & (excess > rule.limit * scale)
+    if rule.background == "device":
+        keep &= minutes.mn[first] != rule.reference_device
+    return Exceedances.of(first, stop, start, excess, rule.limit * scale, capped, measured).where(
+        keep
+    )
+
+
+def offline(rule: Rule, minutes: Minutes, until: int) -> Exceedances:
+    """Outages longer than ``rule.minutes``: no minute of a device for more than that many
+    minutes (between two readings, or after the last one up to ``until``). ``ts`` is the first
+    missing minute; ``value`` is ``rule.minutes + 1``, the length at which the alarm rang."""
+    devices = np.unique(minutes.mn.astype(str)) if len(minutes) else np.zeros(0, str)
+    code = np.searchsorted(devices, minutes.mn.astype(str))
+    order = np.lexsort((minutes.minute, code))
+    device, minute = code[order], minutes.minute[order]
+    distinct = group_starts(device, minute)
+    device, minute, rows = device[distinct], minute[distinct], order[distinct]
+    last = np.append(device[1:] != device[:-1], True)
+    following = np.where(last, until, np.append(minute[1:], until))
+    missing = following - minute - 1
+    keep = missing > rule.minutes
+    first = rows[keep]
+    start = minute[keep] + 1
+    return Exceedances.of(
+        first, first + 1, start, np.full(len(first), rule.minutes + 1), rule.minutes
+    )
+
+
+def stuck(rule: Rule, minutes: Minutes) -> Exceedances:
+    """The ``rule.readings``-th consecutive identical valid reading of a series (one alarm per
+    run); ``ts`` is that reading's minute."""
+    use = minutes.valid & np.isfinite(minutes.value)
+    rows = np.flatnonzero(use)
+    part = minutes.take(rows)
+    same = np.zeros(len(part), dtype=bool)
+    same[1:] = part.value[1:] == part.value[:-1]
+    position = run_positions(part, same)
+    hit = np.flatnonzero(position == rule.readings - 1)
+    first = rows[hit - rule.readings + 1]
+    return Exceedances.of(
+        first, rows[hit] + 1, part.minute[hit], np.full(len(hit), rule.readings), rule.readings
+    )
+
+
+def flagged(rule: Rule, minutes: Minutes) -> Exceedances:
+    """Readings flagged ``rule.flags`` (HJ 212-2017 数据标记: M 维护, C 校准, D 故障) for more
+    than ``rule.minutes`` consecutive minutes: the alarm rings at the ``minutes + 1``-th."""
+    marked = np.isin(minutes.flag.astype(str), list(rule.flags))
+    rows = np.flatnonzero(marked)
+    part = minutes.take(rows)
+    follows = np.zeros(len(part), dtype=bool)
+    follows[1:] = part.minute[1:] == part.minute[:-1] + 1
+    position = run_positions(part, follows)
+    hit = np.flatnonzero(position == rule.minutes)
+    first = rows[hit - rule.minutes]
+    return Exceedances.of(
+        first, rows[hit] + 1, part.minute[hit], np.full(len(hit), rule.minutes + 1), rule.minutes
+    )
+
+
+def exceedances(
+    rule: Rule,
+    minutes: Minutes,
+    until: int,
+    rules: RuleSet,
+    facts: Mapping[str, DeviceFacts],
+    background: BackgroundHours,
+) -> tuple[Minutes, Exceedances]:
+    """The exceedances of ``rule`` (dispatch on ``rule.kind``), with the minutes they index."""
+    if rule.kind in ("offline",):
+        return minutes, offline(rule, minutes, until)
+    if rule.kind in ("stuck", "flag"):
+        return minutes, (stuck if rule.kind == "stuck" else flagged)(rule, minutes)
+    part = minutes.take(np.flatnonzero(_applies(rule, minutes, facts)))
+    min_count = rules.completeness[rule.window]
+    if rule.kind == "absolute":
+        return part, absolute(rule, part, until, min_count)
+    if rule.kind == "tsp_phase":
+        return part, tsp_phase(rule, part, until, min_count, facts)
+    if rule.kind == "difference":
+        if rule.background == "device":
+            mask = (minutes.pollutant == rule.pollutant) & (minutes.mn == rule.reference_device)
+            part = minutes.take(np.flatnonzero(_applies(rule, minutes, facts) | mask))
+        return part, difference(
+            rule, part, until, min_count, facts, background, rules.background_stations
+        )
+    raise KeyError(f"unknown rule kind {rule.kind!r}")
+
+
+def levels(mn: np.ndarray, start: np.ndarray, per_day: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(occurrence, level)`` of each exceedance of one rule: its number within the device's day
+    (1, 2, …) and 预警 / 报警 / 超标 (see the module docstring). Rows must be sorted by (mn, start)."""
+    day = start // 1440
+    occurrence = run_positions_plain(group_starts(mn, day), len(mn)) + 1
+    level = np.where(occurrence == 1, 0, 1)
+    if per_day is not None:
+        level = np.where(occurrence > per_day, 2, level)
+    return occurrence, np.asarray(LEVELS, dtype=object)[level]
+
+
+def run_positions_plain(starts: np.ndarray, n: int) -> np.ndarray:
+    """Position of each of ``n`` rows within groups beginning at ``starts``."""
+    marks = np.zeros(n, dtype=np.int64)
+    marks[starts] = starts
+    return np.arange(n) - np.maximum.accumulate(marks) if n else np.zeros(0, np.int64)
+
+
+def _nullable(values: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.float64(), mask=np.isnan(values))
+
+
+def _readings(minutes: Minutes, first: np.ndarray, stop: np.ndarray) -> list[str]:
+    stamps = minutes.minute.astype("datetime64[m]").astype(str)
+    return [
+        json.dumps(
+            [
+                [stamps[i], None if np.isnan(minutes.value[i]) else float(minutes.value[i])]
+                for i in range(a, b)
+            ],
+            ensure_ascii=False,
+        )
+        for a, b in zip(first.tolist(), stop.tolist(), strict=True)
+    ]
+
+
+def alarms(
+    rules: RuleSet,
+    minutes: Minutes,
+    until: int,
+    facts: Mapping[str, DeviceFacts] | None = None,
+    background: BackgroundHours | None = None,
+) -> pa.Table:
+    """Every alarm of every rule in force over ``minutes`` (windows closed by ``until``)."""
+    facts = facts or {}
+    background = background if background is not None else BackgroundHours.empty()
+    tables = [ALARM_SCHEMA.empty_table()]
+    for rule in rules.rules:
+        part, found = exceedances(rule, minutes, until, rules, facts, background)
+        if len(found.first) == 0:
+            continue
+        mn = part.mn[found.first].astype(str)
+        order = np.lexsort((found.start, mn))
+        found, mn = found.where(order), mn[order]
+        occurrence, level = levels(mn, found.start, rule.per_day)
+        pollutant = part.pollutant[found.first].astype(str)
+        if rule.kind == "offline":
+            pollutant = np.full(len(mn), "", dtype=object)
+        window = rule.window or (rule.minutes if rule.kind != "stuck" else 0)
+        ids = [
+            hashlib.sha1(f"{rule.id}|{m}|{p}|{s}".encode()).hexdigest()[:16]
+            for m, p, s in zip(mn.tolist(), pollutant.tolist(), found.start.tolist(), strict=True)
+        ]
+        stamps = found.start.astype("datetime64[m]").astype("datetime64[s]")
+        tables.append(
+            pa.table(
+                {
+                    "alarm_id": ids,
+                    "rule_id": np.full(len(mn), rule.id, object),
+                    "kind": np.full(len(mn), rule.kind, object),
+                    "level": level,
+                    "mn": mn,
+                    "pollutant": pollutant,
+                    "ts": stamps,
+                    "window": np.full(len(mn), window, np.int32),
+                    "day": stamps.astype("datetime64[D]"),
+                    "occurrence": occurrence.astype(np.int32),
+                    "value": found.value,
+                    "limit": found.limit,
+                    "background": _nullable(found.background),
+                    "background_measured": _nullable(found.background_measured),
+                    "readings": _readings(part, found.first, found.stop),
+                    "citation": np.full(len(mn), rule.source, object),
+                },
+                schema=ALARM_SCHEMA,
+            )
+        )
+    table = pa.concat_tables(tables)
+    return table.sort_by([("ts", "ascending"), ("mn", "ascending"), ("rule_id", "ascending")])
