@@ -21,13 +21,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lantian.feeds.store import FEED_SCHEMA, FeedStore
 from lantian.ingest.hj212 import (
     VALID_FLAGS,
+    VALUE_FIELDS,
     Frame,
     FrameRejection,
     cp_fields,
@@ -81,30 +81,6 @@ FRAME_SCHEMA = pa.schema(
 epoch (Beijing wall time), ``cp`` the frame's CP text (its values are read at commit time, for
 all frames at once)."""
 
-FEED_ROWS_SQL = """
-SELECT fr.mn, fr.cn, strptime(fr.data_time, '%Y%m%d%H%M%S')::TIMESTAMP_S AS ts,
-       x.code AS factor, k.pollutant,
-       coalesce(max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field = fr.value_field),
-                max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field IN ('Avg', 'Rtd')))
-           * coalesce(u.scale, 1.0) AS value,
-       max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field = 'Min') * coalesce(u.scale, 1.0) AS min,
-       max(TRY_CAST(x.value AS DOUBLE)) FILTER (x.field = 'Max') * coalesce(u.scale, 1.0) AS max,
-       coalesce(max(x.value) FILTER (x.field = 'Flag'), '') AS flag,
-       fr.station_code, fr.network, fr.source,
-       make_timestamp_ms(fr.received) AS received
-FROM fields x
-JOIN (SELECT *, row_number() OVER () - 1 AS frame,
-             CASE WHEN cn = '2011' THEN 'Rtd' ELSE 'Avg' END AS value_field FROM frames) fr
-  USING (frame)
-LEFT JOIN known k ON k.code = x.code
-LEFT JOIN units u ON u.mn = fr.mn AND u.code = x.code
-WHERE NOT x.bad
-GROUP BY fr.frame, fr.mn, fr.cn, fr.data_time, x.code, k.pollutant, u.scale, fr.station_code,
-         fr.network, fr.source, fr.received
-"""
-"""One row per (frame, factor): the command's value field (``-Rtd`` for 2011, ``-Avg`` else; the
-other when it is missing), ``-Min``, ``-Max`` and ``-Flag``, scaled to the glossary's unit."""
-
 
 @dataclass
 class FrameBatch:
@@ -117,50 +93,95 @@ class FrameBatch:
 
 def feed_rows(batch: FrameBatch) -> tuple[pa.Table, list[dict[str, object]]]:
     """The feed-store rows of a batch (FEED_SCHEMA), and its value fields that are not numbers
-    (``mn``, ``data_time``, ``code``, ``field``, ``value``). Whole-column: one DuckDB query."""
+    (``mn``, ``data_time``, ``code``, ``field``, ``value``). Whole-column Arrow.
+
+    One row per (frame, factor): the command's value field (``-Rtd`` for 2011, ``-Avg`` else;
+    the other when it is missing), ``-Min``, ``-Max`` and ``-Flag``, scaled from the device's
+    registered unit to the glossary's; ``valid`` when there is a value and the flag is N or none.
+    """
     frames = batch.frames
     if not frames.num_rows:
         return FEED_SCHEMA.empty_table(), []
     fields = cp_fields(frames.column("cp"))
+    at = fields.column("frame")
+    bad = fields.filter(fields.column("bad"))
+    rejected = [
+        {"mn": m, "data_time": d, "code": c, "field": f, "value": v}
+        for m, d, c, f, v in zip(
+            pc.take(frames.column("mn"), bad.column("frame")).to_pylist(),
+            pc.take(frames.column("data_time"), bad.column("frame")).to_pylist(),
+            bad.column("code").to_pylist(),
+            bad.column("field").to_pylist(),
+            bad.column("value").to_pylist(),
+            strict=True,
+        )
+    ]
+    fields = fields.filter(pc.invert(fields.column("bad")))
+    at, field, text = fields.column("frame"), fields.column("field"), fields.column("value")
+    number = pc.cast(pc.if_else(pc.is_in(field, pa.array(VALUE_FIELDS)), text, None), pa.float64())
+    preferred = pc.if_else(pc.equal(pc.take(frames.column("cn"), at), "2011"), "Rtd", "Avg")
+    long = pa.table(
+        {
+            "frame": at,
+            "code": fields.column("code"),
+            "preferred": pc.if_else(pc.equal(field, preferred), number, None),
+            "other": pc.if_else(pc.is_in(field, pa.array(["Avg", "Rtd"])), number, None),
+            "min": pc.if_else(pc.equal(field, "Min"), number, None),
+            "max": pc.if_else(pc.equal(field, "Max"), number, None),
+            "flag": pc.if_else(pc.equal(field, "Flag"), text, None),
+        }
+    )
+    wide = long.group_by(["frame", "code"], use_threads=False).aggregate(
+        [(name, "max") for name in ("preferred", "other", "min", "max", "flag")]
+    )
+    at, code = wide.column("frame"), wide.column("code")
+    scale = _scales(batch, pc.take(frames.column("mn"), at), code)
     known = factors()
-    units = [
-        (mn, code, unit_scale(unit, known[code].unit))
+    where = pc.index_in(code, value_set=pa.array(list(known), pa.string()))
+    value = pc.multiply(pc.coalesce(wide.column("preferred_max"), wide.column("other_max")), scale)
+    flag = pc.coalesce(wide.column("flag_max"), "")
+    valid = pc.and_(
+        pc.is_valid(value),
+        pc.or_(pc.equal(flag, ""), pc.is_in(flag, pa.array(sorted(VALID_FLAGS)))),
+    )
+    received = pc.take(frames.column("received"), at)
+    table = pa.table(
+        {
+            "mn": pc.take(frames.column("mn"), at),
+            "cn": pc.take(frames.column("cn"), at),
+            "ts": pc.strptime(pc.take(frames.column("data_time"), at), "%Y%m%d%H%M%S", "s"),
+            "factor": code,
+            "pollutant": pc.take(
+                pa.array([f.pollutant for f in known.values()], pa.string()), where
+            ),
+            "value": value,
+            "min": pc.multiply(wide.column("min_max"), scale),
+            "max": pc.multiply(wide.column("max_max"), scale),
+            "flag": flag,
+            "valid": pc.fill_null(valid, False),
+            "station_code": pc.take(frames.column("station_code"), at),
+            "network": pc.take(frames.column("network"), at),
+            "source": pc.take(frames.column("source"), at),
+            "received": pc.cast(received, pa.timestamp("ms")),
+        }
+    )
+    return table.cast(FEED_SCHEMA), rejected
+
+
+def _scales(batch: FrameBatch, mns: pa.Array, codes: pa.Array) -> pa.Array:
+    """Per row, the factor from the device's registered unit of the factor to the glossary's."""
+    known = factors()
+    pairs = {
+        f"{mn}\x00{code}": unit_scale(unit, known[code].unit)
         for mn, by_code in batch.units.items()
         for code, unit in by_code.items()
         if code in known
-    ]
-    with duckdb.connect() as connection:
-        connection.register("fields", fields)
-        connection.register("frames", frames)
-        connection.register(
-            "known",
-            pa.table({"code": list(known), "pollutant": [f.pollutant for f in known.values()]}),
-        )
-        connection.register(
-            "units",
-            pa.table(
-                {
-                    "mn": pa.array([u[0] for u in units], pa.string()),
-                    "code": pa.array([u[1] for u in units], pa.string()),
-                    "scale": pa.array([u[2] for u in units], pa.float64()),
-                }
-            ),
-        )
-        rows = connection.sql(FEED_ROWS_SQL).to_arrow_table()
-        bad = connection.sql(
-            "SELECT fr.mn, fr.data_time, x.code, x.field, x.value FROM fields x "
-            "JOIN (SELECT *, row_number() OVER () - 1 AS frame FROM frames) fr USING (frame) "
-            "WHERE x.bad"
-        ).to_arrow_table()
-    flag = rows.column("flag")
-    valid = pc.and_(
-        pc.is_valid(rows.column("value")),
-        pc.or_(pc.equal(flag, ""), pc.is_in(flag, pa.array(sorted(VALID_FLAGS)))),
-    )
-    table = pa.table(
-        {name: valid if name == "valid" else rows.column(name) for name in FEED_SCHEMA.names}
-    ).cast(FEED_SCHEMA)
-    return table, bad.to_pylist()
+    }
+    if not pairs:
+        return pa.array([1.0] * len(mns), pa.float64())
+    keys = pc.binary_join_element_wise(mns, codes, "\x00")
+    position = pc.index_in(keys, value_set=pa.array(list(pairs), pa.string()))
+    return pc.fill_null(pc.take(pa.array(list(pairs.values()), pa.float64()), position), 1.0)
 
 
 @dataclass

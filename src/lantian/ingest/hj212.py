@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FRAME_START = b"##"
 FRAME_END = b"\r\n"
@@ -455,45 +455,56 @@ def data_time_text(frame: Frame) -> str | None:
     return text[:14] if parse_data_time(text) is not None else None
 
 
-CP_FIELDS_SQL = """
-WITH pairs AS (
-    SELECT frame, trim(split_part(item, '=', 1)) AS key,
-           trim(substr(item, strpos(item, '=') + 1)) AS value
-    FROM (SELECT frame, unnest(string_split(replace(cp, ',', ';'), ';')) AS item FROM cp_texts)
-    WHERE strpos(item, '=') > 0
-), fields AS (
-    SELECT frame, split_part(key, '-', 1) AS sent, split_part(key, '-', 2) AS field, value
-    FROM pairs WHERE length(key) - length(replace(key, '-', '')) = 1 AND NOT starts_with(key, '-')
-                 AND NOT ends_with(key, '-')
-)
-SELECT frame, coalesce(a.code, f.sent) AS code, field, value,
-       field IN ('Rtd', 'Avg', 'Min', 'Max') AND TRY_CAST(value AS DOUBLE) IS NULL AS bad
-FROM fields f LEFT JOIN aliases a ON a.alias = f.sent
-"""
-"""CP texts → one row per factor field: ``frame`` (position of the CP in the input), ``code``
-(HJ 212-2017's, vendor codes mapped by the alias table), ``field`` (``Rtd``, ``Avg``, ``Flag``,
-…), ``value`` (as sent) and ``bad`` (a value field that is not a number). Items are split at
-``;`` and ``,``; items without ``=`` and keys that are not ``code-field`` with one ``-``
-(``DataTime``, ``RtdInterval``, …) are not factor fields. Rows come in no particular order."""
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+"""A value field's number: decimal, optionally with an exponent (no NaN, no infinity)."""
+VALUE_FIELDS = ("Rtd", "Avg", "Min", "Max")
 
 
 def cp_fields(cp: pa.Array | pa.ChunkedArray | list[str]) -> pa.Table:
-    """The factor fields of many CP texts at once (:data:`CP_FIELDS_SQL`, whole-column DuckDB)."""
-    texts = pa.table({"frame": pa.array(range(len(cp)), pa.int64()), "cp": cp})
-    aliases = pa.table({"alias": list(factor_aliases()), "code": list(factor_aliases().values())})
-    cursor = _database().cursor()
-    try:
-        cursor.register("cp_texts", texts)
-        cursor.register("aliases", aliases)
-        return cursor.sql(CP_FIELDS_SQL).to_arrow_table()
-    finally:
-        cursor.close()
+    """The factor fields of many CP texts at once (whole-column Arrow): one row per field,
+    ``frame`` (position of the CP in the input), ``code`` (HJ 212-2017's; vendor codes mapped by
+    the alias table), ``field`` (``Rtd``, ``Avg``, ``Flag``, …), ``value`` (as sent, trimmed) and
+    ``bad`` (a value field that is not a number).
 
-
-@cache
-def _database() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB per process; each call takes its own cursor (thread-safe)."""
-    return duckdb.connect()
+    Items are split at ``;`` and ``,``; items without ``=`` and keys that are not ``code-field``
+    with exactly one ``-`` (``DataTime``, ``RtdInterval``, …) are not factor fields.
+    """
+    texts = pa.chunked_array([cp], pa.string()) if isinstance(cp, list) else cp
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    lists = pc.split_pattern(pc.replace_substring(texts, ",", ";"), ";")
+    frame = pc.list_parent_indices(lists)
+    items = pc.list_flatten(lists)
+    has_pair = pc.greater_equal(pc.find_substring(items, "="), 0)
+    items, frame = items.filter(has_pair), frame.filter(has_pair)
+    pair = pc.split_pattern(items, "=", max_splits=1)
+    key = pc.utf8_trim_whitespace(pc.list_element(pair, 0))
+    value = pc.utf8_trim_whitespace(pc.list_element(pair, 1))
+    parts = pc.split_pattern(key, "-")
+    two = pc.equal(pc.list_value_length(parts), 2)
+    parts, frame, value = parts.filter(two), frame.filter(two), value.filter(two)
+    sent, field = pc.list_element(parts, 0), pc.list_element(parts, 1)
+    named = pc.and_(pc.greater(pc.utf8_length(sent), 0), pc.greater(pc.utf8_length(field), 0))
+    frame, sent, field, value = (column.filter(named) for column in (frame, sent, field, value))
+    aliases = factor_aliases()
+    position = pc.index_in(sent, value_set=pa.array(list(aliases), pa.string()))
+    code = pc.if_else(
+        pc.is_valid(position),
+        pc.take(pa.array(list(aliases.values()), pa.string()), position),
+        sent,
+    )
+    bad = pc.and_(
+        pc.is_in(field, value_set=pa.array(VALUE_FIELDS)),
+        pc.invert(pc.match_substring_regex(value, NUMBER)),
+    )
+    return pa.table(
+        {
+            "frame": pc.cast(frame, pa.int64()),
+            "code": code,
+            "field": field,
+            "value": value,
+            "bad": bad,
+        }
+    )
 
 
 def frame_data(frame: Frame) -> FrameData | FrameRejection:
