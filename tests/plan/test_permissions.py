@@ -16,7 +16,7 @@ import pytest
 
 from lantian.plan import auth, plans, reports, rules, supervision
 from lantian.plan.access import Actor
-from lantian.plan.assessment import record_assessment
+from lantian.plan.appraisal import record_assessment
 from lantian.plan.errors import ImportRejectedError, LedgerPermissionError
 from lantian.plan.xlsx import import_reports
 
@@ -31,7 +31,7 @@ EXPECTED = {
     "update_task": PLAN_ADMIN,
     "add_milestone": PLAN_ADMIN,
     "complete_milestone": PLAN_ADMIN,
-    "save_rule_set": PLAN_ADMIN,
+    "save_scoring_rules": PLAN_ADMIN,
     "file_report": {"hb"},
     "update_report": {"hb"},
     "attach_evidence": {"hb"},
@@ -94,8 +94,8 @@ ACTIONS = {
     "complete_milestone": lambda db, a, w: plans.complete_milestone(
         db, a, w["milestone"].id, dt.date(2019, 6, 20)
     ),
-    "save_rule_set": lambda db, a, w: rules.save_rule_set(
-        db, a, "district-2019", rules.bundled_rule_sets()["lantian-default"], "区考核办法"
+    "save_scoring_rules": lambda db, a, w: rules.save_scoring_rules(
+        db, a, "district-2019", rules.bundled_scoring_rules()["lantian-default"], "区考核办法"
     ),
     "file_report": lambda db, a, w: reports.file_report(
         db, a, w["task"].id, "2019-04", "in_progress", 8, "已核发8个行业", now=NOW

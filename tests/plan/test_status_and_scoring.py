@@ -10,11 +10,11 @@ import pytest
 
 from lantian.plan.errors import LedgerValueError
 from lantian.plan.months import due_date, months_between, next_month, parse_month, previous_month
-from lantian.plan.rules import bundled_rule_sets, validate_rule_set
+from lantian.plan.rules import bundled_scoring_rules, validate_scoring_rules
 from lantian.plan.scoring import UnitYear, score
 from lantian.plan.status import TaskFacts, rag
 
-RULES = bundled_rule_sets()["lantian-default"]
+RULES = bundled_scoring_rules()["lantian-default"]
 START, DEADLINE = dt.date(2019, 1, 1), dt.date(2019, 12, 31)  # 364 days
 HALF = START + dt.timedelta(days=182)  # exactly half the time elapsed
 
@@ -145,7 +145,7 @@ def test_invalid_rule_sets_are_refused(path, value):
         target = target[key]
     target[path[-1]] = value
     with pytest.raises(LedgerValueError):
-        validate_rule_set(rules)
+        validate_scoring_rules(rules)
 
 
 def test_months():

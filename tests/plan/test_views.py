@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from lantian.plan import plans, reports, supervision
 from lantian.plan.access import SYSTEM
-from lantian.plan.assessment import assessment_table, record_assessment
+from lantian.plan.appraisal import assessment_table, record_assessment
 from lantian.plan.errors import LedgerPermissionError
 from lantian.plan.models import Plan
 from lantian.plan.views import ledger, measures, month_summary, overdue, unit_page

@@ -36,7 +36,7 @@ from lantian.plan.models import (
     Unit,
 )
 from lantian.plan.months import parse_month
-from lantian.plan.rules import bundled_rule_sets, validate_rule_set
+from lantian.plan.rules import bundled_scoring_rules, validate_scoring_rules
 from lantian.plan.vocabulary import COMPARISONS, UNIT_KINDS, UNIT_ROLES
 
 EXAMPLE = "lengshuitan-2019"
@@ -208,16 +208,16 @@ def derive_tasks(measure: Measure) -> list[Task]:
     return tasks
 
 
-def _ensure_rule_set(db: Session, code: str) -> None:
+def _ensure_scoring_rules(db: Session, code: str) -> None:
     if db.scalar(select(ScoringRule).where(ScoringRule.code == code)) is not None:
         return
-    if code not in bundled_rule_sets():
+    if code not in bundled_scoring_rules():
         raise NotFoundError(
             f"没有规则“{code}”",
-            f"no rule set {code!r}; bundled: {list(bundled_rule_sets())}",
+            f"no rule set {code!r}; bundled: {list(bundled_scoring_rules())}",
             "plan.scoring_rule",
         )
-    rules = validate_rule_set(bundled_rule_sets()[code])
+    rules = validate_scoring_rules(bundled_scoring_rules()[code])
     db.add(ScoringRule(code=code, name=rules["name"], definition=rules, source=rules["source"]))
 
 
@@ -238,7 +238,7 @@ def store_plan(db: Session, actor: Actor, data: dict) -> Plan:
         raise LedgerValueError(
             f"计划“{head['code']}”已存在", f"plan {head['code']!r} exists", "plan.code"
         )
-    _ensure_rule_set(db, head["scoring_rule"])
+    _ensure_scoring_rules(db, head["scoring_rule"])
     details = {k: v for k, v in head.items() if k not in PLAN_FIELDS}
     plan = Plan(**{k: head.get(k) for k in PLAN_FIELDS}, details=details)
     db.add(plan)

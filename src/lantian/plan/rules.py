@@ -1,7 +1,10 @@
-"""The ledger's rule sets as data: report due day, red/amber/green thresholds, year-end scoring.
+"""The ledger's scoring rules as data: report due day, red/amber/green thresholds, year-end scoring.
+
+(Named "scoring rules", not "rule set": a rule set is the standards' — :class:`lantian.standards.RuleSet`,
+GB 3095 + HJ 633 + HJ 663 of a date.)
 
 A rule set is a table of ``data/rules.toml`` (or one the office saved in ``scoring_rules``), keyed
-by its code; a plan names the code it is assessed under. :func:`validate_rule_set` checks a rule set
+by its code; a plan names the code it is assessed under. :func:`validate_scoring_rules` checks a rule set
 has every key with a sensible value before it is stored or used.
 """
 
@@ -21,12 +24,12 @@ from lantian.plan.errors import LedgerValueError, NotFoundError
 from lantian.plan.models import ScoringRule
 from lantian.plan.vocabulary import RAG, SUPERVISION_STEPS
 
-RuleSet = dict[str, Any]
+ScoringRules = dict[str, Any]
 COMPONENTS = ("reporting", "progress", "targets")
 
 
 @cache
-def bundled_rule_sets() -> dict[str, RuleSet]:
+def bundled_scoring_rules() -> dict[str, ScoringRules]:
     """The rule sets of ``data/rules.toml``, by code."""
     text = resources.files("lantian.plan").joinpath("data", "rules.toml").read_text("utf-8")
     return tomllib.loads(text)
@@ -37,7 +40,7 @@ def _need(condition: bool, field: str, zh: str, en: str) -> None:
         raise LedgerValueError(zh, en, field)
 
 
-def validate_rule_set(rules: RuleSet) -> RuleSet:
+def validate_scoring_rules(rules: ScoringRules) -> ScoringRules:
     """``rules`` if it is a complete, consistent rule set; else a :class:`LedgerValueError`."""
     try:
         due_day = rules["reporting"]["report_due_day"]
@@ -87,14 +90,14 @@ def validate_rule_set(rules: RuleSet) -> RuleSet:
     return rules
 
 
-def rule_set(db: Session, code: str) -> RuleSet:
+def scoring_rules(db: Session, code: str) -> ScoringRules:
     """The rule set ``code``: as saved in the ledger, else as bundled; an error lists the known."""
     saved = db.scalar(select(ScoringRule).where(ScoringRule.code == code))
     if saved is not None:
         return saved.definition
-    if code in bundled_rule_sets():
-        return bundled_rule_sets()[code]
-    known = sorted({*bundled_rule_sets(), *db.scalars(select(ScoringRule.code))})
+    if code in bundled_scoring_rules():
+        return bundled_scoring_rules()[code]
+    known = sorted({*bundled_scoring_rules(), *db.scalars(select(ScoringRule.code))})
     raise NotFoundError(
         f"没有规则“{code}”，已有：{'、'.join(known)}",
         f"no rule set {code!r}; known: {known}",
@@ -102,11 +105,13 @@ def rule_set(db: Session, code: str) -> RuleSet:
     )
 
 
-def save_rule_set(db: Session, actor: Actor, code: str, rules: RuleSet, name: str) -> ScoringRule:
+def save_scoring_rules(
+    db: Session, actor: Actor, code: str, rules: ScoringRules, name: str
+) -> ScoringRule:
     """Store (or replace) rule set ``code`` after validating it (office only)."""
     require(actor, "plan.manage")
     act(db, actor)
-    validate_rule_set(rules)
+    validate_scoring_rules(rules)
     saved = db.scalar(select(ScoringRule).where(ScoringRule.code == code))
     if saved is None:
         saved = ScoringRule(code=code, name=name, definition=rules, source="saved by the office")

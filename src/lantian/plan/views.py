@@ -25,7 +25,7 @@ from lantian.plan.models import Measure, MeasureUnit, Plan, Report, Supervision,
 from lantian.plan.months import due_date, last_day, month_of, months_between, previous_month
 from lantian.plan.plans import plan_tasks
 from lantian.plan.reports import filing_times, is_locked, latest_reports
-from lantian.plan.rules import rule_set
+from lantian.plan.rules import scoring_rules
 from lantian.plan.status import TaskFacts, achieved_share, rag, target_met
 from lantian.plan.supervision import plan_supervisions
 from lantian.plan.vocabulary import name_zh
@@ -54,7 +54,7 @@ def load_context(
         plan=plan,
         month=month,
         as_of=as_of,
-        rules=rule_set(db, plan.scoring_rule),
+        rules=scoring_rules(db, plan.scoring_rule),
         tasks=plan_tasks(db, plan),
         latest=latest_reports(db, plan, month),
         filed=set(filing_times(db, plan, month)),

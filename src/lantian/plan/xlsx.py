@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from lantian.ingest.excel import WorkbookError, WorkbookLimits, append_row, open_workbook
 from lantian.ingest.excel import sheet_rows as excel_rows
 from lantian.plan.access import Actor, require
-from lantian.plan.assessment import assessment_table
+from lantian.plan.appraisal import assessment_table
 from lantian.plan.errors import CellError, ImportRejectedError, LedgerError, LedgerValueError
 from lantian.plan.models import Plan, Task
 from lantian.plan.months import parse_month

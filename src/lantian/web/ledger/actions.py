@@ -16,7 +16,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from lantian.plan import assessment, auth, plans, reports, supervision, xlsx
+from lantian.plan import appraisal, auth, plans, reports, supervision, xlsx
 from lantian.plan.access import Actor
 from lantian.plan.audit import LedgerSession
 from lantian.plan.database import transaction
@@ -222,7 +222,7 @@ def record_assessment(request: Request, year: Year, csrf_token: Csrf = "") -> Re
     """Compute and record the year's scores (office)."""
     with transaction(ledger_engine(request)) as db:
         actor = writer(db, request, csrf_token)
-        assessment.record_assessment(db, actor, plans.get_plan(db), year)
+        appraisal.record_assessment(db, actor, plans.get_plan(db), year)
     return see_other("/ledger/assessment", year=year, done="recorded")
 
 

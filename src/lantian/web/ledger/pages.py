@@ -12,7 +12,7 @@ from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from lantian.plan import assessment, plans, reports, views
+from lantian.plan import appraisal, plans, reports, views
 from lantian.plan.access import Actor, allowed, require
 from lantian.plan.database import transaction
 from lantian.plan.models import Plan
@@ -219,7 +219,7 @@ def assessment_page(
     """The year-end table: recorded scores, or provisional ones until the office records them."""
     with _read_plan(request) as (db, actor, plan, context):
         year = year or int(default_month(plan)[:4])
-        table = assessment.assessment_table(db, actor, plan, year)
+        table = appraisal.assessment_table(db, actor, plan, year)
     return _render_page(
         request,
         "assessment.html",

@@ -1,5 +1,6 @@
-"""Year-end assessment (年度考核, 方案五（八）): each unit's facts for the year, its score under the
-plan's rule set (:mod:`.scoring`), the office's recording of the scores, and the table.
+"""Year-end appraisal of the responsible units (年度考核, 方案五（八）): each unit's facts for the
+year, its score under the plan's scoring rules (:mod:`.scoring`), the office's recording of the
+scores, and the table. (Not :mod:`lantian.assess.assessment`, the HJ 663 evaluation of the air.)
 
 The year's facts are read on ``as_of``, by default the day December's reports are due (or today, if
 earlier): reports due are the unit's task-months of the year whose due day has passed; on time
@@ -21,7 +22,7 @@ from lantian.plan.audit import act
 from lantian.plan.models import Assessment, Plan, Task, Unit
 from lantian.plan.months import due_date, month_of
 from lantian.plan.reports import filing_times
-from lantian.plan.rules import rule_set
+from lantian.plan.rules import scoring_rules
 from lantian.plan.scoring import UnitYear, score
 from lantian.plan.status import rag, target_met
 from lantian.plan.supervision import plan_supervisions
@@ -33,7 +34,7 @@ from lantian.times import beijing_date
 
 def default_as_of(plan: Plan, year: int, db: Session) -> dt.date:
     """The day the year's December reports are due, or today if that is later than today."""
-    due_day = rule_set(db, plan.scoring_rule)["reporting"]["report_due_day"]
+    due_day = scoring_rules(db, plan.scoring_rule)["reporting"]["report_due_day"]
     return min(due_date(f"{year}-12", due_day), dt.date.today())
 
 
@@ -48,7 +49,7 @@ def _target_share(task: Task, quantity: float | None) -> float:
 
 def unit_years(db: Session, plan: Plan, year: int, as_of: dt.date) -> dict[Unit, UnitYear]:
     """Every unit's year, for the units that have tasks in ``plan``."""
-    rules = rule_set(db, plan.scoring_rule)
+    rules = scoring_rules(db, plan.scoring_rule)
     due_day = rules["reporting"]["report_due_day"]
     months = report_months(plan, year, as_of, due_day)
     year_end = min(as_of, dt.date(year, 12, 31))
@@ -90,7 +91,7 @@ def unit_years(db: Session, plan: Plan, year: int, as_of: dt.date) -> dict[Unit,
 def compute_scores(db: Session, plan: Plan, year: int, as_of: dt.date | None = None) -> list[dict]:
     """Each unit's score for ``year`` under the plan's rule set, best first, with ranks (并列)."""
     as_of = as_of or default_as_of(plan, year, db)
-    scoring = rule_set(db, plan.scoring_rule)["scoring"]
+    scoring = scoring_rules(db, plan.scoring_rule)["scoring"]
     rows = [
         {"unit": unit.name, "unit_kind": name_zh("unit_kind", unit.kind), **score(facts, scoring)}
         for unit, facts in unit_years(db, plan, year, as_of).items()
