@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         """The live feeds' folder: raw logs, quarantine, the feed store (``lantian.feeds``)."""
         return self.home / "feeds"
 
+    @property
+    def alarms_path(self) -> Path:
+        """The alarm store's folder (``lantian.alarms.store``)."""
+        return self.home / "alarms"
+
 
 @cache
 def settings() -> Settings:

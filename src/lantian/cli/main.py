@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from lantian.cli.alarms import alarms_app
 from lantian.cli.assess import (
     aqi_command,
     assess_command,
@@ -41,6 +42,7 @@ app.add_typer(simulate_app, name="simulate")
 app.add_typer(devices_app, name="devices")
 app.command("receive")(receive_command)
 app.add_typer(sources_app, name="sources")
+app.add_typer(alarms_app, name="alarms")
 app.command("warning")(warning_command)
 app.command("demo")(demo_command)
 app.command("import")(import_command)

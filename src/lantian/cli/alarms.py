@@ -1,0 +1,127 @@
+"""``lantian alarms scan|list``: judge the feed store's minutes by the alarm rules, list alarms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lantian.cli.common import console, progress_bar, store
+from lantian.cli.tables import write_rows
+from lantian.settings import settings
+
+alarms_app = typer.Typer(help="报警 Alarms: the feeds judged by the alarm rules (docs/alarms.md).")
+
+COLUMNS = {
+    "alarm_id": "报警编号",
+    "level": "级别",
+    "rule_id": "规则",
+    "mn": "设备编号（MN）",
+    "pollutant": "因子",
+    "ts": "时段开始",
+    "window": "时段（分钟）",
+    "occurrence": "当日第几次",
+    "value": "值",
+    "limit": "限值",
+    "background": "背景值（封顶后）",
+    "background_measured": "背景实测值",
+    "citation": "依据",
+    "readings": "触发读数",
+}
+"""Alarm column → the offices' Chinese header (table, CSV, xlsx); JSON keeps the glossary keys."""
+
+
+class AlarmFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="a district's rule file (default: LANTIAN_ALARM_RULES)"),
+]
+FromOption = Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")]
+ToOption = Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day")]
+
+
+def _rules(path: Path | None):
+    from lantian.alarms.rules import RuleFileError, load_rules
+
+    try:
+        return load_rules(path or settings().alarm_rules)
+    except RuleFileError as error:
+        console.print(f"[red]✗ {error}[/red]")
+        raise typer.Exit(2) from error
+
+
+@alarms_app.command("scan")
+def scan_command(first: FromOption, last: ToOption, rules: RulesOption = None) -> None:
+    """扫描 judge the feed store's minutes of --from … --to by the rules and store the alarms
+    (a rescan replaces those days' alarms)."""
+    from lantian.alarms.scan import device_facts, scan
+    from lantian.alarms.store import AlarmStore
+    from lantian.feeds.store import FeedStore
+    from lantian.plan.database import open_ledger
+    from lantian.times import beijing_now
+
+    rule_set = _rules(rules)
+    if last < first:
+        console.print(f"[red]✗ --to {last.date()} is before --from {first.date()}[/red]")
+        raise typer.Exit(2)
+    days = (last.date() - first.date()).days + 1
+    with progress_bar() as bar:
+        task = bar.add_task("扫描 scanning", total=days)
+        found = scan(
+            FeedStore(settings().feeds_path / "store"),
+            AlarmStore(settings().alarms_path),
+            rule_set,
+            first.date(),
+            last.date(),
+            facts=device_facts(open_ledger()),
+            measurements=store(),
+            now=beijing_now().replace(tzinfo=None),
+            progress=lambda _day: bar.advance(task),
+        )
+    levels = found.column("level").to_pylist()
+    counts = "，".join(f"{level} {levels.count(level)}" for level in ("预警", "报警", "超标"))
+    console.print(f"✓ {days} 天，{found.num_rows} 条报警（{counts}）/ {found.num_rows} alarms")
+
+
+@alarms_app.command("list")
+def list_command(
+    first: FromOption,
+    last: ToOption,
+    level: Annotated[str | None, typer.Option("--level", help="预警, 报警 or 超标")] = None,
+    mn: Annotated[str | None, typer.Option("--mn", help="one device")] = None,
+    output_format: Annotated[
+        AlarmFormat, typer.Option("--format", help="table, json, csv or xlsx")
+    ] = AlarmFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+) -> None:
+    """列表 the stored alarms of --from … --to (JSON: glossary keys; table, CSV, xlsx: Chinese
+    headers; the table leaves out the triggering readings)."""
+    from lantian.alarms.store import AlarmStore
+
+    table = AlarmStore(settings().alarms_path).read(first.date(), last.date())
+    rows = [
+        row
+        for row in table.to_pylist()
+        if (level is None or row["level"] == level) and (mn is None or row["mn"] == mn)
+    ]
+    if output_format is AlarmFormat.json:
+        text = json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+        return
+    keys = [k for k in COLUMNS if output_format is not AlarmFormat.table or k != "readings"]
+    shown = [{COLUMNS[k]: row[k] for k in keys} for row in rows]
+    write_rows(shown, output_format.value, output, f"报警（{len(rows)}）")
