@@ -243,12 +243,12 @@ def run_receiver(
         time.sleep(0.1)
     half = len(frames[0]) // 2
     try:
-        achieved, latencies, acked_open = run(
-            receiver_load(port, [f[half:] for f in frames], seconds, rate=rate)
-        )
-        time.sleep(2)
         capacity, closed, acked_closed = run(
             receiver_load(port, [f[:half] for f in frames], seconds, window=window)
+        )
+        time.sleep(3)  # the frames still in flight are answered and committed
+        achieved, latencies, acked_open = run(
+            receiver_load(port, [f[half:] for f in frames], seconds, rate=rate)
         )
     finally:
         process.send_signal(signal.SIGTERM)

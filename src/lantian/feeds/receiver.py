@@ -42,6 +42,7 @@ from lantian.ingest.hj212 import (
     Frame,
     FrameRejection,
     FrameScanner,
+    crc16,
     data_ack,
     data_time_text,
     parse_frame,
@@ -131,6 +132,7 @@ class Receiver:
     async def start(self, host: str = "127.0.0.1", port: int = 9212) -> int:
         """Open the logs, replay, and listen; return the port listened on."""
         self.raw.open()
+        crc16(b"#" * 64)  # builds the CRC's tables before the first device waits on them
         replayed = await asyncio.to_thread(self.replay)
         if replayed:
             log.info("replayed %d raw-log records", replayed)
