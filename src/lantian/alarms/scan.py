@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from lantian.alarms.evaluate import (
@@ -34,20 +33,19 @@ MINUTE_COMMAND = "2051"
 """HJ 212-2017 CN 2051: minute data (分钟数据)."""
 
 
-def device_facts(engine: Engine) -> dict[str, DeviceFacts]:
+def device_facts(db: Session) -> dict[str, DeviceFacts]:
     """MN → the facts the rules need, from the source registry (one query, one row per device)."""
     from lantian.sources.models import RegisteredDevice
 
-    with Session(engine) as db:
-        devices = db.scalars(select(RegisteredDevice)).all()
-        return {
-            device.mn: DeviceFacts(
-                source_kind=device.source.kind if device.source is not None else None,
-                phase=getattr(device.source, "phase", None),
-                nearest_station=device.nearest_station_code,
-            )
-            for device in devices
-        }
+    devices = db.scalars(select(RegisteredDevice)).all()
+    return {
+        device.mn: DeviceFacts(
+            source_kind=device.source.kind if device.source is not None else None,
+            phase=getattr(device.source, "phase", None),
+            nearest_station=device.nearest_station_code,
+        )
+        for device in devices
+    }
 
 
 def feed_minutes(feed: FeedStore, days: list[dt.date]) -> pa.Table:

@@ -65,6 +65,8 @@ def _rules(path: Path | None):
 def scan_command(first: FromOption, last: ToOption, rules: RulesOption = None) -> None:
     """扫描 judge the feed store's minutes of --from … --to by the rules and store the alarms
     (a rescan replaces those days' alarms)."""
+    from sqlalchemy.orm import Session
+
     from lantian.alarms.scan import device_facts, scan
     from lantian.alarms.store import AlarmStore
     from lantian.feeds.store import FeedStore
@@ -76,6 +78,8 @@ def scan_command(first: FromOption, last: ToOption, rules: RulesOption = None) -
         console.print(f"[red]✗ --to {last.date()} is before --from {first.date()}[/red]")
         raise typer.Exit(2)
     days = (last.date() - first.date()).days + 1
+    with Session(open_ledger()) as db:
+        facts = device_facts(db)
     with progress_bar() as bar:
         task = bar.add_task("扫描 scanning", total=days)
         found = scan(
@@ -84,7 +88,7 @@ def scan_command(first: FromOption, last: ToOption, rules: RulesOption = None) -
             rule_set,
             first.date(),
             last.date(),
-            facts=device_facts(open_ledger()),
+            facts=facts,
             measurements=store(),
             now=beijing_now().replace(tzinfo=None),
             progress=lambda _day: bar.advance(task),
