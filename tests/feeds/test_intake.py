@@ -67,3 +67,40 @@ def test_repeats_are_dropped_and_split_sets_wait_for_all_packets(tmp_path):
     assert intake.committed_cursors() == {"l": 4}
     rows, _ = rows_of(intake)
     assert len(rows) == 2
+
+
+def test_devices_status_command_as_a_user_runs_it(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    store = FeedStore(tmp_path / "feeds" / "store")
+    intake = Intake(store)
+    for minute in range(3):
+        cp = f"DataTime=2026120308{minute:02d}00;a34004-Avg=10,a34004-Flag={'N' if minute else 'M'}"
+        intake.take(frame("2051", cp, qn=str(minute)), DEVICE, NOW, "l", minute, minute + 1)
+    batch, cursors = intake.drain()
+    store.commit(feed_rows(batch)[0], cursors)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lantian",
+            "--home",
+            str(tmp_path),
+            "devices",
+            "status",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (row,) = json.loads(result.stdout)
+    assert (row["mn"], row["data"], row["last_data_time"]) == (
+        "TEST0001",
+        "实测",
+        "2026-12-03 08:02:00",
+    )
+    assert row["flags"] == "M×1"

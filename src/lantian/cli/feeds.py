@@ -140,4 +140,15 @@ def devices_status_command(
     """设备状态 Each device's last frame, data rate, missing minutes today and flags."""
     from lantian.feeds.status import device_status
 
-    emit(device_status(settings().feeds_path), output, "设备状态 device status")
+    rows = device_status(settings().feeds_path)
+    if output is OutputFormat.table:  # a terminal's width: the columns an operator scans
+        shown = (
+            "mn",
+            "data",
+            "last_data_time",
+            "minutes_last_hour",
+            "missing_minutes_today",
+            "flags",
+        )
+        rows = [{key: row[key] for key in shown} for row in rows]
+    emit(rows, output, "设备状态 device status")
