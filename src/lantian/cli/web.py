@@ -66,7 +66,15 @@ async def _serve_with_receiver(
     server, host: str, hj212_port: int, simulate: bool, city: str
 ) -> None:
     receiver = build_receiver(city=city)
-    bound = await receiver.start(host, hj212_port)
+    try:
+        bound = await receiver.start(host, hj212_port)
+    except OSError as error:  # the port is taken: serve the pages all the same
+        receiver.raw.close()
+        console.print(
+            f"HJ 212 端口 {hj212_port} 不可用，未启动接收 (receiver not started): {error}"
+        )
+        await server.serve()
+        return
     console.print(f"HJ 212 接收 receiving on {host}:{bound}")
     playing = None
     if simulate:
