@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lantian.alarms.rules import Rule, RuleSet
 from lantian.feeds.intake import unit_scale
@@ -56,7 +57,8 @@ source."""
 
 @dataclass(frozen=True)
 class Minutes:
-    """Minute values, sorted by (``mn``, ``pollutant``, ``minute``)."""
+    """Minute values, sorted by (``mn``, ``pollutant``, ``minute``). Devices, pollutants and flags
+    are integer codes into their ``*_names`` (so that grouping compares integers, not strings)."""
 
     mn: np.ndarray
     pollutant: np.ndarray
@@ -65,12 +67,40 @@ class Minutes:
     value: np.ndarray
     valid: np.ndarray
     flag: np.ndarray
+    mn_names: np.ndarray
+    pollutant_names: np.ndarray
+    flag_names: np.ndarray
+    means: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Window means already computed over these rows (``window_means``), by (window, count, until)."""
 
     def __len__(self) -> int:
         return len(self.minute)
 
     def take(self, rows: np.ndarray) -> Minutes:
-        return Minutes(*(column[rows] for column in self.__dict__.values()))
+        if len(rows) == len(self):
+            return self  # rows are always increasing positions: all of them is the identity
+        return replace(
+            self,
+            means={},
+            **{
+                name: getattr(self, name)[rows]
+                for name in ("mn", "pollutant", "minute", "value", "valid", "flag")
+            },
+        )
+
+
+def code_of(names: np.ndarray, name: str) -> int:
+    """The code of ``name`` among ``names`` (-1 when absent: matches no row)."""
+    found = np.flatnonzero(names == name)
+    return int(found[0]) if len(found) else -1
+
+
+def _encoded(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
 
 
 @dataclass(frozen=True)
@@ -86,17 +116,40 @@ class DeviceFacts:
 
 def minutes_from_arrow(table: pa.Table) -> Minutes:
     """The minute rows (feed store columns ``mn ts pollutant value valid flag``), sorted."""
-    table = table.sort_by([("mn", "ascending"), ("pollutant", "ascending"), ("ts", "ascending")])
     ts = table.column("ts").to_numpy().astype("datetime64[m]").astype(np.int64)
     value = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
+    mn, mn_names = _encoded(table.column("mn"))
+    pollutant, pollutant_names = _encoded(table.column("pollutant"))
+    flag, flag_names = _encoded(table.column("flag").fill_null("N"))
+    valid = table.column("valid").fill_null(False).to_numpy(zero_copy_only=False)
+    if not _is_sorted(mn, pollutant, ts):
+        order = np.lexsort((ts, pollutant, mn))
+        mn, pollutant, ts, value, valid, flag = (
+            column[order] for column in (mn, pollutant, ts, value, valid, flag)
+        )
     return Minutes(
-        mn=np.asarray(table.column("mn").to_pylist(), dtype=object),
-        pollutant=np.asarray(table.column("pollutant").to_pylist(), dtype=object),
+        mn=mn,
+        pollutant=pollutant,
         minute=ts,
         value=value,
-        valid=table.column("valid").fill_null(False).to_numpy(zero_copy_only=False),
-        flag=np.asarray(table.column("flag").fill_null("N").to_pylist(), dtype=object),
+        valid=valid,
+        flag=flag,
+        mn_names=mn_names,
+        pollutant_names=pollutant_names,
+        flag_names=flag_names,
     )
+
+
+def _is_sorted(*keys: np.ndarray) -> bool:
+    """Whether rows are in lexicographic order of ``keys`` (feed store files usually are)."""
+    if len(keys[0]) < 2:
+        return True
+    equal = np.ones(len(keys[0]) - 1, dtype=bool)
+    for key in keys:
+        if np.any(equal & (key[1:] < key[:-1])):
+            return False
+        equal &= key[1:] == key[:-1]
+    return True
 
 
 def group_starts(*keys: np.ndarray) -> np.ndarray:
@@ -116,6 +169,15 @@ def window_means(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Clock-window means of valid minutes: ``(first_row, stop_row, start, mean)`` of every closed
     window of a series with at least ``min_count`` valid minutes (GB 3095-2012 表4 for hours)."""
+    key = (window, min_count, until)
+    if key not in minutes.means:
+        minutes.means[key] = _window_means(minutes, window, min_count, until)
+    return minutes.means[key]  # type: ignore[return-value]
+
+
+def _window_means(
+    minutes: Minutes, window: int, min_count: int, until: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     start = minutes.minute - minutes.minute % window
     first = group_starts(minutes.mn, minutes.pollutant, start)
     stop = np.append(first[1:], len(minutes)).astype(np.int64)
@@ -175,18 +237,22 @@ class Exceedances:
 
 def _applies(rule: Rule, minutes: Minutes, facts: Mapping[str, DeviceFacts]) -> np.ndarray:
     """Rows of the rule's pollutant on devices whose source kind the rule covers."""
-    rows = minutes.pollutant == rule.pollutant if rule.pollutant else np.ones(len(minutes), bool)
+    if rule.pollutant:
+        rows = minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)
+    else:
+        rows = np.ones(len(minutes), bool)
     if rule.sources:
         covered = {mn: fact.source_kind in rule.sources for mn, fact in facts.items()}
-        rows &= _per_device(minutes.mn, covered, False).astype(bool)
+        rows &= _per_device(minutes, minutes.mn, covered, False).astype(bool)
     return rows
 
 
-def _per_device(mn: np.ndarray, value_of: Mapping[str, object], default: object) -> np.ndarray:
-    """A per-row column from a per-device mapping (one lookup per device, then a gather)."""
-    devices, inverse = np.unique(mn.astype(str), return_inverse=True) if len(mn) else ([], [])
-    values = np.array([value_of.get(d, default) for d in devices] + [default], dtype=object)
-    return values[np.asarray(inverse, dtype=np.int64)] if len(mn) else values[:0]
+def _per_device(
+    minutes: Minutes, codes: np.ndarray, value_of: Mapping[str, object], default: object
+) -> np.ndarray:
+    """A column from a per-device mapping for device ``codes`` (one lookup per device)."""
+    values = [value_of.get(name, default) for name in minutes.mn_names.tolist()]
+    return np.array([*values, default], dtype=object)[codes]
 
 
 def absolute(rule: Rule, minutes: Minutes, until: int, min_count: int) -> Exceedances:
@@ -205,7 +271,7 @@ def tsp_phase(
     phase_limit = {
         mn: rule.limits.get(fact.phase or "") for mn, fact in facts.items() if fact.phase
     }
-    limit = _per_device(minutes.mn[first], phase_limit, None)
+    limit = _per_device(minutes, minutes.mn[first], phase_limit, None)
     known = np.array([v is not None for v in limit], dtype=bool)
     limit = np.where(known, limit, np.nan).astype(np.float64) * scale
     return Exceedances.of(first, stop, start, mean, limit).where(known & (mean > limit))
@@ -258,9 +324,10 @@ def difference(
     """Hours whose mean exceeds the same hour's background by more than ``rule.limit``; the
     background is capped at ``rule.background_cap`` (DB13/2934-2019 表1 and its note)."""
     first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    reference = code_of(minutes.mn_names, rule.reference_device)
     if rule.background == "device":
         hours = window_means(
-            minutes.take(np.flatnonzero(minutes.mn == rule.reference_device)),
+            minutes.take(np.flatnonzero(minutes.mn == reference)),
             rule.window,
             min_count,
             until,
@@ -273,14 +340,14 @@ def difference(
         keys = np.full(len(first), "district", object)
     else:
         nearest = {mn: fact.nearest_station for mn, fact in facts.items()}
-        keys = _per_device(minutes.mn[first], nearest, "")
+        keys = _per_device(minutes, minutes.mn[first], nearest, "")
     measured = _lookup(keys, start, background)
     scale = unit_scale(rule.unit, FEED_UNIT)
     capped = np.minimum(measured, rule.background_cap * scale)
     excess = mean - capped
     keep = np.isfinite(excess) & (excess > rule.limit * scale)
     if rule.background == "device":
-        keep &= minutes.mn[first] != rule.reference_device
+        keep &= minutes.mn[first] != reference
     return Exceedances.of(first, stop, start, excess, rule.limit * scale, capped, measured).where(
         keep
     )
@@ -290,9 +357,9 @@ def offline(rule: Rule, minutes: Minutes, until: int) -> Exceedances:
     """Outages longer than ``rule.minutes``: no minute of a device for more than that many
     minutes (between two readings, or after the last one up to ``until``). ``ts`` is the first
     missing minute; ``value`` is ``rule.minutes + 1``, the length at which the alarm rang."""
-    devices = np.unique(minutes.mn.astype(str)) if len(minutes) else np.zeros(0, str)
-    code = np.searchsorted(devices, minutes.mn.astype(str))
-    order = np.lexsort((minutes.minute, code))
+    code = minutes.mn
+    single = len(minutes.pollutant) == 0 or np.all(minutes.pollutant == minutes.pollutant[0])
+    order = np.arange(len(code)) if single else np.lexsort((minutes.minute, code))
     device, minute = code[order], minutes.minute[order]
     distinct = group_starts(device, minute)
     device, minute, rows = device[distinct], minute[distinct], order[distinct]
@@ -326,7 +393,7 @@ def stuck(rule: Rule, minutes: Minutes) -> Exceedances:
 def flagged(rule: Rule, minutes: Minutes) -> Exceedances:
     """Readings flagged ``rule.flags`` (HJ 212-2017 数据标记: M 维护, C 校准, D 故障) for more
     than ``rule.minutes`` consecutive minutes: the alarm rings at the ``minutes + 1``-th."""
-    marked = np.isin(minutes.flag.astype(str), list(rule.flags))
+    marked = np.isin(minutes.flag, np.flatnonzero(np.isin(minutes.flag_names, list(rule.flags))))
     rows = np.flatnonzero(marked)
     part = minutes.take(rows)
     follows = np.zeros(len(part), dtype=bool)
@@ -360,7 +427,9 @@ def exceedances(
         return part, tsp_phase(rule, part, until, min_count, facts)
     if rule.kind == "difference":
         if rule.background == "device":
-            mask = (minutes.pollutant == rule.pollutant) & (minutes.mn == rule.reference_device)
+            mask = (minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)) & (
+                minutes.mn == code_of(minutes.mn_names, rule.reference_device)
+            )
             part = minutes.take(np.flatnonzero(_applies(rule, minutes, facts) | mask))
         return part, difference(
             rule, part, until, min_count, facts, background, rules.background_stations
@@ -391,12 +460,15 @@ def _nullable(values: np.ndarray) -> pa.Array:
 
 
 def _readings(minutes: Minutes, first: np.ndarray, stop: np.ndarray) -> list[str]:
-    stamps = minutes.minute.astype("datetime64[m]").astype(str)
     return [
         json.dumps(
             [
-                [stamps[i], None if np.isnan(minutes.value[i]) else float(minutes.value[i])]
-                for i in range(a, b)
+                [stamp, None if np.isnan(value) else value]
+                for stamp, value in zip(
+                    minutes.minute[a:b].astype("datetime64[m]").astype(str).tolist(),
+                    minutes.value[a:b].tolist(),
+                    strict=True,
+                )
             ],
             ensure_ascii=False,
         )
@@ -419,11 +491,11 @@ def alarms(
         part, found = exceedances(rule, minutes, until, rules, facts, background)
         if len(found.first) == 0:
             continue
-        mn = part.mn[found.first].astype(str)
+        mn = part.mn_names[part.mn[found.first]].astype(str)
         order = np.lexsort((found.start, mn))
         found, mn = found.where(order), mn[order]
         occurrence, level = levels(mn, found.start, rule.per_day)
-        pollutant = part.pollutant[found.first].astype(str)
+        pollutant = part.pollutant_names[part.pollutant[found.first]].astype(str)
         if rule.kind == "offline":
             pollutant = np.full(len(mn), "", dtype=object)
         window = rule.window or (rule.minutes if rule.kind != "stuck" else 0)
