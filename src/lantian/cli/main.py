@@ -72,4 +72,5 @@ def main(
         settings.cache_clear()
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit():  # the width of this run's terminal (or pipe), not the first run's
-        console.width = errors.width = int(columns)
+        for output in (console, errors):  # (width and height: a "dumb" TERM ignores width alone)
+            output.size = (int(columns), output.height)
