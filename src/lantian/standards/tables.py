@@ -16,13 +16,16 @@ Row = dict[str, str]
 
 
 @cache
-def table(name: str, package: str = "lantian.standards") -> tuple[Row, ...]:
-    """All rows of the rule table ``tables/<name>.csv`` of ``package``, as read (strings).
+def table(
+    name: str, package: str = "lantian.standards", folder: str = "tables"
+) -> tuple[Row, ...]:
+    """All rows of the rule table ``<folder>/<name>.csv`` of ``package``, as read (strings).
 
     Other packages keep their own rule tables the same way (``lantian.forecast``'s warning
-    schemes) and read them through these functions with ``package=``.
+    schemes; ``lantian.inventory``'s factor tables in ``data/``) and read them through these
+    functions with ``package=`` (and ``folder=``).
     """
-    path = resources.files(package).joinpath("tables", f"{name}.csv")
+    path = resources.files(package).joinpath(folder, f"{name}.csv")
     text = path.read_text(encoding="utf-8")
     return tuple(csv.DictReader(io.StringIO(text, newline="")))
 
