@@ -16,9 +16,7 @@ Row = dict[str, str]
 
 
 @cache
-def table(
-    name: str, package: str = "lantian.standards", folder: str = "tables"
-) -> tuple[Row, ...]:
+def table(name: str, package: str = "lantian.standards", folder: str = "tables") -> tuple[Row, ...]:
     """All rows of the rule table ``<folder>/<name>.csv`` of ``package``, as read (strings).
 
     Other packages keep their own rule tables the same way (``lantian.forecast``'s warning
