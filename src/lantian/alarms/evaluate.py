@@ -460,19 +460,17 @@ def _nullable(values: np.ndarray) -> pa.Array:
 
 
 def _readings(minutes: Minutes, first: np.ndarray, stop: np.ndarray) -> list[str]:
+    """JSON ``[[ts, value], …]`` of rows ``[first, stop)`` of each alarm (converted at once)."""
+    lengths = stop - first
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    rows = np.arange(offsets[-1]) + np.repeat(first - offsets[:-1], lengths)
+    stamps = minutes.minute[rows].astype("datetime64[m]").astype(str).tolist()
+    values = minutes.value[rows].astype(object)
+    values[np.isnan(minutes.value[rows])] = None
+    values = values.tolist()
     return [
-        json.dumps(
-            [
-                [stamp, None if np.isnan(value) else value]
-                for stamp, value in zip(
-                    minutes.minute[a:b].astype("datetime64[m]").astype(str).tolist(),
-                    minutes.value[a:b].tolist(),
-                    strict=True,
-                )
-            ],
-            ensure_ascii=False,
-        )
-        for a, b in zip(first.tolist(), stop.tolist(), strict=True)
+        json.dumps(list(zip(stamps[a:b], values[a:b], strict=True)), ensure_ascii=False)
+        for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
     ]
 
 
