@@ -84,3 +84,51 @@ def test_an_unknown_factor_lists_what_exists() -> None:
 def test_an_unknown_rule_lists_the_known_rules() -> None:
     with pytest.raises(KeyError, match="daily_valid_hours_min"):
         factors.method_rule("online_monitoring", "no_such_rule")
+
+
+#: 施工扬尘产生、削减系数表 (附件3 of the provinces' environmental-tax rules; MEP's sampling results
+#: of 环办〔2014〕80号 附件6), as transcribed at renrendoc: generation and each measure's reduction
+#: [kg/(m²·month)].
+TAX_TABLE_BUILDING = (
+    1.01,
+    {
+        "道路硬化措施": 0.071,
+        "边界围挡": 0.047,
+        "裸露地面覆盖": 0.047,
+        "易扬尘物料覆盖": 0.025,
+        "定期喷洒抑制剂": 0.03,
+        "运输车辆机械冲洗装置": 0.31,
+        "运输车辆简易冲洗装置": 0.155,
+    },
+)
+TAX_TABLE_MUNICIPAL = (
+    1.64,
+    {
+        "道路硬化措施": 0.102,
+        "边界围挡": 0.102,
+        "易扬尘物料覆盖": 0.066,
+        "定期喷洒抑制剂": 0.03,
+        "运输车辆机械冲洗装置": 0.68,
+        "运输车辆简易冲洗装置": 0.34,
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("source_type", "expected"),
+    [("建筑施工", TAX_TABLE_BUILDING), ("市政(拆迁)施工", TAX_TABLE_MUNICIPAL)],
+)
+def test_construction_coefficients_are_the_tax_table(source_type, expected) -> None:
+    assert factors.construction_coefficients(source_type) == expected
+
+
+@pytest.mark.parametrize("source_type", ["建筑施工", "市政(拆迁)施工"])
+def test_all_measures_never_remove_more_than_is_generated(source_type) -> None:
+    generation, reductions = factors.construction_coefficients(source_type)
+    best = sum(v for k, v in reductions.items() if k != "运输车辆简易冲洗装置")
+    assert 0 < best < generation
+
+
+def test_unknown_site_type_lists_the_known() -> None:
+    with pytest.raises(KeyError, match="建筑施工"):
+        factors.construction_coefficients("道路施工")

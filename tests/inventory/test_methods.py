@@ -173,6 +173,40 @@ def test_construction_dust_is_e_c_times_area_times_months() -> None:
     assert methods.construction_dust(area, months, e_c, 0.6) == pytest.approx(expected)
 
 
+def test_construction_dust_coefficients_building_site_all_measures_met() -> None:
+    """附件3, 建筑施工: 1.01 − (0.071 + 0.047 + 0.047 + 0.025 + 0.03 + 0.31) = 0.48 kg/(m²·month);
+    10 000 m² of floor area for one month → 4 800 kg."""
+    measures = dict.fromkeys(
+        ["道路硬化措施", "边界围挡", "裸露地面覆盖", "易扬尘物料覆盖", "定期喷洒抑制剂"], True
+    )
+    measures["运输车辆机械冲洗装置"] = True
+    out = methods.construction_dust_coefficients("建筑施工", 10_000.0, 1.0, measures)
+    assert out == pytest.approx(4_800.0, rel=1e-12)
+
+
+def test_construction_dust_coefficients_whole_column_by_site() -> None:
+    """Three municipal sites: none met (1.64), hardening only (1.64 − 0.102), simple washing only
+    (1.64 − 0.34) kg/(m²·month), 1 000 m² for two months each."""
+    out = methods.construction_dust_coefficients(
+        "市政(拆迁)施工",
+        np.full(3, 1_000.0),
+        2.0,
+        {
+            "道路硬化措施": np.array([False, True, False]),
+            "运输车辆简易冲洗装置": np.array([False, False, True]),
+        },
+    )
+    np.testing.assert_allclose(out, [3_280.0, 3_076.0, 2_600.0], rtol=1e-12)
+
+
+def test_construction_dust_coefficients_refuse_both_washings_and_unknown_measures() -> None:
+    both = {"运输车辆机械冲洗装置": True, "运输车辆简易冲洗装置": True}
+    with pytest.raises(ValueError, match="washing"):
+        methods.construction_dust_coefficients("建筑施工", 1.0, 1.0, both)
+    with pytest.raises(KeyError, match="裸露地面覆盖"):
+        methods.construction_dust_coefficients("市政(拆迁)施工", 1.0, 1.0, {"裸露地面覆盖": True})
+
+
 def test_open_burning_units_tonnes_times_g_per_kg_give_kg() -> None:
     """1 t of straw, all burned, at 1 g/kg → 1 kg."""
     assert methods.open_burning(1.0, 1.0, 1.0) == pytest.approx(1.0)
@@ -191,6 +225,9 @@ LINEAR = {
     "emission_factor": lambda a, x, eta: methods.emission_factor(a, x, eta),
     "construction_dust": lambda a, x, eta: methods.construction_dust(a, 3.0, x, eta),
     "catering": lambda a, x, eta: methods.catering(a, 2000.0, x, eta),
+    "construction_dust_coefficients": lambda a, x, eta: methods.construction_dust_coefficients(
+        "建筑施工", a, x, {"边界围挡": eta > 0.5}
+    ),
     "paved_road_dust": lambda a, x, eta: methods.paved_road_dust(x, 2.4, a, efficiency=eta),
     "coal_so2": lambda a, x, eta: methods.coal_so2(a, min(x, 1.0) * 0.01, 0.1, eta),
     "coal_particulate": lambda a, x, eta: methods.coal_particulate(a, 0.2, 0.8, eta),
@@ -212,7 +249,9 @@ def test_zero_activity_gives_zero(name, factor, efficiency) -> None:
     assert LINEAR[name](0.0, factor, efficiency) == 0.0
 
 
-@pytest.mark.parametrize("name", [n for n in LINEAR if n != "open_burning"])
+@pytest.mark.parametrize(
+    "name", [n for n in LINEAR if n not in {"open_burning", "construction_dust_coefficients"}]
+)
 @given(activity=positive, factor=positive)
 def test_full_control_gives_zero(name, activity, factor) -> None:
     assert LINEAR[name](activity, factor, 1.0) == 0.0

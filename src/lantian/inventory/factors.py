@@ -1,9 +1,10 @@
 """The inventory's factor tables, kept as data in ``data/*.csv``.
 
 - ``factors.csv`` — emission factors and multipliers: one row per factor with its method,
-  pollutant, value, unit, source and clause, applicability, quality grade, whether it is a shipped
-  default (``is_default``; a district's own value replaces it) and what the value was checked
-  against. A factor whose published value could not be found is left out (``docs/inventory.md``).
+  parameter, pollutant, the source type it applies to (``source_type``: 铺装道路, 建筑施工, …),
+  value, unit, source and clause, applicability, quality grade, whether it is a shipped default
+  (``is_default``; a district's own value replaces it) and what the value was checked against.
+  A factor whose published value could not be found is left out (``docs/inventory.md``).
 - ``method_rules.csv`` — the constants a method's published formula fixes (exponents, divisors,
   validity thresholds), each citing its source.
 - ``source_classification.csv`` — the four-level source classification (category → sector →
@@ -20,7 +21,16 @@ PACKAGE = "lantian.inventory"
 FOLDER = "data"
 
 #: The columns every row of ``factors.csv`` must fill (``quality_grade`` may be blank: unknown).
-FACTOR_REQUIRED = ("factor_id", "method", "parameter", "pollutant", "value", "unit", "source")
+FACTOR_REQUIRED = (
+    "factor_id",
+    "method",
+    "parameter",
+    "pollutant",
+    "source_type",
+    "value",
+    "unit",
+    "source",
+)
 LEVELS = ("category", "sector", "fuel_product", "technology")
 
 
@@ -72,3 +82,34 @@ def factor(method: str, parameter: str, pollutant: str) -> Row:
 def paved_road_k(pollutant: str) -> float:
     """AP-42 §13.2.1 Table 13.2.1-1's particle-size multiplier k for ``pollutant`` [g/VKT]."""
     return float(factor("paved_road_dust", "k", pollutant)["value"])
+
+
+def construction_coefficients(source_type: str) -> tuple[float, dict[str, float]]:
+    """The 产生/削减系数 of ``source_type`` (建筑施工 or 市政(拆迁)施工) [kg/(m²·month)].
+
+    Returns the generation coefficient and the reduction coefficient of each control measure,
+    from the 施工扬尘产生、削减系数表 rows of ``data/factors.csv``.
+    """
+    found = [
+        row
+        for row in factors()
+        if row["method"] == "construction_dust_coefficients"
+        and row["source_type"] == source_type
+        and row["is_default"] == "true"
+    ]
+    generation = [float(row["value"]) for row in found if row["parameter"] == "generation"]
+    if len(generation) != 1:
+        known = list(
+            dict.fromkeys(
+                row["source_type"]
+                for row in factors()
+                if row["method"] == "construction_dust_coefficients"
+            )
+        )
+        raise KeyError(f"no construction dust coefficients for {source_type!r}; known: {known}")
+    reductions = {
+        row["parameter"].removeprefix("reduction:"): float(row["value"])
+        for row in found
+        if row["parameter"].startswith("reduction:")
+    }
+    return generation[0], reductions

@@ -10,22 +10,26 @@ Units are stated per parameter in brackets. Efficiencies and shares are fraction
 
 Methods, by the issue's list (#16 §1):
 
-============================  =================================================================
-function                      formula and source
-============================  =================================================================
-``emission_factor``           E = A × EF × (1 − η) — the emission-factor method of the 2014 MEP
-                              inventory guides and T/CSES 144-2024
-``online_monitoring``         E = Σ C × Q × T × 10⁻⁶ over valid hours, a day counting only with
-                              ≥ 18 valid hourly means (HJ 75-2017 data validity, see below)
-``coal_so2``                  SO2 = 2 × B × S × (1 − sr) × (1 − η) — sulphur mass balance
-``coal_particulate``          PM = B × A_ar × d_fh × (1 − η) — ash mass balance
-``paved_road_dust``           E = k × sL^0.91 × W^1.02 × (1 − P/4N) × (1 − η) × VKT — AP-42
-                              §13.2.1 (2011), Equations 1 and 2, k from Table 13.2.1-1
-``construction_dust``         W = E_C × A × T × (1 − η) — 扬尘源颗粒物排放清单编制技术指南 (2014)
-``stockpile_dust``            W_Y = Σ E_h × G_Y × 10⁻³ + E_w × A_Y × 10⁻³ — the same guide
-``catering``                  E = N × T × EF × (1 − η) by 灶头 (cooking-head) count
-``open_burning``              E = M × f × EF — burned mass × burned fraction × factor
-============================  =================================================================
+==================================  ============================================================
+function                            formula and source
+==================================  ============================================================
+``emission_factor``                 E = A × EF × (1 − η) — the emission-factor method of the 2014
+                                    MEP inventory guides and T/CSES 144-2024
+``online_monitoring``               E = Σ C × Q × T × 10⁻⁶ over valid hours, a day counting only
+                                    with ≥ 18 valid hourly means (HJ 75-2017 data validity)
+``coal_so2``                        SO2 = 2 × B × S × (1 − sr) × (1 − η) — sulphur mass balance
+``coal_particulate``                PM = B × A_ar × d_fh × (1 − η) — ash mass balance
+``paved_road_dust``                 E = k × sL^0.91 × W^1.02 × (1 − P/4N) × (1 − η) × VKT — AP-42
+                                    §13.2.1 (2011), Equations 1 and 2, k from Table 13.2.1-1
+``construction_dust``               W = E_C × A × T × (1 − η) — 扬尘源颗粒物排放清单编制技术指南
+                                    (试行) (MEP, 2014)
+``construction_dust_coefficients``  W = (产生量系数 − Σ 达标措施的削减系数) × A × T — the
+                                    provinces' environmental-tax table (附件3; MEP's sampling
+                                    results of 环办〔2014〕80号 附件6)
+``stockpile_dust``                  W_Y = E_h × ΣG_Y × 10⁻³ + E_w × A_Y × 10⁻³ — the same guide
+``catering``                        E = N × T × EF × (1 − η) by 灶头 (cooking-head) count
+``open_burning``                    E = M × f × EF — burned mass × burned fraction × factor
+==================================  ============================================================
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lantian.inventory.factors import method_rule, paved_road_k
+from lantian.inventory.factors import construction_coefficients, method_rule, paved_road_k
 
 Array = NDArray[np.float64]
 
@@ -283,6 +287,61 @@ def construction_dust(
     The emission [t].
     """
     return emission_factor(_array("area", area) * _array("months", months), factor, efficiency)
+
+
+def construction_dust_coefficients(
+    source_type: str,
+    area: ArrayLike,
+    months: ArrayLike,
+    measures: dict[str, ArrayLike],
+) -> Array:
+    """Construction dust by 产生/削减系数, ``W = (E_产生 − Σ E_削减) × A × T``.
+
+    The method many provinces use for the environmental tax on construction dust (施工扬尘产生、
+    削减系数表, their 附件3, stated there to be MEP's sampling results of 环办〔2014〕80号
+    附件6): the site type's generation coefficient less the reduction coefficient of every control
+    measure that meets its standard (措施达标; a measure not up to standard reduces nothing),
+    times the area and the months. Building sites count their building floor area, municipal
+    (and demolition) sites their construction area (red-line width × length).
+
+    Parameters
+    ----------
+    source_type
+        ``建筑施工`` or ``市政(拆迁)施工``.
+    area
+        A, the building floor area or construction area [m²].
+    months
+        T, the months of construction in the period [month].
+    measures
+        For each control measure of the table (道路硬化措施, 边界围挡, …), whether it met its
+        standard at each site [bool array]; a measure left out counts as not met. Mechanical and
+        simple vehicle washing (运输车辆机械/简易冲洗装置) are alternatives: claiming both at one
+        site is refused.
+
+    Returns
+    -------
+    The emission of dust (TSP) [kg].
+    """
+    generation, reductions = construction_coefficients(source_type)
+    unknown = set(measures) - set(reductions)
+    if unknown:
+        raise KeyError(
+            f"measures {sorted(unknown)} have no reduction coefficient for {source_type}; "
+            f"known: {list(reductions)}"
+        )
+    base = _array("area", area) * _array("months", months)
+    met = {
+        name: np.broadcast_to(np.asarray(flags, dtype=bool), base.shape)
+        for name, flags in measures.items()
+    }
+    washing = ("运输车辆机械冲洗装置", "运输车辆简易冲洗装置")
+    if all(name in met for name in washing) and np.any(met[washing[0]] & met[washing[1]]):
+        raise ValueError("measures: a site has either mechanical or simple vehicle washing")
+    reduction = sum(
+        (np.where(flags, reductions[name], 0.0) for name, flags in met.items()),
+        start=np.zeros(base.shape),
+    )
+    return (generation - reduction) * base
 
 
 def stockpile_dust(
