@@ -215,3 +215,18 @@ def test_every_shipped_rule_cites_a_source(tmp_path):
     kinds = {r.kind for r in rules}
     assert kinds == {"absolute", "difference", "tsp_phase", "offline", "stuck", "flag"}
     assert all(r.source for r in rules)
+
+
+def test_alarms_rules_lists_the_district_choice_with_sources(tmp_path):
+    from typer.testing import CliRunner
+
+    from lantian.cli import app
+
+    path = tmp_path / "district.toml"
+    path.write_text('use = ["shaanxi", "offline-60"]\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["alarms", "rules", "--rules", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["id"] for r in rows] == ["shaanxi-tsp-phase", "offline-60"]
+    assert rows[0]["limit"] == "土方 0.8、基础 0.7、主体 0.7、装饰 0.7"
+    assert "DB61/1078-2017" in rows[0]["source"]

@@ -129,3 +129,55 @@ def list_command(
     keys = [k for k in COLUMNS if output_format is not AlarmFormat.table or k != "readings"]
     shown = [{COLUMNS[k]: row[k] for k in keys} for row in rows]
     write_rows(shown, output_format.value, output, f"报警（{len(rows)}）")
+
+
+RULE_COLUMNS = {
+    "id": "规则",
+    "template": "模板",
+    "kind": "类型",
+    "name": "名称",
+    "pollutant": "因子",
+    "window": "时段（分钟）",
+    "limit": "限值",
+    "unit": "单位",
+    "per_day": "每日允许次数",
+    "source": "依据",
+}
+
+
+@alarms_app.command("rules")
+def rules_command(
+    rules: RulesOption = None,
+    output_format: Annotated[
+        AlarmFormat, typer.Option("--format", help="table, json, csv or xlsx")
+    ] = AlarmFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+) -> None:
+    """规则 the alarm rules in force (the shipped file with the district's), with their sources."""
+    rule_set = _rules(rules)
+    rows = [
+        {
+            "id": rule.id,
+            "template": rule.template,
+            "kind": rule.kind,
+            "name": rule.name,
+            "pollutant": rule.pollutant,
+            "window": rule.window or rule.minutes or rule.readings,
+            "limit": "、".join(f"{k} {v:g}" for k, v in rule.limits.items())
+            if rule.limits
+            else rule.limit,
+            "unit": rule.unit if rule.pollutant else "",
+            "per_day": rule.per_day,
+            "source": rule.source,
+        }
+        for rule in rule_set.rules
+    ]
+    if output_format is AlarmFormat.json:
+        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+        return
+    shown = [{RULE_COLUMNS[k]: row[k] for k in RULE_COLUMNS} for row in rows]
+    write_rows(shown, output_format.value, output, f"报警规则（{len(rows)}）")
