@@ -132,3 +132,14 @@ def test_all_measures_never_remove_more_than_is_generated(source_type) -> None:
 def test_unknown_site_type_lists_the_known() -> None:
     with pytest.raises(KeyError, match="建筑施工"):
         factors.construction_coefficients("道路施工")
+
+
+def test_catering_scale_is_gb18483_tables_1_and_2() -> None:
+    rows = factors.catering_scale_table()
+    assert [(r["scale"], r["stoves_min"], r["stoves_below"]) for r in rows] == [
+        ("小型", "1", "3"),
+        ("中型", "3", "6"),
+        ("大型", "6", ""),
+    ]
+    assert [r["min_removal_efficiency"] for r in rows] == ["0.60", "0.75", "0.85"]
+    assert {r["max_concentration"] for r in rows} == {"2.0"}

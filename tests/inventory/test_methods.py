@@ -271,3 +271,37 @@ def test_a_day_counts_exactly_when_it_has_18_valid_hours(hours, concentration, f
     assert counted[0] == (valid.sum() >= 18)
     if counted[0]:
         assert emission[0] == pytest.approx(concentration * flow * valid.sum() * 1e-6, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# GB 18483-2001 表1 and 表2: sizes by 基准灶头 and the purifier's least removal efficiency
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stoves", "scale", "efficiency"),
+    [
+        (1, "小型", 0.60),  # 表1: 小型 ≥ 1, < 3; 表2: 60 %
+        (2.99, "小型", 0.60),
+        (3, "中型", 0.75),  # 中型 ≥ 3, < 6; 75 %
+        (5.99, "中型", 0.75),
+        (6, "大型", 0.85),  # 大型 ≥ 6; 85 %
+        (40, "大型", 0.85),
+    ],
+)
+def test_catering_scale_at_the_boundaries_of_gb18483_table_1(stoves, scale, efficiency) -> None:
+    names, least = methods.catering_scale(np.array([stoves]))
+    assert names.tolist() == [scale]
+    assert least.tolist() == [efficiency]
+
+
+def test_catering_scale_below_one_stove_is_refused() -> None:
+    with pytest.raises(ValueError, match="stoves"):
+        methods.catering_scale([0.5])
+
+
+def test_catering_with_the_least_compliant_purifier() -> None:
+    """A 大型 kitchen (8 heads) with a purifier at GB 18483's least 85 % keeps 15 % of its fumes."""
+    _, least = methods.catering_scale([8])
+    raw = methods.catering(8, 3000.0, 1.0, 0.0)
+    assert methods.catering(8, 3000.0, 1.0, least) == pytest.approx(raw * 0.15, rel=1e-9)

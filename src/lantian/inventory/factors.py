@@ -7,6 +7,8 @@
   A factor whose published value could not be found is left out (``docs/inventory.md``).
 - ``method_rules.csv`` — the constants a method's published formula fixes (exponents, divisors,
   validity thresholds), each citing its source.
+- ``catering_scale.csv`` — GB 18483-2001's sizes of catering premises by 基准灶头 count (表1)
+  with the highest allowed fume concentration and the purifier's least removal efficiency (表2).
 - ``source_classification.csv`` — the four-level source classification (category → sector →
   fuel/product → technology), only the rows that can be cited so far.
 
@@ -47,6 +49,11 @@ def method_rules() -> tuple[Row, ...]:
 def source_classification() -> tuple[Row, ...]:
     """All rows of ``data/source_classification.csv`` (category → sector → fuel/product → technology)."""
     return table("source_classification", PACKAGE, FOLDER)
+
+
+def catering_scale_table() -> tuple[Row, ...]:
+    """All rows of ``data/catering_scale.csv`` (GB 18483-2001 表1 and 表2), smallest first."""
+    return table("catering_scale", PACKAGE, FOLDER)
 
 
 def method_rule(method: str, rule: str) -> float:

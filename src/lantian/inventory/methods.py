@@ -28,6 +28,8 @@ function                            formula and source
                                     results of 环办〔2014〕80号 附件6)
 ``stockpile_dust``                  W_Y = E_h × ΣG_Y × 10⁻³ + E_w × A_Y × 10⁻³ — the same guide
 ``catering``                        E = N × T × EF × (1 − η) by 灶头 (cooking-head) count
+``catering_scale``                  小型/中型/大型 by 基准灶头 and the purifier's least removal
+                                    efficiency 60/75/85 % — GB 18483-2001 表1, 表2
 ``open_burning``                    E = M × f × EF — burned mass × burned fraction × factor
 ==================================  ============================================================
 """
@@ -37,7 +39,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lantian.inventory.factors import construction_coefficients, method_rule, paved_road_k
+from lantian.inventory.factors import (
+    catering_scale_table,
+    construction_coefficients,
+    method_rule,
+    paved_road_k,
+)
 
 Array = NDArray[np.float64]
 
@@ -399,6 +406,35 @@ def catering(
     The emission [g].
     """
     return emission_factor(_array("stoves", stoves) * _array("hours", hours), factor, efficiency)
+
+
+def catering_scale(stoves: ArrayLike) -> tuple[NDArray[np.str_], Array]:
+    """The size of catering premises and its purifier's least removal efficiency, GB 18483-2001.
+
+    表1 sizes premises by their count of 基准灶头 (reference cooking heads): 小型 ≥ 1 and < 3,
+    中型 ≥ 3 and < 6, 大型 ≥ 6; 表2 requires a purifier (油烟净化设施) removing at least 60 %,
+    75 % and 85 % respectively (``data/catering_scale.csv``). The least efficiency is what a
+    compliant purifier is assumed to reach when nothing better is known (a lower bound, so the
+    emission it gives is an upper bound).
+
+    Parameters
+    ----------
+    stoves
+        The count of 基准灶头 of each premises [1]; at least 1 (the standard's smallest size).
+
+    Returns
+    -------
+    ``(scale, efficiency)``: 小型/中型/大型 and the least removal efficiency [fraction].
+    """
+    counts = _array("stoves", stoves)
+    if np.any(counts < 1):
+        raise ValueError("stoves: GB 18483-2001 sizes premises from 1 基准灶头 up")
+    rows = catering_scale_table()
+    bounds = np.array([float(row["stoves_min"]) for row in rows[1:]])
+    index = np.searchsorted(bounds, counts, side="right")
+    names = np.array([row["scale"] for row in rows])
+    least = np.array([float(row["min_removal_efficiency"]) for row in rows])
+    return names[index], least[index]
 
 
 def open_burning(burned_mass: ArrayLike, burned_fraction: ArrayLike, factor: ArrayLike) -> Array:
