@@ -119,6 +119,11 @@ def test_invalid_hours_do_not_add_mass_and_days_are_separate() -> None:
     np.testing.assert_allclose(emission, [230.0, 230.0], rtol=TOLERANCE)
 
 
+def test_no_hours_give_no_days() -> None:
+    emission, hours, counted = methods.online_monitoring([], [], [], [])
+    assert (emission.size, hours.size, counted.size) == (0, 0, 0)
+
+
 def test_online_monitoring_rejects_bad_days() -> None:
     with pytest.raises(ValueError, match="day"):
         methods.online_monitoring(np.array([-1]), [1.0], [1.0], [True])

@@ -139,6 +139,7 @@ def online_monitoring(
     days = np.asarray(day)
     if days.size and (not np.issubdtype(days.dtype, np.integer) or days.min() < 0):
         raise ValueError("day: non-negative integer day indices are expected")
+    days = days.astype(np.int64)
     ok = np.asarray(valid, dtype=bool)
     scale = method_rule("online_monitoring", "concentration_flow_scale")
     mass = _array("concentration", concentration) * _array("flow", flow) * _array("hours", hours)
