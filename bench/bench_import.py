@@ -6,11 +6,14 @@ peak memory is its own), on the same files, in the same run:
 * **pandas**: ``pandas.read_csv`` of every file and ``melt`` to long rows — the straightforward way;
 * **parse floor**: PyArrow's multi-threaded ``read_csv`` of every file and a NumPy unpivot to long
   rows, storing nothing — the least any importer must do;
-* **lantian import**: reading, validation, deduplication, QC flags, the merge and the atomic commit
+* **lantian import**: reading (about a month of files at a time, staged by month, as
+  ``lantian import`` does), validation, deduplication, QC flags, the merge and the atomic commit
   into a fresh store.
 
 It then times reading one station-year of hourly PM2.5 back from the store (median of 20).
 Goals (issue #3): ≥ 5× pandas; ≥ 0.5× the parse floor's speed; station-year read < 50 ms.
+Goal (issue #13): the import's peak memory ≤ 300 MiB (each method's peak RSS is its child
+process's own ``ru_maxrss``).
 """
 
 from __future__ import annotations
@@ -67,14 +70,19 @@ def run_floor() -> int:
 
 
 def run_lantian() -> int:
-    from lantian.ingest.cnemc import read_measurements
+    """As ``lantian import`` does it: read about a month of files at a time, stage by month."""
+    from lantian.ingest.cnemc import read_measurement_chunks
     from lantian.store import MeasurementStore
 
-    measurements, metadata = read_measurements(demo_file(HUNAN_2019))
+    files: list[str] = []
+
+    def chunks():
+        for table, metadata in read_measurement_chunks(demo_file(HUNAN_2019)):
+            files.extend(metadata["files"])
+            yield table
+
     with tempfile.TemporaryDirectory() as folder:
-        summary = MeasurementStore(folder).import_measurements(
-            measurements, files=list(metadata["files"])
-        )
+        summary = MeasurementStore(folder).import_measurements(chunks(), files=files)
     return summary.added
 
 
@@ -143,6 +151,7 @@ def main() -> None:
     print(
         f"lantian import vs parse floor: {results['floor']['seconds'] / lantian:.2f}× the floor's speed (goal ≥ 0.5×)"
     )
+    print(f"lantian import peak memory: {results['lantian']['peak_mib']:.0f} MiB (goal ≤ 300 MiB)")
     print(
         f"one station-year of hourly PM2.5 read back: {station_year_read_ms():.1f} ms median (goal < 50 ms)"
     )

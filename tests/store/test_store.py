@@ -7,6 +7,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -121,10 +122,18 @@ def test_files_are_open_parquet_that_any_reader_can_use(tmp_path, january):
     store = MeasurementStore(tmp_path / "store")
     _import(store, january)
     table = pq.read_table(tmp_path / "store" / "data")  # plain pyarrow, hive partitions, no Lantian
-    assert table.num_rows == store.read().num_rows
     assert {"station_code", "ts", "pollutant", "value", "flag", "valid", "month"} <= set(
         table.column_names
     )
+    # the grid layout: every hour of every (station, pollutant) of the month, null where unmeasured
+    measured = table.filter(pc.is_valid(table.column("value")))
+    assert measured.num_rows == store.read().num_rows
+    for path, days in zip(store.files(), (31, 31), strict=True):  # 2019-01-01 00:00 is December's
+        month = pq.read_table(path)
+        stations = len(pc.unique(month.column("station_code")))
+        pollutants = len(pc.unique(month.column("pollutant")))
+        assert month.num_rows == stations * pollutants * days * 24
+    assert not pc.any(table.filter(pc.is_null(table.column("value"))).column("valid")).as_py()
 
 
 def test_read_filters_by_station_pollutant_and_time(tmp_path, january):

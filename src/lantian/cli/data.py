@@ -12,9 +12,10 @@ import typer
 from lantian.assess.ranking import known_city_names
 from lantian.cli.common import OutputFormat, console, errors, progress_bar, store
 from lantian.cli.tables import emit
-from lantian.ingest.detect import READERS, read_any, station_list_kind
+from lantian.ingest.detect import READERS, read_chunks, station_list_kind
 from lantian.ingest.schema import FormatError, Rejection
 from lantian.store import ImportSummary
+from lantian.store.measurements import MeasurementImport
 from lantian.store.registry import registry_from_station_list
 
 NETWORKS = ("national", "provincial", "micro")
@@ -114,47 +115,27 @@ def import_measurement_files(
     only: list[str] | None = None,
 ) -> ImportSummary:
     """Read ``paths`` (any reader) and store them, with a progress bar: the one import path of
-    ``lantian import`` and ``lantian fetch``. ``only``: keep only these stations' values."""
+    ``lantian import`` and ``lantian fetch``. ``only``: keep only these stations' values.
+
+    Files are read in pieces (CNEMC station files about a month at a time) and staged by month
+    (docs/store.md), so memory holds about one month of values, not the whole input."""
     target = store()
-    keep = pa.array(only, pa.string()) if only is not None else None
-    tables, files, rejected, stations, published = [], [], [], [], []
-    ozone: dict[str, tuple[str | None, str]] = {}
-    with progress_bar() as progress:
+    read = _Read(pa.array(only, pa.string()) if only is not None else None)
+    with progress_bar() as progress, target.importing() as session:
         reading = progress.add_task("读取文件 reading", total=len(paths))
         for path in paths:
-            try:
-                table, metadata = read_any(
-                    path, format, hour_convention="beginning" if hour_beginning else "ending"
-                )
-            except FormatError as error:
-                rejected.append(
-                    Rejection(
-                        error.source, error.line or 0, error.field or "file", "", "unreadable_file"
-                    )
-                )
-                errors.print(f"[red]✗[/red] {error}")
-            except (OSError, ValueError) as error:
-                rejected.append(Rejection(str(path), 0, "file", "", "unreadable_file"))
-                errors.print(f"[red]✗[/red] {error}")
-            else:
-                tables.append(_only(table, keep))
-                files += list(metadata.get("files", [str(path)]))
-                rejected += list(metadata.get("rejected", []))
-                stations += [_only(metadata["stations"], keep)] if "stations" in metadata else []
-                published += [_only(metadata["published"], keep)] if "published" in metadata else []
-                ozone.update(metadata.get("ozone", {}))
+            read.path(session, path, format, "beginning" if hour_beginning else "ending")
             progress.advance(reading)
         merging = progress.add_task("写入存储 storing", total=None)
-        summary = target.import_measurements(
-            pa.concat_tables(tables) if tables else _empty(),
-            files=files,
-            rejected=rejected,
+        summary = session.commit(
+            files=read.files,
+            rejected=read.rejected,
             progress=lambda done, total: progress.update(merging, completed=done, total=total),
-            stations=pa.concat_tables(stations) if stations else None,
-            published=pa.concat_tables(published) if published else None,
+            stations=pa.concat_tables(read.stations) if read.stations else None,
+            published=pa.concat_tables(read.published) if read.published else None,
             city_names=known_city_names(),
         )
-    _print_ozone(ozone)
+    _print_ozone(read.ozone)
     return summary
 
 
@@ -175,6 +156,55 @@ def _print_ozone(ozone: dict[str, tuple[str | None, str]]) -> None:
         console.print(f"    {name}: {column} ({evidence})", highlight=False)
 
 
+class _Read:
+    """What the files of one import gave besides their values: files, rejections, release data."""
+
+    def __init__(self, keep: pa.Array | None):
+        self.keep = keep
+        self.files: list[str] = []
+        self.rejected: list[Rejection] = []
+        self.stations: list[pa.Table] = []
+        self.published: list[pa.Table] = []
+        self.ozone: dict[str, tuple[str | None, str]] = {}
+
+    def path(
+        self, session: MeasurementImport, path: Path, format: str | None, convention: str
+    ) -> None:
+        """Stage one file's values; a file found unreadable part-way is dropped whole."""
+        files, rejected, stations, published = [], [], [], []
+        ozone: dict[str, tuple[str | None, str]] = {}
+        try:
+            for table, metadata in read_chunks(path, format, hour_convention=convention):
+                session.add(_only(table, self.keep), tag=str(path))
+                files += list(metadata.get("files", [str(path)]))
+                rejected += list(metadata.get("rejected", []))
+                stations += (
+                    [_only(metadata["stations"], self.keep)] if "stations" in metadata else []
+                )
+                published += (
+                    [_only(metadata["published"], self.keep)] if "published" in metadata else []
+                )
+                ozone.update(metadata.get("ozone", {}))
+        except FormatError as error:
+            session.discard(str(path))
+            self.rejected.append(
+                Rejection(
+                    error.source, error.line or 0, error.field or "file", "", "unreadable_file"
+                )
+            )
+            errors.print(f"[red]✗[/red] {error}")
+        except (OSError, ValueError) as error:
+            session.discard(str(path))
+            self.rejected.append(Rejection(str(path), 0, "file", "", "unreadable_file"))
+            errors.print(f"[red]✗[/red] {error}")
+        else:
+            self.files += files
+            self.rejected += rejected
+            self.stations += stations
+            self.published += published
+            self.ozone.update(ozone)
+
+
 def _only(table: pa.Table, keep: pa.Array | None) -> pa.Table:
     """The rows of ``table`` whose ``station_code`` is in ``keep`` (all when ``keep`` is None)."""
     if keep is None:
@@ -188,12 +218,6 @@ def import_status(summary: ImportSummary) -> int:
     if any(r.reason not in NOTICES for r in summary.rejected):
         return 2 if summary.stored == 0 and summary.unchanged == 0 else 1
     return 0
-
-
-def _empty() -> pa.Table:
-    from lantian.ingest.schema import empty_measurements
-
-    return empty_measurements()
 
 
 def print_summary(summary, show_rejected: int) -> None:

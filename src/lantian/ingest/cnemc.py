@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +152,15 @@ def read_station_files(
     present cell (missing cells are left out; ``source`` names the file, ``line`` the line in it),
     and ``{"files": [...]}``.
     """
+    return _read_members(csv_members(Path(path)), str(path), types)
+
+
+def _read_members(
+    members: Iterable[tuple[str, bytes]], path: str, types: list[str] | None
+) -> tuple[pa.Table, dict[str, object]]:
     blocks: dict[bytes, list[tuple[str, bytes]]] = {}
     files = []
-    for name, data in csv_members(Path(path)):
+    for name, data in members:
         header, body = _split_header(name, data)
         blocks.setdefault(header, []).append((name, body))
         files.append(name)
@@ -201,7 +208,27 @@ def read_measurements(
     after ``now`` (Beijing time; default the current time) are refused as ``future_date``, one
     rejection per file line, as the other readers do.
     """
-    table, metadata = read_station_files(path, types=list(POLLUTANT_TYPES))
+    return _measurements(read_station_files(path, types=list(POLLUTANT_TYPES)), now)
+
+
+def read_measurement_chunks(
+    path: str | Path, files_per_chunk: int = 31, *, now: dt.datetime | None = None
+) -> Iterator[tuple[pa.Table, dict[str, object]]]:
+    """:func:`read_measurements` a few files at a time (default about a month of daily files),
+    so that a year is never in memory at once: yields ``(table, metadata)`` per chunk."""
+    members = csv_members(Path(path))
+    chunk = list(itertools.islice(members, files_per_chunk))
+    while True:  # an empty first chunk raises "no CNEMC .csv file found"
+        yield _measurements(_read_members(chunk, str(path), list(POLLUTANT_TYPES)), now)
+        chunk = list(itertools.islice(members, files_per_chunk))
+        if not chunk:
+            return
+
+
+def _measurements(
+    read: tuple[pa.Table, dict[str, object]], now: dt.datetime | None
+) -> tuple[pa.Table, dict[str, object]]:
+    table, metadata = read
     table, future = _future_rows(table, now or beijing_now())
     negative = pc.less(table.column("value"), 0)
     rejected = future + [

@@ -7,7 +7,7 @@ Each reader returns ``(MEASUREMENT_SCHEMA table, metadata)`` with ``metadata["fi
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -96,3 +96,17 @@ def read_any(
     if name not in READERS:
         raise KeyError(f"unknown format {name!r}; valid: {sorted(READERS)}")
     return READERS[name](path, hour_convention=hour_convention)
+
+
+def read_chunks(
+    path: Path, format: str | None = None, *, hour_convention: str = "ending"
+) -> Iterator[tuple[pa.Table, dict[str, object]]]:
+    """:func:`read_any` in pieces, each ``(table, metadata)``: CNEMC files about a month of daily
+    files at a time (so an import of a year holds one month), other formats whole."""
+    if not path.exists():
+        raise FormatError(str(path), "no such file or folder")
+    name = format or detect_format(path)
+    if name == "cnemc" and hour_convention == "ending":
+        yield from cnemc.read_measurement_chunks(path)
+    else:
+        yield read_any(path, name, hour_convention=hour_convention)

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -111,7 +112,8 @@ def writer_lock(root: Path) -> Iterator[None]:
 
 
 def remove_unlisted(root: Path, manifest: Manifest) -> int:
-    """Delete data files no manifest needs: orphans of killed imports and retired files.
+    """Delete data files no manifest needs: orphans of killed imports and retired files, and
+    the staging folder of a killed import.
 
     Half-written ``*.parquet.tmp`` files of a killed writer go too: under the writer lock
     no other writer can be writing one. Call only under the writer lock. Returns the
@@ -128,4 +130,6 @@ def remove_unlisted(root: Path, manifest: Manifest) -> int:
                 removed += 1
     for path in root.glob(f".{MANIFEST}.*.tmp"):
         path.unlink(missing_ok=True)
+    if (root / "staging").exists():  # a killed import's month staging (lantian.store.staging)
+        shutil.rmtree(root / "staging", ignore_errors=True)
     return removed

@@ -16,14 +16,16 @@ Any Parquet reader can read the files the manifest lists (or ``data/`` after a c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -33,7 +35,13 @@ import pyarrow.parquet as pq
 
 from lantian.ingest.cnemc_hourly import PUBLISHED_SCHEMA
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
-from lantian.qc import invalidating_mask, quality_flags
+from lantian.store.layout import (
+    LAYOUT_KEY,
+    MonthGrid,
+    grid_table,
+    read_grid_file,
+    write_grid_file,
+)
 from lantian.store.manifest import (
     Manifest,
     fsync_file,
@@ -43,6 +51,7 @@ from lantian.store.manifest import (
     writer_lock,
 )
 from lantian.store.registry import merge_release_stations
+from lantian.store.staging import STAGING, MonthStaging, natural_months
 from lantian.times import beijing_now, month_of_stamps
 
 STORED_SCHEMA = pa.schema(
@@ -71,6 +80,7 @@ REPLACEMENT_SCHEMA = pa.schema(
     ]
 )
 ROW_GROUP_ROWS = 65_536
+T = TypeVar("T")
 READ_THREADS = max(2, os.cpu_count() or 1)
 """Files read and scattered into an hourly grid at once (Parquet decoding releases the GIL)."""
 
@@ -184,9 +194,8 @@ class MeasurementStore:
     ) -> None:
         if files:
             connection.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_parquet($files)".replace(
-                    "$files", _sql_list(files)
-                )
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)})"
+                + (" WHERE value IS NOT NULL" if name == "measurements" else "")
             )
         elif schema is not None:
             connection.register(f"_{name}_empty", schema.empty_table())
@@ -217,7 +226,7 @@ class MeasurementStore:
             ]
         if not files:
             return STORED_SCHEMA.empty_table()
-        where, parameters = [], []
+        where, parameters = ["value IS NOT NULL"], []  # the grid layout's empty hours
         if stations is not None:
             where.append("station_code = ANY($stations)")
             parameters.append(("stations", list(stations)))
@@ -230,9 +239,7 @@ class MeasurementStore:
         if end is not None:
             where.append("ts <= $end")
             parameters.append(("end", end))
-        sql = f"SELECT * FROM read_parquet({_sql_list(files)})"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = f"SELECT * FROM read_parquet({_sql_list(files)}) WHERE " + " AND ".join(where)
         with self._cursor() as cursor:
             return cursor.sql(sql, params=dict(parameters)).to_arrow_table()
 
@@ -246,9 +253,48 @@ class MeasurementStore:
         """Valid values as dense (stations, hours) float64 grids per pollutant, NaN elsewhere.
 
         Hour index 0 is the hour ending 01:00 of ``first_day`` (hour-ending convention); the grid
-        covers whole natural days through ``last_day``. The station and hour indices are computed
-        in DuckDB, so only integers and values cross into NumPy. Returns (stations, grids).
+        covers whole natural days through ``last_day``. Returns (stations, grids).
         """
+        n_hours = ((last_day - first_day).days + 1) * 24
+        stations, months = self._months(first_day, last_day, stations)
+        grids = np.empty((len(pollutants), len(stations), n_hours))
+        covered = np.zeros(n_hours, dtype=bool)
+        for month in months:
+            covered[month.target] = True
+        grids[:, :, ~covered] = np.nan
+
+        def place(month: _Month) -> None:  # the months' hours are disjoint: no lock
+            grids[:, :, month.target] = month.grid(pollutants, stations)
+
+        self._each_month(months, place)
+        return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
+
+    def map_hourly_months(
+        self,
+        function: Callable[[np.ndarray], T],
+        first_day: dt.date,
+        last_day: dt.date,
+        pollutants: list[str],
+        stations: list[str] | None = None,
+    ) -> tuple[list[str], list[tuple[int, T]]]:
+        """Apply ``function`` to each stored natural-day month's valid hourly values, in threads.
+
+        ``function`` gets a (pollutants, stations, hours) float64 grid (NaN = no valid value) of
+        the month's whole days within ``first_day`` … ``last_day``; a month file in the grid
+        layout (:mod:`lantian.store.layout`) arrives as a reshape of its ``value`` column, not a
+        scatter. Returns (stations, [(hour index of the grid's first hour, result), …]) in month
+        order; hour index 0 is the hour ending 01:00 of ``first_day``. Months with no file are
+        left out. Whole-day statistics (daily means, MDA8) can be computed month by month without
+        ever holding the period's hourly grid.
+        """
+        stations, months = self._months(first_day, last_day, stations)
+        results = self._each_month(months, lambda m: function(m.grid(pollutants, stations)))
+        return list(stations), [(m.target.start, r) for m, r in zip(months, results, strict=True)]
+
+    def _months(
+        self, first_day: dt.date, last_day: dt.date, stations: list[str] | None
+    ) -> tuple[list[str], list[_Month]]:
+        """The stored months overlapping the natural days, and the stations to lay out."""
         start = dt.datetime.combine(first_day, dt.time())
         end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time())
         manifest = self.manifest()
@@ -258,40 +304,19 @@ class MeasurementStore:
             for k in sorted(manifest.partitions)
             if first <= k <= last
         ]
+        base = int(start.replace(tzinfo=dt.UTC).timestamp()) // 3600 + 1
         n_hours = ((last_day - first_day).days + 1) * 24
-        if not files:
-            codes = list(stations or [])
-            return codes, {p: np.full((len(codes), n_hours), np.nan) for p in pollutants}
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-            tables = list(pool.map(_read_grid_columns, files))
-            if stations is None:
-                codes = set()
-                for table in tables:
-                    for chunk in table.column("station_code").chunks:
-                        codes.update(chunk.dictionary.to_pylist())
-                stations = sorted(codes)
-            station_position = {code: i for i, code in enumerate(stations)}
-            pollutant_position = {p: k for k, p in enumerate(pollutants)}
-            n_stations = len(stations)
-            grids = np.full(len(pollutants) * n_stations * n_hours, np.nan)
-            base = int(start.replace(tzinfo=dt.UTC).timestamp()) // 3600 + 1
+            months = list(pool.map(lambda path: _Month.open(path, base, n_hours), files))
+        months = [m for m in months if m.target.stop > m.target.start]
+        if stations is None:
+            stations = sorted({code for m in months for code in m.stations()})
+        return list(stations), months
 
-            def scatter(table: pa.Table) -> None:  # the months' cells are disjoint: no lock
-                station = _dictionary_positions(table.column("station_code"), station_position)
-                pollutant = _dictionary_positions(table.column("pollutant"), pollutant_position)
-                hour = _hours_since(table.column("ts"), base)
-                keep = table.column("valid").to_numpy(zero_copy_only=False)
-                keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
-                flat = (pollutant * n_stations + station) * n_hours + hour
-                values = table.column("value").to_numpy()
-                if keep.all():
-                    grids[flat] = values
-                else:
-                    grids[flat[keep]] = values[keep]
-
-            list(pool.map(scatter, tables))
-        grids = grids.reshape(len(pollutants), n_stations, n_hours)
-        return list(stations), {p: grids[k] for k, p in enumerate(pollutants)}
+    @staticmethod
+    def _each_month(months: list[_Month], function: Callable[[_Month], T]) -> list[T]:
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            return list(pool.map(function, months))
 
     def published(
         self,
@@ -370,7 +395,10 @@ class MeasurementStore:
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".parquet.tmp")
-        pq.write_table(table, temporary, row_group_size=ROW_GROUP_ROWS, compression="lz4")
+        if LAYOUT_KEY in (table.schema.metadata or {}):
+            write_grid_file(table, str(temporary), ROW_GROUP_ROWS)
+        else:
+            pq.write_table(table, temporary, row_group_size=ROW_GROUP_ROWS, compression="lz4")
         fsync_file(temporary)
         temporary.rename(path)
         return relative
@@ -394,7 +422,7 @@ class MeasurementStore:
 
     def import_measurements(
         self,
-        table: pa.Table,
+        table: pa.Table | Iterable[pa.Table],
         *,
         files: list[str],
         rejected: list[Rejection] | None = None,
@@ -404,7 +432,8 @@ class MeasurementStore:
         published: pa.Table | None = None,
         city_names: Iterable[str] = (),
     ) -> ImportSummary:
-        """Store ``table`` (MEASUREMENT_SCHEMA) atomically; return what changed.
+        """Store ``table`` (MEASUREMENT_SCHEMA), or a stream of such tables, atomically; return
+        what changed.
 
         * a (station, hour, pollutant) not stored yet is **added**;
         * the same value again is **unchanged** (nothing is written);
@@ -419,63 +448,132 @@ class MeasurementStore:
         per station-hour, a later import's row replacing an earlier one.
 
         The whole import — measurements, registry, published values — commits at once or not at all.
+
+        A stream is staged by month (:mod:`lantian.store.staging`) and merged one month at a
+        time, so memory is bounded by a month's rows, not the input's.
         """
-        summary = ImportSummary(
-            import_id=uuid.uuid4().hex[:12], files=list(files), rejected=list(rejected or [])
-        )
+        with self.importing(check_stations=check_stations) as session:
+            for chunk in [table] if isinstance(table, pa.Table) else table:
+                session.add(chunk)
+                del chunk  # not held while the next one is read
+            return session.commit(
+                files=files,
+                rejected=rejected,
+                progress=progress,
+                stations=stations,
+                published=published,
+                city_names=city_names,
+            )
+
+    @contextlib.contextmanager
+    def importing(self, *, check_stations: bool = True) -> Iterator[MeasurementImport]:
+        """An import session holding the writer lock: ``add`` tables (tagged by their input),
+        ``discard`` an input found unreadable, then ``commit``. Leaving without a commit stores
+        nothing."""
         with writer_lock(self.root):
             manifest = self.manifest()
             remove_unlisted(self.root, manifest)
-            changes: dict[str, object] = {}
-            retired: list[str] = []
-            registry = self.stations()
-            if stations is not None and stations.num_rows:
-                merged, notices, summary.stations_added = merge_release_stations(
-                    registry, stations, city_names
-                )
-                summary.rejected += notices
-                if not _same_table(merged, registry):
-                    changes["stations"] = self._write(merged, self._log_name("stations", manifest))
-                    retired += [manifest.stations] if manifest.stations else []
-                    registry = merged
-            if published is not None and published.num_rows:
-                changes["published"] = self._merge_published(published, manifest, summary, retired)
-            table = table.select(MEASUREMENT_SCHEMA.names).cast(MEASUREMENT_SCHEMA)
-            batches = self._stage(table, summary, check_stations, registry)
-            partitions = dict(manifest.partitions)
-            replacement_parts: list[pa.Table] = []
-            with ThreadPoolExecutor(max_workers=2) as writers:  # Parquet encoding releases the GIL
-                written = {}
-                for n, (month, batch) in enumerate(batches.items()):
-                    existing = manifest.partitions.get(month)
-                    merged, counts, replaced = self._merge(batch, existing, summary.import_id)
-                    summary.added += counts["added"]
-                    summary.unchanged += counts["unchanged"]
-                    summary.replaced += counts["replaced"]
-                    if merged is not None:
-                        self._count_flags(merged, summary)
-                        name = f"data/month={month}/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet"
-                        written[month] = writers.submit(self._write, merged, name)
-                        if existing:
-                            retired.append(existing)
-                    if replaced.num_rows:
-                        replacement_parts.append(replaced)
-                    if progress is not None:
-                        progress(n + 1, len(batches))
-                partitions.update({month: future.result() for month, future in written.items()})
-            changes["partitions"] = partitions
-            if replacement_parts:
-                log = self._write(
-                    pa.concat_tables(replacement_parts),
-                    f"log/replacements/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet",
-                )
-                changes["replacements"] = [*manifest.replacements, log]
-            changes["imports"] = [
-                *manifest.imports,
-                self._write(self._import_record(summary), self._log_name("imports", manifest)),
+            import_id = uuid.uuid4().hex[:12]
+            staging = MonthStaging(self.root / STAGING / import_id)
+            try:
+                yield MeasurementImport(self, manifest, import_id, staging, check_stations)
+            finally:
+                staging.remove()
+
+    def _store_month(
+        self, month: str, rows: pa.Table, summary: ImportSummary, manifest: Manifest
+    ) -> tuple[pa.Table | None, pa.Table]:
+        """Stage and merge one month's imported rows: (merged month table or None, replacements)."""
+        existing = manifest.partitions.get(month)
+        merged, counts, replaced = self._merge(month, rows, existing, summary.import_id)
+        summary.added += counts["added"]
+        summary.unchanged += counts["unchanged"]
+        summary.replaced += counts["replaced"]
+        if merged is not None:
+            self._count_flags(merged, summary)
+        return merged, replaced
+
+    def _merge_registry_and_published(
+        self,
+        manifest: Manifest,
+        summary: ImportSummary,
+        stations: pa.Table | None,
+        published: pa.Table | None,
+        city_names: Iterable[str],
+    ) -> tuple[pa.Table, dict[str, object], list[str]]:
+        """Merge an hourly release's stations into the registry and keep its published AQI:
+        (the registry to check stations against, manifest changes, files retired)."""
+        changes: dict[str, object] = {}
+        retired: list[str] = []
+        registry = self.stations()
+        if stations is not None and stations.num_rows:
+            merged, notices, summary.stations_added = merge_release_stations(
+                registry, stations, city_names
+            )
+            summary.rejected += notices
+            if not _same_table(merged, registry):
+                changes["stations"] = self._write(merged, self._log_name("stations", manifest))
+                retired += [manifest.stations] if manifest.stations else []
+                registry = merged
+        if published is not None and published.num_rows:
+            changes["published"] = self._merge_published(published, manifest, summary, retired)
+        return registry, changes, retired
+
+    def _commit_import(
+        self,
+        manifest: Manifest,
+        summary: ImportSummary,
+        written: dict[str, str],
+        replacement_parts: list[pa.Table],
+        changes: dict[str, object],
+        retired: list[str],
+    ) -> None:
+        partitions = {**manifest.partitions, **written}
+        retired = retired + [manifest.partitions[m] for m in written if m in manifest.partitions]
+        changes = {**changes, "partitions": partitions}
+        if replacement_parts:
+            log = self._write(
+                pa.concat_tables(replacement_parts), self._log_name("replacements", manifest)
+            )
+            changes["replacements"] = [*manifest.replacements, log]
+        changes["imports"] = [
+            *manifest.imports,
+            self._write(self._import_record(summary), self._log_name("imports", manifest)),
+        ]
+        self._commit(manifest, retired=retired, **changes)
+
+    def migrate(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rewrite every month file of the older long layout in the grid layout
+        (:mod:`lantian.store.layout`); values, flags, sources and import ids are kept as they are.
+
+        Crash-safe like an import: the new files are written and fsynced, then one manifest commit
+        switches to them; a process killed before the commit leaves the old store (its new files
+        are orphans the next writer removes). Returns the number of month files rewritten.
+        """
+        with writer_lock(self.root):
+            manifest = self.manifest()
+            remove_unlisted(self.root, manifest)
+            old = [
+                month
+                for month, relative in sorted(manifest.partitions.items())
+                if MonthGrid.of_file(str(self.root / relative)) is None
             ]
-            self._commit(manifest, retired=retired, **changes)
-        return summary
+            written = {}
+            for n, month in enumerate(old):
+                rows = pq.read_table(self.root / manifest.partitions[month])
+                written[month] = self._write(
+                    grid_table(rows, month),
+                    f"data/month={month}/part-v{manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet",
+                )
+                del rows
+                if progress is not None:
+                    progress(n + 1, len(old))
+            if written:
+                retired = [manifest.partitions[m] for m in written]
+                self._commit(
+                    manifest, retired=retired, partitions={**manifest.partitions, **written}
+                )
+            return len(written)
 
     @staticmethod
     def _log_name(kind: str, manifest: Manifest) -> str:
@@ -575,10 +673,8 @@ class MeasurementStore:
         station_rank = _sorted_codes(table.column("station_code"))
         pollutant_rank = _sorted_codes(table.column("pollutant"))
         hours = table.column("ts").cast(pa.int64()).to_numpy() // 3600
-        month = (hours - 1).astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
-        hour_in_month = hours - month.astype("datetime64[M]").astype("datetime64[h]").astype(
-            np.int64
-        )
+        month = natural_months(hours)
+        hour_in_month = hours - 24 * _month_first_days(month)  # 1 … 744: below 2**10
         # one int64 key in stored order: month, station, pollutant, hour (≤ 745 h a month: 10 bits)
         key = (
             ((month - month.min()) * (int(station_rank.max()) + 1) + station_rank) * 64
@@ -611,25 +707,27 @@ class MeasurementStore:
         )
         bounds = np.flatnonzero(np.diff(month)) + 1
         starts, stops = np.r_[0, bounds], np.r_[bounds, len(month)]
-        labels = month[starts].astype("datetime64[M]").astype(str)
+        labels = month[starts].astype("datetime64[M]").astype(str)  # a few labels
         return {
             label: staged.slice(a, b - a) for label, a, b in zip(labels, starts, stops, strict=True)
         }
 
     def _merge(
-        self, batch: pa.Table, existing: str | None, import_id: str
+        self, month: str, batch: pa.Table, existing: str | None, import_id: str
     ) -> tuple[pa.Table | None, dict[str, int], pa.Table]:
-        """Merge one month's staged rows with its stored file: (merged or None, counts, replacements)."""
+        """Merge one month's staged rows with its stored file: (merged month file's table in the
+        grid layout, or None when nothing changed; counts; replacements)."""
         if not existing:
             ids = pa.DictionaryArray.from_arrays(
                 pa.array(np.zeros(batch.num_rows, np.int32)), pa.array([import_id])
             )
             merged = batch.append_column("import_id", ids)
             counts = {"added": batch.num_rows, "unchanged": 0, "replaced": 0}
-            return _with_flags(merged), counts, REPLACEMENT_SCHEMA.empty_table()
+            return grid_table(merged, month), counts, REPLACEMENT_SCHEMA.empty_table()
         with duckdb.connect() as connection:
             connection.register("incoming", batch)
-            stored = f"read_parquet('{self.root / existing}')"
+            path = str(self.root / existing).replace("'", "''")
+            stored = f"(SELECT * FROM read_parquet('{path}') WHERE value IS NOT NULL)"
             connection.execute(
                 "CREATE TEMP TABLE joined AS SELECT i.station_code, i.ts, i.pollutant, i.value, i.source, "
                 f"s.value AS old_value, s.source AS old_source FROM incoming i "
@@ -656,10 +754,9 @@ class MeasurementStore:
                 "ANTI JOIN (SELECT * FROM joined WHERE old_value IS NULL OR old_value <> value) "
                 "USING (station_code, ts, pollutant) "
                 f"UNION ALL SELECT station_code, ts, pollutant, value, source, '{import_id}' FROM joined "
-                "WHERE old_value IS NULL OR old_value <> value "
-                "ORDER BY station_code, pollutant, ts"
+                "WHERE old_value IS NULL OR old_value <> value"
             ).to_arrow_table()
-        return _with_flags(merged), counts, replacements
+        return grid_table(merged, month), counts, replacements
 
     @staticmethod
     def _count_flags(merged: pa.Table, summary: ImportSummary) -> None:
@@ -682,46 +779,103 @@ def _same_table(a: pa.Table, b: pa.Table) -> bool:
         return False
 
 
+class MeasurementImport:
+    """One import in progress (see :meth:`MeasurementStore.importing`)."""
+
+    def __init__(
+        self,
+        store: MeasurementStore,
+        manifest: Manifest,
+        import_id: str,
+        staging: MonthStaging,
+        check_stations: bool,
+    ):
+        self.store, self.manifest, self.staging = store, manifest, staging
+        self.import_id, self.check_stations = import_id, check_stations
+
+    def add(self, table: pa.Table, tag: str = "") -> None:
+        """Stage ``table`` (MEASUREMENT_SCHEMA rows) read from the input ``tag``."""
+        self.staging.add(_staging_columns(table), tag)
+
+    def discard(self, tag: str) -> None:
+        """Drop what was staged from the input ``tag`` (found unreadable part-way)."""
+        self.staging.discard(tag)
+
+    def commit(
+        self,
+        *,
+        files: list[str],
+        rejected: list[Rejection] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        stations: pa.Table | None = None,
+        published: pa.Table | None = None,
+        city_names: Iterable[str] = (),
+    ) -> ImportSummary:
+        """Merge the staged months one at a time, write them, and commit the manifest (with the
+        release's ``stations`` and ``published`` values, as :meth:`MeasurementStore.import_measurements`
+        describes)."""
+        summary = ImportSummary(
+            import_id=self.import_id, files=list(files), rejected=list(rejected or [])
+        )
+        registry, changes, retired = self.store._merge_registry_and_published(
+            self.manifest, summary, stations, published, city_names
+        )
+        months = self.staging.months()
+        written: dict[str, str] = {}
+        replacement_parts: list[pa.Table] = []
+        with ThreadPoolExecutor(max_workers=1) as writer:  # encoding overlaps the next merge
+            pending = None
+            for n, month in enumerate(months):
+                staged = self.store._stage(
+                    self.staging.take(month), summary, self.check_stations, registry
+                )
+                while staged:  # each month's rows are let go as soon as they are merged
+                    label, rows = staged.popitem()
+                    merged, replaced = self.store._store_month(label, rows, summary, self.manifest)
+                    del rows
+                    if replaced.num_rows:
+                        replacement_parts.append(replaced)
+                    if merged is not None:
+                        if pending is not None:
+                            pending.result()  # at most two months in memory
+                        name = f"data/month={label}/part-v{self.manifest.version + 1}-{uuid.uuid4().hex[:8]}.parquet"
+                        written[label] = name
+                        pending = writer.submit(self.store._write, merged, name)
+                    del merged
+                if progress is not None:
+                    progress(n + 1, len(months))
+            if pending is not None:
+                pending.result()
+        self.store._commit_import(
+            self.manifest, summary, written, replacement_parts, changes, retired
+        )
+        return summary
+
+
+def _month_first_days(month: np.ndarray) -> np.ndarray:
+    """Day number (days since 1970-01-01) of the first day of each month number."""
+    first, last = int(month.min()), int(month.max())
+    table = np.arange(first, last + 1).astype("datetime64[M]").astype("datetime64[D]")
+    return table.astype(np.int64)[month - first]
+
+
+def _staging_columns(table: pa.Table) -> pa.Table:
+    """MEASUREMENT_SCHEMA rows with their codes dictionary-encoded (smaller to stage and sort)."""
+    table = table.select(MEASUREMENT_SCHEMA.names)
+    columns = {}
+    for spec in MEASUREMENT_SCHEMA:
+        column = table.column(spec.name)
+        if spec.name in {"station_code", "pollutant", "source"}:
+            columns[spec.name] = pc.dictionary_encode(
+                column.cast(pa.string()) if not pa.types.is_dictionary(column.type) else column
+            )
+        else:
+            columns[spec.name] = column.cast(spec.type)
+    return pa.table(columns)
+
+
 def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-
-
-def _with_flags(table: pa.Table) -> pa.Table:
-    """Add the QC ``flag`` and ``valid`` columns to one month's rows (sorted by station, pollutant, ts)."""
-    stations = pc.dictionary_encode(table.column("station_code")).combine_chunks()
-    station_index = stations.indices.to_numpy()
-    pollutants = pc.dictionary_encode(table.column("pollutant")).combine_chunks()
-    pollutant_index = pollutants.indices.to_numpy()
-    ts = pc.cast(table.column("ts"), pa.timestamp("s"))
-    hours = ts.cast(pa.int64()).to_numpy() // 3600
-    first = int(hours.min()) if len(hours) else 0
-    hour_index = hours - first
-    n_hours = int(hour_index.max()) + 1 if len(hours) else 0
-    values = table.column("value").to_numpy()
-    grids, members = {}, {}
-    for k, pollutant in enumerate(pollutants.dictionary.to_pylist()):
-        rows = pollutant_index == k
-        grid = np.full((len(stations.dictionary), n_hours), np.nan)
-        grid[station_index[rows], hour_index[rows]] = values[rows]
-        grids[pollutant], members[pollutant] = grid, rows
-    flags = np.zeros(table.num_rows, dtype=np.int32)
-    for pollutant, grid_flags in quality_flags(grids).items():
-        rows = members[pollutant]
-        flags[rows] = grid_flags[station_index[rows], hour_index[rows]]
-    valid = (flags & invalidating_mask()) == 0
-    return pa.table(
-        {
-            "station_code": table.column("station_code"),
-            "ts": ts,
-            "pollutant": table.column("pollutant"),
-            "value": table.column("value"),
-            "flag": pa.array(flags),
-            "valid": pa.array(valid),
-            "source": table.column("source"),
-            "import_id": table.column("import_id"),
-        },
-        schema=STORED_SCHEMA,
-    )
 
 
 def _read_grid_columns(path: str) -> pa.Table:
@@ -758,3 +912,78 @@ def _sorted_codes(column: pa.ChunkedArray) -> np.ndarray:
     encoded = pc.dictionary_encode(column).combine_chunks()
     rank = np.argsort(np.argsort(np.asarray(encoded.dictionary.to_pylist(), dtype=object)))
     return rank[encoded.indices.to_numpy()]
+
+
+@dataclass
+class _Month:
+    """One stored month file, read for an hourly grid whose hour 0 is hour number ``base``."""
+
+    path: str
+    layout: MonthGrid | None
+    """None for a file in the older long layout (then ``table`` holds its rows)."""
+    table: pa.Table | None
+    base: int
+    target: slice
+    """The grid's hours this month fills."""
+
+    @classmethod
+    def open(cls, path: str, base: int, n_hours: int) -> _Month:
+        layout = MonthGrid.of_file(path)
+        table = None
+        if layout is None:
+            table = _read_grid_columns(path)
+            hours = _hours_since(table.column("ts"), 0)
+            first, stop = (int(hours.min()), int(hours.max()) + 1) if len(hours) else (base, base)
+        else:
+            first, stop = layout.first_hour, layout.first_hour + layout.hours
+        target = slice(max(first, base) - base, max(min(stop, base + n_hours) - base, 0))
+        return cls(path, layout, table, base, target)
+
+    def stations(self) -> list[str]:
+        if self.layout is not None:
+            return self.layout.stations
+        codes: set[str] = set()
+        for chunk in self.table.column("station_code").chunks:  # type: ignore[union-attr]
+            codes.update(chunk.dictionary.to_pylist())
+        return sorted(codes)
+
+    def grid(self, pollutants: list[str], stations: list[str]) -> np.ndarray:
+        """The month's valid values in the grid's hours, (pollutants, stations, hours)."""
+        n_hours = self.target.stop - self.target.start
+        if self.layout is None:
+            grid = np.full((len(pollutants), len(stations), n_hours), np.nan)
+            position = {code: i for i, code in enumerate(stations)}
+            _scatter(grid, self.table, position, pollutants, self.base + self.target.start)
+            return grid
+        month = read_grid_file(self.path, self.layout, pollutants)
+        hours = slice(
+            self.base + self.target.start - self.layout.first_hour,
+            self.base + self.target.stop - self.layout.first_hour,
+        )
+        if self.layout.stations == stations:
+            return month[:, :, hours].transpose(1, 0, 2)
+        position = {code: i for i, code in enumerate(self.layout.stations)}
+        rows = np.asarray([position.get(code, -1) for code in stations], dtype=np.int64)
+        grid = month[np.maximum(rows, 0)][:, :, hours].transpose(1, 0, 2)
+        grid[:, rows < 0] = np.nan
+        return grid
+
+
+def _scatter(
+    grids: np.ndarray,
+    table: pa.Table,
+    station_position: dict[str, int],
+    pollutants: list[str],
+    base: int,
+) -> None:
+    """Scatter a long-layout file's rows into (pollutants, stations, hours) grids."""
+    n_stations, n_hours = grids.shape[1], grids.shape[2]
+    station = _dictionary_positions(table.column("station_code"), station_position)
+    pollutant = _dictionary_positions(
+        table.column("pollutant"), {p: k for k, p in enumerate(pollutants)}
+    )
+    hour = _hours_since(table.column("ts"), base)
+    keep = table.column("valid").to_numpy(zero_copy_only=False)
+    keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
+    flat = (pollutant * n_stations + station) * n_hours + hour
+    grids.reshape(-1)[flat[keep]] = table.column("value").to_numpy()[keep]
