@@ -129,3 +129,22 @@ def test_forecast_weather_enters_the_design_at_its_issue_and_lead():
         column = rows.x[:, rows.names.index("nwp_boundary_layer_height")]
         assert column[(rows.city == 1) & (rows.issue == 40)].tolist() == [300.0 + 200 * lead]
         assert np.isnan(column[rows.issue == 41]).all()
+
+
+def test_level_shift_recovers_a_constructed_drift():
+    """r = 0.5 − 0.2·x + e (e symmetric, uncorrelated with x): the drift is recovered exactly; a
+    rising drift (not regression towards the mean) is clipped to none."""
+    from lantian.forecast.model import level_shift
+
+    level = np.repeat(np.log([50.0, 100.0, 200.0]), 2)
+    noise = np.tile([-0.1, 0.1], 3)
+    (a, b), rest = level_shift(level, 0.5 - 0.2 * level + noise)
+    assert (a, b) == (pytest.approx(0.5), pytest.approx(-0.2))
+    assert rest.tolist() == pytest.approx(sorted(noise))
+    (a, b), _ = level_shift(level, 0.3 * level)
+    assert b == 0.0
+    assert a == pytest.approx(0.3 * level.mean())
+    # P(y > T) with the drift: ŷ = 100 → log y = log 100 + 0.5 − 0.2·log 100 ± 0.1
+    d = Distribution(np.array([[100.0]]), np.array([-0.1, 0.1]), (0.5, -0.2))
+    centre = np.exp(np.log(100.0) * 0.8 + 0.5)
+    assert d.exceedance(centre)[0, 0] == 0.5

@@ -19,7 +19,9 @@ issue time:
 3. **Spread** — the predictive distribution of ``log(y / b)`` is the location plus the empirical
    distribution of *out-of-sample* residuals: those of the trial trees on the held-out rows (or of
    the anchor alone when there are no trees; with fewer than :data:`MIN_RESIDUALS` held-out rows,
-   all rows). ``P(AQI > T)`` is the share of that distribution above ``log(T / b)`` — a
+   all rows), after removing their least-squares drift with the forecast's level (a + b·log ŷ,
+   b ≤ 0: a high forecast overshoots more often than a low one). ``P(AQI > T)`` is the share of
+   that distribution, drift restored, above ``log(T / ŷ)`` — a
    non-parametric, heteroscedastic (multiplicative) distribution that needs no assumption on the
    tails, calibrated on errors the model actually made on days it had not seen.
 
@@ -50,9 +52,10 @@ if TYPE_CHECKING:  # scikit-learn takes ~2 s to import: only commands that train
 FloatArray = npt.NDArray[np.float64]
 
 MODEL_NAME = "gbrt"
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 """Bumped when features or hyper-parameters change; stored with every forecast.
-2: log-ratio location, out-of-sample residual distribution, exceedance probabilities."""
+2: blend with the baselines, out-of-sample residual distribution, exceedance probabilities;
+3: the residuals' drift with the forecast's level."""
 TARGETS = ("aqi", "PM2.5", "O3_8h")
 LEADS = (1, 2, 3)
 MIN_TRAINING_ROWS = 60
@@ -95,7 +98,9 @@ class ForecastModel:
     blend: dict[tuple[str, int], FloatArray] = field(default_factory=dict)
     """Weights of (boosted forecast, persistence, climatology) by (target, lead)."""
     residuals: dict[tuple[str, int], FloatArray] = field(default_factory=dict)
-    """Sorted out-of-sample residuals of ``log(y / b)`` by (target, lead): the spread."""
+    """Sorted out-of-sample residuals of ``log(y / ŷ)`` by (target, lead), level drift removed."""
+    shift: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)
+    """(a, b) of the log ratio's drift a + b·log ŷ with the forecast's level, by (target, lead)."""
     training_rows: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
@@ -192,7 +197,19 @@ def _location_and_spread(
     candidates = _candidates(np.maximum(boosted, 0.0), last, normal)[held_out]
     weights = best_blend(candidates, observed[held_out])
     blended = candidates @ weights
-    return regressor, weights, np.sort(_log(observed[held_out]) - _log(blended))
+    shift, spread = level_shift(_log(blended), _log(observed[held_out]) - _log(blended))
+    return regressor, weights, shift, spread
+
+
+def level_shift(level: FloatArray, ratio: FloatArray) -> tuple[tuple[float, float], FloatArray]:
+    """The log ratio's drift with the forecast's level, and what is left: ``r = a + b·log ŷ + e``
+    by least squares, b in [−1, 0] (a high forecast overshoots more than a low one: regression
+    towards the mean); returns ((a, b), sorted e). Without spread in the levels, b = 0."""
+    centred = level - level.mean()
+    denominator = float((centred**2).sum())
+    slope = float(np.clip((centred * ratio).sum() / denominator, -1.0, 0.0)) if denominator else 0.0
+    intercept = float((ratio - slope * level).mean())
+    return (intercept, slope), np.sort(ratio - intercept - slope * level)
 
 
 def _heavy_rows(history: CityHistory, rows: Design, lead: int) -> npt.NDArray[np.bool_]:
@@ -235,7 +252,7 @@ def fit(
             model.damping[(target, lead)] = rho
             model.training_rows[(target, lead)] = int(keep.sum())
             in_time = np.flatnonzero(keep)[np.argsort(rows.issue[keep], kind="stable")]
-            regressor, weights, spread = _location_and_spread(
+            regressor, weights, shift, spread = _location_and_spread(
                 rows.x[in_time],
                 observed[in_time],
                 anchor[in_time],
@@ -245,6 +262,7 @@ def fit(
             )
             model.blend[(target, lead)] = weights
             model.residuals[(target, lead)] = spread
+            model.shift[(target, lead)] = shift
             if regressor is not None:
                 model.regressors[(target, lead)] = regressor
     return model
@@ -257,13 +275,17 @@ class Distribution:
 
     point: FloatArray
     residuals: FloatArray
+    shift: tuple[float, float] = (0.0, 0.0)
+    """(a, b): log y = log ŷ + a + b·log ŷ + e, e drawn from ``residuals``."""
 
     def exceedance(self, threshold: float) -> FloatArray:
         """P(y > ``threshold``) [0–1]; NaN where the forecast is unknown."""
         if not len(self.residuals):
             return np.where(np.isnan(self.point), np.nan, self.point > threshold)
+        intercept, slope = self.shift
         with np.errstate(invalid="ignore"):
-            needed = np.log(threshold) - _log(self.point)
+            level = _log(self.point)
+            needed = np.log(threshold) - level - intercept - slope * level
         below = np.searchsorted(self.residuals, needed, side="right")
         share = 1.0 - below / len(self.residuals)
         return np.where(np.isnan(self.point), np.nan, share)
@@ -303,6 +325,7 @@ def distributions(
             out[(target, lead)] = Distribution(
                 point.reshape(n_cities, len(issue)),
                 model.residuals.get((target, lead), np.empty(0)),
+                model.shift.get((target, lead), (0.0, 0.0)),
             )
     return out
 
