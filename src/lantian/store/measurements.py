@@ -681,6 +681,7 @@ class MeasurementStore:
             + pollutant_rank
         ) << 10
         key |= hour_in_month
+        del station_rank, pollutant_rank, hours, hour_in_month  # a national month: 57 MB each
         order = np.argsort(key, kind="stable")
         key, month, values = key[order], month[order], table.column("value").to_numpy()[order]
         same_key = np.zeros(len(key), dtype=bool)
@@ -796,6 +797,7 @@ class MeasurementImport:
     def add(self, table: pa.Table, tag: str = "") -> None:
         """Stage ``table`` (MEASUREMENT_SCHEMA rows) read from the input ``tag``."""
         self.staging.add(_staging_columns(table), tag)
+        pa.default_memory_pool().release_unused()  # give freed pieces back: RSS stays a month's
 
     def discard(self, tag: str) -> None:
         """Drop what was staged from the input ``tag`` (found unreadable part-way)."""
@@ -842,6 +844,7 @@ class MeasurementImport:
                         written[label] = name
                         pending = writer.submit(self.store._write, merged, name)
                     del merged
+                pa.default_memory_pool().release_unused()
                 if progress is not None:
                     progress(n + 1, len(months))
             if pending is not None:
