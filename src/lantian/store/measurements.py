@@ -226,7 +226,8 @@ class MeasurementStore:
             ]
         if not files:
             return STORED_SCHEMA.empty_table()
-        where, parameters = ["value IS NOT NULL"], []  # the grid layout's empty hours
+        where = ["value IS NOT NULL"]  # the grid layout's empty hours
+        parameters: list[tuple[str, object]] = []
         if stations is not None:
             where.append("station_code = ANY($stations)")
             parameters.append(("stations", list(stations)))
@@ -374,7 +375,7 @@ class MeasurementStore:
             with duckdb.connect() as connection:
                 connection.register("incoming", registry)
                 connection.register("current", current)
-                merged = (
+                merged: pa.Table = (
                     connection.execute(
                         "SELECT * FROM incoming UNION ALL BY NAME "
                         "SELECT * FROM current WHERE station_code NOT IN (SELECT station_code FROM incoming) "
@@ -388,7 +389,7 @@ class MeasurementStore:
             )
             retired = [manifest.stations] if manifest.stations else []
             self._commit(manifest, stations=path, retired=retired)
-            return merged.num_rows
+            return int(merged.num_rows)
 
     # ------------------------------------------------------------------ writing
     def _write(self, table: pa.Table, relative: str) -> str:
@@ -407,11 +408,11 @@ class MeasurementStore:
         previous_retired = manifest.retired
         new = Manifest(
             version=manifest.version + 1,
-            partitions=dict(changes.get("partitions", manifest.partitions)),  # type: ignore[arg-type]
-            replacements=list(changes.get("replacements", manifest.replacements)),  # type: ignore[arg-type]
-            imports=list(changes.get("imports", manifest.imports)),  # type: ignore[arg-type]
+            partitions=dict(changes.get("partitions", manifest.partitions)),  # type: ignore[call-overload]
+            replacements=list(changes.get("replacements", manifest.replacements)),  # type: ignore[call-overload]
+            imports=list(changes.get("imports", manifest.imports)),  # type: ignore[call-overload]
             stations=changes.get("stations", manifest.stations),  # type: ignore[arg-type]
-            published=dict(changes.get("published", manifest.published)),  # type: ignore[arg-type]
+            published=dict(changes.get("published", manifest.published)),  # type: ignore[call-overload]
             retired=retired,
         )
         write_manifest(self.root, new)
@@ -859,7 +860,8 @@ def _month_first_days(month: np.ndarray) -> np.ndarray:
     """Day number (days since 1970-01-01) of the first day of each month number."""
     first, last = int(month.min()), int(month.max())
     table = np.arange(first, last + 1).astype("datetime64[M]").astype("datetime64[D]")
-    return table.astype(np.int64)[month - first]
+    days: np.ndarray = table.astype(np.int64)[month - first]
+    return days
 
 
 def _staging_columns(table: pa.Table) -> pa.Table:
@@ -894,7 +896,8 @@ def _read_grid_columns(path: str) -> pa.Table:
 def _hours_since(ts: pa.ChunkedArray, base: int) -> np.ndarray:
     """Whole hours from the hour number ``base`` (hours since 1970 in the stored clock) to ``ts``."""
     per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
-    return ts.cast(pa.int64()).to_numpy() // per_hour[ts.type.unit] - base
+    hours: np.ndarray = ts.cast(pa.int64()).to_numpy() // per_hour[ts.type.unit] - base
+    return hours
 
 
 def _dictionary_positions(column: pa.ChunkedArray, positions: dict[str, int]) -> np.ndarray:
@@ -914,7 +917,8 @@ def _sorted_codes(column: pa.ChunkedArray) -> np.ndarray:
     """Integer codes of a string column that sort as the strings do."""
     encoded = pc.dictionary_encode(column).combine_chunks()
     rank = np.argsort(np.argsort(np.asarray(encoded.dictionary.to_pylist(), dtype=object)))
-    return rank[encoded.indices.to_numpy()]
+    codes: np.ndarray = rank[encoded.indices.to_numpy()]
+    return codes
 
 
 @dataclass
