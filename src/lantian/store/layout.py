@@ -134,7 +134,7 @@ def read_grid_file(path: str, layout: MonthGrid, pollutants: list[str]) -> npt.N
     Only ``value`` and ``valid`` are read; ``pollutants`` picks and orders the third axis (a
     pollutant the file lacks is all NaN).
     """
-    table = pq.read_table(path, columns=["value", "valid"], use_threads=False)
+    table = pq.read_table(path, columns=["value", "valid"], use_threads=False, pre_buffer=False)
     values = table.column("value").to_numpy()
     values[~table.column("valid").to_numpy()] = np.nan
     grid: npt.NDArray[np.float64] = values.reshape(
