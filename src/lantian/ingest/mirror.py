@@ -211,41 +211,56 @@ def _refuse_html(data: bytes, source: str) -> None:
         )
 
 
+def _read_release_file(
+    path: Path, source: str, prefix: bytes, what: str, columns: dict[str, pa.DataType]
+) -> pa.Table:
+    """The ``columns`` of a release file after refusing an HTML page and a header that does not
+    start with ``prefix``; every refusal a :class:`FetchError` naming the file (and line)."""
+    data = path.read_bytes()
+    _refuse_html(data, source)
+    header = data.removeprefix(BOM).split(b"\n", 1)[0].rstrip(b"\r")
+    if not header.startswith(prefix):
+        shown = header[:60].decode("utf-8", errors="replace")
+        expected = prefix.decode() + "…"
+        raise FetchError(f"{source}: line 1: not a {what} (expected {expected}, found {shown!r})")
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(columns), column_types=columns
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError) as error:
+        raise FetchError(f"{source}: not a {what} ({error})") from error
+
+
+def _refuse_other_key(table: pa.Table, column: str, expected: str, source: str, of: str) -> None:
+    """Refuse a file with a ``column`` value other than ``expected``, naming its first line."""
+    wrong = pc.indices_nonzero(pc.not_equal(table[column], expected))
+    if len(wrong):
+        at = wrong[0].as_py()
+        raise FetchError(
+            f"{source}: line {at + 2}: {column} {table[column][at].as_py()} is not {expected},"
+            f" {of} and of the requested range; nothing imported"
+        )
+
+
 def check_day_file(path: Path, day: dt.date, source: str | None = None) -> int:
     """Check that ``path`` is CNEMC's file of ``day``: not an HTML page, the header
     ``date,hour,type,<station codes>``, every ``date`` equal to ``day`` (the name's day, inside the
     requested range), hours 0–23. Returns how many of the 24 hours it holds (the release's file of
     the current day grows hour by hour). Raises :class:`FetchError` naming the file and the line."""
     source = source or str(path)
-    data = path.read_bytes()
-    _refuse_html(data, source)
-    header = data.removeprefix(BOM).split(b"\n", 1)[0].rstrip(b"\r")
-    if not header.startswith(b"date,hour,type,"):
-        shown = header[:60].decode("utf-8", errors="replace")
-        raise FetchError(
-            f"{source}: line 1: not a CNEMC day file (expected date,hour,type,<station codes>,"
-            f" found {shown!r})"
-        )
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=["date", "hour"],
-                column_types={"date": pa.string(), "hour": pa.int64()},
-            ),
-        )
-    except (pa.ArrowInvalid, ValueError) as error:
-        raise FetchError(f"{source}: not a CNEMC day file ({error})") from error
+    table = _read_release_file(
+        path,
+        source,
+        b"date,hour,type,",
+        "CNEMC day file",
+        {"date": pa.string(), "hour": pa.int64()},
+    )
     if table.num_rows == 0:
         return 0
-    expected = f"{day:%Y%m%d}"
-    wrong = pc.indices_nonzero(pc.not_equal(table["date"], expected))
-    if len(wrong):
-        at = wrong[0].as_py()
-        raise FetchError(
-            f"{source}: line {at + 2}: date {table['date'][at].as_py()} is not {expected},"
-            f" the day of the file's name and of the requested range; nothing imported"
-        )
+    _refuse_other_key(table, "date", f"{day:%Y%m%d}", source, "the day of the file's name")
     hours = pc.unique(table["hour"].combine_chunks().drop_null())
     if len(hours) and (pc.min(hours).as_py() < 0 or pc.max(hours).as_py() >= HOURS):
         raise FetchError(f"{source}: an hour outside 0–23; nothing imported")
@@ -269,32 +284,16 @@ def check_hour_file(path: Path, ts: dt.datetime, source: str | None = None) -> i
     name, inside the requested range). Returns its number of rows. Raises :class:`FetchError`
     naming the file and the line."""
     source = source or str(path)
-    data = path.read_bytes()
-    _refuse_html(data, source)
-    header = data.removeprefix(BOM).split(b"\n", 1)[0].rstrip(b"\r")
-    if not header.startswith(b"timepoint,stationcode,"):
-        shown = header[:60].decode("utf-8", errors="replace")
-        raise FetchError(
-            f"{source}: line 1: not a CNEMC hourly release file (expected timepoint,stationcode,…,"
-            f" found {shown!r})"
-        )
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=["timepoint"], column_types={"timepoint": pa.string()}
-            ),
-        )
-    except (pa.ArrowInvalid, ValueError) as error:
-        raise FetchError(f"{source}: not a CNEMC hourly release file ({error})") from error
-    expected = f"{ts:%Y-%m-%dT%H}00"
-    wrong = pc.indices_nonzero(pc.not_equal(table["timepoint"], expected))
-    if len(wrong):
-        at = wrong[0].as_py()
-        raise FetchError(
-            f"{source}: line {at + 2}: timepoint {table['timepoint'][at].as_py()} is not"
-            f" {expected}, the hour of the file's name and of the requested range; nothing imported"
-        )
+    table = _read_release_file(
+        path,
+        source,
+        b"timepoint,stationcode,",
+        "CNEMC hourly release file",
+        {"timepoint": pa.string()},
+    )
+    _refuse_other_key(
+        table, "timepoint", f"{ts:%Y-%m-%dT%H}00", source, "the hour of the file's name"
+    )
     return int(table.num_rows)
 
 
