@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
+
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -106,7 +108,18 @@ def wait_for(page, expression: str, timeout: float = 30_000) -> None:
     the pages' Content-Security-Policy (rightly) forbids; ``page.evaluate`` runs through the
     DevTools protocol, outside the policy, so this polls with it instead."""
     deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(expression):
+    while not _evaluate_quietly(page, expression):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s")
         page.wait_for_timeout(100)
+
+
+def _evaluate_quietly(page, expression: str) -> object:
+    """``page.evaluate``, false while a navigation has no document yet (a click that loads the
+    next page: ``document.documentElement`` is briefly null, or the context is destroyed)."""
+    try:
+        return page.evaluate(expression)
+    except PlaywrightError as error:
+        if "null" in str(error) or "destroyed" in str(error) or "navigat" in str(error):
+            return False
+        raise
