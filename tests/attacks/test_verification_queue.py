@@ -35,7 +35,8 @@ def test_each_city_queues_behind_one_worker(home):
         assert all(int(a.headers["retry-after"]) > 0 for a in answers)
         again = http.get("/api/v1/forecast/verification", params={"city": names[-1]}).json()
         assert again["position"] == len(names) - 1  # asking again does not queue it twice
-        # one worker, and the thread pool's own growth under a busy machine (before: a thread
-        # per city besides)
-        assert _threads(pid) < threads + len(names) // 2
+        # Before the fix each city started its own thread: at least len(names) more. Now one
+        # worker, plus the threads its libraries start (OpenMP, DuckDB) and the request pool's
+        # growth on a busy machine: CI once saw 8 more, so the bound is the old behaviour's floor.
+        assert _threads(pid) < threads + len(names)
         http.close()
