@@ -27,8 +27,11 @@ from lantian.alarms.evaluate import (
     minutes_from_arrow,
 )
 from lantian.alarms.rules import RuleSet
+from lantian.feeds.store import FEED_SCHEMA
 
 COLUMNS = ["mn", "ts", "pollutant", "value", "valid", "flag"]
+MINUTE_SCHEMA = pa.schema([FEED_SCHEMA.field(name) for name in COLUMNS])
+"""The minute columns the evaluator keeps (the feed store's, ``ts`` in seconds)."""
 
 
 class IncrementalEvaluator:
@@ -39,10 +42,13 @@ class IncrementalEvaluator:
         rules: RuleSet,
         facts: Mapping[str, DeviceFacts] | None = None,
         background: BackgroundHours | None = None,
+        lateness: int = 0,
     ) -> None:
         self.rules = rules
         self.facts = facts or {}
         self.background = background
+        self.lateness = lateness
+        """Windows are judged once a minute this many minutes after their end arrived [min]."""
         self.buffer: pa.Table | None = None
         self.emitted: dict[str, int] = {}
         """alarm id → its day (minutes // 1440), to forget ids of days left behind."""
@@ -50,11 +56,12 @@ class IncrementalEvaluator:
 
     def feed(self, minutes: pa.Table) -> pa.Table:
         """Take newly arrived minute rows; return the alarms they complete (ALARM_SCHEMA)."""
-        minutes = minutes.select(COLUMNS)
+        minutes = minutes.select(COLUMNS).cast(MINUTE_SCHEMA)
         self.buffer = minutes if self.buffer is None else pa.concat_tables([self.buffer, minutes])
         if minutes.num_rows:
             newest = pc.max(minutes.column("ts")).cast(pa.timestamp("s")).as_py()
-            self.until = max(self.until, int(np.datetime64(newest, "m").astype(np.int64)))
+            newest_minute = int(np.datetime64(newest, "m").astype(np.int64))
+            self.until = max(self.until, newest_minute - self.lateness)
         return self._evaluate(self.until)
 
     def finish(self, until: int) -> pa.Table:

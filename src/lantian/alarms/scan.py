@@ -1,9 +1,11 @@
 """Batch scans over history: minutes from the feed store, facts from the source registry, the
 background from the measurement store; alarms into the alarm store (``lantian alarms scan``).
 
-Each day D is judged over the minutes of D-1 and D (so that an outage or a run crossing midnight
-is seen whole) up to the end of D, or up to the current minute when D is today; the alarms dated D
-replace D's stored alarms.
+Each day D is judged over the minutes of D-1, D and D+1 up to the end of D+1 (or up to the
+current minute ``now``), and the alarms dated D replace D's stored alarms: a run crossing
+midnight into D is seen from its start, and an outage that begins on D but only becomes longer
+than the rule's N minutes after midnight rings on D — as the live path, which holds the current
+and the previous day, sees it (``lantian.alarms.live``).
 """
 
 from __future__ import annotations
@@ -116,14 +118,15 @@ def scan(
     found = [ALARM_SCHEMA.empty_table()]
     for day in days:
         midnight = dt.datetime.combine(day, dt.time())
-        end = midnight + dt.timedelta(days=1)
+        end = midnight + dt.timedelta(days=2)
         until = minute_of(min(end, now) if now is not None else end)
         background = (
             background_hours(measurements, rules, facts, midnight - dt.timedelta(days=1), end)
             if measurements is not None
             else BackgroundHours.empty()
         )
-        minutes = minutes_from_arrow(feed_minutes(feed, [day - dt.timedelta(days=1), day]))
+        context = [day + dt.timedelta(days=n) for n in (-1, 0, 1)]
+        minutes = minutes_from_arrow(feed_minutes(feed, context))
         table = alarms(rules, minutes, until, facts, background)
         found.append(table.filter(pc.equal(table.column("day"), pa.scalar(day))))
         if progress is not None:

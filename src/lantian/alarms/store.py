@@ -45,23 +45,44 @@ class AlarmStore:
     def replace_days(self, days: list[dt.date], alarms: pa.Table) -> Manifest:
         """Make ``alarms`` the stored alarms of ``days`` (days without alarms become empty)."""
         with writer_lock(self.root):
-            manifest = self.manifest()
-            remove_unlisted(self.root, manifest)
-            partitions = dict(manifest.partitions)
-            retired = [partitions.pop(d.isoformat()) for d in days if d.isoformat() in partitions]
-            day_column = alarms.column("day")
-            for day in days:
-                part = alarms.filter(pc.equal(day_column, pa.scalar(day, pa.date32())))
-                if part.num_rows:
-                    partitions[day.isoformat()] = self._write(part, day)
-            new = Manifest(
-                version=manifest.version + 1, partitions=partitions, retired=retired, format=FORMAT
+            return self._replace(days, alarms)
+
+    def _replace(self, days: list[dt.date], alarms: pa.Table) -> Manifest:
+        """Commit ``alarms`` as the alarms of ``days`` (under the writer lock)."""
+        manifest = self.manifest()
+        remove_unlisted(self.root, manifest)
+        partitions = dict(manifest.partitions)
+        retired = [partitions.pop(d.isoformat()) for d in days if d.isoformat() in partitions]
+        day_column = alarms.column("day")
+        for day in days:
+            part = alarms.filter(pc.equal(day_column, pa.scalar(day, pa.date32())))
+            if part.num_rows:
+                partitions[day.isoformat()] = self._write(part, day)
+        new = Manifest(
+            version=manifest.version + 1, partitions=partitions, retired=retired, format=FORMAT
+        )
+        write_manifest(self.root, new)
+        for relative in manifest.retired:
+            if relative not in new.files():
+                (self.root / relative).unlink(missing_ok=True)
+        return new
+
+    def add(self, alarms: pa.Table) -> Manifest:
+        """Add ``alarms`` to their days' stored alarms (an alarm with a stored ``alarm_id``
+        replaces it), committed at once: the live path's write (``lantian.alarms.live``)."""
+        alarms = alarms.cast(ALARM_SCHEMA)
+        days = sorted(set(alarms.column("day").to_pylist()))
+        if not days:
+            return self.manifest()
+        with writer_lock(self.root):
+            stored = self.read(days[0], days[-1])
+            stored = stored.filter(
+                pc.invert(pc.is_in(stored.column("alarm_id"), alarms.column("alarm_id")))
             )
-            write_manifest(self.root, new)
-            for relative in manifest.retired:
-                if relative not in new.files():
-                    (self.root / relative).unlink(missing_ok=True)
-            return new
+            merged = pa.concat_tables([stored, alarms]).sort_by(
+                [("ts", "ascending"), ("mn", "ascending"), ("rule_id", "ascending")]
+            )
+            return self._replace(days, merged)
 
     def _write(self, table: pa.Table, day: dt.date) -> str:
         relative = f"data/day={day.isoformat()}/alarms-{uuid.uuid4().hex[:8]}.parquet"

@@ -40,12 +40,43 @@ def device_directory(simulated: int):
     return ChainedDirectory(registry, fleet_directory(simulated)) if simulated else registry
 
 
-def build_receiver(simulated: int = 0, **options: object):
-    """A receiver over ``--home``'s feed folder and measurement store."""
+def build_receiver(simulated: int = 0, alarms: bool = True, **options: object):
+    """A receiver over ``--home``'s feed folder and measurement store; with ``alarms``, the
+    alarm rules in force (``LANTIAN_ALARM_RULES``) judge what it stores as it stores it."""
     from lantian.feeds.receiver import Receiver, ReceiverOptions
 
+    measurements = store()
+    listeners = [live_alarms(measurements)] if alarms else []
     return Receiver(
-        settings().feeds_path, device_directory(simulated), store(), ReceiverOptions(**options)
+        settings().feeds_path,
+        device_directory(simulated),
+        measurements,
+        ReceiverOptions(**options),
+        listeners=listeners,
+    )
+
+
+def live_alarms(measurements):
+    """The live alarm evaluation over ``--home``'s stores (``lantian.alarms.live``)."""
+    from sqlalchemy.orm import Session
+
+    from lantian.alarms.live import LiveAlarms
+    from lantian.alarms.rules import load_rules
+    from lantian.alarms.scan import device_facts
+    from lantian.alarms.store import AlarmStore
+    from lantian.feeds.store import FeedStore
+    from lantian.plan.database import open_ledger
+
+    def facts():
+        with Session(open_ledger()) as db:
+            return device_facts(db)
+
+    return LiveAlarms(
+        FeedStore(settings().feeds_path / "store"),
+        AlarmStore(settings().alarms_path),
+        load_rules(settings().alarm_rules),
+        facts,
+        measurements,
     )
 
 
@@ -69,6 +100,9 @@ def receive_command(
     city: Annotated[
         str | None, typer.Option(help="the city device stations are registered in")
     ] = None,
+    alarms: Annotated[
+        bool, typer.Option(help="judge stored minutes by the alarm rules as they arrive")
+    ] = True,
 ) -> None:
     """接收 Receive HJ 212-2017/2005 frames over TCP: acknowledge what is durable, store values in
     the feed store and device hours in the measurement store (Ctrl+C or SIGTERM stops)."""
@@ -83,6 +117,7 @@ def receive_command(
         max_connections=max_connections,
         flush_seconds=flush_seconds,
         city=city,
+        alarms=alarms,
     )
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(serve_forever(receiver, host, port))
@@ -106,19 +141,43 @@ def simulate_hj212_command(
     no_faults: Annotated[
         bool, typer.Option("--no-faults", help="send every frame cleanly")
     ] = False,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example", help="play the example registry's devices (示例; ignores --devices)"
+        ),
+    ] = False,
+    exceed: Annotated[
+        list[str] | None,
+        typer.Option(help="make this device (MN) exceed the dust rules every hour (模拟超标)"),
+    ] = None,
 ) -> None:
     """模拟 Play N simulated dust monitors and micro-stations (模拟数据) against a receiver: minute
     frames from real 2019 national-station data plus site increments and noise, with late,
     duplicated, corrupted, wrong-password frames and offline spells."""
-    from lantian.feeds.simulator import FAULTS, Simulator
+    from lantian.feeds.simulator import FAULTS, Simulator, example_fleet
 
     begin = dt.datetime.fromisoformat(start) if start else None
-    simulator = Simulator(
-        devices, host, port, speed, begin, minutes, faults={} if no_faults else FAULTS
-    )
+    played = example_fleet(device_directory(0)) if example else None
+    try:
+        simulator = Simulator(
+            devices,
+            host,
+            port,
+            speed,
+            begin,
+            minutes,
+            faults={} if no_faults else FAULTS,
+            devices=played,
+            exceed=exceed or (),
+        )
+    except ValueError as error:
+        console.print(f"[red]✗ {error}[/red]")
+        raise typer.Exit(2) from error
+    exceeding = f", 模拟超标 {', '.join(exceed)}" if exceed else ""
     console.print(
-        f"模拟数据 simulating {devices} devices → {host}:{port}, ×{speed:g}, from "
-        f"{simulator.start:%Y-%m-%d %H:%M}"
+        f"模拟数据 simulating {len(simulator.devices)} devices → {host}:{port}, ×{speed:g}, from "
+        f"{simulator.start:%Y-%m-%d %H:%M}{exceeding}"
     )
     try:
         log = asyncio.run(simulator.run())

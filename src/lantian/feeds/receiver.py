@@ -19,6 +19,10 @@ connections, which send the 9014 answer where the frame's ``Flag`` asks for one.
 they cover; every ``hourly_seconds`` the closed hours go to the measurement store. On start,
 the raw log's records past the committed offsets are replayed (so after ``kill -9`` no
 acknowledged frame is lost and none is stored twice).
+
+:class:`CommitListener` objects (the live alarm evaluation, ``lantian.alarms.live``) are opened
+before the replay and handed every committed table of rows after its commit, in commit order;
+an error in one is logged and the receiver goes on (what they derive must be recomputable).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
 
 from lantian.feeds.hourly import store_hourly
 from lantian.feeds.intake import FrameBatch, Intake, feed_rows
@@ -82,6 +89,16 @@ class Pending:
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
+class CommitListener(Protocol):
+    """Something derived from the feed store as the receiver commits to it."""
+
+    def open(self) -> object:
+        """Called once on start, before the raw log's replay."""
+
+    def committed(self, rows: pa.Table) -> object:
+        """Called after each commit with its rows (``FEED_SCHEMA``), in a worker thread."""
+
+
 class Receiver:
     """One receiver over a feed folder (``LANTIAN_HOME/feeds``) and the measurement store."""
 
@@ -91,8 +108,10 @@ class Receiver:
         directory: DeviceDirectory,
         measurements: MeasurementStore | None = None,
         options: ReceiverOptions | None = None,
+        listeners: list[CommitListener] | None = None,
     ) -> None:
         self.folder = Path(folder)
+        self.listeners = list(listeners or [])
         self.directory = directory
         self.measurements = measurements
         self.options = options or ReceiverOptions()
@@ -133,6 +152,11 @@ class Receiver:
         """Open the logs, replay, and listen; return the port listened on."""
         self.raw.open()
         crc16(b"#" * 64)  # builds the CRC's tables before the first device waits on them
+        for listener in self.listeners:
+            try:
+                await asyncio.to_thread(listener.open)
+            except Exception:
+                log.exception("commit listener %r: open failed", listener)
         replayed = await asyncio.to_thread(self.replay)
         if replayed:
             log.info("replayed %d raw-log records", replayed)
@@ -322,6 +346,12 @@ class Receiver:
                 "rejected", "intake", "bad_value", b"", **{k: str(v) for k, v in row.items()}
             )
         self.store.commit(table, cursors)
+        if table.num_rows:
+            for listener in self.listeners:
+                try:
+                    listener.committed(table)
+                except Exception:
+                    log.exception("commit listener %r failed", listener)
         return set(table.column("ts").cast("date32").to_pylist()) if table.num_rows else set()
 
     def _hourly(self, days: list[dt.date]) -> None:

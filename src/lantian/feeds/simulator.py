@@ -19,7 +19,8 @@ import datetime as dt
 import hashlib
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,11 @@ FAULTS = {
 CRC first (then again, correct, as a device re-sends a frame left unanswered); sent with a wrong
 password first (the receiver closes the connection; the device reconnects and re-sends); or the
 start of an offline spell of 5–30 simulated minutes whose frames are never sent."""
+EXCEED_INCREMENT = 300.0
+"""What ``exceed`` adds to a device's PM10 [µg/m³] (PM2.5 40 %, TSP 180 %): enough that every
+hour's mean is above the shipped dust rules' limits (Wuhan 200; Hebei 80 over a background capped
+at 150) whatever the reference value, noise (±15 %) included — a deterministic simulated
+exceedance for tests and demonstrations (模拟超标, still 模拟数据)."""
 RETRY_SECONDS = 60
 FACTORS = {
     "dust": ("a34001", "a34002", "a34004", "a01001", "a01002", "a01007", "a01008", "LA"),
@@ -224,6 +230,21 @@ class SimulationLog:
         path.write_text("".join(line + "\n" for line in lines), encoding="ascii")
 
 
+def exceeding(devices: list[SimulatedDevice], mns: Collection[str]) -> list[SimulatedDevice]:
+    """``devices`` with those whose MN is in ``mns`` made to exceed (:data:`EXCEED_INCREMENT`
+    added); an MN not among them is refused, naming the MNs played."""
+    unknown = set(mns) - {simulated.device.mn for simulated in devices}
+    if unknown:
+        played = ", ".join(simulated.device.mn for simulated in devices)
+        raise ValueError(f"--exceed {', '.join(sorted(unknown))}: not simulated here ({played})")
+    return [
+        replace(simulated, increment=simulated.increment + EXCEED_INCREMENT)
+        if simulated.device.mn in mns
+        else simulated
+        for simulated in devices
+    ]
+
+
 class Simulator:
     """Plays :func:`fleet` against a receiver at ``host:port``."""
 
@@ -238,8 +259,9 @@ class Simulator:
         seed: int = SEED,
         faults: dict[str, float] | None = None,
         devices: list[SimulatedDevice] | None = None,
+        exceed: Collection[str] = (),
     ) -> None:
-        self.devices = devices if devices is not None else fleet(count, seed)
+        self.devices = exceeding(devices if devices is not None else fleet(count, seed), exceed)
         self.host, self.port, self.speed = host, port, speed
         self.start = (start or beijing_now()).replace(second=0, microsecond=0)
         self.minutes = minutes
