@@ -1,17 +1,51 @@
-"""What every command shares: the console, the store of ``--home``, the output formats."""
+"""What every command shares: the console, the store of ``--home``, the output formats.
+
+The one console module: every command prints through :data:`console` (stdout) and :data:`errors`
+(stderr), never a ``Console`` of its own.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lantian.settings import settings
 from lantian.store import MeasurementStore
 
-console = Console()
-errors = Console(stderr=True)
+
+class RunConsole(Console):
+    """A Rich console sized at each print, not once at import.
+
+    Rich reads ``COLUMNS``/``LINES`` when a console is made and keeps them; a module-level console
+    made in one run (or in one test) then prints every later run in the same process at that
+    width. This one reads ``COLUMNS``/``LINES`` of the moment at each print (a pipe or a "dumb"
+    terminal too), else asks the terminal, as Rich does; a width given explicitly is kept.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._width, self._height = options.get("width"), options.get("height")
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        """The width and height of the moment: ``COLUMNS``/``LINES`` when set, else the terminal's."""
+        columns = self._environ.get("COLUMNS", "")
+        if self._width is None and columns.isdigit():
+            lines = self._environ.get("LINES", "")
+            height = self._height or (int(lines) if lines.isdigit() else 25)
+            return ConsoleDimensions(int(columns), height)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+console = RunConsole()
+errors = RunConsole(stderr=True)
 
 
 def progress_bar() -> Progress:

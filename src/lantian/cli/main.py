@@ -17,7 +17,6 @@ from lantian.cli.assess import (
     report_command,
     trend_command,
 )
-from lantian.cli.common import console, errors
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
 from lantian.cli.feeds import devices_app, receive_command, simulate_app
@@ -72,7 +71,3 @@ def main(
     if home is not None:
         os.environ["LANTIAN_HOME"] = str(home)
         settings.cache_clear()
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit():  # the width of this run's terminal (or pipe), not the first run's
-        for output in (console, errors):  # (width and height: a "dumb" TERM ignores width alone)
-            output.size = (int(columns), output.height)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from lantian.cli.common import console, errors
 from lantian.plan.access import SYSTEM, Actor
 from lantian.plan.audit import verify_chain
 from lantian.plan.auth import actor_of, add_user, list_users, set_active, set_password
@@ -43,8 +43,6 @@ plan_app = typer.Typer(
     help="计划台账 The plan ledger: measures, units, monthly reports.", no_args_is_help=True
 )
 users_app = typer.Typer(help="用户 Users and roles of the plan ledger.", no_args_is_help=True)
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
 
 Home = Annotated[Path | None, typer.Option("--home", help="overrides LANTIAN_HOME (data folder)")]
 PlanCode = Annotated[str | None, typer.Option("--plan", help="plan code (default: the newest)")]
