@@ -103,3 +103,34 @@ def test_a_forecast_issue_lines_up_with_the_data_it_used(hunan_store, tmp_path):
     created = max(row["created_at"] for row in stored)
     assert dt.timedelta(0) <= created - imported_at < dt.timedelta(hours=1)
     assert abs(created - times.beijing_now()) < dt.timedelta(minutes=5)
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_the_fast_month_of_stamps_agrees_with_the_calendar_per_row(stamps):
+    """The month lookup (once per hour of the span; was ``store.staging.natural_months``, while
+    ``month_of_stamps`` converted every row through the calendar) gives the month of each row's
+    natural day, also for stamps between whole hours and at midnight of a month's first day."""
+    ts = np.asarray(stamps, dtype="datetime64[s]")
+    per_row = [times.month_of(times.natural_day(s.replace(microsecond=0))) for s in stamps]
+    assert list(times.month_of_stamps(ts)) == per_row
+    numbers = times.natural_months(times.hour_numbers(ts))
+    assert list(times.month_labels(numbers)) == per_row
+    assert list(times.month_first_days(numbers)) == [
+        (times.first_day(m) - dt.date(1970, 1, 1)).days for m in per_row
+    ]
+
+
+def test_the_store_stages_by_the_times_module_month():
+    """The store's staging and its month labels use ``lantian.times`` (one implementation)."""
+    from lantian.store import measurements, staging
+
+    assert staging.natural_months is times.natural_months
+    assert measurements.month_of_stamps is times.month_of_stamps
+    edge = np.asarray(["2020-01-01T00:00", "2020-01-01T01:00"], dtype="datetime64[s]")
+    assert list(times.month_of_stamps(edge)) == ["2019-12", "2020-01"]

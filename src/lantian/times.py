@@ -157,6 +157,49 @@ def months_between(first: str, last: str) -> list[str]:
     return months
 
 
+def hour_numbers(ts: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Hour number (whole hours since 1970-01-01 00:00, on the stamps' own clock) of each stamp:
+    the hour-ending stamp ``D 01:00`` is the hour number *h* that ends at ``h:00``."""
+    hours: npt.NDArray[np.int64] = np.asarray(ts).astype("datetime64[h]").view(np.int64)
+    return hours
+
+
+def natural_months(hours: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Month number (months since 1970-01) of the natural day of each hour-ending hour number.
+
+    Hour number *h* ends at ``h:00``; the hour ending ``D+1 00:00`` belongs to day D. Computed once
+    per distinct hour of the span (a calendar conversion per row would be slow), then looked up.
+    """
+    if not len(hours):
+        return np.empty(0, dtype=np.int64)
+    first = int(hours.min())
+    span = np.arange(first - 1, int(hours.max()), dtype=np.int64)
+    table = span.astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
+    months: npt.NDArray[np.int64] = table[hours - first]
+    return months
+
+
+def month_labels(months: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
+    """``YYYY-MM`` of each month number (months since 1970-01), one label made per month."""
+    if not len(months):
+        return np.empty(0, dtype="<U7")
+    first = int(months.min())
+    labels = np.arange(first, int(months.max()) + 1).astype("datetime64[M]").astype("<U7")
+    picked: npt.NDArray[np.str_] = labels[months - first]
+    return picked
+
+
+def month_first_days(months: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Day number (days since 1970-01-01) of the first day of each month number."""
+    if not len(months):
+        return np.empty(0, dtype=np.int64)
+    first = int(months.min())
+    table = np.arange(first, int(months.max()) + 1).astype("datetime64[M]").astype("datetime64[D]")
+    days: npt.NDArray[np.int64] = table.astype(np.int64)[months - first]
+    return days
+
+
 def month_of_stamps(ts: npt.ArrayLike) -> npt.NDArray[np.str_]:
-    """``YYYY-MM`` of the natural day of each hour-ending stamp (whole columns)."""
-    return natural_days(ts).astype("datetime64[M]").astype(str)
+    """``YYYY-MM`` of the natural day of each hour-ending stamp (whole columns): the labels of
+    :func:`natural_months` of the stamps' :func:`hour_numbers`."""
+    return month_labels(natural_months(hour_numbers(ts)))

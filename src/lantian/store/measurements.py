@@ -51,8 +51,15 @@ from lantian.store.manifest import (
     writer_lock,
 )
 from lantian.store.registry import merge_release_stations
-from lantian.store.staging import STAGING, MonthStaging, natural_months
-from lantian.times import beijing_now, month_of_stamps
+from lantian.store.staging import STAGING, MonthStaging
+from lantian.times import (
+    beijing_now,
+    hour_numbers,
+    month_first_days,
+    month_labels,
+    month_of_stamps,
+    natural_months,
+)
 
 STORED_SCHEMA = pa.schema(
     [
@@ -673,9 +680,9 @@ class MeasurementStore:
             return {}
         station_rank = _sorted_codes(table.column("station_code"))
         pollutant_rank = _sorted_codes(table.column("pollutant"))
-        hours = table.column("ts").cast(pa.int64()).to_numpy() // 3600
+        hours = hour_numbers(table.column("ts").to_numpy())
         month = natural_months(hours)
-        hour_in_month = hours - 24 * _month_first_days(month)  # 1 … 744: below 2**10
+        hour_in_month = hours - 24 * month_first_days(month)  # 1 … 744: below 2**10
         # one int64 key in stored order: month, station, pollutant, hour (≤ 745 h a month: 10 bits)
         key = (
             ((month - month.min()) * (int(station_rank.max()) + 1) + station_rank) * 64
@@ -709,7 +716,7 @@ class MeasurementStore:
         )
         bounds = np.flatnonzero(np.diff(month)) + 1
         starts, stops = np.r_[0, bounds], np.r_[bounds, len(month)]
-        labels = month[starts].astype("datetime64[M]").astype(str)  # a few labels
+        labels = month_labels(month[starts])
         return {
             label: staged.slice(a, b - a) for label, a, b in zip(labels, starts, stops, strict=True)
         }
@@ -854,14 +861,6 @@ class MeasurementImport:
             self.manifest, summary, written, replacement_parts, changes, retired
         )
         return summary
-
-
-def _month_first_days(month: np.ndarray) -> np.ndarray:
-    """Day number (days since 1970-01-01) of the first day of each month number."""
-    first, last = int(month.min()), int(month.max())
-    table = np.arange(first, last + 1).astype("datetime64[M]").astype("datetime64[D]")
-    days: np.ndarray = table.astype(np.int64)[month - first]
-    return days
 
 
 def _staging_columns(table: pa.Table) -> pa.Table:

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from lantian.times import hour_numbers, month_labels, natural_months
+
 STAGING = "staging"
 
 
@@ -96,26 +98,11 @@ class MonthStaging:
         part.table = None
 
 
-def natural_months(hours: np.ndarray) -> np.ndarray:
-    """Month number (months since 1970-01) of the natural day of each hour-ending hour number.
-
-    Hour number *h* ends at ``h:00``; hour D+1 00:00 belongs to day D. Computed once per distinct
-    hour of the span (a calendar conversion per row would be slow), then looked up.
-    """
-    if not len(hours):
-        return np.empty(0, dtype=np.int64)
-    first = int(hours.min())
-    span = np.arange(first - 1, int(hours.max()), dtype=np.int64)
-    table: np.ndarray = span.astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
-    months: np.ndarray = table[hours - first]
-    return months
-
-
 def _by_month(table: pa.Table) -> dict[str, pa.Table]:
     """``table`` split by the natural-day month of ``ts`` (hour-ending: D+1 00:00 is day D)."""
-    month = natural_months(table.column("ts").cast(pa.int64()).to_numpy() // 3600)
+    month = natural_months(hour_numbers(table.column("ts").to_numpy()))
     present = np.flatnonzero(np.bincount(month - month.min())) + month.min()
-    label = {m: str(np.datetime64(int(m), "M")) for m in present}
+    label = dict(zip(present, month_labels(present), strict=True))
     if len(present) == 1:
         return {label[present[0]]: table}
     return {label[m]: table.filter(pa.array(month == m)) for m in present}
