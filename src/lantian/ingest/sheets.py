@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from lantian.ingest import excel
 from lantian.ingest.schema import FormatError
-from lantian.ingest.tidy import _decode
+from lantian.ingest.text import decode_csv
 
 REGISTER_LIMITS = excel.WorkbookLimits(
     file_bytes=10 * 2**20, cells=1_000_000, rows=50_001, columns=64
@@ -56,7 +56,7 @@ def read_table_file(source: str, data: bytes, sheet: str | None = None) -> excel
 
 
 def _read_csv(source: str, data: bytes) -> excel.Sheet:
-    text, _ = _decode(source, data)
+    text, _ = decode_csv(source, data)
     try:
         records = list(csv.reader(io.StringIO(text.decode("utf-8"), newline="")))
     except csv.Error as error:  # e.g. a field over the csv module's limit (128 KiB)

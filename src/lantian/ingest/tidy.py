@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 
 from lantian.ingest import excel
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection
+from lantian.ingest.text import decode_csv
 from lantian.standards.pollutants import BASIC_POLLUTANTS
 from lantian.times import beijing_now, epoch_seconds
 
@@ -290,28 +291,6 @@ def _map_header(source: str, names: list[str], line: int | None) -> dict[str, st
     return headers
 
 
-def _decode(source: str, data: bytes) -> tuple[bytes, str]:
-    """CSV bytes as UTF-8 without BOM, and the encoding they came in."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FormatError(source, "UTF-16 text (Excel 'Unicode text'); save it as CSV UTF-8")
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise FormatError(source, "binary content (NUL byte), not CSV text", line=line)
-    encoding = "utf-8"
-    if data.startswith(b"\xef\xbb\xbf"):
-        data, encoding = data[3:], "utf-8-sig"
-    try:
-        data.decode("utf-8")
-        return data, encoding
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030").encode("utf-8"), "gb18030"
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise FormatError(source, "text neither UTF-8 nor GB18030 (GBK)", line=line) from error
-
-
 def _segments(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """CSV records as byte ranges: (start, end, physical line of start, number of fields).
 
@@ -343,7 +322,7 @@ def _odd_quote_line(body: bytes, lines: np.ndarray | list[int]) -> int | None:
 
 
 def _load_csv(source: str, data: bytes) -> _Cells:
-    text, encoding = _decode(source, data)
+    text, encoding = decode_csv(source, data)
     if b"\r" in text:
         text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if text.count(b'"') % 2:  # a quote left open would swallow the rest of the file into one cell
