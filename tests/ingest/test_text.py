@@ -25,9 +25,9 @@ def test_utf8_with_or_without_bom_and_gbk_become_the_same_text(data, encoding):
 
 
 def test_utf16_and_binary_are_refused_naming_the_file_and_line():
-    with pytest.raises(FormatError, match="站点.csv: UTF-16"):
+    with pytest.raises(FormatError, match=r"站点\.csv: UTF-16"):
         decode_csv("站点.csv", TEXT.encode("utf-16"))
-    with pytest.raises(FormatError, match="站点.csv: line 2: binary"):
+    with pytest.raises(FormatError, match=r"站点\.csv: line 2: binary"):
         decode_csv("站点.csv", b"a,b\n1,\x00\n")
 
 

@@ -216,6 +216,29 @@ def minute_segment(
     )
 
 
+def _faulty_frames(
+    fault: str | None,
+    frame: bytes,
+    minute: int,
+    rng: random.Random,
+    late: list[tuple[int, bytes]],
+) -> list[bytes]:
+    """The frames a device sends this minute under ``fault``: none when offline or late (a late
+    frame is queued in ``late`` for 2 to 10 minutes on), twice when duplicated, after a copy with
+    a broken CRC when ``bad_crc``."""
+    if fault == "offline":
+        return []
+    if fault == "late":
+        late.append((minute + rng.randint(2, 10), frame))
+        return []
+    if fault == "duplicated":
+        return [frame, frame]
+    if fault == "bad_crc":
+        broken = b"0000" if frame[-6:-2] != b"0000" else b"FFFF"
+        return [frame[:-6] + broken + b"\r\n", frame]
+    return [frame]
+
+
 @dataclass
 class SimulationLog:
     """What a run sent and which frames the receiver acknowledged."""
@@ -289,25 +312,9 @@ class Simulator:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 moment = self.start + dt.timedelta(minutes=minute)
                 frame = encode_frame(minute_segment(simulated, moment, self.reference, rng))
-                outgoing = [frame]
-                fault = self._draw(rng)
-                if minute < offline_until:
-                    fault = "offline"
-                elif fault == "offline":
-                    offline_until = minute + rng.randint(5, 30)
-                if fault == "offline":
-                    outgoing = []
-                elif fault == "late":
-                    late.append((minute + rng.randint(2, 10), frame))
-                    outgoing = []
-                elif fault == "duplicated":
-                    outgoing = [frame, frame]
-                elif fault == "bad_crc":
-                    outgoing = [
-                        frame[:-6] + (b"0000" if frame[-6:-2] != b"0000" else b"FFFF") + b"\r\n",
-                        frame,
-                    ]
-                elif fault == "wrong_password":
+                fault, offline_until = self._fault_at(rng, minute, offline_until)
+                outgoing = _faulty_frames(fault, frame, minute, rng, late)
+                if fault == "wrong_password":
                     wrong = encode_frame(
                         minute_segment(simulated, moment, self.reference, rng, password="wrong0")
                     )
@@ -324,6 +331,18 @@ class Simulator:
         finally:
             if connection is not None:
                 connection[1].close()
+
+    def _fault_at(
+        self, rng: random.Random, minute: int, offline_until: int
+    ) -> tuple[str | None, int]:
+        """The fault of this minute and the minute the device is offline until: an offline device
+        stays offline for 5 to 30 minutes."""
+        fault = self._draw(rng)
+        if minute < offline_until:
+            return "offline", offline_until
+        if fault == "offline":
+            return fault, minute + rng.randint(5, 30)
+        return fault, offline_until
 
     def _draw(self, rng: random.Random) -> str | None:
         draw = rng.random()

@@ -113,60 +113,100 @@ def download(
     target.parent.mkdir(parents=True, exist_ok=True)
     local = _local(source)
     if local is not None:
-        if not local.is_file():
-            raise NotOnMirror(f"{source}: not on the mirror (no such file)")
-        shutil.copyfile(local, part)
-        if on_bytes:
-            on_bytes(part.stat().st_size, part.stat().st_size)
-        return "downloaded"
+        return _copy_local(local, source, part, on_bytes)
     offset = part.stat().st_size if part.exists() else 0
+    response = _request(source, offset, timeout)
+    if response is None:  # the .part is not a prefix of what the mirror has now: start again
+        part.unlink()
+        return download(source, target, on_bytes=on_bytes, timeout=timeout)
+    with response:
+        return _receive(response, source, part, offset, on_bytes)
+
+
+def _copy_local(
+    local: Path, source: str, part: Path, on_bytes: Callable[[int, int | None], None] | None
+) -> str:
+    """A ``file://`` or folder mirror's file copied to ``part``."""
+    if not local.is_file():
+        raise NotOnMirror(f"{source}: not on the mirror (no such file)")
+    shutil.copyfile(local, part)
+    if on_bytes:
+        on_bytes(part.stat().st_size, part.stat().st_size)
+    return "downloaded"
+
+
+def _request(source: str, offset: int, timeout: float) -> http.client.HTTPResponse | None:
+    """The mirror's response to a GET of ``source`` from byte ``offset``; None when the mirror
+    refuses that range (HTTP 416: the ``.part`` is not a prefix of its file)."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     try:
-        response = urllib.request.urlopen(  # http(s) only: file:// and paths are local above
+        response: http.client.HTTPResponse = urllib.request.urlopen(  # http(s) only
             urllib.request.Request(source, headers=headers), timeout=timeout
         )
     except urllib.error.HTTPError as error:
         if error.code in (404, 410):
             raise NotOnMirror(f"{source}: not on the mirror (HTTP {error.code})") from error
-        if error.code == 416 and offset:  # the .part is not a prefix of what the mirror has now
-            part.unlink()
-            return download(source, target, on_bytes=on_bytes, timeout=timeout)
+        if error.code == 416 and offset:
+            return None
         raise FetchError(f"{source}: HTTP {error.code} {error.reason}") from error
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise FetchError(f"{source}: cannot connect ({reason})") from error
-    with response:
-        resumed = offset > 0 and response.status == 206
-        if resumed and not (response.headers.get("Content-Range") or "").startswith(
-            f"bytes {offset}-"
-        ):
-            part.unlink()
-            raise TransferBroke(f"{source}: the mirror resumed at the wrong place; run again")
-        start = offset if resumed else 0
-        length = response.headers.get("Content-Length")
-        expected = start + int(length) if length and length.isdigit() else None
-        written = start
-        with open(part, "ab" if resumed else "wb") as out:
-            try:
-                while chunk := response.read(CHUNK):
-                    out.write(chunk)
-                    written += len(chunk)
-                    if written > MAX_BYTES:
-                        break
-                    if on_bytes:
-                        on_bytes(len(chunk), expected)
-            except (http.client.IncompleteRead, OSError) as error:
-                out.write(getattr(error, "partial", b"") or b"")
-                written += len(getattr(error, "partial", b"") or b"")
-                raise TransferBroke(_broke(source, written, part)) from error
-        if written > MAX_BYTES:
-            part.unlink()
-            raise FetchError(f"{source}: more than {MAX_BYTES:,} bytes, not a CNEMC day file")
-        if expected is not None and written < expected:
-            raise TransferBroke(_broke(source, written, part))
+    return response
+
+
+def _receive(
+    response: http.client.HTTPResponse,
+    source: str,
+    part: Path,
+    offset: int,
+    on_bytes: Callable[[int, int | None], None] | None,
+) -> str:
+    """The response's body written to ``part`` (appended when the mirror resumed at ``offset``)."""
+    resumed = offset > 0 and response.status == 206
+    if resumed and not (response.headers.get("Content-Range") or "").startswith(f"bytes {offset}-"):
+        part.unlink()
+        raise TransferBroke(f"{source}: the mirror resumed at the wrong place; run again")
+    start = offset if resumed else 0
+    length = response.headers.get("Content-Length")
+    expected = start + int(length) if length and length.isdigit() else None
+    with open(part, "ab" if resumed else "wb") as out:
+        written = _copy_chunks(response, out, start, expected, source, part, on_bytes)
+    if written > MAX_BYTES:
+        part.unlink()
+        raise FetchError(f"{source}: more than {MAX_BYTES:,} bytes, not a CNEMC day file")
+    if expected is not None and written < expected:
+        raise TransferBroke(_broke(source, written, part))
     return "resumed" if resumed else "downloaded"
+
+
+def _copy_chunks(
+    response: http.client.HTTPResponse,
+    out: io.BufferedWriter,
+    written: int,
+    expected: int | None,
+    source: str,
+    part: Path,
+    on_bytes: Callable[[int, int | None], None] | None,
+) -> int:
+    """Copy the body in chunks until its end or past :data:`MAX_BYTES`; the bytes written in all.
+
+    A broken transfer keeps what arrived (in ``part``) and raises :class:`TransferBroke`."""
+    try:
+        while chunk := response.read(CHUNK):
+            out.write(chunk)
+            written += len(chunk)
+            if written > MAX_BYTES:
+                break
+            if on_bytes:
+                on_bytes(len(chunk), expected)
+    except (http.client.IncompleteRead, OSError) as error:
+        partial = getattr(error, "partial", b"") or b""
+        out.write(partial)
+        raise TransferBroke(_broke(source, written + len(partial), part)) from error
+    return written
 
 
 def download_retrying(
