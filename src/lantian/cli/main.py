@@ -22,6 +22,7 @@ from lantian.cli.demo import demo_command
 from lantian.cli.feeds import devices_app, receive_command, simulate_app
 from lantian.cli.fetch import fetch_app, update_command
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
+from lantian.cli.inventory import inventory_app
 from lantian.cli.plan import audit_app, plan_app, users_app
 from lantian.cli.release import check_release_command
 from lantian.cli.sources import sources_app
@@ -43,6 +44,7 @@ app.add_typer(devices_app, name="devices")
 app.command("receive")(receive_command)
 app.add_typer(sources_app, name="sources")
 app.add_typer(alarms_app, name="alarms")
+app.add_typer(inventory_app, name="inventory")
 app.add_typer(store_app, name="store")
 app.command("warning")(warning_command)
 app.command("demo")(demo_command)

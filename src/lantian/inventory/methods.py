@@ -224,6 +224,7 @@ def paved_road_dust(
     wet_days: ArrayLike = 0.0,
     days: ArrayLike = 1.0,
     efficiency: ArrayLike = 0.0,
+    k: float | None = None,
 ) -> Array:
     """Paved-road dust, AP-42 §13.2.1 (January 2011), Equations 1 and 2.
 
@@ -250,6 +251,9 @@ def paved_road_dust(
         N, the number of days in the period [d]; P ≤ N.
     efficiency
         η, the control efficiency [fraction].
+    k
+        The particle-size multiplier [g/VKT] when the district overrides Table 13.2.1-1's
+        (``lantian.inventory.overrides``); default the table's value for ``pollutant``.
 
     Returns
     -------
@@ -263,7 +267,7 @@ def paved_road_dust(
     weight_exponent = method_rule("paved_road_dust", "weight_exponent")
     divisor = method_rule("paved_road_dust", "wet_day_divisor")
     factor = (
-        paved_road_k(pollutant)
+        (paved_road_k(pollutant) if k is None else float(_array("k", k)))
         * _array("silt_loading", silt_loading) ** silt_exponent
         * _array("weight", weight) ** weight_exponent
         * (1.0 - wet / (divisor * period))
@@ -302,6 +306,7 @@ def construction_dust_coefficients(
     area: ArrayLike,
     months: ArrayLike,
     measures: dict[str, ArrayLike],
+    coefficients: tuple[float, dict[str, float]] | None = None,
 ) -> Array:
     """Construction dust by 产生/削减系数, ``W = (E_产生 − Σ E_削减) × A × T``.
 
@@ -325,12 +330,15 @@ def construction_dust_coefficients(
         standard at each site [bool array]; a measure left out counts as not met. Mechanical and
         simple vehicle washing (运输车辆机械/简易冲洗装置) are alternatives: claiming both at one
         site is refused.
+    coefficients
+        ``(generation, {measure: reduction})`` when the district overrides the table's
+        (``lantian.inventory.overrides``); default the table's for ``source_type``.
 
     Returns
     -------
     The emission of dust (TSP) [kg].
     """
-    generation, reductions = construction_coefficients(source_type)
+    generation, reductions = coefficients or construction_coefficients(source_type)
     unknown = set(measures) - set(reductions)
     if unknown:
         raise KeyError(

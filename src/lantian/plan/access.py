@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "plan.read": frozenset({"office", "leader", "reporter", "system"}),
     "sources.manage": frozenset({"office", "system"}),
     "sources.read": frozenset({"office", "leader", "reporter", "system"}),
+    "inventory.manage": frozenset({"office", "system"}),
+    "inventory.read": frozenset({"office", "leader", "reporter", "system"}),
 }
 """Action → roles allowed. ``report.file`` and ``unit.read`` are further bound to the reporter's unit."""
 
@@ -56,6 +58,8 @@ ACTION_ZH = {
     "plan.read": "查看计划",
     "sources.manage": "管理污染源和设备登记",
     "sources.read": "查看污染源和设备登记",
+    "inventory.manage": "管理排放清单（活动水平、排放系数）",
+    "inventory.read": "查看排放清单",
 }
 
 
