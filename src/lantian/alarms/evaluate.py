@@ -324,6 +324,34 @@ def difference(
     """Hours whose mean exceeds the same hour's background by more than ``rule.limit``; the
     background is capped at ``rule.background_cap`` (DB13/2934-2019 表1 and its note)."""
     first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    measured = window_background(
+        rule, minutes, first, start, until, min_count, facts, background, district_stations
+    )
+    scale = unit_scale(rule.unit, FEED_UNIT)
+    capped = np.minimum(measured, rule.background_cap * scale)
+    excess = mean - capped
+    keep = np.isfinite(excess) & (excess > rule.limit * scale)
+    if rule.background == "device":
+        keep &= minutes.mn[first] != code_of(minutes.mn_names, rule.reference_device)
+    return Exceedances.of(first, stop, start, excess, rule.limit * scale, capped, measured).where(
+        keep
+    )
+
+
+def window_background(
+    rule: Rule,
+    minutes: Minutes,
+    first: np.ndarray,
+    start: np.ndarray,
+    until: int,
+    min_count: int,
+    facts: Mapping[str, DeviceFacts],
+    background: BackgroundHours,
+    district_stations: tuple[str, ...],
+) -> np.ndarray:
+    """The measured (uncapped) background of each window (``first`` row, ``start``) of a
+    ``difference`` rule: the reference device's same window, the district's hour, or the device's
+    nearest station's hour [µg/m³]; NaN where there is none."""
     reference = code_of(minutes.mn_names, rule.reference_device)
     if rule.background == "device":
         hours = window_means(
@@ -341,16 +369,7 @@ def difference(
     else:
         nearest = {mn: fact.nearest_station for mn, fact in facts.items()}
         keys = _per_device(minutes, minutes.mn[first], nearest, "")
-    measured = _lookup(keys, start, background)
-    scale = unit_scale(rule.unit, FEED_UNIT)
-    capped = np.minimum(measured, rule.background_cap * scale)
-    excess = mean - capped
-    keep = np.isfinite(excess) & (excess > rule.limit * scale)
-    if rule.background == "device":
-        keep &= minutes.mn[first] != reference
-    return Exceedances.of(first, stop, start, excess, rule.limit * scale, capped, measured).where(
-        keep
-    )
+    return _lookup(keys, start, background)
 
 
 def offline(rule: Rule, minutes: Minutes, until: int) -> Exceedances:

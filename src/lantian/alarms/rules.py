@@ -3,7 +3,8 @@
 A district's file (``LANTIAN_ALARM_RULES`` or ``--rules FILE``) is TOML with the same layout: its
 ``use`` replaces the shipped choice (template names or rule ids; ``"*"`` is every rule), a
 ``[[rule]]`` with a shipped ``id`` replaces that rule, a new ``id`` adds one, and
-``[background] stations`` names the district's national stations. Every rule must cite a
+``[background] stations`` names the district's national stations, and ``[publication]`` (keys
+replaced one by one) the public warning list's rule (:class:`Publication`). Every rule must cite a
 ``source``; an unknown kind, a missing field or a window without a completeness count is refused
 with the file and the rule named.
 """
@@ -63,6 +64,35 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """The rule of the public warning list (公示警示, ``[publication]`` of the rule file): a site
+    is listed when its devices had alarms of ``levels`` from rules of ``kinds`` on at least
+    ``min_days`` days of the last ``days`` days."""
+
+    days: int = 30
+    min_days: int = 3
+    levels: tuple[str, ...] = ("超标",)
+    kinds: tuple[str, ...] = ("absolute", "difference", "tsp_phase")
+    source: str = ""
+
+
+def _publication(raw: dict[str, Any], origin: str) -> Publication:
+    unknown = sorted(set(raw) - set(Publication.__dataclass_fields__))
+    if unknown:
+        raise RuleFileError(f"{origin} [publication]: unknown field {', '.join(unknown)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    publication = Publication(**values)
+    if not (1 <= publication.min_days <= publication.days <= 366):
+        raise RuleFileError(f"{origin} [publication]: need 1 ≤ min_days ≤ days ≤ 366")
+    bad_kinds = sorted(set(publication.kinds) - set(KINDS))
+    if bad_kinds:
+        raise RuleFileError(
+            f"{origin} [publication]: unknown kind {', '.join(bad_kinds)}, valid: {', '.join(KINDS)}"
+        )
+    return publication
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """The rules in force: the chosen rules, the completeness counts and the background stations."""
 
@@ -71,6 +101,7 @@ class RuleSet:
     """Window [min] → minimum valid minutes for its mean."""
     completeness_source: str
     background_stations: tuple[str, ...]
+    publication: Publication = Publication()
 
     def by_id(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -125,6 +156,7 @@ def load_rules(override: Path | str | None = None) -> RuleSet:
     rules = {raw.get("id"): _rule(raw, "rules.toml") for raw in base.get("rule", [])}
     use = list(base.get("use", []))
     stations = list(base.get("background", {}).get("stations", []))
+    publication = dict(base.get("publication", {}))
     if override is not None:
         path = Path(override)
         extra = _read(path)
@@ -133,6 +165,7 @@ def load_rules(override: Path | str | None = None) -> RuleSet:
             rules[rule.id] = rule
         use = list(extra.get("use", use))
         stations = list(extra.get("background", {}).get("stations", stations))
+        publication.update(extra.get("publication", {}))
     origin = str(override) if override is not None else "rules.toml"
     templates = {rule.template for rule in rules.values()} | set(rules)
     unknown = [name for name in use if name != "*" and name not in templates]
@@ -153,4 +186,10 @@ def load_rules(override: Path | str | None = None) -> RuleSet:
             raise RuleFileError(
                 f"{origin} rule {rule.id}: background = device needs reference_device"
             )
-    return RuleSet(chosen, completeness, base["completeness"]["source"], tuple(stations))
+    return RuleSet(
+        chosen,
+        completeness,
+        base["completeness"]["source"],
+        tuple(stations),
+        _publication(publication, origin),
+    )

@@ -24,6 +24,19 @@ EIGHT_MUSTS = (
     "材料规范堆放",
 )
 """The plan's "八个必须" for construction sites, in its order (冷水滩区达标方案 四（一）1)."""
+SIX_HUNDRED_PERCENT = {
+    "工地周边围挡": "围挡规范标准",
+    "物料堆放覆盖": "材料规范堆放",
+    "土方开挖湿法作业": "湿法作业",
+    "路面硬化": "进出道路硬化",
+    "出入车辆清洗": "自动冲洗",
+    "渣土车辆密闭运输": "严格渣土运输",
+}
+"""The national "六个百分之百" for construction sites, in the order of 国务院《打赢蓝天保卫战三年
+行动计划》（国发〔2018〕22号）(工地周边围挡、物料堆放覆盖、土方开挖湿法作业、路面硬化、出入车辆清洗、
+渣土车辆密闭运输"六个百分之百") → the item of the plan's 八个必须 that records it. The registry keeps
+the plan's eight (the district's own list, which covers the six); the site page shows each with the
+one of the six it answers."""
 SITE_TYPES = ("房建", "市政", "拆迁", "道路")
 PHASES = ("土方", "基础", "主体", "装饰", "完工")
 GRADES = ("A", "B", "C", "D")

@@ -32,6 +32,9 @@ from lantian.web.ledger import router as ledger_router
 from lantian.web.pages import router as pages_router
 from lantian.web.pages.render import render
 from lantian.web.service import AirData, NotFoundError
+from lantian.web.site_routes import boundary_router, live_router
+from lantian.web.site_routes import page_router as site_page_router
+from lantian.web.site_views import LiveFolders
 from lantian.web.views import BadRangeError, daily_frame, day_range
 
 log = logging.getLogger("lantian.web")
@@ -109,6 +112,10 @@ def create_app(
     app.state.feeds = store_path.parent / "feeds"
     app.include_router(device_api_router)  # live data: not behind the store-version cache
     app.include_router(device_page_router)
+    app.state.live = LiveFolders.of_home(store_path.parent)
+    app.include_router(boundary_router)
+    app.include_router(live_router)  # the alarm store's: not behind the store-version cache
+    app.include_router(site_page_router)
     app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
     app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)
@@ -121,6 +128,7 @@ def create_app(
         *forecast_api_router.routes,
         *pages_router.routes,
         *forecast_page_router.routes,
+        *boundary_router.routes,
     ]
     app.add_middleware(ResponseCache, source=data.source, routes=cached_routes)
     return app

@@ -48,7 +48,7 @@ LEDGER_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-"""The ledger's pages run no script at all."""
+"""The ledger's pages run no script at all (but the map and site pages: ``LEDGER_CHART_PATHS``)."""
 HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -57,7 +57,15 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+LEDGER_CHART_PATHS = ("/ledger/map", "/ledger/sites/")
+"""The ledger pages that draw charts with this server's ECharts (``static/sites.js``): they get
+the public pages' policy (this server's scripts only, no inline script), the other ledger pages
+none."""
+
+
 def content_security_policy(path: str) -> str:
+    if path == LEDGER_CHART_PATHS[0] or path.startswith(LEDGER_CHART_PATHS[1:]):
+        return PUBLIC_CSP
     return LEDGER_CSP if path == "/ledger" or path.startswith("/ledger/") else PUBLIC_CSP
 
 

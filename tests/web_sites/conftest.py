@@ -1,0 +1,34 @@
+"""A real ``lantian serve`` over a home with the example registry, constructed minute frames of
+two simulated dust monitors (模拟数据) today and their scanned alarms (``helpers``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lantian.times import beijing_now
+from tests.attacking import running, server_env
+from tests.web_sites.helpers import seed_home, write_minutes
+
+
+def live_home(home: Path) -> Path:
+    url = seed_home(home)
+    write_minutes(home, url, beijing_now().date() - dt.timedelta(days=0), hours=12)
+    return home
+
+
+@pytest.fixture(scope="module")
+def sites_home(tmp_path_factory) -> Path:
+    return live_home(tmp_path_factory.mktemp("sites") / "home")
+
+
+@pytest.fixture(scope="module")
+def sites_server(sites_home) -> Iterator[str]:
+    env = server_env(
+        LANTIAN_ALARM_RULES=str(sites_home / "rules.toml"), LANTIAN_TRUSTED_PROXIES="127.0.0.1"
+    )
+    with running(sites_home, env) as base:
+        yield base
