@@ -71,3 +71,25 @@ def test_tsp_limit_by_registered_phase_and_unit(
         limit = {SITE_01: 700.0, SITE_02: 800.0}[alarmed[0]]
         assert found.column("limit").to_pylist() == [limit]
         assert np.isclose(found.column("value")[0].as_py(), limit + 1)
+
+
+def test_working_hours_and_permit_limits_come_from_the_registry(db, actors, stations):
+    """The EXAMPLE registry's sites work 06:00–22:00 (作业时间) and its 热电联产 enterprise holds
+    permitted limits with their standard (许可排放限值, 执行标准): both reach the rules."""
+    from sqlalchemy import select
+
+    from lantian.alarms.scan import permit_limits
+    from lantian.sources.models import Enterprise
+
+    import_example(db, actors["office"], stations)
+    assert device_facts(db)[SITE_01].working_hours == (360, 1320)
+    plant = db.scalars(select(Enterprise).where(Enterprise.code == "示例QY04")).one()
+    assert permit_limits(plant) == {
+        "smoke_dust": (
+            30.0,
+            "mg/m3",
+            "GB 13223-2011 表1（燃煤锅炉，新建）（排污许可证 示例许可04）",
+        ),
+        "SO2": (100.0, "mg/m3", "GB 13223-2011 表1（燃煤锅炉，新建）（排污许可证 示例许可04）"),
+        "NOx": (100.0, "mg/m3", "GB 13223-2011 表1（燃煤锅炉，新建）（排污许可证 示例许可04）"),
+    }

@@ -112,6 +112,12 @@ class DeviceFacts:
     phase: str | None = None
     """The site's construction phase (施工阶段) for ``tsp_phase`` rules."""
     nearest_station: str | None = None
+    working_hours: tuple[int, int] | None = None
+    """The site's 作业时间 as minutes of the day ``(start, end)``; ``end < start`` runs past
+    midnight (``off_hours`` rules)."""
+    permit_limits: Mapping[str, tuple[float, str, str]] = field(default_factory=dict)
+    """Feed pollutant (``SO2``, ``NOx``, ``smoke_dust`` …) → (permitted concentration, its unit,
+    the standard cited) of the enterprise's 排污许可证 (``stack`` rules)."""
 
 
 def minutes_from_arrow(table: pa.Table) -> Minutes:
@@ -217,6 +223,8 @@ class Exceedances:
     limit: np.ndarray
     background: np.ndarray
     background_measured: np.ndarray
+    citation: np.ndarray | None = None
+    """Per exceedance (object array), where it is more than the rule's ``source``."""
 
     @classmethod
     def of(cls, first, stop, start, value, limit, background=None, measured=None) -> Exceedances:
@@ -232,7 +240,9 @@ class Exceedances:
         )
 
     def where(self, keep: np.ndarray) -> Exceedances:
-        return Exceedances(*(column[keep] for column in self.__dict__.values()))
+        return Exceedances(
+            *(None if column is None else column[keep] for column in self.__dict__.values())
+        )
 
 
 def _applies(rule: Rule, minutes: Minutes, facts: Mapping[str, DeviceFacts]) -> np.ndarray:
@@ -275,6 +285,64 @@ def tsp_phase(
     known = np.array([v is not None for v in limit], dtype=bool)
     limit = np.where(known, limit, np.nan).astype(np.float64) * scale
     return Exceedances.of(first, stop, start, mean, limit).where(known & (mean > limit))
+
+
+def stack(
+    rule: Rule, minutes: Minutes, until: int, min_count: int, facts: Mapping[str, DeviceFacts]
+) -> Exceedances:
+    """Windows (CEMS hours) whose mean is above the enterprise's permitted concentration for that
+    factor (排污许可证 许可排放浓度, converted to the feed's unit of the pollutant); devices or
+    factors without a registered limit are not judged."""
+    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    table = np.full((len(minutes.mn_names) + 1, len(minutes.pollutant_names) + 1), np.nan)
+    cited = np.full(table.shape, "", dtype=object)
+    pollutant_of = {str(name): code for code, name in enumerate(minutes.pollutant_names)}
+    for mn_code, name in enumerate(minutes.mn_names.tolist()):
+        fact = facts.get(name)
+        for pollutant, (limit, unit, standard) in (fact.permit_limits if fact else {}).items():
+            if pollutant in pollutant_of:
+                scale = unit_scale(unit, feed_unit(pollutant))
+                table[mn_code, pollutant_of[pollutant]] = limit * scale
+                cited[mn_code, pollutant_of[pollutant]] = f"{rule.source}；许可限值：{standard}"
+    limit = table[minutes.mn[first], minutes.pollutant[first]]
+    keep = np.isfinite(limit) & (mean > limit)
+    found = Exceedances.of(first, stop, start, mean, limit).where(keep)
+    found.citation = cited[minutes.mn[first], minutes.pollutant[first]][keep]
+    return found
+
+
+def feed_unit(pollutant: str) -> str:
+    """The unit of a pollutant's values in the feed store (the HJ 212 factor table's)."""
+    from lantian.ingest.hj212 import factors
+
+    units = {factor.pollutant: factor.unit for factor in factors().values()}
+    return units.get(pollutant, FEED_UNIT)
+
+
+def inside_hours(minute_of_day: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whether each minute of the day lies in ``[start, end)`` (past midnight when end < start)."""
+    same_day = (start <= minute_of_day) & (minute_of_day < end)
+    overnight = (minute_of_day >= start) | (minute_of_day < end)
+    return np.where(start <= end, same_day, overnight)
+
+
+def off_hours(
+    rule: Rule, minutes: Minutes, until: int, min_count: int, facts: Mapping[str, DeviceFacts]
+) -> Exceedances:
+    """Windows wholly outside the site's registered working hours (作业时间) whose mean is above
+    ``rule.limit``: dust activity while the site should be idle. Devices whose site has no
+    working hours are not judged."""
+    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    hours = {mn: fact.working_hours for mn, fact in facts.items() if fact.working_hours}
+    opens = _per_device(minutes, minutes.mn[first], {k: v[0] for k, v in hours.items()}, -1)
+    closes = _per_device(minutes, minutes.mn[first], {k: v[1] for k, v in hours.items()}, -1)
+    opens, closes = opens.astype(np.int64), closes.astype(np.int64)
+    known = opens >= 0
+    outside = ~inside_hours(start % 1440, opens, closes) & ~inside_hours(
+        (start + rule.window - 1) % 1440, opens, closes
+    )
+    limit = rule.limit * unit_scale(rule.unit, FEED_UNIT)
+    return Exceedances.of(first, stop, start, mean, limit).where(known & outside & (mean > limit))
 
 
 def _lookup(keys: np.ndarray, starts: np.ndarray, table: BackgroundHours) -> np.ndarray:
@@ -444,6 +512,10 @@ def exceedances(
         return part, absolute(rule, part, until, min_count)
     if rule.kind == "tsp_phase":
         return part, tsp_phase(rule, part, until, min_count, facts)
+    if rule.kind == "stack":
+        return part, stack(rule, part, until, min_count, facts)
+    if rule.kind == "off_hours":
+        return part, off_hours(rule, part, until, min_count, facts)
     if rule.kind == "difference":
         if rule.background == "device":
             mask = (minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)) & (
@@ -456,14 +528,19 @@ def exceedances(
     raise KeyError(f"unknown rule kind {rule.kind!r}")
 
 
-def levels(mn: np.ndarray, start: np.ndarray, per_day: int | None) -> tuple[np.ndarray, np.ndarray]:
+def levels(
+    mn: np.ndarray, start: np.ndarray, per_day: int | None, fixed: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
     """``(occurrence, level)`` of each exceedance of one rule: its number within the device's day
-    (1, 2, …) and 预警 / 报警 / 超标 (see the module docstring). Rows must be sorted by (mn, start)."""
+    (1, 2, …) and 预警 / 报警 / 超标 (see the module docstring), or the rule's ``fixed`` level.
+    Rows must be sorted by (mn, start)."""
     day = start // 1440
     occurrence = run_positions_plain(group_starts(mn, day), len(mn)) + 1
     level = np.where(occurrence == 1, 0, 1)
     if per_day is not None:
         level = np.where(occurrence > per_day, 2, level)
+    if fixed:
+        level = np.full(len(mn), LEVELS.index(fixed))
     return occurrence, np.asarray(LEVELS, dtype=object)[level]
 
 
@@ -511,7 +588,7 @@ def alarms(
         mn = part.mn_names[part.mn[found.first]].astype(str)
         order = np.lexsort((found.start, mn))
         found, mn = found.where(order), mn[order]
-        occurrence, level = levels(mn, found.start, rule.per_day)
+        occurrence, level = levels(mn, found.start, rule.per_day, rule.level)
         pollutant = part.pollutant_names[part.pollutant[found.first]].astype(str)
         if rule.kind == "offline":
             pollutant = np.full(len(mn), "", dtype=object)
@@ -539,7 +616,9 @@ def alarms(
                     "background": _nullable(found.background),
                     "background_measured": _nullable(found.background_measured),
                     "readings": _readings(part, found.first, found.stop),
-                    "citation": np.full(len(mn), rule.source, object),
+                    "citation": np.full(len(mn), rule.source, object)
+                    if found.citation is None
+                    else found.citation,
                 },
                 schema=ALARM_SCHEMA,
             )

@@ -21,6 +21,8 @@ KINDS = {
     "absolute": ("pollutant", "window", "limit", "unit"),
     "difference": ("pollutant", "window", "limit", "unit", "background", "background_cap"),
     "tsp_phase": ("pollutant", "window", "limits", "unit"),
+    "stack": ("window",),
+    "off_hours": ("pollutant", "window", "limit", "unit"),
     "offline": ("minutes",),
     "stuck": ("readings",),
     "flag": ("flags", "minutes"),
@@ -56,6 +58,8 @@ class Rule:
     background_cap: float = 0.0
     per_day: int | None = None
     """Exceedances allowed per day; the next one is 超标."""
+    level: str = ""
+    """A fixed level for every exceedance (``stack``: 超标); empty: by occurrence."""
     sources: tuple[str, ...] = ()
     """Source kinds (``site``, ``plant`` …) whose devices the rule applies to; empty: all."""
     minutes: int = 0
@@ -133,6 +137,8 @@ def _rule(raw: dict[str, Any], origin: str) -> Rule:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise RuleFileError(f"{origin} rule {rule_id}: unknown field {', '.join(unknown)}")
+    if raw.get("level", "") not in ("", "预警", "报警", "超标"):
+        raise RuleFileError(f"{origin} rule {rule_id}: level must be 预警, 报警 or 超标")
     values = dict(raw)
     for name in ("sources", "flags"):
         if name in values:

@@ -36,7 +36,8 @@ MINUTE_COMMAND = "2051"
 
 
 def device_facts(db: Session) -> dict[str, DeviceFacts]:
-    """MN → the facts the rules need, from the source registry (one query, one row per device)."""
+    """MN → the facts the rules need, from the source registry (one query, one row per device):
+    the source's kind, a site's 施工阶段 and 作业时间, an enterprise's permitted limits."""
     from lantian.sources.models import RegisteredDevice
 
     devices = db.scalars(select(RegisteredDevice)).all()
@@ -45,8 +46,34 @@ def device_facts(db: Session) -> dict[str, DeviceFacts]:
             source_kind=device.source.kind if device.source is not None else None,
             phase=getattr(device.source, "phase", None),
             nearest_station=device.nearest_station_code,
+            working_hours=working_minutes(getattr(device.source, "working_hours", None)),
+            permit_limits=permit_limits(device.source),
         )
         for device in devices
+    }
+
+
+def working_minutes(hours: str | None) -> tuple[int, int] | None:
+    """``"06:00-22:00"`` (the registry's 作业时间) → minutes of the day ``(360, 1320)``."""
+    if not hours:
+        return None
+    start, end = (int(t[:2]) * 60 + int(t[3:5]) for t in hours.split("-"))
+    return start, end % 1440
+
+
+def permit_limits(source: object) -> dict[str, tuple[float, str, str]]:
+    """An enterprise's permitted limits by the feed's pollutant (HJ 212 factor table)."""
+    from lantian.ingest.hj212 import factors
+
+    limits = getattr(source, "permit_limits", None) or {}
+    standard = getattr(source, "permit_standard", None) or "排污许可证"
+    number = getattr(source, "permit_number", None)
+    cited = f"{standard}（排污许可证 {number}）" if number else standard
+    known = factors()
+    return {
+        known[code].pollutant: (float(entry["limit"]), str(entry["unit"]), cited)
+        for code, entry in limits.items()
+        if code in known
     }
 
 

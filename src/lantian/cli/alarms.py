@@ -145,6 +145,15 @@ RULE_COLUMNS = {
 }
 
 
+def _limit_text(rule) -> str | float:
+    """A rule's limit as the table shows it (per phase; from the registry for stack rules)."""
+    if rule.limits:
+        return "、".join(f"{k} {v:g}" for k, v in rule.limits.items())
+    if rule.kind == "stack":
+        return "排污许可证（登记）"
+    return rule.limit
+
+
 @alarms_app.command("rules")
 def rules_command(
     rules: RulesOption = None,
@@ -163,9 +172,7 @@ def rules_command(
             "name": rule.name,
             "pollutant": rule.pollutant,
             "window": rule.window or rule.minutes or rule.readings,
-            "limit": "、".join(f"{k} {v:g}" for k, v in rule.limits.items())
-            if rule.limits
-            else rule.limit,
+            "limit": _limit_text(rule),
             "unit": rule.unit if rule.pollutant else "",
             "per_day": rule.per_day,
             "source": rule.source,

@@ -75,3 +75,35 @@ def parse_factors(text: str) -> tuple[dict[str, str], str | None]:
 def format_factors(factors: dict[str, str]) -> str:
     """The cell text of a device's factors, as :func:`parse_factors` reads it back."""
     return "、".join(f"{code}({unit})" for code, unit in factors.items())
+
+
+_LIMIT = re.compile(r"^(?P<name>.+?)\s*[=:：]?\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>[^\s\d].*?)$")
+MASS_UNITS = ("mg/m3", "ug/m3")
+"""Units a permitted emission concentration may be written in."""
+
+
+def parse_permit_limits(text: str) -> tuple[dict[str, dict[str, object]], str | None]:
+    """A 许可排放限值 cell → ({HJ 212 code: {"limit": value, "unit": unit}}, problem or ``None``).
+
+    Items are separated by 、 , ， ; or ；, each a factor (code or name, as in a 监测因子 cell),
+    the permitted concentration and its unit: ``二氧化硫 35 mg/m3、氮氧化物=50 mg/m³、a34013 10
+    mg/m3`` (排污许可证 许可排放浓度, the limits a CEMS's hourly values are judged by).
+    """
+    limits: dict[str, dict[str, object]] = {}
+    for item in filter(None, (part.strip() for part in re.split(r"[、,，;；]+", text))):
+        match = _LIMIT.match(item)
+        code = _aliases().get(match["name"].strip().upper()) if match else None
+        if match is None or code is None:
+            return {}, f"无法识别 {item!r}（应写作 因子 限值 单位，如 二氧化硫 35 mg/m3）"
+        unit = _SPELLING.get(match["unit"].strip())
+        if unit not in MASS_UNITS:
+            return {}, f"{item!r} 的单位应为 {' 或 '.join(MASS_UNITS)}"
+        if code in limits:
+            return {}, f"监测因子 {code} 重复"
+        limits[code] = {"limit": float(match["value"]), "unit": unit}
+    return limits, None
+
+
+def format_permit_limits(limits: dict[str, dict[str, object]]) -> str:
+    """The cell text of permitted limits, as :func:`parse_permit_limits` reads it back."""
+    return "、".join(f"{code} {entry['limit']:g} {entry['unit']}" for code, entry in limits.items())

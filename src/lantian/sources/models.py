@@ -67,6 +67,11 @@ class Enterprise(Source):
     """绩效分级 A–D of the emergency reduction list; ``None`` when not graded."""
     permit_number: Mapped[str | None] = mapped_column(String(64))
     """排污许可证编号, if any."""
+    permit_limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The permit's 许可排放浓度 per CEMS factor: HJ 212 code → ``{"limit": value, "unit":
+    "mg/m3"}`` (``factors.parse_permit_limits``); the stack rule judges CEMS hours by them."""
+    permit_standard: Mapped[str | None] = mapped_column(String(200))
+    """The standard and clause the permitted limits come from (执行标准, e.g. GB 13223-2011 表1)."""
 
     __mapper_args__ = {"polymorphic_identity": "enterprise"}  # noqa: RUF012
 
@@ -89,6 +94,8 @@ class ConstructionSite(Source):
     """土方, 基础, 主体, 装饰 or 完工."""
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     planned_end: Mapped[dt.date | None] = mapped_column(Date)
+    working_hours: Mapped[str | None] = mapped_column(String(11))
+    """作业时间 ``HH:MM-HH:MM`` (Beijing; an end before the start runs past midnight)."""
     checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """The plan's 八个必须: item → met (bool), see ``vocabulary.EIGHT_MUSTS``."""
 

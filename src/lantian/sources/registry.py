@@ -25,7 +25,7 @@ from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.sources.coordinates import nearest, within
 from lantian.sources.devices import Device, password_digest
-from lantian.sources.factors import format_factors
+from lantian.sources.factors import format_factors, format_permit_limits
 from lantian.sources.geometry import vertices_text
 from lantian.sources.models import SOURCE_CLASSES, RegisteredDevice, Source
 from lantian.sources.tables import RegisterImportError, RegisterRejection
@@ -433,6 +433,8 @@ def _source_row(table: Table, source: Any) -> dict[str, Any]:
             value = source.checklist.get(field.key)
         elif field.key == "geometry":
             value = vertices_text(source.geometry)
+        elif field.key == "permit_limits":
+            value = format_permit_limits(source.permit_limits or {}) or None
         else:
             value = getattr(source, field.key)
         if isinstance(value, bool):

@@ -27,7 +27,7 @@ from lantian.ingest.schema import Rejection
 from lantian.sources import geometry
 from lantian.sources.coordinates import CHINA_BOUNDS, to_wgs84
 from lantian.sources.credit_code import credit_code_problem, valid_credit_codes
-from lantian.sources.factors import parse_factors
+from lantian.sources.factors import parse_factors, parse_permit_limits
 from lantian.sources.industries import industry_name, normalise_industry_code
 from lantian.sources.vocabulary import DEVICE_KINDS, Field, Table
 
@@ -49,6 +49,8 @@ REASONS = {
     "bad_polygon": "边界无效",
     "bad_line": "线位无效",
     "bad_factors": "监测因子无效",
+    "bad_permit_limits": "许可排放限值无效",
+    "bad_working_hours": "作业时间应写作 HH:MM-HH:MM（如 06:00-22:00）",
     "bad_mn": "设备编号（MN）应为 1–24 位字母或数字（HJ 212-2017 表 4）",
     "bad_password": "密码应为 1–9 个字符，且不含 ; , = &（HJ 212-2017 表 4）",
     "bad_station_code": "站点编码应为 1–32 位字母、数字、- 或 _，且不能是国控站编码",
@@ -247,6 +249,30 @@ def _factors(column: _Column, check: _Checker) -> list[Any]:
     return values
 
 
+def _permit_limits(column: _Column, check: _Checker) -> list[Any]:
+    values = []
+    for index, text in enumerate(column.text):
+        limits, problem = parse_permit_limits(text) if text else ({}, None)
+        if problem:
+            check.reject(index, column.header, text, "bad_permit_limits", problem)
+        values.append(limits)
+    return values
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*[-–—~～至]\s*([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _working_hours(column: _Column, check: _Checker) -> list[Any]:
+    values = []
+    for index, text in enumerate(column.text):
+        match = _HOURS.match(text) if text else None
+        if text and (match is None or match.group(1, 2) == match.group(3, 4)):
+            check.reject(index, column.header, text, "bad_working_hours")
+            match = None
+        values.append(f"{match[1]}:{match[2]}-{match[3]}:{match[4]}" if match else None)
+    return values
+
+
 def _vertices(column: _Column, check: _Checker, polygon: bool) -> list[Any]:
     values = []
     for index, text in enumerate(column.text):
@@ -276,6 +302,8 @@ PARSERS: dict[str, Callable[[_Column, _Checker], list[Any]]] = {
     "password": _pattern(_PASSWORD, "bad_password"),
     "device_kind": _device_kind,
     "factors": _factors,
+    "permit_limits": _permit_limits,
+    "working_hours": _working_hours,
     "polygon": lambda column, check: _vertices(column, check, polygon=True),
     "line": lambda column, check: _vertices(column, check, polygon=False),
 }
