@@ -1,14 +1,14 @@
 """The registry's permitted emission limits of enterprises and working hours of sites (issue #15).
 
-Revision ID: 0005_permit_limits_hours
-Revises: 0004_session_idle
+Revision ID: 0006_permit_limits_hours
+Revises: 0005_inventory
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_permit_limits_hours"
-down_revision = "0004_session_idle"
+revision = "0006_permit_limits_hours"
+down_revision = "0005_inventory"
 branch_labels = None
 depends_on = None
 
