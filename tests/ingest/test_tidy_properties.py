@@ -8,6 +8,7 @@ import zipfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,6 +151,16 @@ def _valid_files() -> dict[str, bytes]:
 
 
 VALID_FILES = _valid_files()
+
+
+def test_a_parquet_column_name_that_is_not_utf8_is_a_format_error():
+    """Found by the property below in CI: a flipped byte in the footer's column name escaped as a
+    UnicodeDecodeError from pyarrow's ``column_names``."""
+    data = bytearray(VALID_FILES["f.parquet"])
+    where = data.index(b"pollutant")  # the footer's schema element
+    data[where + 1] = 0x80
+    with pytest.raises(FormatError, match=r"^f\.parquet.*damaged Parquet"):
+        parse_tidy(bytes(data), "f.parquet", now=NOW)
 
 
 @settings(max_examples=300, deadline=None)

@@ -229,9 +229,10 @@ def _load_zip(source: str, data: bytes, sheet: str | None) -> Iterator[_Cells]:
 def _load_parquet(source: str, data: bytes) -> _Cells:
     try:
         table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError, ValueError) as error:
+        names = table.column_names  # decoded here: a damaged footer may hold non-UTF-8 names
+    except (pa.ArrowException, OSError, ValueError) as error:  # UnicodeDecodeError included
         raise FormatError(source, f"truncated or damaged Parquet file ({error})") from error
-    headers = _map_header(source, table.column_names, line=None)
+    headers = _map_header(source, names, line=None)
     return _Cells(
         source=source,
         headers=headers,
