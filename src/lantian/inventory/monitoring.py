@@ -63,21 +63,21 @@ def _hours(feed: FeedStore, mns: list[str], year: int) -> pa.Table:
     days = [dt.date(year, 1, 1) + dt.timedelta(days=i) for i in range(366)]
     connection = feed.connect([d for d in days if d.year == year])
     connection.register("wanted", pa.table({"mn": pa.array(mns, pa.string())}))
-    return connection.execute(
+    return connection.sql(
         """
         WITH hourly AS (
             SELECT mn, ts, pollutant, avg(value) AS value, bool_and(valid) AS valid
             FROM feed WHERE cn = '2061' AND mn IN (SELECT mn FROM wanted)
             GROUP BY mn, ts, pollutant
-        ), flow AS (SELECT mn, ts, value AS flow, valid FROM hourly WHERE pollutant = ?)
+        ), flow AS (SELECT mn, ts, value AS flow, valid FROM hourly WHERE pollutant = $flow)
         SELECT c.mn, c.ts, c.pollutant, c.value AS concentration, f.flow,
                c.valid AND f.valid AND c.value IS NOT NULL AND f.flow IS NOT NULL AS valid
         FROM hourly c JOIN flow f USING (mn, ts)
-        WHERE c.pollutant IN (SELECT unnest(?::VARCHAR[]))
+        WHERE c.pollutant IN (SELECT unnest($pollutants::VARCHAR[]))
         ORDER BY c.mn, c.pollutant, c.ts
         """,
-        [FLOW, list(CEMS_POLLUTANTS)],
-    ).arrow()
+        params={"flow": FLOW, "pollutants": list(CEMS_POLLUTANTS)},
+    ).to_arrow_table()
 
 
 def cems_emissions(

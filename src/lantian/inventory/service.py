@@ -8,13 +8,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.inventory import store
+from lantian.inventory import allocation, store, uncertainty
 from lantian.inventory.build import Built, build
 from lantian.inventory.monitoring import feed_cems
 from lantian.plan.access import Actor, require
 from lantian.plan.models import utcnow
+from lantian.sources.models import ConstructionSite, Source
 
 
 def build_inventory(
@@ -24,15 +26,31 @@ def build_inventory(
     *,
     feed_root: Path | None = None,
     root: Path | None = None,
+    samples: int = uncertainty.DEFAULT_SAMPLES,
+    seed: int = uncertainty.DEFAULT_SEED,
+    grid_km: float = 1.0,
 ) -> tuple[str, Built]:
     """Build ``year``'s inventory and store it as a new version in force; returns (version, built).
 
-    ``feed_root`` is the feed store whose CEMS devices feed the monitoring method (``None``: the
-    monitoring method is not used).
+    Besides the rows (``emissions``): the CEMS days (``cems_daily``), the 1 km grid (``grid``),
+    the towns (``towns``), the monthly profiles (``monthly``) and the Monte Carlo's P5–P95
+    (``uncertainty``, ``samples`` draws seeded with ``seed``). ``feed_root`` is the feed store
+    whose CEMS devices feed the monitoring method (``None``: the monitoring method is not used).
     """
     require(actor, "inventory.manage")
     built = build(db, actor, year, feed_cems(feed_root) if feed_root else None)
-    tables: dict[str, pa.Table] = {"emissions": built.emissions}
+    geometries = dict(
+        db.execute(select(Source.id, Source.geometry).where(Source.geometry.is_not(None))).all()
+    )
+    site_dates = {s.id: (s.start_date, s.planned_end) for s in db.scalars(select(ConstructionSite))}
+    grid, grid_description = allocation.grid_inventory(built.emissions, geometries, grid_km)
+    tables: dict[str, pa.Table] = {
+        "emissions": built.emissions,
+        "grid": grid,
+        "towns": allocation.towns(built.emissions),
+        "monthly": allocation.monthly(built.emissions, year, site_dates, built.cems_daily),
+        "uncertainty": uncertainty.monte_carlo(built.emissions, built.factors, samples, seed),
+    }
     if built.cems_daily is not None:
         tables["cems_daily"] = built.cems_daily
     meta: dict[str, Any] = {
@@ -42,6 +60,8 @@ def build_inventory(
         "example": bool(built.emissions.num_rows)
         and all(built.emissions.column("example").to_pylist()),
         "skipped": built.skipped,
+        "grid": grid_description,
+        "monte_carlo": {"samples": samples, "seed": seed},
         "factors": {
             factor_id: {
                 "value": f.value,
