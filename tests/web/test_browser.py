@@ -127,6 +127,7 @@ def test_now_page_shows_the_api_numbers_in_category_colours(page):
         chip = page.eval_on_selector(f"{row} .chip", "e => getComputedStyle(e).backgroundColor")
         assert chip == rgb(station["colour"])
     option = chart_option(page, "map")
+    assert page.get_attribute("#map", "data-boundary-areas") == "11"  # 永州's counties
     assert len(option["series"][0]["data"]) == len(document["stations"])
     colours = {d["name"]: d["itemStyle"]["color"] for d in option["series"][0]["data"]}
     assert colours == {s["name"]: s["colour"] for s in document["stations"]}

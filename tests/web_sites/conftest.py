@@ -14,6 +14,12 @@ from tests.attacking import running, server_env
 from tests.web_sites.helpers import seed_home, write_minutes
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives Debian's Chromium through Playwright against `lantian serve`"
+    )
+
+
 def live_home(home: Path) -> Path:
     url = seed_home(home)
     write_minutes(home, url, beijing_now().date() - dt.timedelta(days=0), hours=12)

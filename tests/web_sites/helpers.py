@@ -50,7 +50,9 @@ def pm10(mn: str, moment: dt.datetime) -> float:
     return 240.0 if loud else 60.0 + moment.minute % 5
 
 
-def write_minutes(home: Path, url: str, day: dt.date, hours: int = 12) -> None:
+def write_minutes(
+    home: Path, url: str, day: dt.date, hours: int = 12, rules_file: str = "rules.toml"
+) -> None:
     """Minute frames (CN 2051) of the example's first two dust monitors for ``hours`` hours of
     ``day``, through the intake into the feed store, then the day's alarms scanned."""
     engine = create_ledger_engine(url)
@@ -74,9 +76,10 @@ def write_minutes(home: Path, url: str, day: dt.date, hours: int = 12) -> None:
                 f"QN={moment:%Y%m%d%H%M%S}000;ST=22;CN=2051;PW=x;MN={mn};Flag=4;"
                 f"CP=&&DataTime={moment:%Y%m%d%H%M%S};a34002-Avg={pm10(mn, moment)},a34002-Flag=N&&"
             )
-            intake.take(parse_frame(encode_frame(segment)), device, moment, "t", offset, offset + 1)
+            frame = parse_frame(encode_frame(segment))
+            intake.take(frame, device, moment, f"log-{day}", offset, offset + 1)
             offset += 1
     batch, cursors = intake.drain()
     store.commit(feed_rows(batch)[0], cursors)
-    rules = load_rules(home / "rules.toml")
+    rules = load_rules(home / rules_file)
     scan(store, AlarmStore(home / "alarms"), rules, day, day, facts=facts)

