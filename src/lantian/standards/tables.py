@@ -30,11 +30,17 @@ def table(name: str, package: str = "lantian.standards", folder: str = "tables")
 
 def rows(name: str, package: str = "lantian.standards", **where: str) -> list[Row]:
     """The rows of table ``name`` whose columns equal every ``where`` value."""
-    return [
-        row
-        for row in table(name, package)
-        if all(row[key] == value for key, value in where.items())
-    ]
+    return list(_matching(name, package, tuple(sorted(where.items()))))
+
+
+@cache
+def _matching(name: str, package: str, where: tuple[tuple[str, str], ...]) -> tuple[Row, ...]:
+    """:func:`rows`, looked up once per question: the tables are read once and never change,
+    and the AQI and evaluation functions ask the same few questions for every series (a scan of
+    the table each time was most of a short series' cost, issue #13)."""
+    return tuple(
+        row for row in table(name, package) if all(row[key] == value for key, value in where)
+    )
 
 
 def known(name: str, column: str, package: str = "lantian.standards") -> list[str]:
