@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import orjson
 from openpyxl import Workbook
 
 from lantian.ingest.excel import append_row, csv_text
@@ -95,10 +96,7 @@ class Frame:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.columns)
-        writer.writerows(
-            ["" if v is None else csv_text(cell(v)) for v in row]
-            for row in zip(*self.columns.values(), strict=True)
-        )
+        writer.writerows(zip(*(_csv_column(v) for v in self.columns.values()), strict=True))
         return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
     def to_xlsx(self) -> bytes:
@@ -127,18 +125,30 @@ def cell(value: Any) -> Any:
     return value
 
 
+def _csv_column(values: list[Any]) -> list[Any]:
+    """A column's CSV cells: numbers as they are, ``None`` empty (the csv module writes it so),
+    text through :func:`~lantian.ingest.excel.csv_text` — column by column, so that the numeric
+    columns of a series cost nothing per cell."""
+    if all(v is None or type(v) in _NUMBERS for v in values):
+        return values
+    return [None if v is None else csv_text(cell(v)) for v in values]
+
+
+_NUMBERS = (int, float, bool)
+
+
 def dumps(body: Any) -> bytes:
-    """Compact UTF-8 JSON (Chinese kept as is), NaN written as ``null``."""
-    try:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # a NaN somewhere: clean the document (rare, so not on the fast path)
-        text = json.dumps(_clean(body), ensure_ascii=False, separators=(",", ":"))
-    return text.encode()
+    """Compact UTF-8 JSON (Chinese kept as is), NaN written as ``null`` (orjson: the series'
+    rows are most of an API answer's time when written with the standard library)."""
+    return orjson.dumps(
+        body, default=_default, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    )
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return plain(value)
+def _default(value: Any) -> Any:
+    """What orjson does not know: NumPy scalars (as Python values), tuples of them, sets."""
+    if isinstance(value, np.generic):
+        return plain(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
