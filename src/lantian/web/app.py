@@ -58,7 +58,6 @@ def warm(data: AirData) -> None:
         place = data.place(city=city)
         start, end = day_range(data, None, None, 365, 3660)
         daily_frame(data, place, start, end)
-        data.hourly_frame(place, year)
         data.ranking(year)
         data.month_evaluations(place, year)
         for code in place.stations:

@@ -38,11 +38,18 @@ from lantian.times import days_between, natural_day, year_days
 from lantian.web.snapshot import Snapshot, SnapshotSource, Station
 
 FloatArray = npt.NDArray[np.float64]
+Columns = dict[str, np.ndarray]
 HOUR = np.timedelta64(1, "h")
 
 
 class NotFoundError(LookupError):
     """A station, city or year the store does not hold; the message lists the valid ones."""
+
+
+def _joined(parts: list[Columns]) -> Columns:
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]} if parts else {}
 
 
 def _year_days(year: int) -> tuple[dt.date, int]:
@@ -106,7 +113,15 @@ class AirData:
         return snap.years_memo.get(year, lambda: load_year(self.store, year))
 
     def hourly_values(self, place: Scope, year: int) -> dict[str, FloatArray]:
-        """The place's hourly values by pollutant over ``year`` (a city: its stations' mean)."""
+        """The place's hourly values by pollutant over ``year`` (a city: its stations' mean, kept
+        per version: the stations' own are views of the year grids)."""
+        if place.kind == "station":
+            return self._hourly_values(place, year)
+        return self.snapshot().memo.get(
+            ("values", place, year), lambda: self._hourly_values(place, year)
+        )
+
+    def _hourly_values(self, place: Scope, year: int) -> dict[str, FloatArray]:
         data = self.year_hours(year)
         n_hours = _year_days(year)[1] * 24
         present = [s for s in place.stations if s in data.stations]
@@ -116,16 +131,42 @@ class AirData:
             return data.station_hourly(place.key)
         return data.area_hourly(present)
 
-    def hourly_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
-        """Hourly concentrations and the hourly AQI report (实时报) of ``place`` over ``year``."""
-        return self.snapshot().memo.get(
-            ("hourly", place, year), lambda: self._hourly_frame(place, year)
-        )
-
-    def _hourly_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
-        return hourly_table(self.hourly_values(place, year), _year_days(year)[0])
+    def hourly_series(self, place: Scope, first_day: dt.date, last_day: dt.date) -> Columns:
+        """Hourly concentrations and the hourly AQI report (实时报) of ``place`` over the natural
+        days ``first_day`` … ``last_day`` that fall in years with data: the period's slice of the
+        in-memory year grids, through :func:`lantian.assess.series.hourly_table` — only the
+        hours asked for are computed."""
+        parts = []
+        for year, first, last in self._held_parts(first_day, last_day):
+            offset = (first - dt.date(year, 1, 1)).days * 24
+            hours = slice(offset, offset + ((last - first).days + 1) * 24)
+            values = {p: v[hours] for p, v in self.hourly_values(place, year).items()}
+            parts.append(hourly_table(values, first))
+        return _joined(parts)
 
     # ------------------------------------------------------------------ daily values
+    def daily_series(self, place: Scope, first_day: dt.date, last_day: dt.date) -> Columns:
+        """Daily values and the daily AQI report (日报) of ``place`` over the natural days
+        ``first_day`` … ``last_day`` that fall in years with data: slices of each year's daily
+        table (:meth:`daily_frame`, kept per version — a day's statistics use only its own
+        hours, so a slice of the year is the period's table)."""
+        parts = []
+        for year, first, last in self._held_parts(first_day, last_day):
+            days = slice((first - dt.date(year, 1, 1)).days, (last - dt.date(year, 1, 1)).days + 1)
+            parts.append({k: v[days] for k, v in self.daily_frame(place, year).items()})
+        return _joined(parts)
+
+    def _held_parts(
+        self, first_day: dt.date, last_day: dt.date
+    ) -> list[tuple[int, dt.date, dt.date]]:
+        """The period cut at new year, the years the store holds only: (year, first, last)."""
+        held = set(self.snapshot().years)
+        return [
+            (y, max(first_day, dt.date(y, 1, 1)), min(last_day, dt.date(y, 12, 31)))
+            for y in range(first_day.year, last_day.year + 1)
+            if y in held
+        ]
+
     def daily_frame(self, place: Scope, year: int) -> dict[str, np.ndarray]:
         """Daily values and the daily AQI report (日报) of ``place`` over ``year``."""
         return self.snapshot().memo.get(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
-
 from lantian.assess.assessment import assessment_document, station_document
 from lantian.assess.scope import Scope
 from lantian.assess.series import AQI_COLUMNS
@@ -22,7 +20,7 @@ from lantian.standards import (
     rule_set_runs,
     unit,
 )
-from lantian.times import day_end, day_hours, natural_day
+from lantian.times import natural_day
 from lantian.web.service import AirData, NotFoundError, categories, station_public
 from lantian.web.tables import Frame
 
@@ -80,28 +78,9 @@ def day_range(
     return start, end
 
 
-def _span(
-    data: AirData, place: Scope, start: dt.date, end: dt.date, daily: bool
-) -> dict[str, np.ndarray]:
-    """Concatenate the per-year frames of ``place`` and cut them to ``start`` … ``end``."""
-    years = [y for y in range(start.year, end.year + 1) if y in data.snapshot().years]
-    getter = data.daily_frame if daily else data.hourly_frame
-    parts = [getter(place, y) for y in years]
-    if not parts:
-        return {}
-    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    if daily:
-        time = columns["day"]
-        keep = (time >= np.datetime64(start, "D")) & (time <= np.datetime64(end, "D"))
-    else:
-        time = columns["ts"]
-        keep = (time >= np.datetime64(day_hours(start)[0])) & (time <= np.datetime64(day_end(end)))
-    return {k: v[keep] for k, v in columns.items()}
-
-
 def hourly_frame(data: AirData, place: Scope, start: dt.date, end: dt.date) -> Frame:
     """Hourly concentrations and the hourly AQI of ``place`` over natural days start … end."""
-    columns = _span(data, place, start, end, daily=False)
+    columns = data.hourly_series(place, start, end)
     meta = {
         "place": place_meta(place),
         "start": start.isoformat(),
@@ -118,7 +97,7 @@ def hourly_frame(data: AirData, place: Scope, start: dt.date, end: dt.date) -> F
 
 def daily_frame(data: AirData, place: Scope, start: dt.date, end: dt.date) -> Frame:
     """Daily values and the daily AQI of ``place`` over natural days start … end."""
-    columns = _span(data, place, start, end, daily=True)
+    columns = data.daily_series(place, start, end)
     meta = {
         "place": place_meta(place),
         "start": start.isoformat(),
