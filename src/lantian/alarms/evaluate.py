@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -78,6 +78,11 @@ class Minutes:
     def __len__(self) -> int:
         return len(self.minute)
 
+    def before(self, until: int) -> Minutes:
+        """The rows of minutes before ``until`` (what is known when judging up to it)."""
+        late = self.minute >= until
+        return self.take(np.flatnonzero(~late)) if late.any() else self
+
     def take(self, rows: np.ndarray) -> Minutes:
         if len(rows) == len(self):
             return self  # rows are always increasing positions: all of them is the identity
@@ -98,9 +103,17 @@ def code_of(names: np.ndarray, name: str) -> int:
 
 
 def _encoded(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and their names, codes in the names' sorted order (so that rows sort the
+    same, and the first of a device's pollutants is the same, whatever slice is encoded)."""
     encoded = pc.dictionary_encode(column.combine_chunks())
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names.astype(str), kind="stable")
+    if np.any(order != np.arange(len(order))):
+        rank = np.empty(len(order), np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        codes, names = rank[codes], names[order]
+    return codes, names
 
 
 @dataclass(frozen=True)
@@ -529,13 +542,17 @@ def exceedances(
 
 
 def levels(
-    mn: np.ndarray, start: np.ndarray, per_day: int | None, fixed: str = ""
+    mn: np.ndarray,
+    start: np.ndarray,
+    per_day: int | None,
+    fixed: str = "",
+    offset: np.ndarray | int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(occurrence, level)`` of each exceedance of one rule: its number within the device's day
-    (1, 2, …) and 预警 / 报警 / 超标 (see the module docstring), or the rule's ``fixed`` level.
-    Rows must be sorted by (mn, start)."""
+    (1, 2, …, after ``offset`` earlier ones) and 预警 / 报警 / 超标 (see the module docstring),
+    or the rule's ``fixed`` level. Rows must be sorted by (mn, start)."""
     day = start // 1440
-    occurrence = run_positions_plain(group_starts(mn, day), len(mn)) + 1
+    occurrence = run_positions_plain(group_starts(mn, day), len(mn)) + 1 + offset
     level = np.where(occurrence == 1, 0, 1)
     if per_day is not None:
         level = np.where(occurrence > per_day, 2, level)
@@ -577,51 +594,79 @@ def alarms(
     facts: Mapping[str, DeviceFacts] | None = None,
     background: BackgroundHours | None = None,
 ) -> pa.Table:
-    """Every alarm of every rule in force over ``minutes`` (windows closed by ``until``)."""
+    """Every alarm of every rule in force over the ``minutes`` before ``until`` (windows closed
+    by then, outages up to then, runs of the readings before then)."""
     facts = facts or {}
     background = background if background is not None else BackgroundHours.empty()
+    minutes = minutes.before(until)
     tables = [ALARM_SCHEMA.empty_table()]
     for rule in rules.rules:
         part, found = exceedances(rule, minutes, until, rules, facts, background)
-        if len(found.first) == 0:
-            continue
-        mn = part.mn_names[part.mn[found.first]].astype(str)
-        order = np.lexsort((found.start, mn))
-        found, mn = found.where(order), mn[order]
-        occurrence, level = levels(mn, found.start, rule.per_day, rule.level)
-        pollutant = part.pollutant_names[part.pollutant[found.first]].astype(str)
-        if rule.kind == "offline":
-            pollutant = np.full(len(mn), "", dtype=object)
-        window = rule.window or (rule.minutes if rule.kind != "stuck" else 0)
-        ids = [
-            hashlib.sha1(f"{rule.id}|{m}|{p}|{s}".encode()).hexdigest()[:16]
-            for m, p, s in zip(mn.tolist(), pollutant.tolist(), found.start.tolist(), strict=True)
-        ]
-        stamps = found.start.astype("datetime64[m]").astype("datetime64[s]")
-        tables.append(
-            pa.table(
-                {
-                    "alarm_id": ids,
-                    "rule_id": np.full(len(mn), rule.id, object),
-                    "kind": np.full(len(mn), rule.kind, object),
-                    "level": level,
-                    "mn": mn,
-                    "pollutant": pollutant,
-                    "ts": stamps,
-                    "window": np.full(len(mn), window, np.int32),
-                    "day": stamps.astype("datetime64[D]"),
-                    "occurrence": occurrence.astype(np.int32),
-                    "value": found.value,
-                    "limit": found.limit,
-                    "background": _nullable(found.background),
-                    "background_measured": _nullable(found.background_measured),
-                    "readings": _readings(part, found.first, found.stop),
-                    "citation": np.full(len(mn), rule.source, object)
-                    if found.citation is None
-                    else found.citation,
-                },
-                schema=ALARM_SCHEMA,
-            )
-        )
-    table = pa.concat_tables(tables)
+        tables.append(rule_alarms(rule, part, found))
+    return sort_alarms(pa.concat_tables(tables))
+
+
+def sort_alarms(table: pa.Table) -> pa.Table:
     return table.sort_by([("ts", "ascending"), ("mn", "ascending"), ("rule_id", "ascending")])
+
+
+def alarm_ids(rule: Rule, mn: np.ndarray, pollutant: np.ndarray, start: np.ndarray) -> list[str]:
+    """Stable alarm ids: a hash of rule, device, pollutant and ``ts`` (minutes)."""
+    return [
+        hashlib.sha1(f"{rule.id}|{m}|{p}|{s}".encode()).hexdigest()[:16]
+        for m, p, s in zip(mn.tolist(), pollutant.tolist(), start.tolist(), strict=True)
+    ]
+
+
+def rule_alarms(
+    rule: Rule,
+    part: Minutes,
+    found: Exceedances,
+    skip: Callable[[list[str]], np.ndarray] | None = None,
+    prior: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> pa.Table:
+    """The alarms of one rule's exceedances (``found``, indexing the rows of ``part``).
+
+    The incremental evaluator passes ``skip`` (ids → which were already emitted) and ``prior``
+    (devices, days → how many exceedances of the rule each already had that day), so that
+    occurrences and levels continue where the earlier calls left them."""
+    if len(found.first) == 0:
+        return ALARM_SCHEMA.empty_table()
+    mn = part.mn_names[part.mn[found.first]].astype(str)
+    order = np.lexsort((found.start, mn))
+    found, mn = found.where(order), mn[order]
+    pollutant = part.pollutant_names[part.pollutant[found.first]].astype(str)
+    if rule.kind == "offline":
+        pollutant = np.full(len(mn), "", dtype=object)
+    ids = np.asarray(alarm_ids(rule, mn, pollutant, found.start), dtype=object)
+    if skip is not None:
+        keep = ~skip(ids.tolist())
+        found, mn, pollutant, ids = found.where(keep), mn[keep], pollutant[keep], ids[keep]
+        if len(ids) == 0:
+            return ALARM_SCHEMA.empty_table()
+    offset = prior(mn, found.start // 1440) if prior is not None else 0
+    occurrence, level = levels(mn, found.start, rule.per_day, rule.level, offset)
+    window = rule.window or (rule.minutes if rule.kind != "stuck" else 0)
+    stamps = found.start.astype("datetime64[m]").astype("datetime64[s]")
+    citation = np.full(len(mn), rule.source, object) if found.citation is None else found.citation
+    return pa.table(
+        {
+            "alarm_id": ids,
+            "rule_id": np.full(len(mn), rule.id, object),
+            "kind": np.full(len(mn), rule.kind, object),
+            "level": level,
+            "mn": mn,
+            "pollutant": pollutant,
+            "ts": stamps,
+            "window": np.full(len(mn), window, np.int32),
+            "day": stamps.astype("datetime64[D]"),
+            "occurrence": occurrence.astype(np.int32),
+            "value": found.value,
+            "limit": found.limit,
+            "background": _nullable(found.background),
+            "background_measured": _nullable(found.background_measured),
+            "readings": _readings(part, found.first, found.stop),
+            "citation": citation,
+        },
+        schema=ALARM_SCHEMA,
+    )
