@@ -214,6 +214,12 @@ def run(coroutine):
         return runner.run(coroutine)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time [s] a process (with its threads and waited-for children) used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -243,6 +249,7 @@ def run_receiver(
         time.sleep(0.1)
     half = len(frames[0]) // 2
     try:
+        cpu = cpu_seconds(process.pid)
         capacity, closed, acked_closed = run(
             receiver_load(port, [f[:half] for f in frames], seconds, window=window)
         )
@@ -250,6 +257,8 @@ def run_receiver(
         achieved, latencies, acked_open = run(
             receiver_load(port, [f[half:] for f in frames], seconds, rate=rate)
         )
+        time.sleep(3)
+        cpu = cpu_seconds(process.pid) - cpu
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(120)
@@ -260,6 +269,7 @@ def run_receiver(
         "achieved": achieved,
         "latencies": latencies,
         "acked": acked_closed + acked_open,
+        "cpu": cpu,
         "stored": table.group_by(["mn", "ts", "cn"]).aggregate([]).num_rows,
     }
 
@@ -301,6 +311,10 @@ def main() -> None:
         f"ack latency p50 {p50:.1f} ms, p99 {p99:.1f} ms"
     )
     print(f"acknowledged {result['acked']:,} frames, stored {result['stored']:,} (must be equal)")
+    print(
+        f"receiver CPU: {result['cpu']:.1f} s for them, {result['cpu'] / result['acked'] * 1e6:.0f} µs "
+        f"per frame answered and stored ({result['acked'] / result['cpu']:,.0f} frames per CPU-second)"
+    )
     if result["acked"] != result["stored"]:
         raise SystemExit("acknowledged and stored frames differ")
 

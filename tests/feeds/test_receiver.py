@@ -3,6 +3,7 @@ and hostile peers (constructed frames of the simulator's fleet)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -176,3 +177,33 @@ def test_password_guessing_backs_off_per_mn_and_address(receiver):
         assert len(read_frames(sock, 1)) == 1
     reasons = [e["reason"] for e in receiver.events("quarantine")]
     assert reasons == ["wrong_password"] * 3 + ["backoff"]
+
+
+def test_a_peer_that_never_reads_its_answers_is_paused_and_cut_off(receiver):
+    """A slow peer: it sends thousands of frames asking for answers and reads none. The receiver
+    stops reading it once its answers pile up (nothing held without bound), answers the other
+    devices meanwhile, and disconnects it after ``--idle-seconds`` (3 s here) as a slow reader."""
+    frames = b"".join(minute_frame(0, 2000 + minute) for minute in range(6000))
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    slow.settimeout(60)
+    slow.connect(("127.0.0.1", receiver.port))
+
+    def flood() -> None:
+        with contextlib.suppress(OSError):  # cut off while sending: what the test wants
+            slow.sendall(frames)
+
+    sending = threading.Thread(target=flood)
+    sending.start()
+    try:
+        with connect(receiver.port) as sock:
+            sock.sendall(minute_frame(1, 60))
+            assert len(read_frames(sock, 1)) == 1
+        assert wait_until(
+            lambda: any(e["reason"] == "slow_reader" for e in receiver.events("rejected")), 60
+        ), [e["reason"] for e in receiver.events("rejected")]
+        sending.join(60)
+        assert not sending.is_alive()
+    finally:
+        slow.close()
+    assert receiver.process.poll() is None

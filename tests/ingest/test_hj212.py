@@ -16,9 +16,12 @@ from lantian.ingest.hj212 import (
     Frame,
     FrameRejection,
     FrameScanner,
+    _header,
+    _header_fields,
     canonical_factor,
     crc16,
     crc16_bytewise,
+    crc16_many,
     data_ack,
     encode_frame,
     factors,
@@ -277,3 +280,30 @@ def test_valid_frames_survive_noise_around_them(codes, values, noise, flag):
 @given(st.binary(max_size=2000))
 def test_whole_array_crc_equals_the_bytewise_definition(data):
     assert crc16(data) == crc16_bytewise(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=700), max_size=12))
+def test_many_crcs_at_once_equal_the_bytewise_definition(segments):
+    """The receiver checks a commit's frames together: empty, one-byte and long segments mixed."""
+    assert crc16_many(segments).tolist() == [crc16_bytewise(s) for s in segments]
+
+
+HEADER_TEXT = st.text(st.sampled_from("ABZaz09 =&;,.-_\t\xa0中"), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(HEADER_TEXT, min_size=6, max_size=6),
+    st.one_of(st.none(), st.tuples(HEADER_TEXT, HEADER_TEXT)),
+    HEADER_TEXT,
+)
+def test_the_one_match_header_reads_as_the_general_reader(values, split, cp):
+    """The standard-order header is read by one regular expression; any header (blanks, odd
+    values, missing fields) must read to the same frame or rejection as the general reader."""
+    qn, st_, cn, pw, mn, flag = values
+    packets = f"PNUM={split[0]};PNO={split[1]};" if split else ""
+    segment = f"QN={qn};ST={st_};CN={cn};PW={pw};MN={mn};Flag={flag};{packets}CP=&&{cp}&&"
+    for text in (segment, segment.replace(f"CN={cn}", "CN=2051").replace(f"Flag={flag}", "Flag=5")):
+        data = text.encode("utf-8")
+        assert _header(data, b"raw") == _header_fields(data.decode("latin-1"), b"raw")

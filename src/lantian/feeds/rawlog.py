@@ -45,6 +45,8 @@ class RawRecord:
 
     log: str
     """The log file's name (``2026-12-03.hj212``)."""
+    start: int
+    """Byte offset of this record."""
     end: int
     """Byte offset just past this record."""
     received: dt.datetime
@@ -80,6 +82,7 @@ def read_records(path: Path, start: int = 0) -> tuple[list[RawRecord], int]:
         records.append(
             RawRecord(
                 path.name,
+                position,
                 end + 1,
                 received,
                 data[first + 1 : second].decode("ascii", "replace"),

@@ -1,24 +1,29 @@
 """The HJ 212 receiver: an asyncio TCP server that acknowledges only what is durable.
 
-Per connection: bytes are cut into frames (:class:`lantian.ingest.hj212.FrameScanner`); a frame
-from an unknown ``MN`` or with a wrong ``PW`` is written to the quarantine log with the peer's
-address and the connection is closed, nothing stored. After three such refusals of one (MN,
-address) pair, that pair backs off (:class:`lantian.throttle.BackOff`: 1, 2, 4 … s after its last
-refusal, as the ledger's logins do): its frames are quarantined as ``backoff`` without the password
-being looked at, so a password (sent in clear, often six digits) cannot be guessed at line rate.
-A malformed frame (length, CRC, field) is logged with its raw bytes; a peer that sends more than
-``max_bad_frames`` of them, sends nothing for ``idle_seconds``, or takes more than
-``frame_seconds`` to finish a started frame (slowloris), is disconnected. Past
-``max_connections`` new connections are closed at once.
+Per connection (:class:`DeviceConnection`, an asyncio protocol: no task per peer), bytes are cut
+into frames with ``bytes.find`` (:meth:`lantian.ingest.hj212.FrameScanner.split`) and queued. One
+task, the committer, takes everything queued since its last round and checks it at once: the
+CRCs of all frames together (:func:`lantian.ingest.hj212.check_frames`, whole-array), then each
+frame's header. A frame from an unknown ``MN`` or with a wrong ``PW`` is written to the
+quarantine log with the peer's address and the connection is closed, nothing stored. After three
+such refusals of one (MN, address) pair, that pair backs off (:class:`lantian.throttle.BackOff`:
+1, 2, 4 … s after its last refusal, as the ledger's logins do): its frames are quarantined as
+``backoff`` without the password being looked at, so a password (sent in clear, often six
+digits) cannot be guessed at line rate. A malformed frame (length, CRC, field) is logged with its
+raw bytes; a peer that sends more than ``max_bad_frames`` of them, sends nothing for
+``idle_seconds``, takes more than ``frame_seconds`` to finish a started frame (slowloris), or
+does not read its answers for ``idle_seconds`` (its reading is paused meanwhile), is
+disconnected. Past ``max_connections`` new connections are closed at once.
 
-An accepted upload frame (CN 2011/2051/2061/2031) is appended to the raw log; one task writes
-and fsyncs what all connections appended since its last write (group commit), then hands the
-frames to the :class:`~lantian.feeds.intake.Intake` in log order and releases the waiting
-connections, which send the 9014 answer where the frame's ``Flag`` asks for one. Every
-``flush_seconds`` the intake's rows are committed to the feed store with the raw-log offsets
-they cover; every ``hourly_seconds`` the closed hours go to the measurement store. On start,
-the raw log's records past the committed offsets are replayed (so after ``kill -9`` no
-acknowledged frame is lost and none is stored twice).
+The accepted upload frames (CN 2011/2051/2061/2031) of the round are appended to the raw log with
+one write and one ``fsync`` (group commit: every frame that arrived while the last ``fsync`` ran
+shares the next); only then are their 9014 answers (CRCs at once, :func:`data_acks`) written, one
+write per connection. Values are not read on this path: the raw log is the durable record. Every
+``flush_seconds`` the frames made durable since are handed to the
+:class:`~lantian.feeds.intake.Intake` in log order and their values read all at once into the
+feed store, committed with the raw-log offsets they cover; every ``hourly_seconds`` the closed
+hours go to the measurement store. On start, the raw log's records past the committed offsets are
+replayed (so after ``kill -9`` no acknowledged frame is lost and none is stored twice).
 
 :class:`CommitListener` objects (the live alarm evaluation, ``lantian.alarms.live``) are opened
 before the replay and handed every committed table of rows after its commit, in commit order;
@@ -32,8 +37,9 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -49,10 +55,10 @@ from lantian.ingest.hj212 import (
     Frame,
     FrameRejection,
     FrameScanner,
+    check_frames,
     crc16,
-    data_ack,
+    data_acks,
     data_time_text,
-    parse_frame,
 )
 from lantian.sources.devices import Device, DeviceDirectory
 from lantian.store.measurements import MeasurementStore
@@ -78,15 +84,150 @@ class ReceiverOptions:
     """The city device stations are registered in (when the registry gives none)."""
 
 
-@dataclass
-class Pending:
-    """A frame waiting for the group commit."""
+MAX_QUEUED_PER_CONNECTION = 256
+"""A connection's frames waiting for their commit: past this, its reading pauses (a device sends
+one frame a minute; only a flood or a peer that does not read its answers gets here)."""
+WRITE_BUFFER_HIGH = 64 * 1024
+"""Answers a peer has not read, held by the receiver [bytes]: past this its reading pauses until
+it reads them."""
+SEND_BUFFER = 32 * 1024
+"""The kernel's send buffer per connection [bytes] (a device's answers are ~120 bytes a minute;
+a fixed size keeps a peer that reads nothing from parking megabytes in the kernel)."""
 
-    frame: Frame
-    device: Device
-    received: dt.datetime
-    record: bytes
-    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+class DeviceConnection(asyncio.Protocol):
+    """One peer: cuts its bytes into frames and queues them for the committer."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+        self.scanner = FrameScanner(receiver.options.max_data_length)
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.bad = 0
+        self.queued = 0
+        """Frames of this peer waiting for the committer."""
+        self.last = time.monotonic()
+        """When bytes last came (or the peer last read its answers)."""
+        self.started: float | None = None
+        """When the frame still incomplete began to arrive."""
+        self.closed = False
+        self._reading_paused = False
+        self._writing_paused = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment] (uvloop's is no subclass)
+        address = transport.get_extra_info("peername")
+        self.peer = f"{address[0]}:{address[1]}" if address else "?"
+        receiver = self.receiver
+        if len(receiver.connections) >= receiver.options.max_connections:
+            receiver.events.write("rejected", self.peer, "too_many_connections", b"")
+            self.close()
+            return
+        transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        receiver.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        receiver = self.receiver
+        now = self.last = time.monotonic()
+        try:
+            items = self.scanner.split(data)
+        except Exception:  # never expected: the scanner takes any bytes
+            log.exception("connection %s: unexpected error", self.peer)
+            self.close()
+            return
+        for item in items:
+            if isinstance(item, FrameRejection):
+                self.reject(item)
+            else:
+                receiver.queue.append((self, item))
+                self.queued += 1
+        self.started = (self.started or now) if self.scanner.pending else None
+        if self.queued:
+            receiver.wake.set()
+        self._flow()
+        self.cut_if_bad()
+
+    def eof_received(self) -> bool:
+        return False  # close; frames still queued are committed, their answers dropped
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.receiver.connections.discard(self)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._flow()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self.last = time.monotonic()
+        self._flow()
+
+    # the receiver's side
+    def reject(self, rejection: FrameRejection | None) -> None:
+        """Log a malformed frame (unless ``None``: logged already) and count it against the
+        peer."""
+        if rejection is not None:
+            self.receiver.events.write(
+                "rejected", self.peer, rejection.reason, rejection.raw, detail=rejection.detail
+            )
+        self.bad += 1
+
+    def cut_if_bad(self) -> None:
+        """Disconnect a peer past ``max_bad_frames`` malformed frames."""
+        if self.bad > self.receiver.options.max_bad_frames and not self.closed:
+            self.receiver.events.write(
+                "rejected", self.peer, "too_many_bad_frames", b"", count=self.bad
+            )
+            self.close()
+
+    def answered(self, count: int) -> None:
+        """``count`` queued frames were dealt with by the committer."""
+        self.queued -= count
+        self._flow()
+
+    def _flow(self) -> None:
+        """Pause reading while too many frames wait or the peer does not read its answers."""
+        if self.closed or self.transport is None:
+            return
+        pause = self.queued >= MAX_QUEUED_PER_CONNECTION or self._writing_paused
+        if pause and not self._reading_paused:
+            self.transport.pause_reading()
+        elif not pause and self._reading_paused:
+            self.transport.resume_reading()
+            self.last = time.monotonic()
+            self.started = self.last if self.scanner.pending else None
+        self._reading_paused = pause
+
+    def expired(self, now: float) -> str | None:
+        """Why the peer is to be cut off now (``slow_frame``, ``slow_reader``, ``idle``), if.
+        While the receiver does not read the peer (its answers pile up, or its frames wait for
+        the committer), its own clocks stand still; one that does not read its answers for
+        ``idle_seconds`` is a slow reader."""
+        options = self.receiver.options
+        if self.closed:
+            return None
+        if self._reading_paused:
+            if self._writing_paused and now - self.last > options.idle_seconds:
+                return "slow_reader"
+            return None
+        if self.started is not None and now - self.started > options.frame_seconds:
+            return "slow_frame"
+        if now - self.last > options.idle_seconds:
+            return "idle"
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 class CommitListener(Protocol):
@@ -120,11 +261,14 @@ class Receiver:
         self.store = FeedStore(self.folder / "store")
         self.intake = Intake(self.store)
         self.devices: dict[str, Device] = {}
-        self.connections = 0
+        self.connections: set[DeviceConnection] = set()
         self.refusals = BackOff()
         """Refused (MN, address) pairs, for the back-off."""
-        self._queue: list[Pending] = []
-        self._wake = asyncio.Event()
+        self.queue: list[tuple[DeviceConnection, bytes]] = []
+        """Frames received and not yet checked, in arrival order."""
+        self.wake = asyncio.Event()
+        self._durable: list[tuple[Frame, Device, dt.datetime, str, int, int]] = []
+        """Frames durable and answered, not yet handed to the intake."""
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task] = []
         self._touched_days: set[dt.date] = set()
@@ -134,16 +278,15 @@ class Receiver:
     def replay(self) -> int:
         """Take the raw log's records past the committed cursors; commit; return how many."""
         cursors = self.store.manifest().cursors
+        records = list(self.raw.records(cursors))
         count = 0
-        for record in self.raw.records(cursors):
-            frame = parse_frame(record.frame)
+        for record, frame in zip(records, check_frames([r.frame for r in records]), strict=True):
             device = self.directory.get(frame.mn) if isinstance(frame, Frame) else None
             if not isinstance(frame, Frame) or device is None:
                 log.warning("raw log %s@%d: not replayable, skipped", record.log, record.end)
                 continue
             self.devices[frame.mn] = device
-            start = record.end - len(record.frame) - 1
-            self.intake.take(frame, device, record.received, record.log, start, record.end)
+            self.intake.take(frame, device, record.received, record.log, record.start, record.end)
             count += 1
         self._commit(*self.intake.drain())
         return count
@@ -160,100 +303,51 @@ class Receiver:
         replayed = await asyncio.to_thread(self.replay)
         if replayed:
             log.info("replayed %d raw-log records", replayed)
-        self._server = await asyncio.start_server(
-            self._connection, host, port, limit=self.options.max_data_length + 64, backlog=4096
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: DeviceConnection(self), host, port, backlog=4096
         )
         self._tasks = [
             asyncio.create_task(self._committer()),
             asyncio.create_task(self._flusher()),
+            asyncio.create_task(self._sweeper()),
         ]
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Stop listening, let the last group commit finish, flush, and close the logs."""
+        """Stop listening, let the last group commit finish, close the connections, flush, and
+        close the logs."""
         if self._server is not None:
             self._server.close()
-        while self._queue:
+        while self.queue:
             await asyncio.sleep(0.01)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for connection in list(self.connections):
+            connection.close()
         await self.flush(hourly=True)
         self.raw.close()
 
-    # ------------------------------------------------------------------ connections
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        address = writer.get_extra_info("peername")
-        peer = f"{address[0]}:{address[1]}" if address else "?"
-        if self.connections >= self.options.max_connections:
-            self.events.write("rejected", peer, "too_many_connections", b"")
-            writer.close()
-            return
-        self.connections += 1
-        try:
-            await self._serve(reader, writer, peer)
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
-            pass
-        except Exception:
-            log.exception("connection %s: unexpected error", peer)
-        finally:
-            self.connections -= 1
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
-
-    async def _serve(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
-    ) -> None:
+    async def _sweeper(self) -> None:
+        """Cut off idle peers, slow frames and peers that do not read their answers."""
         options = self.options
-        scanner = FrameScanner(options.max_data_length)
-        bad = 0
-        started: float | None = None
+        period = max(0.05, min(1.0, options.idle_seconds / 4, options.frame_seconds / 4))
         while True:
-            timeout = options.idle_seconds
-            if started is not None:
-                timeout = min(timeout, started + options.frame_seconds - time.monotonic())
-            try:
-                async with asyncio.timeout(max(timeout, 0.0)):
-                    data = await reader.read(65536)
-            except TimeoutError:
-                reason = "slow_frame" if started is not None else "idle"
-                self.events.write("rejected", peer, reason, scanner.held())
-                return
-            if not data:
-                return
-            waiting: list[Pending] = []
-            for result in scanner.feed(data):
-                if isinstance(result, FrameRejection):
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                reason = connection.expired(now)
+                if reason is not None:
                     self.events.write(
-                        "rejected", peer, result.reason, result.raw, detail=result.detail
+                        "rejected", connection.peer, reason, connection.scanner.held()
                     )
-                    bad += 1
-                    continue
-                verdict = self._check(result, peer)
-                if verdict == "close":
-                    return
-                if verdict is None:
-                    bad += 1
-                    continue
-                if isinstance(verdict, Pending):
-                    waiting.append(verdict)
-            started = (started or time.monotonic()) if scanner.pending else None
-            if waiting:
-                self._wake.set()
-                await asyncio.gather(*(p.done for p in waiting))
-                answers = b"".join(data_ack(p.frame) for p in waiting if p.frame.wants_ack)
-                if answers:
-                    writer.write(answers)
-                    async with asyncio.timeout(options.idle_seconds):
-                        await writer.drain()
-            if bad > options.max_bad_frames:
-                self.events.write("rejected", peer, "too_many_bad_frames", b"", count=bad)
-                return
+                    connection.close()
 
-    def _check(self, frame: Frame, peer: str) -> Pending | str | None:
-        """A pending write for an acceptable frame; ``"close"`` after quarantine; ``"skip"`` for a
+    # ------------------------------------------------------------------ checking
+    def _check(self, frame: Frame, peer: str) -> Device | str | None:
+        """The device of an acceptable frame; ``"close"`` after quarantine; ``"skip"`` for a
         command that carries no values; ``None`` for a malformed one (logged)."""
         pair = (frame.mn[:64], peer.rsplit(":", 1)[0])
         device = self.directory.get(frame.mn)
@@ -275,39 +369,76 @@ class Receiver:
         if not frame.is_split and data_time_text(frame) is None:
             self.events.write("rejected", peer, "bad_data_time", frame.raw)
             return None
-        received = received_now()
-        pending = Pending(frame, device, received, encode_record(received, peer, frame.raw))
-        self.devices[frame.mn] = device
-        self._queue.append(pending)
-        return pending
+        return device
+
+    def _admit(
+        self, queued: list[tuple[DeviceConnection, bytes]]
+    ) -> list[tuple[DeviceConnection, Frame, Device]]:
+        """Check queued frames (CRCs at once), in arrival order; the acceptable ones."""
+        accepted: list[tuple[DeviceConnection, Frame, Device]] = []
+        for (connection, _), result in zip(
+            queued, check_frames([raw for _, raw in queued]), strict=True
+        ):
+            if connection.closed:
+                continue
+            verdict = self._check(result, connection.peer) if isinstance(result, Frame) else None
+            if verdict == "close":
+                connection.close()
+            elif verdict is None:
+                connection.reject(result if isinstance(result, FrameRejection) else None)
+                connection.cut_if_bad()
+            elif isinstance(verdict, Device):
+                accepted.append((connection, result, verdict))  # type: ignore[arg-type]
+                self.devices[verdict.mn] = verdict
+        return accepted
 
     # ------------------------------------------------------------------ durability
     async def _committer(self) -> None:
-        """Write and fsync what is queued, hand it to the intake, release the waiters."""
+        """Check what is queued, write and fsync the acceptable frames (one write, one fsync),
+        then answer them."""
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if not self._queue:
+            await self.wake.wait()
+            self.wake.clear()
+            if not self.queue:
                 continue
-            batch, self._queue = self._queue, []
-            data = b"".join(p.record for p in batch)
-            day = batch[0].received.date()
+            queued, self.queue = self.queue, []
             try:
-                name, size = await asyncio.to_thread(self.raw.write, data, day)
-            except OSError as error:
-                for pending in batch:
-                    pending.done.set_exception(error)
-                continue
-            position = size - len(data)
-            for pending in batch:
-                start, position = position, position + len(pending.record)
-                self.intake.take(
-                    pending.frame, pending.device, pending.received, name, start, position
-                )
-                self._touched_days.add(pending.received.date())
-                if not pending.done.done():
-                    pending.done.set_result(None)
-            self._log_rejections()
+                await self._commit_round(queued)
+            finally:
+                counts: dict[DeviceConnection, int] = {}
+                for connection, _ in queued:
+                    counts[connection] = counts.get(connection, 0) + 1
+                for connection, count in counts.items():
+                    connection.answered(count)
+
+    async def _commit_round(self, queued: list[tuple[DeviceConnection, bytes]]) -> None:
+        accepted = self._admit(queued)
+        if not accepted:
+            return
+        received = received_now()
+        records = [encode_record(received, c.peer, frame.raw) for c, frame, _ in accepted]
+        data = b"".join(records)
+        try:
+            name, size = await asyncio.to_thread(self.raw.write, data, received.date())
+        except OSError:
+            log.exception("raw log: write failed; %d frames not answered", len(records))
+            for connection, _, _ in accepted:  # the devices send them again
+                connection.close()
+            return
+        position = size - len(data)
+        durable = self._durable
+        for (_, frame, device), record in zip(accepted, records, strict=True):
+            start, position = position, position + len(record)
+            durable.append((frame, device, received, name, start, position))
+        wanted = [(c, frame) for c, frame, _ in accepted if frame.wants_ack and not c.closed]
+        answers: dict[DeviceConnection, list[bytes]] = {}
+        for (connection, _), answer in zip(
+            wanted, data_acks([frame for _, frame in wanted]), strict=True
+        ):
+            answers.setdefault(connection, []).append(answer)
+        for connection, parts in answers.items():
+            if not connection.closed and connection.transport is not None:
+                connection.transport.write(b"".join(parts))
 
     def _log_rejections(self) -> None:
         for frame, rejection in self.intake.rejections:
@@ -328,12 +459,23 @@ class Receiver:
     async def flush(self, hourly: bool = False) -> None:
         """Commit the intake's rows to the feed store (and, with ``hourly``, roll hours up)."""
         async with self._flush_lock:
-            batch, cursors = self.intake.drain()
-            days = await asyncio.to_thread(self._commit, batch, cursors)
+            durable, self._durable = self._durable, []
+            days = await asyncio.to_thread(self._take, durable)
             self.intake.forget_idle_days()
             if hourly and self.measurements is not None and self._touched_days:
                 touched, self._touched_days = sorted(self._touched_days | days), set()
                 await asyncio.to_thread(self._hourly, touched)
+
+    def _take(
+        self, durable: list[tuple[Frame, Device, dt.datetime, str, int, int]]
+    ) -> set[dt.date]:
+        """Hand the frames made durable since the last flush to the intake, in log order, and
+        commit what it drained (in a worker thread); return the days the rows touch."""
+        for frame, device, received, name, start, end in durable:
+            self.intake.take(frame, device, received, name, start, end)
+            self._touched_days.add(received.date())
+        self._log_rejections()
+        return self._commit(*self.intake.drain())
 
     def _commit(self, batch: FrameBatch, cursors: dict[str, int]) -> set[dt.date]:
         """Read the drained frames' values and commit them with their cursors (in a worker

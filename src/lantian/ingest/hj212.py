@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -89,8 +90,6 @@ DATA_FLAGS_2005 = {
 VALID_FLAGS = frozenset({"N"})
 """Flags whose values are measurements of the air (all others mark maintenance, faults, …)."""
 
-_DIGITS = frozenset(b"0123456789")
-_HEX = frozenset(b"0123456789ABCDEFabcdef")
 _DATA_TIME = re.compile(r"\d{14}(\d{3})?")
 
 
@@ -121,45 +120,71 @@ def crc16_bytewise(data: bytes) -> int:
 
 
 @cache
-def _crc_powers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _crc_powers() -> tuple[np.ndarray, np.ndarray]:
+    """The CRC table and the powers of its high-byte map ``H``: ``powers[k, x] = Hᵏ(x)``."""
     table = np.array(_CRC_TABLE, dtype=np.uint16)
     high = (table >> 8).astype(np.uint8)
-    rows = MAX_DATA_LENGTH + 1
-    powers = np.empty((rows, 256), dtype=np.uint8)
+    powers = np.empty((MAX_DATA_LENGTH + 1, 256), dtype=np.uint8)
     powers[0] = np.arange(256)
-    for k in range(1, rows):
+    for k in range(1, MAX_DATA_LENGTH + 1):
         powers[k] = high[powers[k - 1]]
-    offsets = (np.arange(rows - 1, -1, -1) * 256).astype(np.intp)
-    return table, powers, offsets
+    return table, powers
 
 
-def crc16(data: bytes) -> int:
-    """The CRC of HJ 212-2017 附录A over ``data`` (the data segment), whole-array.
+def crc16_many(segments: Sequence[bytes]) -> np.ndarray:
+    """The CRC of HJ 212-2017 附录A of every data segment at once (whole-array, no Python loop
+    over bytes or frames); ``uint16``, one per segment.
 
     The register's low byte is dropped at every step (``crc >> 8``), so the state carried from
     byte to byte is its high byte ``h``, and ``h' = H[h ^ byte]`` with ``H[x] = TABLE[x] >> 8``.
     ``H`` is linear over GF(2) (a CRC table is: ``T[a ^ b] = T[a] ^ T[b]``), so the state before
-    the last byte is ``Hⁿ⁻¹(0xFF) ^ XORᵢ Hⁿ⁻¹⁻ⁱ(byteᵢ)``: one gather from the precomputed powers of
-    ``H`` and one XOR-reduction, then ``TABLE[h ^ last byte]``. Equal to
-    :func:`crc16_bytewise` for every input (tested); about three times faster on a frame.
+    a segment's last byte is ``Hⁿ⁻¹(0xFF) ^ XORᵢ Hⁿ⁻¹⁻ⁱ(byteᵢ)``: one gather from the precomputed
+    powers of ``H`` over all segments' bytes, one XOR-reduction per segment (``reduceat``), then
+    ``TABLE[h ^ last byte]``. Equal to :func:`crc16_bytewise` for every input (tested). An empty
+    segment gives the initial register, 0xFFFF.
     """
-    n = len(data)
-    if n < 32 or n > MAX_DATA_LENGTH:
-        return crc16_bytewise(data)
-    table, powers, offsets = _crc_powers()
-    values = np.frombuffer(data, dtype=np.uint8)
-    rows = len(offsets)
-    spread = powers.ravel()[offsets[rows - n : rows - 1] + values[:-1]]
-    state = int(powers[n - 1, 0xFF]) ^ int(np.bitwise_xor.reduce(spread))
-    return int(table[state ^ values[-1]])
+    count = len(segments)
+    out = np.full(count, 0xFFFF, dtype=np.uint16)
+    if not count:
+        return out
+    lengths = np.fromiter(map(len, segments), dtype=np.intp, count=count)
+    if lengths.max() > MAX_DATA_LENGTH:
+        raise ValueError(f"data segment of {lengths.max()} bytes > {MAX_DATA_LENGTH}")
+    values = np.frombuffer(b"".join(segments), dtype=np.uint8)
+    if not values.size:
+        return out
+    table, powers = _crc_powers()
+    filled = lengths > 0
+    ends = np.cumsum(lengths)
+    last = ends[filled] - 1
+    index = (np.repeat(ends - 1, lengths) - np.arange(values.size)) * 256 + values
+    index[last] = 0  # powers[0, 0] == 0: each segment's last byte enters below
+    spread = powers.ravel()[index]
+    state = powers[lengths[filled] - 1, 0xFF] ^ np.bitwise_xor.reduceat(
+        spread, last - lengths[filled] + 1
+    )
+    out[filled] = table[state ^ values[last]]
+    return out
+
+
+def crc16(data: bytes) -> int:
+    """The CRC of HJ 212-2017 附录A over ``data`` (one data segment; :func:`crc16_many`)."""
+    return int(crc16_many([data])[0])
+
+
+def encode_frames(segments: Sequence[bytes]) -> list[bytes]:
+    """The whole frames of many data segments: ``##``, length, segment, CRC (upper-case hex),
+    CRLF (the CRCs computed at once)."""
+    return [
+        b"##%04d%s%04X\r\n" % (len(data), data, crc)
+        for data, crc in zip(segments, crc16_many(segments).tolist(), strict=True)
+    ]
 
 
 def encode_frame(segment: str | bytes) -> bytes:
     """The whole frame for a data segment: ``##``, length, segment, CRC (upper-case hex), CRLF."""
     data = segment.encode("ascii") if isinstance(segment, str) else segment
-    if len(data) > MAX_DATA_LENGTH:
-        raise ValueError(f"data segment of {len(data)} bytes > {MAX_DATA_LENGTH}")
-    return b"##%04d%s%04X\r\n" % (len(data), data, crc16(data))
+    return encode_frames([data])[0]
 
 
 @dataclass(frozen=True)
@@ -234,10 +259,44 @@ def parse_frame(raw: bytes) -> Frame | FrameRejection:
 
     Never raises: anything unacceptable is a :class:`FrameRejection` naming the reason.
     """
+    return check_frames([raw])[0]
+
+
+def check_frames(raws: Sequence[bytes]) -> list[Frame | FrameRejection]:
+    """:func:`parse_frame` of many whole frames, their CRCs computed at once
+    (:func:`crc16_many`); in order, one result per frame."""
+    results: list[Frame | FrameRejection | None] = []
+    segments: list[bytes] = []
+    for raw in raws:
+        envelope = _envelope(raw)
+        results.append(envelope if isinstance(envelope, FrameRejection) else None)
+        if not isinstance(envelope, FrameRejection):
+            segments.append(envelope)
+    computed = iter(crc16_many(segments).tolist())
+    for position, raw in enumerate(raws):
+        if results[position] is not None:
+            continue
+        crc = next(computed)
+        length = len(raw) - HEADER_LENGTH - TRAILER_LENGTH
+        sent = raw[HEADER_LENGTH + length : HEADER_LENGTH + length + 4]
+        if int(sent, 16) != crc:
+            results[position] = FrameRejection(
+                "bad_crc", f"CRC {sent.decode()} sent, {crc:04X} computed", raw
+            )
+        else:
+            results[position] = _header(raw[HEADER_LENGTH : HEADER_LENGTH + length], raw)
+    return results  # type: ignore[return-value]
+
+
+_HEX4 = re.compile(rb"[0-9A-Fa-f]{4}")
+
+
+def _envelope(raw: bytes) -> bytes | FrameRejection:
+    """The data segment of a frame whose envelope (``##``, length, CRC field, CRLF) is right."""
     if not raw.startswith(FRAME_START):
         return FrameRejection("bad_start", "frame does not start with ##", raw)
     digits = raw[2:HEADER_LENGTH]
-    if len(digits) < 4 or not all(b in _DIGITS for b in digits):
+    if len(digits) < 4 or not digits.isdigit():
         return FrameRejection("bad_length", f"length field {digits!r} is not 4 digits", raw)
     length = int(digits)
     if len(raw) != HEADER_LENGTH + length + TRAILER_LENGTH:
@@ -246,17 +305,46 @@ def parse_frame(raw: bytes) -> Frame | FrameRejection:
         )
     if not raw.endswith(FRAME_END):
         return FrameRejection("bad_end", "frame does not end with CRLF", raw)
-    data = raw[HEADER_LENGTH : HEADER_LENGTH + length]
     sent = raw[HEADER_LENGTH + length : HEADER_LENGTH + length + 4]
-    if not all(b in _HEX for b in sent):
+    if not _HEX4.fullmatch(sent):
         return FrameRejection("bad_crc", f"CRC field {sent!r} is not 4 hex digits", raw)
-    computed = crc16(data)
-    if int(sent, 16) != computed:
-        return FrameRejection("bad_crc", f"CRC {sent.decode()} sent, {computed:04X} computed", raw)
-    return _header(data.decode("latin-1"), raw)
+    return raw[HEADER_LENGTH : HEADER_LENGTH + length]
 
 
-def _header(segment: str, raw: bytes) -> Frame | FrameRejection:
+_STANDARD_HEADER = re.compile(
+    r"QN=([^;\s]*);ST=([^;\s]*);CN=([0-9]+);PW=([^;\s]*);MN=([^;\s]+);Flag=([0-9]{1,4});"
+    r"(?:PNUM=([0-9]{1,4});PNO=([0-9]{1,4});)?CP=&&"
+)
+"""The header in the standard's order (§6.3.2 表3) without blanks: read by one match; any other
+header takes the general path (:func:`_header_fields`), which reads it to the same fields."""
+
+
+def _header(data: bytes, raw: bytes) -> Frame | FrameRejection:
+    segment = data.decode("latin-1")
+    match = _STANDARD_HEADER.match(segment)
+    if (
+        match is None
+        or match.end() != segment.find("CP=&&") + 5
+        or len(segment) < match.end() + 2
+        or not segment.endswith("&&")
+    ):
+        return _header_fields(segment, raw)
+    qn, st, cn, pw, mn, flag, pnum, pno = match.groups()
+    return Frame(
+        raw=raw,
+        qn=qn,
+        st=st,
+        cn=cn,
+        pw=pw,
+        mn=mn,
+        flag=int(flag),
+        pnum=int(pnum) if pnum is not None else None,
+        pno=int(pno) if pno is not None else None,
+        cp=segment[match.end() : -2],
+    )
+
+
+def _header_fields(segment: str, raw: bytes) -> Frame | FrameRejection:
     head, marker, rest = segment.partition("CP=&&")
     if not marker:
         return FrameRejection("bad_field", "no CP=&& in the data segment", raw)
@@ -320,34 +408,36 @@ class FrameScanner:
         return bytes(self._buffer)
 
     def feed(self, data: bytes) -> list[Frame | FrameRejection]:
-        self._buffer += data
-        out: list[Frame | FrameRejection] = []
+        """Every complete frame the stream holds so far, checked (:func:`check_frames`), and
+        every rejection, in order."""
+        cut = self.split(data)
+        checked = iter(check_frames([item for item in cut if isinstance(item, bytes)]))
+        return [item if isinstance(item, FrameRejection) else next(checked) for item in cut]
+
+    def split(self, data: bytes) -> list[bytes | FrameRejection]:
+        """The complete frames' bytes (CRC and fields not yet checked) and the rejections of
+        bytes that are not frames, in order, that the stream holds so far."""
         buffer = self._buffer
+        buffer += data
+        out: list[bytes | FrameRejection] = []
         position = 0
+        limit = self.max_data_length
         while True:
             start = buffer.find(FRAME_START, position)
             if start < 0:
                 # keep a trailing '#' that may begin the next '##'
                 keep = len(buffer) - 1 if buffer.endswith(b"#") else len(buffer)
                 if keep > position:
-                    out.append(
-                        FrameRejection(
-                            "bad_start", "bytes outside a frame", bytes(buffer[position:keep])
-                        )
-                    )
+                    out.append(_outside(buffer[position:keep]))
                 position = keep
                 break
             if start > position:
-                out.append(
-                    FrameRejection(
-                        "bad_start", "bytes outside a frame", bytes(buffer[position:start])
-                    )
-                )
+                out.append(_outside(buffer[position:start]))
             if len(buffer) - start < HEADER_LENGTH:
                 position = start
                 break
             digits = buffer[start + 2 : start + HEADER_LENGTH]
-            if not all(b in _DIGITS for b in digits):
+            if not digits.isdigit():
                 out.append(
                     FrameRejection(
                         "bad_length",
@@ -358,11 +448,11 @@ class FrameScanner:
                 position = start + 2
                 continue
             length = int(digits)
-            if length > self.max_data_length:
+            if length > limit:
                 out.append(
                     FrameRejection(
                         "too_long",
-                        f"length {length} > {self.max_data_length}",
+                        f"length {length} > {limit}",
                         bytes(buffer[start : start + HEADER_LENGTH]),
                     )
                 )
@@ -382,10 +472,14 @@ class FrameScanner:
                 )
                 position = start + 2
                 continue
-            out.append(parse_frame(bytes(buffer[start:end])))
+            out.append(bytes(buffer[start:end]))
             position = end
         del buffer[:position]
         return out
+
+
+def _outside(data: bytearray) -> FrameRejection:
+    return FrameRejection("bad_start", "bytes outside a frame", bytes(data))
 
 
 # ------------------------------------------------------------------ values
@@ -558,16 +652,23 @@ def merge_split(packets: list[Frame]) -> Frame:
 
 
 def data_ack(frame: Frame) -> bytes:
-    """The 数据应答 (CN=9014) to an upload frame whose Flag asks for one.
+    """The 数据应答 (CN=9014) to an upload frame whose Flag asks for one (:func:`data_acks`)."""
+    return data_acks([frame])[0]
+
+
+def data_acks(frames: Sequence[Frame]) -> list[bytes]:
+    """The 数据应答 (CN=9014) to each upload frame (CRCs computed at once).
 
     HJ 212-2017 附录C: ``QN`` of the frame answered, ``ST=91`` (系统交互), ``CN=9014``, the
     frame's ``PW`` and ``MN``, ``Flag=4`` (edition 2017, no answer wanted), empty CP. A 2005 frame
     is answered in its edition: no QN in the header, ``Flag=0`` and the answered ``QN`` and ``CN``
     in CP.
     """
+    return encode_frames([_ack_segment(frame).encode("latin-1") for frame in frames])
+
+
+def _ack_segment(frame: Frame) -> str:
     if frame.edition == "2017":
-        segment = f"QN={frame.qn};ST=91;CN={DATA_ACK};PW={frame.pw};MN={frame.mn};Flag=4;CP=&&&&"
-    else:
-        answered = f"QN={frame.qn};CN={frame.cn}" if frame.qn else f"CN={frame.cn}"
-        segment = f"ST=91;CN={DATA_ACK};PW={frame.pw};MN={frame.mn};Flag=0;CP=&&{answered}&&"
-    return encode_frame(segment.encode("latin-1"))
+        return f"QN={frame.qn};ST=91;CN={DATA_ACK};PW={frame.pw};MN={frame.mn};Flag=4;CP=&&&&"
+    answered = f"QN={frame.qn};CN={frame.cn}" if frame.qn else f"CN={frame.cn}"
+    return f"ST=91;CN={DATA_ACK};PW={frame.pw};MN={frame.mn};Flag=0;CP=&&{answered}&&"
