@@ -32,14 +32,15 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    home: Path, env: dict[str, str] | None = None
+    home: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``lantian serve`` over ``home`` on a free loopback port: (base URL, process); its output
-    goes to ``home/serve.log``; stopped on exit."""
+    """``lantian serve`` over ``home`` on a free loopback port (with ``args`` appended): (base URL,
+    process); its output goes to ``home/serve.log``; stopped on exit."""
     port = free_port()
+    command = [sys.executable, "-m", "lantian", "--home", str(home), "serve", "--port", str(port)]
     with open(home / "serve.log", "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "lantian", "--home", str(home), "serve", "--port", str(port)],
+            [*command, *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
@@ -123,3 +124,19 @@ def _evaluate_quietly(page, expression: str) -> object:
         if "null" in str(error) or "destroyed" in str(error) or "navigat" in str(error):
             return False
         raise
+
+
+def log_in(page, name: str, password: str) -> None:
+    """Log ``name`` in through the ledger's login form in ``page`` (``page.base``: the server)."""
+    page.goto(page.base + "/ledger/login")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("#login")
+    page.wait_for_selector("#who")
+    assert page.text_content("#who").startswith(name)
+
+
+def screenshot(page, folder: Path, name: str) -> None:
+    """A full-page screenshot ``folder/name.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

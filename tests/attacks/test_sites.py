@@ -24,6 +24,8 @@ from lantian.plan.database import create_ledger_engine, transaction
 from lantian.sources.models import RegisteredDevice
 from lantian.times import beijing_now
 from tests.attacking import client, logged_in, new_address, running, server_env
+from tests.browsing import CHROMIUM, chromium, confined_context, log_in, wait_for
+from tests.ledger_users import PASSWORD
 from tests.web_sites.helpers import LOUD, RULES, seed_home, write_minutes
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -157,3 +159,41 @@ def test_hostile_boundary_names_are_refused(base, query):
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "Traceback" not in answer.text
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing (scripts/browser)")
+def test_the_maps_tooltips_do_not_run_a_stored_name(base):
+    """The map's tooltips are HTML (ECharts): a device's and a source's stored name must show as
+    text. Every point's tooltip is opened; no dialog may open and no injected element exist."""
+    dialogs: list[str] = []
+    outside: list[str] = []
+    with chromium() as browser:
+        context = confined_context(browser, base, outside, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.base = base
+        log_in(page, "office", PASSWORD)
+        page.goto(base + "/ledger/map")
+        wait_for(page, "document.getElementById('sites-map').dataset.ready === '1'", 90_000)
+        shown = page.evaluate(
+            """() => {
+              const chart = echarts.getInstanceByDom(document.getElementById('sites-map'));
+              const texts = [];
+              chart.getOption().series.forEach((series, s) => series.data.forEach((_, d) => {
+                chart.dispatchAction({ type: 'showTip', seriesIndex: s, dataIndex: d });
+                const tips = [...document.querySelectorAll('#sites-map > div')]
+                  .filter((e) => !e.querySelector('canvas'));
+                texts.push(tips.map((e) => e.innerHTML).join(''));
+              }));
+              return texts;
+            }"""
+        )
+        page.wait_for_timeout(500)
+        injected = page.evaluate(
+            "document.querySelectorAll('#sites-map img, #sites-map script').length"
+        )
+        context.close()
+    assert any("&lt;script&gt;" in text for text in shown)
+    assert injected == 0
+    assert dialogs == []
+    assert outside == []

@@ -19,10 +19,12 @@ from tests.browsing import (
     CHROMIUM,
     chromium,
     confined_context,
+    screenshot,
     serving,
     wait_for,
     wait_until_answers,
 )
+from tests.browsing import log_in as browser_log_in
 
 from .conftest import PASSWORD, seed_ledger
 from .helpers import general_task
@@ -91,17 +93,11 @@ def new_page(browser, server):
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, ARTIFACTS, name)
 
 
 def log_in(page, name: str) -> None:
-    page.goto(page.base + "/ledger/login")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.click("#login")
-    page.wait_for_selector("#who")
-    assert page.text_content("#who").startswith(name)
+    browser_log_in(page, name, PASSWORD)
 
 
 def ledger_row(page, task_id: int) -> dict[str, str]:

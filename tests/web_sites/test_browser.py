@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browsing import CHROMIUM, chromium, confined_context, wait_for
+from tests.browsing import CHROMIUM, chromium, confined_context, screenshot, wait_for
+from tests.browsing import log_in as browser_log_in
 from tests.ledger_users import PASSWORD
 from tests.web_sites.helpers import LOUD
 
@@ -45,17 +46,12 @@ def page(browser, sites_server):
     assert errors == [], f"JavaScript errors: {errors}"
 
 
-def log_in(page, name: str) -> None:
-    page.goto(page.base + "/ledger/login")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.click("#login")
-    page.wait_for_selector("#who")
-
-
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, ARTIFACTS, name)
+
+
+def log_in(page, name: str) -> None:
+    browser_log_in(page, name, PASSWORD)
 
 
 def series_of(page, element_id: str) -> list[dict]:
