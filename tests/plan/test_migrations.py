@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import lantian.inventory.models
+import lantian.planning.models
 import lantian.sources.models  # noqa: F401  (the source registry's tables are in the same schema)
 from lantian.plan.database import current_revision, head_revision, upgrade
 from lantian.plan.models import Base

@@ -24,6 +24,7 @@ from lantian.cli.fetch import fetch_app, update_command
 from lantian.cli.forecast import emergency_app, forecast_app, warning_command
 from lantian.cli.inventory import inventory_app
 from lantian.cli.plan import audit_app, plan_app, users_app
+from lantian.cli.planning import apportionment_app, links_app  # noqa: F401  (registers plan commands)
 from lantian.cli.release import check_release_command
 from lantian.cli.sources import sources_app
 from lantian.cli.store import store_app

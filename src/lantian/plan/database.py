@@ -96,3 +96,14 @@ def transaction(engine: Engine) -> Iterator[LedgerSession]:
         except BaseException:
             db.rollback()
             raise
+
+
+def ledger_exists(url: str | None = None) -> bool:
+    """Whether the ledger has been created (always true for a server database such as PostgreSQL;
+    for SQLite, whether its file exists) — for readers that should not create one as a side effect."""
+    parsed = make_url(url or settings().ledger_url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return (
+        bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).is_file()
+    )

@@ -26,6 +26,8 @@ from lantian.assess.aqi_series import aqi_series
 from lantian.assess.assessment import assess
 from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.scope import Scope
+from lantian.planning.outputs import roadmap_context
+from lantian.planning.roadmap import report_roadmap
 from lantian.standards import (
     BASIC_POLLUTANTS,
     category_table,
@@ -102,6 +104,7 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
         for key, values in sorted(monthly.items())
     ]
     targets = progress(store, scope, last)["targets"] if scope.kind == "area" else []
+    roadmap, roadmap_note = report_roadmap(store, scope, month)
     return {
         "title": f"{scope.name}{year}年{number}月环境空气质量月报",
         "scope": scope,
@@ -113,6 +116,8 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
         "calendar_rows": calendar_rows,
         "trend_rows": trend_rows,
         "targets": targets,
+        "roadmap": roadmap,
+        "roadmap_note": roadmap_note,
         "categories": category_table(month_result["rule_set"]["hj633"]),
         "completeness_note": completeness_name(
             str(days[0]["completeness"]) if days else completeness_default("daily"), "daily"
@@ -120,8 +125,7 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
     }
 
 
-def render_html(data: dict[str, object]) -> str:
-    """The report as one HTML document."""
+def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("lantian.reports"), autoescape=select_autoescape()
     )
@@ -130,9 +134,27 @@ def render_html(data: dict[str, object]) -> str:
     environment.filters["tojson_zh"] = lambda value: json.dumps(
         value, ensure_ascii=False, default=str
     )
-    template = environment.get_template("monthly.html")
+    return environment
+
+
+def render_roadmap_html(doc: dict[str, object]) -> str:
+    """``lantian plan roadmap --format html``: the roadmap section as one offline HTML document."""
+    template = _environment().get_template("roadmap.html")
+    return template.render(
+        **roadmap_context(doc),
+        title=f"{doc['area']} {doc['target_year']} 年达标路线图",
+        echarts=_echarts(),
+        generated=dt.date.today().isoformat(),
+    )
+
+
+def render_html(data: dict[str, object]) -> str:
+    """The report as one HTML document."""
+    template = _environment().get_template("monthly.html")
+    roadmap = data.get("roadmap")
     return template.render(
         **data,
+        **(roadmap_context(roadmap, "五、达标路线图") if isinstance(roadmap, dict) else {}),
         echarts=_echarts(),
         metric_zh={row["metric"]: row["name_zh"] for row in table("metrics")},
         status_zh={status: names[0] for status, names in STATUS_NAMES.items()},

@@ -7,6 +7,7 @@ alembic.ini. SQLite needs batch mode for ALTER TABLE, so it is on for every futu
 from alembic import context
 
 import lantian.inventory.models
+import lantian.planning.models
 import lantian.sources.models  # noqa: F401  (the source registry's tables share the ledger's Base)
 from lantian.plan.models import Base
 

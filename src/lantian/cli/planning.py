@@ -1,0 +1,254 @@
+"""``lantian plan roadmap``, ``lantian plan links …`` and ``lantian plan apportionment …``: the
+measures' expected cuts and the attainment roadmap (issue #16 parts 2 and 3). Parse, call
+:mod:`lantian.planning`, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lantian.cli.assess import AreaOpt, PlanOpt, _scope
+from lantian.cli.common import store
+from lantian.cli.plan import PlanCode, UserName, _actor, _ledger, console, errors, plan_app
+from lantian.cli.tables import write_rows
+from lantian.plan.plans import get_plan
+from lantian.planning import apportionment as apportionments
+from lantian.planning.links import link_cuts, load_example_links, plan_links
+from lantian.planning.outputs import basis_line, measure_table, roadmap_xlsx, summary_rows
+from lantian.planning.roadmap import roadmap
+
+links_app = typer.Typer(help="措施关联清单 Measures' links to the inventory.", no_args_is_help=True)
+apportionment_app = typer.Typer(
+    help="源解析结果 Source-apportionment results.", no_args_is_help=True
+)
+plan_app.add_typer(links_app, name="links")
+plan_app.add_typer(apportionment_app, name="apportionment")
+
+
+class RoadmapFormat(StrEnum):
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+    html = "html"
+
+
+def _inventory(year: int):
+    from lantian.inventory import InventoryNotBuiltError, load
+
+    try:
+        return load(year)
+    except InventoryNotBuiltError as error:
+        errors.print(f"[red]✗[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@plan_app.command("roadmap")
+def roadmap_command(
+    area: AreaOpt = None,
+    target_year: Annotated[int, typer.Option("--target-year", help="e.g. 2020")] = ...,
+    base_year: Annotated[
+        int | None,
+        typer.Option("--base-year", help="inventory and observed base (default: year before)"),
+    ] = None,
+    target: Annotated[
+        float | None, typer.Option("--target", help="PM2.5 target [µg/m³] (default: the plan's)")
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="achieved cuts as of this month (YYYY-MM)")
+    ] = None,
+    apportionment: Annotated[
+        str | None, typer.Option("--apportionment", help="result name (default: the area's newest)")
+    ] = None,
+    plan_file: PlanOpt = None,
+    plan: PlanCode = None,
+    output: Annotated[RoadmapFormat, typer.Option("--format", help="table, json, xlsx or html")] = (
+        RoadmapFormat.table
+    ),
+    file: Annotated[Path | None, typer.Option("--output", "-o", help="file for xlsx/html")] = None,
+    user: UserName = None,
+) -> None:
+    """达标路线图 The cut needed, the measures' planned and achieved µg/m³, and the residual gap."""
+    if area is None:
+        raise typer.BadParameter("give --area, e.g. 冷水滩区中心城区")
+    scope = _scope(None, None, area, plan_file)
+    inventory = _inventory(base_year or target_year - 1)
+    with _ledger() as db:
+        doc = roadmap(
+            db,
+            _actor(db, user),
+            get_plan(db, plan),
+            store(),
+            scope,
+            inventory,
+            target_year,
+            base_year=base_year,
+            target=target,
+            month=month,
+            apportionment=apportionment,
+            plan_file=plan_file,
+        )
+    _print_roadmap(doc, output, file)
+
+
+def _print_roadmap(doc: dict, output: RoadmapFormat, file: Path | None) -> None:
+    if output is RoadmapFormat.json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=str) + "\n")
+        return
+    if output is RoadmapFormat.table:
+        write_rows(
+            summary_rows(doc), "table", None, f"{doc['area']} {doc['target_year']} 年达标路线图"
+        )
+        write_rows(measure_table(doc), "table", None, "措施贡献")
+        console.print(basis_line(doc))
+        return
+    if output is RoadmapFormat.xlsx:
+        data = roadmap_xlsx(doc)
+    else:
+        from lantian.reports.monthly import render_roadmap_html
+
+        data = render_roadmap_html(doc).encode("utf-8")
+    target = file or Path(f"{doc['area']}-{doc['target_year']}-达标路线图.{output.value}")
+    target.write_bytes(data)
+    console.print(f"已写入 written: {target}")
+
+
+@links_app.command("load-example")
+def links_example_command(plan: PlanCode = None) -> None:
+    """载入示例关联 Store the EXAMPLE links of the model plan's measures (示例数据)."""
+    with _ledger() as db:
+        from lantian.plan.access import SYSTEM
+
+        count = load_example_links(db, SYSTEM, get_plan(db, plan))
+    console.print(f"已载入 {count} 条示例关联（示例数据） / loaded {count} EXAMPLE links")
+
+
+@links_app.command("list")
+def links_list_command(
+    year: Annotated[int | None, typer.Option("--year", help="inventory year: show tonnes")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="achieved as of (YYYY-MM)")] = None,
+    plan: PlanCode = None,
+    format: Annotated[
+        str, typer.Option("--format", help="table, json, csv, xlsx or html")
+    ] = "table",
+    file: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    user: UserName = None,
+) -> None:
+    """措施关联 Each link, and with --year its tonnes removed planned and achieved."""
+    inventory = _inventory(year) if year else None
+    with _ledger() as db:
+        actor, the_plan = _actor(db, user), get_plan(db, plan)
+        if inventory is None:
+            rows = [_link_row(link) for link in plan_links(db, the_plan)]
+        else:
+            month = month or f"{year + 1}-12"
+            rows = [
+                {
+                    **_link_row(cut.link),
+                    "削减比例": round(cut.fraction, 4),
+                    "完成比例": round(cut.done_share, 4),
+                    "计划削减 (t)": _tonnes(cut.planned),
+                    "已完成削减 (t)": _tonnes(cut.achieved),
+                }
+                for cut in link_cuts(db, actor, the_plan, inventory, month)
+            ]
+    if format == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    else:
+        write_rows(rows, format, file, "措施关联清单")
+
+
+def _tonnes(table) -> str:
+    return "、".join(
+        f"{p} {t:.3g}"
+        for p, t in zip(table["pollutant"].to_pylist(), table["t"].to_pylist(), strict=True)
+    )
+
+
+def _link_row(link) -> dict[str, object]:
+    return {
+        "编号": link.id,
+        "措施": link.measure.number,
+        "量化目标": link.target.key if link.target else "",
+        "清单行": "，".join(f"{k}={v}" for k, v in link.selector.items()),
+        "污染物": "、".join(link.pollutants or []) or "全部",
+        "变化类型": link.change_kind,
+        "变化前": link.value_before,
+        "变化后": link.value_after,
+        "控制效率": link.control_efficiency,
+        "费用 (万元)": link.cost,
+        "依据": link.basis,
+        "示例": "示例" if link.example else "",
+    }
+
+
+@apportionment_app.command("template")
+def apportionment_template_command(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="xlsx workbook to write")],
+) -> None:
+    """源解析模板 Write the apportionment workbook's template (基本信息, 源解析, 模型敏感性)."""
+    file.write_bytes(apportionments.template_workbook())
+    console.print(f"已写入 written: {file}")
+
+
+@apportionment_app.command("import")
+def apportionment_import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="xlsx workbook")],
+    user: UserName = None,
+) -> None:
+    """导入源解析 Import a PMF output, published apportionment or CTM sensitivities (all or nothing)."""
+    with _ledger() as db:
+        result = apportionments.import_workbook(db, _actor(db, user), file.name, file.read_bytes())
+        name, kind = result.name, apportionments.KIND_ZH[result.kind]
+    console.print(f"已导入源解析结果“{name}”（{kind}） / imported")
+
+
+@apportionment_app.command("state")
+def apportionment_state_command(
+    name: Annotated[str, typer.Option("--name", help="a name for this statement")],
+    area: Annotated[str, typer.Option("--area")],
+    year: Annotated[int, typer.Option("--year")],
+    regional: Annotated[float, typer.Option("--regional", help="regional share [0–1]")],
+    source: Annotated[str, typer.Option("--source", help="where the fractions come from")],
+    sulphate: Annotated[float, typer.Option("--sulphate")] = 0.0,
+    nitrate: Annotated[float, typer.Option("--nitrate")] = 0.0,
+    soa: Annotated[float, typer.Option("--soa")] = 0.0,
+    ammonium: Annotated[float, typer.Option("--ammonium")] = 0.0,
+    user: UserName = None,
+) -> None:
+    """设定比例 No apportionment: state the regional and secondary fractions (inventory basis)."""
+    secondary = {"sulphate": sulphate, "nitrate": nitrate, "SOA": soa, "ammonium": ammonium}
+    with _ledger() as db:
+        apportionments.store_inventory_basis(
+            db, _actor(db, user), name, area, year, regional, secondary, source
+        )
+    console.print(f"已保存“{name}”：一次源按清单 PM2.5 占比分配 / stored (inventory basis)")
+
+
+@apportionment_app.command("list")
+def apportionment_list_command(format: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """源解析结果 The stored results: name, kind, area, year, source."""
+    from sqlalchemy import select
+
+    from lantian.planning.models import Apportionment
+
+    with _ledger() as db:
+        rows = [
+            {
+                "名称": r.name,
+                "类别": apportionments.KIND_ZH[r.kind],
+                "区域": r.area,
+                "年份": r.year,
+                "出处": r.source,
+                "示例": "示例" if r.example else "",
+            }
+            for r in db.scalars(select(Apportionment).order_by(Apportionment.id))
+        ]
+    if format == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    else:
+        write_rows(rows, format, None, "源解析结果")
