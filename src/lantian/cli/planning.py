@@ -143,12 +143,12 @@ def links_list_command(
     with _ledger() as db:
         actor, the_plan = _actor(db, user), get_plan(db, plan)
         if inventory is None:
-            rows = [_link_row(link) for link in plan_links(db, the_plan)]
+            rows = [_link_row(link, format != "table") for link in plan_links(db, the_plan)]
         else:
             month = month or f"{year + 1}-12"
             rows = [
                 {
-                    **_link_row(cut.link),
+                    **_link_row(cut.link, format != "table"),
                     "削减比例": round(cut.fraction, 4),
                     "完成比例": round(cut.done_share, 4),
                     "计划削减 (t)": _tonnes(cut.planned),
@@ -169,8 +169,9 @@ def _tonnes(table) -> str:
     )
 
 
-def _link_row(link) -> dict[str, object]:
-    return {
+def _link_row(link, with_basis: bool) -> dict[str, object]:
+    """A link as a row; its 依据 (long text) only where it is not a terminal table."""
+    row = {
         "编号": link.id,
         "措施": link.measure.number,
         "量化目标": link.target.key if link.target else "",
@@ -181,9 +182,9 @@ def _link_row(link) -> dict[str, object]:
         "变化后": link.value_after,
         "控制效率": link.control_efficiency,
         "费用 (万元)": link.cost,
-        "依据": link.basis,
         "示例": "示例" if link.example else "",
     }
+    return {**row, "依据": link.basis} if with_basis else row
 
 
 @apportionment_app.command("template")
@@ -218,13 +219,16 @@ def apportionment_state_command(
     nitrate: Annotated[float, typer.Option("--nitrate")] = 0.0,
     soa: Annotated[float, typer.Option("--soa")] = 0.0,
     ammonium: Annotated[float, typer.Option("--ammonium")] = 0.0,
+    example: Annotated[
+        bool, typer.Option("--example", help="mark as example data (示例数据)")
+    ] = False,
     user: UserName = None,
 ) -> None:
     """设定比例 No apportionment: state the regional and secondary fractions (inventory basis)."""
     secondary = {"sulphate": sulphate, "nitrate": nitrate, "SOA": soa, "ammonium": ammonium}
     with _ledger() as db:
         apportionments.store_inventory_basis(
-            db, _actor(db, user), name, area, year, regional, secondary, source
+            db, _actor(db, user), name, area, year, regional, secondary, source, example
         )
     console.print(f"已保存“{name}”：一次源按清单 PM2.5 占比分配 / stored (inventory basis)")
 

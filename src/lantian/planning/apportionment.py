@@ -38,7 +38,7 @@ from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.plan.errors import CellError, ImportRejectedError, LedgerValueError, NotFoundError
 from lantian.planning.models import Apportionment
-from lantian.planning.response import Component, check_components
+from lantian.planning.response import SPECIES_ZH, Component, check_components
 
 KINDS = ("pmf", "published", "inventory", "ctm")
 KIND_ZH = {
@@ -52,12 +52,6 @@ COMPONENT_KIND_ZH = {
     "primary": "一次源",
     "secondary": "二次",
     "unattributed": "未解析",
-}
-SPECIES_ZH = {
-    "sulphate": "硫酸盐",
-    "nitrate": "硝酸盐",
-    "SOA": "二次有机气溶胶",
-    "ammonium": "铵盐",
 }
 INFO_SHEET, COMPONENT_SHEET, CTM_SHEET = "基本信息", "源解析", "模型敏感性"
 INFO_KEYS = {"名称": "name", "类别": "kind", "区域": "area", "年份": "year", "出处": "source"}
@@ -292,7 +286,7 @@ def store_inventory_basis(
 ) -> Apportionment:
     """Store the stated fractions of the inventory basis (no apportionment available)."""
     components = [Component("区域传输", "regional", regional_share)] + [
-        Component(f"二次{SPECIES_ZH[k]}", "secondary", v, species=k)
+        Component(SPECIES_ZH[k], "secondary", v, species=k)
         for k, v in secondary_shares.items()
     ]
     try:

@@ -50,6 +50,12 @@ from lantian.standards.tables import table
 PACKAGE = "lantian.planning"
 COMPONENT_KINDS = ("regional", "primary", "secondary", "unattributed")
 SPECIES = ("sulphate", "nitrate", "SOA", "ammonium")
+SPECIES_ZH = {
+    "sulphate": "硫酸盐",
+    "nitrate": "硝酸盐",
+    "SOA": "二次有机气溶胶",
+    "ammonium": "铵盐",
+}
 BASES = ("apportionment", "inventory", "ctm")
 BASIS_ZH = {
     "apportionment": "源解析结果",
@@ -260,7 +266,10 @@ def inventory_components(
     shares = pm / pm.sum() * max(primary_total, 0.0)
     return (
         Component("区域传输", "regional", regional_share),
-        *(Component(f"二次{k}", "secondary", v, species=k) for k, v in secondary_shares.items()),
+        *(
+            Component(SPECIES_ZH.get(k, k), "secondary", v, species=k)
+            for k, v in secondary_shares.items()
+        ),
         *(
             Component(cat, "primary", float(s), category=cat)
             for cat, s in zip(emissions.categories, shares, strict=True)

@@ -79,7 +79,7 @@ def basis_of(result: Apportionment, response: ResponseMatrix) -> dict[str, Any]:
         "apportionment_kind_zh": KIND_ZH[result.kind],
         "apportionment_year": result.year,
         "source": result.source,
-        "example": bool(result.example),
+        "apportionment_example": bool(result.example),
         "components": [{**c.__dict__, "share": round(c.share, 4)} for c in response.components],
         "notes": list(response.notes),
     }
@@ -110,6 +110,11 @@ def _cut_matrix(cuts: list[LinkCut], which: str) -> EmissionMatrix:
     return EmissionMatrix.from_rows(
         table["category"].to_pylist(), table["pollutant"].to_pylist(), table["t"].to_numpy()
     )
+
+
+def _round(value: float, digits: int = 3) -> float:
+    """``value`` rounded, without a negative zero."""
+    return round(value, digits) + 0.0
 
 
 def _tonnes(cuts: list[LinkCut], which: str) -> dict[str, float]:
@@ -154,8 +159,8 @@ def measure_rows(cuts: list[LinkCut], response: ResponseMatrix) -> list[dict[str
                 ],
                 "planned_tonnes": _tonnes(mine, "planned"),
                 "achieved_tonnes": _tonnes(mine, "achieved"),
-                "planned_ugm3": round(planned, 3),
-                "achieved_ugm3": round(achieved, 3),
+                "planned_ugm3": _round(planned, 3),
+                "achieved_ugm3": _round(achieved, 3),
                 "cost": cost,
                 "ugm3_per_cost": round(planned / cost, 6) if cost else None,
                 "example": any(c.link.example for c in mine),
@@ -233,7 +238,7 @@ def monthly_comparison(
         rows.append(
             {
                 "month": each,
-                "predicted_change": round(predicted, 3),
+                "predicted_change": _round(predicted, 3),
                 "observed_ytd": observed,
                 "reference": reference,
                 "reference_basis": basis,
@@ -295,8 +300,8 @@ def roadmap(
         "base_concentration": round(base, 1),
         "base_concentration_basis": base_basis,
         "cut_needed": round(max(base - target, 0.0), 2),
-        "planned_change": round(planned_change, 3),
-        "achieved_change": round(achieved_change, 3),
+        "planned_change": _round(planned_change, 3),
+        "achieved_change": _round(achieved_change, 3),
         "after_planned": round(after, 2),
         "after_achieved": round(base + achieved_change, 2),
         "residual_gap": round(max(gap, 0.0), 2),
