@@ -138,7 +138,14 @@ def test_the_roadmap_on_the_real_2019_data(db, actors, hunan_store):
     add_link(db, actors["office"], plan, 2, SWEEPING, "mechanised-sweeping")
     add_link(db, actors["office"], plan, 16, {**COAL, "cost": 2000})
     apportionments.store_inventory_basis(
-        db, actors["office"], "测试-清单法", "冷水滩区中心城区", 2019, 0.4, {"sulphate": 0.1}, "测试"
+        db,
+        actors["office"],
+        "测试-清单法",
+        "冷水滩区中心城区",
+        2019,
+        0.4,
+        {"sulphate": 0.1},
+        "测试",
     )
     scope = resolve_scope(hunan_store.stations(), area="冷水滩区中心城区")
     doc = roadmap(db, SYSTEM, plan, hunan_store, scope, INVENTORY, 2020, month="2019-12")

@@ -286,8 +286,7 @@ def store_inventory_basis(
 ) -> Apportionment:
     """Store the stated fractions of the inventory basis (no apportionment available)."""
     components = [Component("区域传输", "regional", regional_share)] + [
-        Component(SPECIES_ZH[k], "secondary", v, species=k)
-        for k, v in secondary_shares.items()
+        Component(SPECIES_ZH[k], "secondary", v, species=k) for k, v in secondary_shares.items()
     ]
     try:
         check_components(components)
