@@ -1,14 +1,14 @@
 """Planning (issue #16 parts 2 and 3): measures' links to the inventory, apportionment results.
 
-Revision ID: 0006_planning
-Revises: 0005_inventory
+Revision ID: 0007_planning
+Revises: 0006_permit_limits_hours
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_planning"
-down_revision = "0005_inventory"
+revision = "0007_planning"
+down_revision = "0006_permit_limits_hours"
 branch_labels = None
 depends_on = None
 
