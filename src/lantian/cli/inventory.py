@@ -241,3 +241,38 @@ def override_command(
         errors.print(f"[red]{error}[/red]", markup=False)
         raise typer.Exit(1) from None
     console.print(text)
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+
+
+@inventory_app.command("report")
+def report_command(
+    year: Year,
+    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.html,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+) -> None:
+    """清单报告 the year's inventory report: totals, shares, grid map, towns, months, P5–P95."""
+    from lantian.reports.inventory import render_html, render_xlsx, report_data
+    from lantian.reports.monthly import html_to_pdf
+
+    try:
+        data = report_data(year)
+    except InventoryNotBuiltError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    output = output or Path(f"排放清单-{year}.{output_format.value}")
+    if output_format is ReportFormat.xlsx:
+        output.write_bytes(render_xlsx(data))
+    elif output_format is ReportFormat.html:
+        output.write_text(render_html(data), encoding="utf-8")
+    else:
+        try:
+            html_to_pdf(render_html(data), output)
+        except RuntimeError as error:
+            errors.print(f"[red]{error}[/red]", markup=False)
+            raise typer.Exit(1) from None
+    console.print(f"已写入 written: {output}")

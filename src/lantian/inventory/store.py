@@ -31,11 +31,11 @@ from lantian.store.manifest import fsync_file
 class InventoryNotBuiltError(LookupError):
     """No inventory is stored for the year asked."""
 
-    def __init__(self, year: int, root: Path):
+    def __init__(self, year: int):
         self.year = year
         super().__init__(
             f"{year} 年的排放清单尚未编制（lantian inventory build --year {year}）"
-            f" / no inventory for {year} in {root}"
+            f" / no inventory for {year}"
         )
 
 
@@ -104,7 +104,7 @@ def _folder(year: int, version: str | None, root: Path | None) -> Path:
     root = root or inventory_root()
     version = version or current_version(year, root)
     if version is None or not (root / str(year) / version).is_dir():
-        raise InventoryNotBuiltError(year, root)
+        raise InventoryNotBuiltError(year)
     return root / str(year) / version
 
 

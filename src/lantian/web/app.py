@@ -27,6 +27,7 @@ from lantian.web.forecast_routes import api_router as forecast_api_router
 from lantian.web.forecast_routes import page_router as forecast_page_router
 from lantian.web.forecast_views import ForecastViews, QueueFullError
 from lantian.web.guard import guarded
+from lantian.web.inventory_routes import api_router as inventory_api_router
 from lantian.web.ledger import LedgerOpener
 from lantian.web.ledger import router as ledger_router
 from lantian.web.pages import router as pages_router
@@ -107,7 +108,9 @@ def create_app(
     app.include_router(forecast_api_router)
     app.include_router(pages_router)
     app.include_router(forecast_page_router)
-    app.include_router(ledger_router)
+    app.include_router(ledger_router)  # with the inventory's upload (lantian.web.inventory_routes)
+    app.state.home = store_path.parent
+    app.include_router(inventory_api_router)
     app.state.feeds = store_path.parent / "feeds"
     app.include_router(device_api_router)  # live data: not behind the store-version cache
     app.include_router(device_page_router)

@@ -27,9 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lantian.web.snapshot import SnapshotSource
 
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
-LIVE_PREFIXES = ("/api/v1/devices", "/api/v1/warnings")
-"""Routes over live feeds (``lantian.feeds``) and the alarm store: they change without a new
-store version."""
+LIVE_PREFIXES = ("/api/v1/devices", "/api/v1/warnings", "/api/v1/inventory")
+"""Routes over live feeds (``lantian.feeds``), the alarm store and the inventory's versions: they
+change without a new store version."""
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 ALWAYS_KNOWN = frozenset({"lang"})

@@ -34,6 +34,7 @@ DEFAULT_BODY_LIMIT = 64 * KIB
 BODY_LIMITS: dict[str, int] = {
     "/ledger/reports": 21 * MIB,  # a report with one evidence file (20 MB) and its fields
     "/ledger/import": 11 * MIB,  # a filled template (10 MB)
+    "/ledger/inventory/activity": 11 * MIB,  # activity data (a register's workbook: 10 MB)
 }
 """The body limit [bytes] of the paths that take uploads, by longest prefix."""
 
