@@ -371,3 +371,16 @@ def _cems_months(
     weights[rows[good]] = found[good]
     basis[rows[good]] = "CEMS 日排放量（在线监测）"
     return weights, basis
+
+
+# --- hourly profiles -----------------------------------------------------------------------------
+
+
+def hourly_totals(tonnes: np.ndarray, profile: np.ndarray, profiles: np.ndarray) -> np.ndarray:
+    """Hourly emissions (pollutants × hours) of sources with annual ``tonnes`` (sources ×
+    pollutants), each following its row ``profile`` of ``profiles`` (profiles × hours, each
+    row's weights summing to 1): sources are summed per profile (``np.add.at``), then one matrix
+    product spreads the sums over the hours."""
+    by_profile = np.zeros((profiles.shape[0], tonnes.shape[1]))
+    np.add.at(by_profile, profile, tonnes)
+    return by_profile.T @ profiles
