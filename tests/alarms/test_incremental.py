@@ -43,6 +43,18 @@ background_cap = 150
 per_day = 1
 source = "test"
 [[rule]]
+id = "hotspot-5"
+template = "hotspot"
+kind = "hotspot"
+name = "热点"
+pollutant = "PM10"
+window = 5
+limit = 40
+unit = "ug/m3"
+hours = 2
+network = "micro"
+source = "test"
+[[rule]]
 id = "offline-60"
 template = "data-quality"
 kind = "offline"
@@ -67,9 +79,9 @@ source = "test"
 """
 DEVICES = ["A", "B", "R"]
 FACTS = {
-    "A": DeviceFacts(source_kind="site", phase="土方", nearest_station="X"),
-    "B": DeviceFacts(source_kind="plant", nearest_station="X"),
-    "R": DeviceFacts(),
+    "A": DeviceFacts(source_kind="site", phase="土方", nearest_station="X", network="micro"),
+    "B": DeviceFacts(source_kind="plant", nearest_station="X", network="micro"),
+    "R": DeviceFacts(network="micro", nearest_sources=(("GD01", "工地01", 0.4),)),
 }
 
 
@@ -170,6 +182,7 @@ def test_the_stream_raises_every_rule_kind_somewhere():
         "offline",
         "stuck",
         "flag",
+        "hotspot",
     }
 
 

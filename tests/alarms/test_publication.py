@@ -39,7 +39,7 @@ def alarm_rows(rows: list[tuple[str, str, str, str]]) -> pa.Table:
             "alarm_id": f"a{n}", "rule_id": f"rule-{kind}", "kind": kind, "level": level,
             "mn": mn, "pollutant": "PM10", "ts": moment, "window": 60,
             "day": moment.date(), "occurrence": 3, "value": 100.0, "limit": 80.0,
-            "background": None, "background_measured": None, "readings": "[]", "citation": "c",
+            "background": None, "background_measured": None, "readings": "[]", "citation": "c", "sources": None,
         }  # fmt: skip
         for key, value in values.items():
             columns[key].append(value)

@@ -93,3 +93,24 @@ def test_working_hours_and_permit_limits_come_from_the_registry(db, actors, stat
         "SO2": (100.0, "mg/m3", "GB 13223-2011 表1（燃煤锅炉，新建）（排污许可证 示例许可04）"),
         "NOx": (100.0, "mg/m3", "GB 13223-2011 表1（燃煤锅炉，新建）（排污许可证 示例许可04）"),
     }
+
+
+def test_micro_stations_name_their_nearest_registered_sources(db, actors, stations):
+    """A hotspot alarm names the sources nearest the micro-station: the EXAMPLE registry's
+    micro-station 01 (111.6070, 26.4360) gets three, nearest first, by the haversine."""
+    from sqlalchemy import select
+
+    from lantian.sources.coordinates import haversine_km
+    from lantian.sources.models import Source
+
+    import_example(db, actors["office"], stations)
+    facts = device_facts(db)
+    micro = facts["EXAMPLE0MICRO0001"]
+    assert micro.network == "micro"
+    assert len(micro.nearest_sources) == 3
+    kilometres = [km for _, _, km in micro.nearest_sources]
+    assert kilometres == sorted(kilometres)
+    placed = db.scalars(select(Source).where(Source.longitude.is_not(None))).all()
+    nearest = min(placed, key=lambda s: haversine_km(111.6070, 26.4360, s.longitude, s.latitude))
+    assert micro.nearest_sources[0][0] == nearest.code
+    assert facts[SITE_01].nearest_sources == ()  # a device on a source names none

@@ -46,13 +46,15 @@ ALARM_SCHEMA = pa.schema(
         pa.field("background_measured", pa.float64()),
         pa.field("readings", pa.string()),
         pa.field("citation", pa.string()),
+        pa.field("sources", pa.string()),
     ]
 )
 """One alarm. ``ts``: the start of the window (or of the outage, or the reading completing the run);
 ``value``: the window mean, its difference over the background, or the run length [min or
 readings]; ``background``: the background used (capped), ``background_measured`` before the cap;
 ``readings``: JSON ``[[ts, value], …]`` of the minutes that triggered it; ``citation``: the rule's
-source."""
+source; ``sources``: JSON ``[[code, name, km], …]`` of the registered sources nearest a device on
+no source (a micro-station), or null."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,11 @@ class DeviceFacts:
     working_hours: tuple[int, int] | None = None
     """The site's 作业时间 as minutes of the day ``(start, end)``; ``end < start`` runs past
     midnight (``off_hours`` rules)."""
+    network: str | None = None
+    """The device's network (``dust``, ``micro``, ``cems`` …) from the registry."""
+    nearest_sources: tuple[tuple[str, str, float], ...] = ()
+    """For a device on no source (a micro-station): the nearest registered sources as
+    (code, name, distance [km]), named by its alarms (``hotspot``)."""
     permit_limits: Mapping[str, tuple[float, str, str]] = field(default_factory=dict)
     """Feed pollutant (``SO2``, ``NOx``, ``smoke_dust`` …) → (permitted concentration, its unit,
     the standard cited) of the enterprise's 排污许可证 (``stack`` rules)."""
@@ -267,6 +274,9 @@ def _applies(rule: Rule, minutes: Minutes, facts: Mapping[str, DeviceFacts]) -> 
     if rule.sources:
         covered = {mn: fact.source_kind in rule.sources for mn, fact in facts.items()}
         rows &= _per_device(minutes, minutes.mn, covered, False).astype(bool)
+    if rule.network:
+        member = {mn: fact.network == rule.network for mn, fact in facts.items()}
+        rows &= _per_device(minutes, minutes.mn, member, False).astype(bool)
     return rows
 
 
@@ -356,6 +366,42 @@ def off_hours(
     )
     limit = rule.limit * unit_scale(rule.unit, FEED_UNIT)
     return Exceedances.of(first, stop, start, mean, limit).where(known & outside & (mean > limit))
+
+
+def hotspot(
+    rule: Rule, minutes: Minutes, until: int, min_count: int, facts: Mapping[str, DeviceFacts]
+) -> Exceedances:
+    """Micro-stations above the network's mean by more than ``rule.limit`` for ``rule.hours``
+    consecutive windows: the network's mean of a window is the mean of its devices' window means
+    (``minutes`` hold the rule's network only); the alarm rings when the ``hours``-th window
+    closes (one per run), ``value`` is the run's mean excess, ``background`` the last window's
+    network mean."""
+    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
+    if len(first) == 0:
+        return Exceedances.of(first, stop, start, mean, 0.0)
+    _, inverse = np.unique(start, return_inverse=True)
+    inverse = inverse.ravel()
+    network = np.bincount(inverse, weights=mean) / np.bincount(inverse)
+    excess = mean - network[inverse]
+    over = np.flatnonzero(excess > rule.limit * unit_scale(rule.unit, FEED_UNIT))
+    series = minutes.mn[first[over]].astype(np.int64) << 32 | minutes.pollutant[first[over]]
+    follows = np.zeros(len(over), bool)
+    follows[1:] = (series[1:] == series[:-1]) & (start[over][1:] == start[over][:-1] + rule.window)
+    index = np.arange(len(over))
+    run_first = np.maximum.accumulate(np.where(~follows, index, 0)) if len(over) else index
+    hits = np.flatnonzero(index - run_first == rule.hours - 1)
+    begin, end = over[hits - rule.hours + 1], over[hits]
+    sums = np.concatenate([[0.0], np.cumsum(excess[over])])
+    run_mean = (sums[hits + 1] - sums[hits + 1 - rule.hours]) / rule.hours
+    return Exceedances.of(
+        first[begin],
+        stop[end],
+        start[end],
+        run_mean,
+        rule.limit * unit_scale(rule.unit, FEED_UNIT),
+        network[inverse[end]],
+        network[inverse[end]],
+    )
 
 
 def _lookup(keys: np.ndarray, starts: np.ndarray, table: BackgroundHours) -> np.ndarray:
@@ -529,6 +575,8 @@ def exceedances(
         return part, stack(rule, part, until, min_count, facts)
     if rule.kind == "off_hours":
         return part, off_hours(rule, part, until, min_count, facts)
+    if rule.kind == "hotspot":
+        return part, hotspot(rule, part, until, min_count, facts)
     if rule.kind == "difference":
         if rule.background == "device":
             mask = (minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)) & (
@@ -572,6 +620,17 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
+def _nearest_sources(mn: np.ndarray, facts: Mapping[str, DeviceFacts]) -> list[str | None]:
+    """JSON of each device's nearest registered sources (one per device, then repeated)."""
+    names, inverse = np.unique(mn, return_inverse=True)
+    texts = []
+    for name in names.tolist():  # one per device
+        fact = facts.get(name)
+        near = fact.nearest_sources if fact is not None else ()
+        texts.append(json.dumps([list(s) for s in near], ensure_ascii=False) if near else None)
+    return [texts[i] for i in inverse.ravel().tolist()]
+
+
 def _readings(minutes: Minutes, first: np.ndarray, stop: np.ndarray) -> list[str]:
     """JSON ``[[ts, value], …]`` of rows ``[first, stop)`` of each alarm (converted at once)."""
     lengths = stop - first
@@ -602,7 +661,7 @@ def alarms(
     tables = [ALARM_SCHEMA.empty_table()]
     for rule in rules.rules:
         part, found = exceedances(rule, minutes, until, rules, facts, background)
-        tables.append(rule_alarms(rule, part, found))
+        tables.append(rule_alarms(rule, part, found, facts=facts))
     return sort_alarms(pa.concat_tables(tables))
 
 
@@ -624,6 +683,7 @@ def rule_alarms(
     found: Exceedances,
     skip: Callable[[list[str]], np.ndarray] | None = None,
     prior: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    facts: Mapping[str, DeviceFacts] | None = None,
 ) -> pa.Table:
     """The alarms of one rule's exceedances (``found``, indexing the rows of ``part``).
 
@@ -667,6 +727,7 @@ def rule_alarms(
             "background_measured": _nullable(found.background_measured),
             "readings": _readings(part, found.first, found.stop),
             "citation": citation,
+            "sources": _nearest_sources(mn, facts or {}),
         },
         schema=ALARM_SCHEMA,
     )

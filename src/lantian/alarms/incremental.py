@@ -6,7 +6,8 @@ The clock ``until`` is the newest minute seen less ``lateness``; a call that mov
 to ``U'`` judges exactly what becomes judgeable:
 
 * **window rules** (absolute, difference, TSP, stack, off-hours): the windows that end in
-  ``(U, U']``, over the minutes of those windows only (kept in :attr:`recent`);
+  ``(U, U']``, over the minutes of those windows only (kept in :attr:`recent`); ``hotspot``
+  reads ``hours`` windows more behind them, to see whether their run began earlier;
 * **offline**: over the minutes from ``U - N - 1`` on (an outage that began earlier was already
   longer than N minutes at ``U``, so it rang then);
 * **stuck and flag runs**: over the minutes in ``[U, U')``, with each series' run carried from
@@ -124,6 +125,7 @@ class IncrementalEvaluator:
         self.recent = MINUTE_SCHEMA.empty_table()
         """The minutes from ``until - lookback`` on: open windows, the offline rule's reach."""
         reach = [r.minutes + 1 for r in rules.rules if r.kind == "offline"]
+        reach += [r.window * (r.hours + 1) for r in rules.rules if r.kind == "hotspot"]
         self.lookback = max([60, *(r.window for r in rules.rules), *reach])
         self.runs = {rule.id: Runs() for rule in rules.rules if rule.kind in RUN_KINDS}
         self.counts: dict[tuple[str, str, int], int] = {}
@@ -176,10 +178,16 @@ class IncrementalEvaluator:
             since = since if since is None else since + rule.window
             if since is not None and since > until - rule.window:
                 return ALARM_SCHEMA.empty_table()  # no window closes in this step
-        part = minutes_from_arrow(self._between(self.recent, since, until))
+        behind = rule.hours * rule.window if rule.kind == "hotspot" else 0
+        reach = None if since is None else since - behind
+        part = minutes_from_arrow(self._between(self.recent, reach, until))
         context, exceeded = exceedances(
             rule, part, until, self.rules, self.facts, self.background or BackgroundHours.empty()
         )
+        if behind and since is not None:
+            # a run that began before the minutes read looks shorter: only the windows closing
+            # now are judged, and one more window behind their run shows whether it began earlier
+            exceeded = exceeded.where(exceeded.start >= since)
         return self._emit(rule, context, exceeded)
 
     def _runs(self, rule: Rule, step: Minutes, until: int) -> pa.Table:
@@ -245,7 +253,7 @@ class IncrementalEvaluator:
             pairs = zip(mn.tolist(), day.tolist(), strict=True)
             return np.array([self.counts.get((rule.id, m, d), 0) for m, d in pairs], np.int64)
 
-        table = rule_alarms(rule, part, found, skip, prior)
+        table = rule_alarms(rule, part, found, skip, prior, self.facts)
         for alarm_id, mn, day in zip(  # one per alarm
             table.column("alarm_id").to_pylist(),
             table.column("mn").to_pylist(),

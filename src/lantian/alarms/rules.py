@@ -22,6 +22,7 @@ KINDS = {
     "difference": ("pollutant", "window", "limit", "unit", "background", "background_cap"),
     "tsp_phase": ("pollutant", "window", "limits", "unit"),
     "stack": ("window",),
+    "hotspot": ("pollutant", "window", "limit", "unit", "hours", "network"),
     "off_hours": ("pollutant", "window", "limit", "unit"),
     "offline": ("minutes",),
     "stuck": ("readings",),
@@ -58,6 +59,10 @@ class Rule:
     background_cap: float = 0.0
     per_day: int | None = None
     """Exceedances allowed per day; the next one is 超标."""
+    hours: int = 0
+    """``hotspot``: consecutive windows above the network's mean before the alarm rings."""
+    network: str = ""
+    """``hotspot``: the device network compared (``micro``: the grid micro-stations)."""
     level: str = ""
     """A fixed level for every exceedance (``stack``: 超标); empty: by occurrence."""
     sources: tuple[str, ...] = ()

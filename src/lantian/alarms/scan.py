@@ -41,6 +41,7 @@ def device_facts(db: Session) -> dict[str, DeviceFacts]:
     from lantian.sources.models import RegisteredDevice
 
     devices = db.scalars(select(RegisteredDevice)).all()
+    near = nearest_sources(db, [d for d in devices if d.source is None])
     return {
         device.mn: DeviceFacts(
             source_kind=device.source.kind if device.source is not None else None,
@@ -48,8 +49,43 @@ def device_facts(db: Session) -> dict[str, DeviceFacts]:
             nearest_station=device.nearest_station_code,
             working_hours=working_minutes(getattr(device.source, "working_hours", None)),
             permit_limits=permit_limits(device.source),
+            network=device.network,
+            nearest_sources=near.get(device.mn, ()),
         )
         for device in devices
+    }
+
+
+NEAREST_SOURCES = 3
+"""How many registered sources a micro-station's alarms name."""
+
+
+def nearest_sources(db: Session, devices: list) -> dict[str, tuple[tuple[str, str, float], ...]]:
+    """MN → the :data:`NEAREST_SOURCES` registered sources nearest each positioned device, as
+    (code, name, distance [km]) — what a hotspot alarm names (one distance matrix)."""
+    from lantian.sources.coordinates import haversine_km
+    from lantian.sources.models import Source
+
+    placed = [d for d in devices if d.longitude is not None and d.latitude is not None]
+    sources = [
+        s
+        for s in db.scalars(select(Source)).all()
+        if s.longitude is not None and s.latitude is not None
+    ]
+    if not placed or not sources:
+        return {}
+    distance = haversine_km(
+        np.array([d.longitude for d in placed])[:, None],
+        np.array([d.latitude for d in placed])[:, None],
+        np.array([s.longitude for s in sources])[None, :],
+        np.array([s.latitude for s in sources])[None, :],
+    )
+    order = np.argsort(distance, axis=1, kind="stable")[:, :NEAREST_SOURCES]
+    return {
+        device.mn: tuple(
+            (sources[j].code, sources[j].name, round(float(distance[i, j]), 2)) for j in row
+        )
+        for i, (device, row) in enumerate(zip(placed, order.tolist(), strict=True))
     }
 
 

@@ -107,7 +107,10 @@ class AlarmStore:
             return ALARM_SCHEMA.empty_table()
         with duckdb.connect() as connection:
             table = connection.sql(
-                "SELECT * FROM read_parquet($files) ORDER BY ts, mn, rule_id",
+                "SELECT * FROM read_parquet($files, union_by_name = true) ORDER BY ts, mn, rule_id",
                 params={"files": files},
             ).to_arrow_table()
-        return table.cast(ALARM_SCHEMA)
+        for name in ALARM_SCHEMA.names:  # a column added since a day was stored: null there
+            if name not in table.column_names:
+                table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+        return table.select(ALARM_SCHEMA.names).cast(ALARM_SCHEMA)

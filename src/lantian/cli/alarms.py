@@ -31,6 +31,7 @@ COLUMNS = {
     "background": "背景值（封顶后）",
     "background_measured": "背景实测值",
     "citation": "依据",
+    "sources": "附近污染源",
     "readings": "触发读数",
 }
 """Alarm column → the offices' Chinese header (table, CSV, xlsx); JSON keeps the glossary keys."""
