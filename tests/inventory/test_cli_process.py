@@ -35,6 +35,7 @@ def example_home(tmp_path_factory) -> Path:
     done = lantian(home, "inventory", "import", "--year", "2019", "--example")
     assert done.returncode == 0, done.stderr
     assert "示例数据" in done.stdout
+    assert "模拟数据" in done.stdout
     done = lantian(home, "inventory", "build", "--year", "2019")
     assert done.returncode == 0, done.stderr
     return home
@@ -46,10 +47,34 @@ def test_example_is_built_and_shown_marked_as_example(example_home):
     document = json.loads(done.stdout)
     assert document["example"] is True
     assert document["version"] == "v0001"
-    assert {r["pollutant"] for r in document["pollutants"]} >= {"PM10", "PM2.5", "TSP"}
+    assert {r["pollutant"] for r in document["pollutants"]} >= {
+        "PM10",
+        "PM2.5",
+        "TSP",
+        "SO2",
+        "NOx",
+    }
     assert any(s["template"] == "catering" for s in document["skipped"])  # no factor: not guessed
     table = lantian(example_home, "inventory", "show", "--year", "2019")
     assert "示例数据，非真实清单" in table.stdout
+
+
+def test_the_example_cems_feeds_the_monitoring_method(example_home):
+    """示例QY04's SO2 comes from its simulated CEMS (the mass balance lacks its retention), and
+    its outage days (fewer than 18 valid hours) do not count."""
+    import pyarrow.compute as pc
+
+    from lantian.inventory import load
+    from lantian.inventory.store import load_table
+
+    emissions = load(2019, root=example_home / "inventory")
+    so2 = emissions.filter(pc.equal(emissions.column("pollutant"), "SO2")).to_pylist()
+    assert [(r["source_code"], r["method"]) for r in so2] == [("示例QY04", "online_monitoring")]
+    days = load_table(2019, "cems_daily", root=example_home / "inventory")
+    so2_days = days.filter(pc.equal(days.column("pollutant"), "SO2"))
+    counted = pc.sum(pc.cast(so2_days.column("counted"), "int64")).as_py()
+    assert so2_days.num_rows == 365
+    assert 350 <= counted < 365
 
 
 def test_a_mistake_is_refused_by_row_and_column(example_home, tmp_path):

@@ -91,7 +91,8 @@ def demo_command(
     ] = None,
 ) -> None:
     """演示 Load the real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, register
-    the 冷水滩区 EXAMPLE sources and devices (示例) if the registry is empty, and serve the web
+    the 冷水滩区 EXAMPLE sources and devices (示例) if the registry is empty and build their example
+    2019 emission inventory (示例数据) if there is none, and serve the web
     pages over it (``--no-serve``: only print). Exit status 2 when the store is empty and the demo
     data are not found."""
     if data is not None:
@@ -104,6 +105,9 @@ def demo_command(
     from lantian.cli.sources import ensure_example_registry
 
     ensure_example_registry()
+    from lantian.cli.inventory import ensure_example_inventory
+
+    ensure_example_inventory()
     if serve:
         from lantian.cli.web import serve as serve_web
 

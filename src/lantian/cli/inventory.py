@@ -102,7 +102,9 @@ def import_command(
         with _ledger() as db:
             actor = _actor(db, user)
             if example:
-                counts = import_example_activity(db, actor, year)
+                counts = import_example_activity(
+                    db, actor, year, feed_root=settings().feeds_path / "store"
+                )
             else:
                 if not file.is_file():
                     raise typer.BadParameter(f"no such file: {file}")
@@ -125,6 +127,9 @@ def import_command(
         errors.print(f"[red]无法读取 / cannot read:[/red] {error}", markup=False)
         raise typer.Exit(1) from None
     label = "（示例数据）" if example else ""
+    if "cems_hours" in counts:
+        hours = counts.pop("cems_hours")
+        console.print(f"✓ 示例 CEMS（示例QY04，模拟数据）：{hours} 小时 / simulated CEMS hours")
     for key, count in counts.items():
         console.print(f"✓ {TEMPLATES[key].table.sheet}{label}：{count} 行 / {key}: {count} rows")
 
@@ -276,3 +281,32 @@ def report_command(
             errors.print(f"[red]{error}[/red]", markup=False)
             raise typer.Exit(1) from None
     console.print(f"已写入 written: {output}")
+
+
+def ensure_example_inventory(year: int = 2019) -> None:
+    """Build the 冷水滩区 EXAMPLE inventory (示例数据) of ``year`` when the registry is the example
+    and no inventory exists yet (``lantian demo``)."""
+    from sqlalchemy import func, select
+
+    from lantian.inventory.models import ActivityRow
+    from lantian.inventory.store import years
+    from lantian.plan.access import SYSTEM
+    from lantian.sources.models import Source
+
+    if years():
+        return
+    with _ledger() as db:
+        sources = db.scalar(select(func.count(Source.id)))
+        examples = db.scalar(select(func.count(Source.id)).where(Source.example))
+        if not sources or sources != examples:
+            return
+        if not db.scalar(select(func.count(ActivityRow.id)).where(ActivityRow.year == year)):
+            import_example_activity(db, SYSTEM, year, feed_root=settings().feeds_path / "store")
+    with _ledger() as db:
+        version, built = build_inventory(
+            db, SYSTEM, year, feed_root=settings().feeds_path / "store"
+        )
+    errors.print(
+        f"已编制 {year} 年示例排放清单 {version}（示例数据，非真实清单）：{built.emissions.num_rows} 行"
+        f"；lantian inventory report --year {year}"
+    )

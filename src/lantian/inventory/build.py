@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.inventory import methods
-from lantian.inventory.activity import FACTOR_UNIT_MASS, activity_rows
+from lantian.inventory.activity import FACTOR_UNIT_MASS, TEMPLATES, activity_rows
 from lantian.inventory.models import ActivityRow
 from lantian.inventory.overrides import (
     FactorInForce,
@@ -238,10 +238,11 @@ def _with_all(
 ) -> list[ActivityRow]:
     """The rows with every one of ``keys`` given; the others are listed as skipped."""
     kept = []
+    names = {f.key: f.header for f in TEMPLATES[template].table.fields}
     for row in rows:
-        missing = [k for k in keys if row.values.get(k) is None]
+        missing = [names.get(k, k) for k in keys if row.values.get(k) is None]
         if missing:
-            ctx.skip(template, row, "缺少 " + "、".join(missing) + "（未计算，不代填）")
+            ctx.skip(template, row, "缺少" + "、".join(missing) + "（未计算，不代填）")
         else:
             kept.append(row)
     return kept
