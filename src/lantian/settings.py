@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     """A district's alarm rule file (TOML, ``docs/alarms.md``) applied over the shipped rules;
     ``None`` = the shipped choice."""
 
+    case_rules: Path | None = None
+    """A district's case rule file (TOML with the keys of ``lantian/cases/data/case_rules.toml``,
+    ``docs/cases.md``) used instead of the shipped one; ``None`` = the shipped rules."""
+
     cnemc_mirror: str = "https://quotsoft.net/air/data"
     """Base of the mirror of CNEMC's real-time release; ``--mirror`` overrides it."""
     cnemc_hourly_mirror: str = "https://raw.githubusercontent.com/HeQinWill/CNEMC/main/Archive"

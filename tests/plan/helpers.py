@@ -13,12 +13,12 @@ from lantian.plan.access import Actor
 from lantian.plan.audit import act
 from lantian.plan.models import (
     AuditEntry,
+    Case,
     Evidence,
     Measure,
     Milestone,
     Plan,
     Report,
-    Supervision,
     Task,
     Unit,
 )
@@ -92,15 +92,18 @@ def add_work(db, actor: Actor, plan: Plan, months: list[str]) -> None:
         task = tasks[index * 7 % len(tasks)]
         on = dt.date(int(month[:4]), int(month[5:]), 10)
         db.add(
-            Supervision(
+            Case(
+                origin="supervision",
                 plan_id=plan.id,
-                step="assign",
+                escalation="assign",
+                status="dispatched",
                 unit_id=task.unit_id,
                 measure_id=task.measure_id,
-                on=on,
-                finding="台账不全",
-                follow_up_deadline=on + dt.timedelta(days=10),
-                recorded_by=actor.id,
+                opened_on=on,
+                title="台账不全",
+                description="台账不全",
+                deadline=on + dt.timedelta(days=10),
+                opened_by=actor.id,
             )
         )
     db.flush()

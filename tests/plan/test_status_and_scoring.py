@@ -87,14 +87,14 @@ def test_rules_in_order(change, as_of, expected, reason):
 
 def test_score_worked_example():
     # reporting 9 of 10 on time → 18 of 20; progress green, amber, red → 0.5 × 50 = 25;
-    # targets 1.0 and 0.5 → 0.75 × 30 = 22.5; one interview −5, one overdue follow-up −2.
+    # targets 1.0 and 0.5 → 0.75 × 30 = 22.5; one interview −5, one overdue case −2.
     year = UnitYear(
         reports_due=10,
         reports_on_time=9,
         task_colours=["green", "amber", "red"],
         target_shares=[1.2, 0.5],  # capped at 1
         supervision_steps={"interview": 1, "inspect": 3},
-        overdue_follow_ups=1,
+        cases_overdue=1,
     )
     result = score(year, RULES["scoring"])
     assert result["points"] == {"reporting": 18.0, "progress": 25.0, "targets": 22.5}

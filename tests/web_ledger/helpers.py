@@ -14,11 +14,11 @@ from lantian.plan.database import transaction
 from lantian.plan.models import (
     Assessment,
     AuditEntry,
+    Case,
     Evidence,
     LoginSession,
     MonthLock,
     Report,
-    Supervision,
     Task,
     Unit,
     User,
@@ -72,10 +72,10 @@ def stored(engine: Engine, home: Path) -> dict[str, object]:
     with transaction(engine) as db:
         counts = {
             model.__tablename__: db.scalar(select(func.count()).select_from(model))
-            for model in (Report, Evidence, MonthLock, Supervision, Assessment, AuditEntry)
+            for model in (Report, Evidence, MonthLock, Case, Assessment, AuditEntry)
         }
         counts["closed"] = db.scalar(
-            select(func.count()).select_from(Supervision).where(Supervision.closed_on.isnot(None))
+            select(func.count()).select_from(Case).where(Case.closed_on.isnot(None))
         )
         counts["reviewed"] = db.scalar(
             select(func.count()).select_from(Report).where(Report.review_status != "submitted")

@@ -17,6 +17,7 @@ from lantian.cli.assess import (
     report_command,
     trend_command,
 )
+from lantian.cli.cases import cases_app
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
 from lantian.cli.feeds import devices_app, receive_command, simulate_app
@@ -46,6 +47,7 @@ app.command("receive")(receive_command)
 app.add_typer(sources_app, name="sources")
 app.add_typer(alarms_app, name="alarms")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(cases_app, name="cases")
 app.add_typer(store_app, name="store")
 app.command("warning")(warning_command)
 app.command("demo")(demo_command)

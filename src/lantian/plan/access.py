@@ -42,8 +42,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sources.read": frozenset({"office", "leader", "reporter", "system"}),
     "inventory.manage": frozenset({"office", "system"}),
     "inventory.read": frozenset({"office", "leader", "reporter", "system"}),
+    "case.open": frozenset({"office", "system"}),
+    "case.dispatch": frozenset({"office", "system"}),
+    "case.verify": frozenset({"office", "system"}),
+    "case.escalate": frozenset({"office", "system"}),
+    "case.handle": frozenset({"reporter"}),
+    "case.evidence": frozenset({"office", "reporter"}),
+    "case.read": frozenset({"office", "leader", "reporter", "system"}),
 }
-"""Action → roles allowed. ``report.file`` and ``unit.read`` are further bound to the reporter's unit."""
+"""Action → roles allowed. The actions of :data:`UNIT_BOUND` are further bound to the reporter's unit."""
+
+UNIT_BOUND = frozenset({"report.file", "unit.read", "case.handle", "case.evidence", "case.read"})
+"""Actions a reporter may do only on their own unit's data."""
 
 ACTION_ZH = {
     "plan.manage": "管理计划",
@@ -60,6 +70,13 @@ ACTION_ZH = {
     "sources.read": "查看污染源和设备登记",
     "inventory.manage": "管理排放清单（活动水平、排放系数）",
     "inventory.read": "查看排放清单",
+    "case.open": "立案",
+    "case.dispatch": "派发案件",
+    "case.verify": "核查、退回或办结案件",
+    "case.escalate": "升级督办案件",
+    "case.handle": "办理案件",
+    "case.evidence": "上传案件材料",
+    "case.read": "查看案件",
 }
 
 
@@ -69,7 +86,7 @@ def allowed(actor: Actor, action: str, unit_id: int | None = None) -> bool:
         raise KeyError(f"unknown action {action!r}; known: {', '.join(PERMISSIONS)}")
     if actor.role not in PERMISSIONS[action]:
         return False
-    if actor.role == "reporter" and action in {"report.file", "unit.read"}:
+    if actor.role == "reporter" and action in UNIT_BOUND:
         return unit_id is not None and unit_id == actor.unit_id
     return True
 

@@ -5,7 +5,10 @@ scores, and the table. (Not :mod:`lantian.assess.assessment`, the HJ 663 evaluat
 The year's facts are read on ``as_of``, by default the day December's reports are due (or today, if
 earlier): reports due are the unit's task-months of the year whose due day has passed; on time
 means filed (first filing, Beijing day) by the due day; task colours are the ledger's at the end of
-December; supervision counts the steps aimed at the unit during the year.
+December; supervision counts the steps aimed at the unit during the year — a supervision item's
+step on its date, a case's escalation on the day it was escalated; cases (:mod:`lantian.cases`, any
+origin) count as on time or overdue in the year of their deadline (answered — or, a supervision
+item, closed — by it, or not), as repeats in the year they were opened.
 """
 
 from __future__ import annotations
@@ -19,13 +22,12 @@ from sqlalchemy.orm import Session
 
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
-from lantian.plan.models import Assessment, Plan, Task, Unit
+from lantian.plan.models import Assessment, Case, CaseStep, Plan, Task, Unit
 from lantian.plan.months import due_date, month_of
 from lantian.plan.reports import filing_times
 from lantian.plan.rules import scoring_rules
 from lantian.plan.scoring import UnitYear, score
 from lantian.plan.status import rag, target_met
-from lantian.plan.supervision import plan_supervisions
 from lantian.plan.views import load_context, report_months, task_facts
 from lantian.plan.vocabulary import name_zh
 from lantian.standards import competition_rank
@@ -55,17 +57,16 @@ def unit_years(db: Session, plan: Plan, year: int, as_of: dt.date) -> dict[Unit,
     year_end = min(as_of, dt.date(year, 12, 31))
     ctx = load_context(db, plan, month_of(year_end), year_end)
     filed = {key: beijing_date(at) for key, at in filing_times(db, plan, f"{year}-12").items()}
-    actions = plan_supervisions(db, plan)
     by_unit: dict[Unit, list[Task]] = {}
     for task in ctx.tasks:
         by_unit.setdefault(task.unit, []).append(task)
+    cases = case_counts(db, [unit.id for unit in by_unit], year, as_of)
     years = {}
     for unit, tasks in by_unit.items():
         due = [
             (t.id, m) for t in tasks for m in months if t.start is None or m >= month_of(t.start)
         ]
         facts = [task_facts(ctx, t) for t in tasks]
-        mine = [a for a in actions if a.unit_id == unit.id]
         years[unit] = UnitYear(
             reports_due=len(due),
             reports_on_time=sum(
@@ -77,15 +78,45 @@ def unit_years(db: Session, plan: Plan, year: int, as_of: dt.date) -> dict[Unit,
                 for t, f in zip(tasks, facts, strict=True)
                 if t.target is not None
             ],
-            supervision_steps=dict(Counter(a.step for a in mine if a.on.year == year)),
-            overdue_follow_ups=sum(
-                a.closed_on is None
-                and a.follow_up_deadline is not None
-                and a.follow_up_deadline < as_of
-                for a in mine
-            ),
+            **cases[unit.id],
         )
     return years
+
+
+def case_counts(db: Session, unit_ids: list[int], year: int, as_of: dt.date) -> dict[int, dict]:
+    """Each unit's supervision steps of ``year`` (by step) and its cases on time, overdue and
+    repeated (:func:`lantian.cases.rules.handled_in_time`) judged on ``as_of``, by unit id — in one
+    statement however many units and cases there are."""
+    from lantian.cases.rules import handled_in_time
+
+    rows = db.execute(
+        select(Case, CaseStep.escalation, CaseStep.at)
+        .outerjoin(CaseStep, (CaseStep.case_id == Case.id) & (CaseStep.action == "escalate"))
+        .where(Case.unit_id.in_(unit_ids))
+    ).all()
+    cases = list({case.id: case for case, _, _ in rows}.values())
+    escalations = [(c.unit_id, step, at) for c, step, at in rows if step is not None]
+    counts = {}
+    for unit_id in unit_ids:
+        mine = [c for c in cases if c.unit_id == unit_id]
+        steps = Counter(
+            c.escalation for c in mine if c.origin == "supervision" and c.opened_on.year == year
+        )
+        steps.update(
+            step for u, step, at in escalations if u == unit_id and beijing_date(at).year == year
+        )
+        timely = [
+            handled_in_time(c.deadline, c.answered_on or c.closed_on, as_of)
+            for c in mine
+            if c.deadline is not None and c.deadline.year == year
+        ]
+        counts[unit_id] = {
+            "supervision_steps": dict(steps),
+            "cases_on_time": timely.count(True),
+            "cases_overdue": timely.count(False),
+            "cases_repeat": sum(c.repeat_of is not None and c.opened_on.year == year for c in mine),
+        }
+    return counts
 
 
 def compute_scores(db: Session, plan: Plan, year: int, as_of: dt.date | None = None) -> list[dict]:

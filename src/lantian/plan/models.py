@@ -251,11 +251,15 @@ class Report(Base):
 
 
 class Evidence(Base):
-    """A file attached to a report, stored on disk under ``LANTIAN_HOME/evidence`` by its SHA-256."""
+    """A file attached to a monthly report or to a case, stored on disk under
+    ``LANTIAN_HOME/evidence`` by its SHA-256 (one store for both: :mod:`lantian.plan.reports`).
+    Exactly one of ``report_id`` and ``case_id`` is set; a case's file names the step it came with."""
 
     __tablename__ = "evidence"
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_step_id: Mapped[int | None] = mapped_column(ForeignKey("case_steps.id"))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
@@ -275,24 +279,75 @@ class MonthLock(Base):
     locked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Supervision(Base):
-    """One step of the five-step method (督查, 交办, 巡查, 约谈, 专项督察) aimed at a unit."""
+class Case(Base):
+    """A case (案件) of the one workflow: an alarm, a truck violation, a public complaint (12369), an
+    inspection or patrol finding, or a supervision item of the five-step method, aimed at a
+    responsible unit, handled to closure (:mod:`lantian.cases`).
 
-    __tablename__ = "supervisions"
+    ``origin`` is a code of :data:`lantian.cases.workflow.ORIGINS` (checked in code, not by the
+    schema, so that a new origin needs no migration); ``origin_ref`` the origin's own id (an alarm's
+    ``alarm_id``, a 12369 ticket number); ``details`` the origin's facts as it gave them. The case
+    concerns a registered source (``source_id``) or a place (``longitude``/``latitude`` WGS-84 [°],
+    ``town``). ``escalation`` is the current step of the five-step method (a supervision item's own
+    step); ``deadline`` the day by which the unit must answer (Beijing dates throughout).
+    """
+
+    __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
-    step: Mapped[str] = mapped_column(String(30))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    origin: Mapped[str] = mapped_column(String(30), index=True)
+    origin_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    on: Mapped[dt.date] = mapped_column(Date)
-    finding: Mapped[str] = mapped_column(Text)
-    follow_up_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    town: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    escalation: Mapped[str | None] = mapped_column(String(30))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    """The day the unit last answered (sent the case to 待核查)."""
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     closure: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    unit: Mapped[Unit] = relationship()
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    """How many times the origin reported it (repeated alarms append to the open case)."""
+    repeat_of: Mapped[int | None] = mapped_column(Integer)
+    """The earlier case on the same source this one repeats (closed within the rules' window)."""
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    unit: Mapped[Unit | None] = relationship()
     measure: Mapped[Measure | None] = relationship()
+    steps: Mapped[list[CaseStep]] = relationship(order_by="CaseStep.id", back_populates="case")
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id")
+
+
+class CaseStep(Base):
+    """One step of a case: who (``user_id``/``user_name``), when (``at``), what (``action``, the
+    status before and after), the answer or note, the unit it went to, the origin's record
+    (``ref``: e.g. the repeated alarm's id)."""
+
+    __tablename__ = "case_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    escalation: Mapped[str | None] = mapped_column(String(30))
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    case: Mapped[Case] = relationship(back_populates="steps")
 
 
 class ScoringRule(Base):

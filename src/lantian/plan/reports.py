@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.plan.errors import LedgerValueError, MonthLockedError, NotFoundError
-from lantian.plan.models import Evidence, Measure, MonthLock, Plan, Report, Task, utcnow
+from lantian.plan.models import Case, Evidence, Measure, MonthLock, Plan, Report, Task, utcnow
 from lantian.plan.months import month_of, parse_month
 from lantian.plan.plans import get_task
 from lantian.plan.vocabulary import code
@@ -172,6 +172,16 @@ def attach_evidence(
     require(actor, "report.file", unit_id=report.task.unit_id)
     act(db, actor)
     _require_unlocked(db, report.task.measure.plan_id, report.month)
+    evidence = store_evidence(actor, filename, content)
+    evidence.report_id = report.id
+    db.add(evidence)
+    db.flush()
+    return evidence
+
+
+def store_evidence(actor: Actor, filename: str, content: bytes) -> Evidence:
+    """Check an evidence file (kind by its name's suffix, size), store it by its SHA-256 and give
+    its (not yet added) :class:`Evidence` row — for a report or a case (:mod:`lantian.cases`)."""
     name = PurePath(filename.replace("\\", "/")).name.strip()
     if not name or Path(name).suffix.lower() not in EVIDENCE_SUFFIXES:
         raise LedgerValueError(
@@ -187,16 +197,7 @@ def attach_evidence(
         )
     digest = hashlib.sha256(content).hexdigest()
     _store_file(digest, content)
-    evidence = Evidence(
-        report_id=report.id,
-        filename=name[:255],
-        sha256=digest,
-        size=len(content),
-        uploaded_by=actor.id,
-    )
-    db.add(evidence)
-    db.flush()
-    return evidence
+    return Evidence(filename=name[:255], sha256=digest, size=len(content), uploaded_by=actor.id)
 
 
 def _store_file(digest: str, content: bytes) -> Path:
@@ -210,13 +211,22 @@ def _store_file(digest: str, content: bytes) -> Path:
     return path
 
 
+def evidence_unit(db: Session, evidence: Evidence) -> int | None:
+    """The unit whose data an evidence file is: its report's task's unit, or its case's unit."""
+    if evidence.report_id is not None:
+        return get_report(db, evidence.report_id).task.unit_id
+    case = db.get(Case, evidence.case_id)
+    return case.unit_id if case is not None else None
+
+
 def read_evidence(db: Session, actor: Actor, evidence_id: int) -> tuple[str, bytes]:
-    """The file name and content of an evidence file, checked against its recorded hash."""
+    """The file name and content of an evidence file, checked against its recorded hash (whoever
+    may read its report's unit, or its case)."""
     evidence = db.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFoundError(f"没有证明材料 {evidence_id}", f"no evidence {evidence_id}", "evidence")
-    report = get_report(db, evidence.report_id)
-    require(actor, "unit.read", unit_id=report.task.unit_id)
+    action = "unit.read" if evidence.report_id is not None else "case.read"
+    require(actor, action, unit_id=evidence_unit(db, evidence))
     content = (evidence_root() / evidence.sha256[:2] / evidence.sha256).read_bytes()
     if hashlib.sha256(content).hexdigest() != evidence.sha256:
         raise LedgerValueError(

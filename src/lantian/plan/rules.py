@@ -48,7 +48,8 @@ def validate_scoring_rules(rules: ScoringRules) -> ScoringRules:
         amber, red, soon = rag["amber_behind"], rag["red_behind"], rag["due_soon_days"]
         weights, points = scoring["weights"], scoring["progress_points"]
         deductions, grades = scoring["deductions"], scoring["grades"]
-        scoring["overdue_follow_up"], scoring["max_deduction"], scoring["full_score"]
+        cases = scoring["cases"]
+        cases["overdue"], cases["repeat"], scoring["max_deduction"], scoring["full_score"]
     except (KeyError, TypeError) as missing:
         raise LedgerValueError(
             f"规则缺少键 {missing}", f"rule set lacks key {missing}", "rules"
@@ -79,6 +80,12 @@ def validate_scoring_rules(rules: ScoringRules) -> ScoringRules:
         "scoring.deductions",
         "扣分项须为五步法步骤",
         f"deductions keys must be among {list(SUPERVISION_STEPS)}",
+    )
+    _need(
+        set(cases) == {"overdue", "repeat"} and min(cases.values()) >= 0,
+        "scoring.cases",
+        "案件扣分须给出 overdue（逾期）和 repeat（重复）且不为负",
+        "cases needs overdue and repeat deductions ≥ 0",
     )
     bounds = [bound for bound, _ in grades]
     _need(

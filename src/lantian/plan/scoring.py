@@ -9,7 +9,10 @@ Pure function over a unit's facts; the weights, points, deductions and grade ban
 
 with ``reporting`` the share of due reports filed on time, ``progress`` the mean points of the
 unit's tasks by year-end colour, ``targets`` the mean achieved share of its quantified targets
-(capped at 1; a ``<=`` target counts 1 when met, else 0).
+(capped at 1; a ``<=`` target counts 1 when met, else 0). The deductions are per supervision
+step aimed at the unit in the year (``deductions``, by step) and per case of the unit's
+(:mod:`lantian.cases`, any origin) that was overdue or a repeat (``cases``: ``overdue``,
+``repeat``); cases handled on time are counted and shown, not scored.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ class UnitYear:
     task_colours: list[str]
     target_shares: list[float]
     supervision_steps: dict[str, int] = field(default_factory=dict)
-    overdue_follow_ups: int = 0
+    cases_on_time: int = 0
+    cases_overdue: int = 0
+    cases_repeat: int = 0
 
 
 def component_shares(facts: UnitYear, progress_points: dict[str, float]) -> dict[str, float | None]:
@@ -65,7 +70,8 @@ def score(facts: UnitYear, scoring: dict) -> dict:
         scoring["deductions"].get(step, 0) * count
         for step, count in facts.supervision_steps.items()
     )
-    deduction += scoring["overdue_follow_up"] * facts.overdue_follow_ups
+    deduction += scoring["cases"]["overdue"] * facts.cases_overdue
+    deduction += scoring["cases"]["repeat"] * facts.cases_repeat
     deduction = min(deduction, scoring["max_deduction"])
     base = sum(present[c] * scale * shares[c] for c in present)
     total = _round(max(0.0, base - deduction))
@@ -81,5 +87,7 @@ def score(facts: UnitYear, scoring: dict) -> dict:
         "tasks": len(facts.task_colours),
         "targets": len(facts.target_shares),
         "supervision_steps": dict(facts.supervision_steps),
-        "overdue_follow_ups": facts.overdue_follow_ups,
+        "cases_on_time": facts.cases_on_time,
+        "cases_overdue": facts.cases_overdue,
+        "cases_repeat": facts.cases_repeat,
     }

@@ -1,6 +1,10 @@
 """Supervision by the five-step method (督查、交办、巡查、约谈、专项督察, 方案五（四）): the office
 records each step aimed at a unit (optionally about a measure or task), with its finding and a
 follow-up deadline, and closes it when the unit has remedied the finding.
+
+A supervision item is a case of origin ``supervision`` (:mod:`lantian.cases`, one workflow for
+every finding): recorded, it is dispatched to the unit at once with its step as the case's
+``escalation``; the unit may answer it like any case; the office closes it from any open status.
 """
 
 from __future__ import annotations
@@ -11,9 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from lantian.plan.access import Actor, require
-from lantian.plan.audit import act
 from lantian.plan.errors import LedgerValueError, NotFoundError
-from lantian.plan.models import Measure, Plan, Supervision, Task, Unit
+from lantian.plan.models import Case, Measure, Plan, Task, Unit
 from lantian.plan.vocabulary import code
 
 
@@ -28,10 +31,11 @@ def record_supervision(
     follow_up_deadline: dt.date | None = None,
     measure: Measure | None = None,
     task: Task | None = None,
-) -> Supervision:
-    """Record one supervision step (office)."""
+) -> Case:
+    """Record one supervision step (office): a case of origin ``supervision``, dispatched to ``unit``."""
+    from lantian.cases import service
+
     require(actor, "supervision.record")
-    act(db, actor)
     step = code("step", step, "step")
     if not (finding or "").strip():
         raise LedgerValueError("须写明发现的问题", "a finding is required", "finding")
@@ -47,50 +51,56 @@ def record_supervision(
         raise LedgerValueError("措施不属于该计划", "the measure is not the plan's", "measure")
     if task is not None and task.unit_id != unit.id:
         raise LedgerValueError("任务不属于该单位", "the task is not the unit's", "task")
-    action = Supervision(
-        plan_id=plan.id,
-        step=step,
+    finding = finding.strip()
+    case = service.open_case(
+        db,
+        actor,
+        "supervision",
+        finding[: service.MAX_TITLE],
+        description=finding,
         unit=unit,
+        plan=plan,
         measure=measure or (task.measure if task else None),
-        task_id=task.id if task else None,
-        on=on,
-        finding=finding.strip(),
-        follow_up_deadline=follow_up_deadline,
-        recorded_by=actor.id,
+        task=task,
+        escalation=step,
+        opened_on=on,
     )
-    db.add(action)
-    db.flush()
-    return action
+    return service.record_dispatch(db, actor, case, unit, follow_up_deadline, "")
+
+
+def _supervision(db: Session, supervision_id: int) -> Case:
+    case = db.get(Case, supervision_id)
+    if case is None or case.origin != "supervision":
+        raise NotFoundError(
+            f"没有督办记录 {supervision_id}", f"no supervision {supervision_id}", "supervision_id"
+        )
+    return case
 
 
 def close_supervision(
     db: Session, actor: Actor, supervision_id: int, closed_on: dt.date, closure: str
-) -> Supervision:
+) -> Case:
     """Close a supervision step: the finding has been remedied (office)."""
+    from lantian.cases import service
+
     require(actor, "supervision.record")
-    act(db, actor)
-    action = db.get(Supervision, supervision_id)
-    if action is None:
-        raise NotFoundError(
-            f"没有督办记录 {supervision_id}", f"no supervision {supervision_id}", "supervision_id"
-        )
-    if action.closed_on is not None:
+    case = _supervision(db, supervision_id)
+    if case.closed_on is not None:
         raise LedgerValueError("该督办已办结", "already closed", "closed_on")
-    if closed_on < action.on:
+    if closed_on < case.opened_on:
         raise LedgerValueError("办结日期早于督办日期", "closed before it was opened", "closed_on")
     if not (closure or "").strip():
         raise LedgerValueError("须写明整改情况", "a closure note is required", "closure")
-    action.closed_on, action.closure = closed_on, closure.strip()
-    db.flush()
-    return action
+    return service.close(db, actor, case.id, closure, closed_on)
 
 
-def plan_supervisions(db: Session, plan: Plan) -> list[Supervision]:
-    """Every supervision step of ``plan``, by date, with its unit and measure loaded."""
+def plan_supervisions(db: Session, plan: Plan) -> list[Case]:
+    """Every supervision step of ``plan`` (cases of origin ``supervision``), by date, with its
+    unit and measure loaded."""
     query = (
-        select(Supervision)
-        .where(Supervision.plan_id == plan.id)
-        .order_by(Supervision.on, Supervision.id)
-        .options(joinedload(Supervision.unit), joinedload(Supervision.measure))
+        select(Case)
+        .where(Case.plan_id == plan.id, Case.origin == "supervision")
+        .order_by(Case.opened_on, Case.id)
+        .options(joinedload(Case.unit), joinedload(Case.measure))
     )
     return list(db.scalars(query))

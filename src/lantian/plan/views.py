@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lantian.plan.access import Actor, require
-from lantian.plan.models import Measure, MeasureUnit, Plan, Report, Supervision, Task, Unit
+from lantian.plan.models import Case, Measure, MeasureUnit, Plan, Report, Task, Unit
 from lantian.plan.months import due_date, last_day, month_of, months_between, previous_month
 from lantian.plan.plans import plan_tasks
 from lantian.plan.reports import filing_times, is_locked, latest_reports
@@ -180,20 +180,16 @@ def measures(db: Session, actor: Actor, plan: Plan) -> list[dict]:
     return rows
 
 
-def _supervision_row(action: Supervision, as_of: dt.date) -> dict:
-    open_past = (
-        action.closed_on is None
-        and action.follow_up_deadline is not None
-        and action.follow_up_deadline < as_of
-    )
+def _supervision_row(action: Case, as_of: dt.date) -> dict:
+    open_past = action.closed_on is None and action.deadline is not None and action.deadline < as_of
     return {
         "supervision_id": action.id,
-        "step": name_zh("step", action.step),
+        "step": name_zh("step", action.escalation),
         "unit": action.unit.name,
         "measure": action.measure.number if action.measure else None,
-        "on": action.on.isoformat(),
-        "finding": action.finding,
-        "follow_up_deadline": _iso(action.follow_up_deadline),
+        "on": action.opened_on.isoformat(),
+        "finding": action.description,
+        "follow_up_deadline": _iso(action.deadline),
         "closed_on": _iso(action.closed_on),
         "closure": action.closure,
         "overdue": open_past,
@@ -339,8 +335,8 @@ def overdue(
                     "follow_up",
                     action.unit.name,
                     row["measure"],
-                    f"{row['step']}：{action.finding}",
-                    action.follow_up_deadline,
+                    f"{row['step']}：{action.description}",
+                    action.deadline,
                     ctx.as_of,
                 )
             )
@@ -359,7 +355,7 @@ def month_summary(db: Session, actor: Actor, plan: Plan, month: str) -> dict:
         entry["tasks"] += 1
         entry["filed"] += (task.id, month) in ctx.filed
         entry[row["rag"]] += 1
-    actions = [a for a in plan_supervisions(db, plan) if month_of(a.on) == month]
+    actions = [a for a in plan_supervisions(db, plan) if month_of(a.opened_on) == month]
     return {
         "plan": plan.code,
         "month": month,
@@ -388,7 +384,7 @@ def month_summary(db: Session, actor: Actor, plan: Plan, month: str) -> dict:
         ],
         "red_tasks": [r for r in rows if r["rag"] == "red"],
         "supervision": [_supervision_row(a, ctx.as_of) for a in actions],
-        "supervision_by_step": dict(Counter(name_zh("step", a.step) for a in actions)),
+        "supervision_by_step": dict(Counter(name_zh("step", a.escalation) for a in actions)),
     }
 
 

@@ -213,7 +213,7 @@ def close_supervision(
         action = supervision.close_supervision(
             db, actor, supervision_id, parse_day(closed_on, "closed_on"), closure
         )
-        month = month_of(action.on)
+        month = month_of(action.opened_on)
     return see_other("/ledger/supervision", month=month, done="closed")
 
 
