@@ -220,6 +220,14 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time [s] of a process and its child processes (the receiver's workers) so far."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += (task / "children").read_text().split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -227,7 +235,7 @@ def free_port() -> int:
 
 
 def run_receiver(
-    frames: list[list[bytes]], seconds: float, window: int, rate: float, home: Path
+    frames: list[list[bytes]], seconds: float, window: int, rate: float, home: Path, workers: int
 ) -> dict:
     port = free_port()
     output = home / "receiver.log"
@@ -237,19 +245,20 @@ def run_receiver(
                 sys.executable, *os.environ.get("BENCH_HJ212_PROFILE", "").split(),
                 "-m", "lantian", "--home", str(home), "receive", "--port", str(port),
                 "--simulated", str(len(frames)), "--max-connections", str(len(frames) + 100),
+                "--workers", str(workers), "--no-alarms",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 60
-    while b"receiving on" not in output.read_bytes():
+    while output.read_bytes().count(b"receiving on") < workers:
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
             raise SystemExit(output.read_text())
         time.sleep(0.1)
     half = len(frames[0]) // 2
     try:
-        cpu = cpu_seconds(process.pid)
+        cpu = tree_cpu_seconds(process.pid)
         capacity, closed, acked_closed = run(
             receiver_load(port, [f[:half] for f in frames], seconds, window=window)
         )
@@ -258,7 +267,7 @@ def run_receiver(
             receiver_load(port, [f[half:] for f in frames], seconds, rate=rate)
         )
         time.sleep(3)
-        cpu = cpu_seconds(process.pid) - cpu
+        cpu = tree_cpu_seconds(process.pid) - cpu
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(120)
@@ -280,6 +289,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
     parser.add_argument("--window", type=int, default=8, help="capacity run: frames in flight")
     parser.add_argument("--rate", type=float, default=5000, help="latency run: frames/s offered")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="receiver processes (one per core)"
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.connections)), hard))
@@ -294,12 +306,15 @@ def main() -> None:
     baseline = run_baseline(frames, args.seconds)
     home = Path(tempfile.mkdtemp(prefix="bench-hj212-"))
     try:
-        result = run_receiver(frames, args.seconds, args.window, args.rate, home)
+        result = run_receiver(frames, args.seconds, args.window, args.rate, home, args.workers)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     capacity = result["capacity"]
     p50, p99 = (np.percentile(result["latencies"], q) * 1000 for q in (50, 99))
-    print(f"{args.connections} connections, {args.seconds:g} s measured per run")
+    print(
+        f"{args.connections} connections, {args.seconds:g} s measured per run, "
+        f"{args.workers} receiver process(es)"
+    )
     print(f"baseline (read and discard):     {baseline:10,.0f} frames/s")
     print(
         f"receiver (stored, fsync, 9014):  {capacity:10,.0f} frames/s "

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from .conftest import DEVICES, start_receiver, wait_until
 
 
@@ -22,10 +24,15 @@ def digest(lines: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 
-def test_kill_9_loses_no_acknowledged_frame_and_stores_none_twice(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_loses_no_acknowledged_frame_and_stores_none_twice(tmp_path, workers):
+    """With ``--workers 2`` two processes share the port, each with its own raw log; killing the
+    first kills the other (PR_SET_PDEATHSIG), the restart replays both logs, and a device that
+    reconnects to the other process re-sends frames the first one stored."""
     home, port = tmp_path / "home", free_port()
     acknowledged = tmp_path / "acknowledged.txt"
-    receiver = start_receiver(home, port=port)
+    options = ("--workers", str(workers))
+    receiver = start_receiver(home, *options, port=port)
     simulator = subprocess.Popen(
         [
             sys.executable, "-m", "lantian", "--home", str(home), "simulate", "hj212",
@@ -44,7 +51,7 @@ def test_kill_9_loses_no_acknowledged_frame_and_stores_none_twice(tmp_path):
             receiver.process.wait()
             kills += 1
             time.sleep(0.5)
-            receiver = start_receiver(home, port=port)
+            receiver = start_receiver(home, *options, port=port)
         assert simulator.wait(180) == 0
     finally:
         if simulator.poll() is None:
@@ -65,6 +72,8 @@ def test_kill_9_loses_no_acknowledged_frame_and_stores_none_twice(tmp_path):
     assert digest(stored) == digest(acked)
     rows = table.group_by(["mn", "ts", "cn", "factor"]).aggregate([])
     assert rows.num_rows == table.num_rows  # no value stored twice
+    # both processes took frames (12+ connections over three starts, spread by the kernel)
+    assert (workers == 2) == any(raw.glob("*.w1.hj212"))
 
 
 def _records(raw) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,8 @@ simulate_app = typer.Typer(help="模拟 Simulated devices (模拟数据), for de
 devices_app = typer.Typer(help="设备 Devices on the live feeds: their state.")
 
 DEFAULT_PORT = 9212
+WORKER_ENV = "LANTIAN_RECEIVER_WORKER"
+"""``N:PID``: set by ``lantian receive --workers`` for the worker processes it starts."""
 
 
 def event_loop_factory():
@@ -103,11 +106,24 @@ def receive_command(
     alarms: Annotated[
         bool, typer.Option(help="judge stored minutes by the alarm rules as they arrive")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="receiver processes sharing the port (one per core; SO_REUSEPORT)"
+        ),
+    ] = 1,
 ) -> None:
     """接收 Receive HJ 212-2017/2005 frames over TCP: acknowledge what is durable, store values in
     the feed store and device hours in the measurement store (Ctrl+C or SIGTERM stops)."""
-    from lantian.feeds.receiver import serve_forever
+    import subprocess
+    import sys
 
+    from lantian.feeds.receiver import die_with_parent, serve_forever
+
+    # workers 1 … N-1 are this command started by worker 0, told who they are by WORKER_ENV
+    worker, _, parent = os.environ.pop(WORKER_ENV, "0:0").partition(":")
+    if int(worker):
+        die_with_parent(int(parent))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     receiver = build_receiver(
         simulated,
@@ -118,9 +134,32 @@ def receive_command(
         flush_seconds=flush_seconds,
         city=city,
         alarms=alarms,
+        workers=workers,
+        worker=int(worker),
     )
+
+    def start_workers(bound: int) -> list[subprocess.Popen]:
+        """Workers 1 … N-1: the same command on the port bound (they inherit ``--home``)."""
+        options = [
+            "--host", host, "--port", str(bound), "--simulated", str(simulated),
+            "--idle-seconds", str(idle_seconds), "--frame-seconds", str(frame_seconds),
+            "--max-bad-frames", str(max_bad_frames), "--max-connections", str(max_connections),
+            "--flush-seconds", str(flush_seconds), "--alarms" if alarms else "--no-alarms",
+            "--workers", str(workers),
+            *(["--city", city] if city else []),
+        ]  # fmt: skip
+        command = [sys.executable, "-m", "lantian", "receive", *options]
+        return [
+            subprocess.Popen(command, env={**os.environ, WORKER_ENV: f"{n}:{os.getpid()}"})
+            for n in range(1, workers)
+        ]
+
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(serve_forever(receiver, host, port))
+        runner.run(
+            serve_forever(
+                receiver, host, port, start_workers if workers > 1 and not int(worker) else None
+            )
+        )
 
 
 @simulate_app.command("hj212")

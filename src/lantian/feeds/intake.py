@@ -256,6 +256,14 @@ class Intake:
         pending["received"].append(int(received.replace(tzinfo=dt.UTC).timestamp() * 1000))
         return "stored"
 
+    def know(self, keys: set[tuple[str, str, str]]) -> None:
+        """Frames another receiver process stored (``(mn, DataTime, cn)``): repeats of them are
+        dropped from now on."""
+        for key in keys:
+            known = self._keys.get(key[1][:8])
+            if known is not None:
+                known.add(key)
+
     def _expire_splits(self, now: dt.datetime) -> None:
         for key in [k for k, group in self._splits.items() if now - group[0][1] > SPLIT_TIMEOUT]:
             group = self._splits.pop(key)

@@ -1,6 +1,7 @@
 """The raw log: every accepted HJ 212 frame, byte for byte, before it is acknowledged.
 
-One append-only file per Beijing day of receipt, ``raw/YYYY-MM-DD.hj212``. A record is::
+One append-only file per Beijing day of receipt and receiver process, ``raw/YYYY-MM-DD.hj212``
+(``raw/YYYY-MM-DD.wN.hj212`` for worker N of ``lantian receive --workers``). A record is::
 
     <received_ms> <peer> ##NNNN<data segment><CRC>\\r\\n\\n
 
@@ -20,6 +21,7 @@ import datetime as dt
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,35 +96,62 @@ def read_records(path: Path, start: int = 0) -> tuple[list[RawRecord], int]:
 
 
 class RawLog:
-    """The day files of accepted frames under ``folder``.
+    """The day files of accepted frames under ``folder`` of one receiver process (``worker``).
 
-    Only one receiver may write them: :meth:`open` takes an exclusive lock on ``folder/.lock``.
+    Only one process may write them: :meth:`open` takes an exclusive lock on ``folder/.lock``
+    (``.lock.wN`` for worker N).
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, worker: int = 0) -> None:
         self.folder = Path(folder)
+        self.worker = worker
         self._handle: int | None = None
         self._name: str | None = None
         self._size = 0
         self._lock_handle = None
         self._mutex = threading.Lock()
 
-    def open(self) -> None:
-        """Take the writer lock and cut torn tails off every day file."""
+    @property
+    def suffix(self) -> str:
+        return SUFFIX if self.worker == 0 else f".w{self.worker}{SUFFIX}"
+
+    def open(self, wait_seconds: float = 0.0) -> None:
+        """Take the writer lock (waiting up to ``wait_seconds`` for a process still exiting) and
+        cut torn tails off every day file."""
         import fcntl
 
         (self.folder / "raw").mkdir(parents=True, exist_ok=True)
-        self._lock_handle = open(self.folder / ".lock", "a+")  # noqa: SIM115 (held while open)
-        try:
-            fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise RuntimeError(f"{self.folder}: another receiver is writing this feed") from error
+        lock = ".lock" if self.worker == 0 else f".lock.w{self.worker}"
+        self._lock_handle = open(self.folder / lock, "a+")  # noqa: SIM115 (held while open)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as error:
+                if time.monotonic() >= deadline:
+                    self._lock_handle.close()
+                    self._lock_handle = None
+                    raise RuntimeError(
+                        f"{self.folder}: another receiver is writing this feed"
+                    ) from error
+                time.sleep(0.1)
         for path in self.files():
             _, end = read_records(path)
             if end < path.stat().st_size:
                 with open(path, "r+b") as handle:
                     handle.truncate(end)
                     os.fsync(handle.fileno())
+
+    @staticmethod
+    def workers(folder: Path) -> list[int]:
+        """The workers that left day files under ``folder`` (0 first)."""
+        found = {0}
+        for path in (Path(folder) / "raw").glob(f"*{SUFFIX}"):
+            part = path.name.split(".")[1]
+            if part.startswith("w") and part[1:].isdigit():
+                found.add(int(part[1:]))
+        return sorted(found)
 
     def close(self) -> None:
         if self._handle is not None:
@@ -133,14 +162,18 @@ class RawLog:
             self._lock_handle = None
 
     def files(self) -> list[Path]:
-        """The day files, oldest first."""
-        return sorted((self.folder / "raw").glob(f"*{SUFFIX}"))
+        """The day files of this receiver process, oldest first."""
+        return sorted(
+            path
+            for path in (self.folder / "raw").glob(f"*{SUFFIX}")
+            if path.name == path.name[:10] + self.suffix
+        )
 
     def write(self, data: bytes, day: dt.date) -> tuple[str, int]:
         """Append ``data`` (whole records) to the file of ``day`` and ``fsync`` it; return the
         file's name and its size after the write. Thread-safe."""
         with self._mutex:
-            name = f"{day.isoformat()}{SUFFIX}"
+            name = f"{day.isoformat()}{self.suffix}"
             if name != self._name:
                 if self._handle is not None:
                     os.close(self._handle)

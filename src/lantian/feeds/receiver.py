@@ -38,12 +38,15 @@ import datetime as dt
 import logging
 import signal
 import socket
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lantian.feeds.hourly import store_hourly
 from lantian.feeds.intake import FrameBatch, Intake, feed_rows
@@ -61,6 +64,7 @@ from lantian.ingest.hj212 import (
     data_time_text,
 )
 from lantian.sources.devices import Device, DeviceDirectory
+from lantian.store.manifest import Manifest
 from lantian.store.measurements import MeasurementStore
 from lantian.throttle import BackOff
 
@@ -82,6 +86,10 @@ class ReceiverOptions:
     hourly_seconds: float = 60.0
     city: str | None = None
     """The city device stations are registered in (when the registry gives none)."""
+    workers: int = 1
+    """Receiver processes sharing the port (``SO_REUSEPORT``), each with its own raw log."""
+    worker: int = 0
+    """This process's number: 0 replays every worker's raw log before the others start."""
 
 
 MAX_QUEUED_PER_CONNECTION = 256
@@ -256,7 +264,7 @@ class Receiver:
         self.directory = directory
         self.measurements = measurements
         self.options = options or ReceiverOptions()
-        self.raw = RawLog(self.folder)
+        self.raw = RawLog(self.folder, self.options.worker)
         self.events = EventLog(self.folder)
         self.store = FeedStore(self.folder / "store")
         self.intake = Intake(self.store)
@@ -267,6 +275,8 @@ class Receiver:
         self.queue: list[tuple[DeviceConnection, bytes]] = []
         """Frames received and not yet checked, in arrival order."""
         self.wake = asyncio.Event()
+        self._seen_files: set[str] = set()
+        """Feed-store files whose frames this process knows (``workers`` > 1)."""
         self._durable: list[tuple[Frame, Device, dt.datetime, str, int, int]] = []
         """Frames durable and answered, not yet handed to the intake."""
         self._server: asyncio.base_events.Server | None = None
@@ -278,7 +288,16 @@ class Receiver:
     def replay(self) -> int:
         """Take the raw log's records past the committed cursors; commit; return how many."""
         cursors = self.store.manifest().cursors
-        records = list(self.raw.records(cursors))
+        others = []
+        if self.options.worker == 0:  # every worker's log: the others start after this
+            others = [RawLog(self.folder, w) for w in RawLog.workers(self.folder) if w]
+        try:
+            for other in others:
+                other.open(wait_seconds=30)  # a worker of a killed receiver may still be exiting
+            records = [r for raw in (self.raw, *others) for r in raw.records(cursors)]
+        finally:
+            for other in others:
+                other.close()
         count = 0
         for record, frame in zip(records, check_frames([r.frame for r in records]), strict=True):
             device = self.directory.get(frame.mn) if isinstance(frame, Frame) else None
@@ -292,7 +311,9 @@ class Receiver:
         return count
 
     async def start(self, host: str = "127.0.0.1", port: int = 9212) -> int:
-        """Open the logs, replay, and listen; return the port listened on."""
+        """Open the logs, replay, and listen; return the port listened on. With ``workers`` > 1
+        the port is shared (``SO_REUSEPORT``): the kernel spreads connections over the
+        processes listening on it."""
         self.raw.open()
         crc16(b"#" * 64)  # builds the CRC's tables before the first device waits on them
         for listener in self.listeners:
@@ -304,9 +325,14 @@ class Receiver:
         if replayed:
             log.info("replayed %d raw-log records", replayed)
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: DeviceConnection(self), host, port, backlog=4096
-        )
+        if self.options.workers > 1:
+            self._server = await loop.create_server(
+                lambda: DeviceConnection(self), sock=shared_socket(host, port)
+            )
+        else:
+            self._server = await loop.create_server(
+                lambda: DeviceConnection(self), host, port, backlog=4096
+            )
         self._tasks = [
             asyncio.create_task(self._committer()),
             asyncio.create_task(self._flusher()),
@@ -487,7 +513,20 @@ class Receiver:
             self.events.write(
                 "rejected", "intake", "bad_value", b"", **{k: str(v) for k, v in row.items()}
             )
-        self.store.commit(table, cursors)
+        if self.options.workers > 1:
+            screened: list[pa.Table] = [table]
+
+            def screen(manifest: Manifest, rows: pa.Table) -> pa.Table:
+                screened[0] = self._screen(manifest, rows)
+                return screened[0]
+
+            committed = self.store.commit(table, cursors, screen=screen)
+            table = screened[0]
+            if table.num_rows:
+                days = pc.unique(pc.cast(table.column("ts"), pa.date32())).to_pylist()
+                self._seen_files.update(self.store.files(days, committed))
+        else:
+            self.store.commit(table, cursors)
         if table.num_rows:
             for listener in self.listeners:
                 try:
@@ -495,6 +534,32 @@ class Receiver:
                 except Exception:
                     log.exception("commit listener %r failed", listener)
         return set(table.column("ts").cast("date32").to_pylist()) if table.num_rows else set()
+
+    def _screen(self, manifest: Manifest, rows: pa.Table) -> pa.Table:
+        """``rows`` without the frames another worker stored meanwhile (a device that
+        reconnected re-sends an unanswered frame, and the kernel may hand the new connection to
+        another process). Run under the feed store's writer lock: files of the rows' days not
+        seen before are read once, their frames made known to the intake."""
+        if not rows.num_rows:
+            return rows
+        days = pc.unique(pc.cast(rows.column("ts"), pa.date32())).to_pylist()
+        files = self.store.files(days, manifest)
+        unseen = [f for f in files if f not in self._seen_files]
+        self._seen_files.update(files)
+        if not unseen:
+            return rows
+        keys = self.store.keys_of(unseen)
+        self.intake.know(keys)
+        if not keys:
+            return rows
+        joined = pc.binary_join_element_wise(
+            rows.column("mn"),
+            pc.strftime(rows.column("ts"), "%Y%m%d%H%M%S"),
+            rows.column("cn"),
+            "\x00",
+        )
+        known = pa.array(["\x00".join(key) for key in keys], pa.string())
+        return rows.filter(pc.invert(pc.is_in(joined, value_set=known)))
 
     def _hourly(self, days: list[dt.date]) -> None:
         assert self.measurements is not None
@@ -513,13 +578,53 @@ class Receiver:
             log.info("hourly: %s", summary.as_dict())
 
 
-async def serve_forever(receiver: Receiver, host: str, port: int) -> None:
-    """Run ``receiver`` until SIGTERM or SIGINT, then stop it cleanly."""
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` that other processes may listen on too
+    (``SO_REUSEPORT``, Linux ≥ 3.9): the kernel spreads new connections over them."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(4096)
+    sock.setblocking(False)
+    return sock
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies (a worker must not outlive a
+    receiver killed with ``kill -9``: its raw log would be written behind the next one's back).
+    Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; exits at once if ``parent`` is gone already."""
+    import ctypes
+    import os
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG = 1
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+async def serve_forever(
+    receiver: Receiver,
+    host: str,
+    port: int,
+    start_workers: Callable[[int], list[subprocess.Popen]] | None = None,
+) -> None:
+    """Run ``receiver`` until SIGTERM or SIGINT, then stop it cleanly. ``start_workers`` (given
+    the port bound) starts the other worker processes once this one has replayed and listens;
+    they are stopped (SIGTERM) and waited for before this one stops."""
     bound = await receiver.start(host, port)
-    print(f"HJ 212 接收 receiving on {host}:{bound}", flush=True)
+    workers = start_workers(bound) if start_workers is not None else []
+    name = f"worker {receiver.options.worker} " if receiver.options.worker else ""
+    print(f"HJ 212 接收 {name}receiving on {host}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        await asyncio.to_thread(worker.wait)
     await receiver.stop()

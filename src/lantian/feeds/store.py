@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -102,7 +103,17 @@ class FeedStore:
 
     def frame_keys(self, day: dt.date) -> set[tuple[str, str, str]]:
         """``(mn, DataTime as YYYYMMDDhhmmss, cn)`` of every frame stored for ``day``."""
-        files = self.files([day])
+        for attempt in range(3):
+            try:
+                return self.keys_of(self.files([day]))
+            except FileNotFoundError:  # compacted away by another receiver process meanwhile
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def keys_of(files: list[str]) -> set[tuple[str, str, str]]:
+        """``(mn, DataTime as YYYYMMDDhhmmss, cn)`` of every frame in ``files``."""
         if not files:
             return set()
         table = pa.concat_tables(pq.read_table(f, columns=["mn", "ts", "cn"]) for f in files)
@@ -126,11 +137,22 @@ class FeedStore:
             )
         )
 
-    def commit(self, rows: pa.Table, cursors: dict[str, int]) -> Manifest:
-        """Store ``rows`` (FEED_SCHEMA) and the raw-log ``cursors`` they cover, atomically."""
+    def commit(
+        self,
+        rows: pa.Table,
+        cursors: dict[str, int],
+        screen: Callable[[Manifest, pa.Table], pa.Table] | None = None,
+    ) -> Manifest:
+        """Store ``rows`` (FEED_SCHEMA) and the raw-log ``cursors`` they cover, atomically.
+
+        ``screen`` (the receiver's workers: drop what another process stored meanwhile) is given
+        the manifest and the rows under the writer lock, and returns the rows to store.
+        """
         with writer_lock(self.root):
             manifest = self.manifest()
             remove_unlisted(self.root, manifest)
+            if screen is not None:
+                rows = screen(manifest, rows)
             version = manifest.version + 1
             partitions = dict(manifest.partitions)
             retired: list[str] = []
