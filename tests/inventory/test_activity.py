@@ -204,3 +204,19 @@ def test_any_cell_text_is_stored_or_named_never_a_crash(ledger, cells):
         return
     if refused:
         assert all(r.line in (1, 2) and r.field for r in refused)
+
+
+def test_the_filled_template_imports_back_and_unfilled_cells_are_named(ledger):
+    """The sites' sheet is complete from the registry and imports as it is; the roads' sheet
+    needs the district's traffic, weights and silt loadings: each empty required cell is named."""
+    with transaction(ledger) as db:
+        data = template_workbook(db, SYSTEM, 2019, ["sites", "roads"])
+    found = problems(ledger, data, "模板.xlsx")
+    assert {(f, r) for _, _, f, r in found} == {
+        ("日均车流量（辆/日）", "empty"),
+        ("平均车重（吨）", "empty"),
+        ("积尘负荷（克/平方米）", "empty"),
+    }
+    with transaction(ledger) as db:
+        sites_only = template_workbook(db, SYSTEM, 2019, ["sites"])
+        assert import_activity(db, SYSTEM, "模板.xlsx", sites_only, 2019) == {"sites": 10}
