@@ -37,7 +37,7 @@ from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.sources.models import ConstructionSite, Source
 from lantian.sources.tables import RegisterImportError, RegisterRejection, parse_register
-from lantian.sources.vocabulary import Field, Table
+from lantian.sources.vocabulary import PHASES, Field, Table
 
 POLLUTANTS = ("SO2", "NOx", "CO", "VOCs", "NH3", "PM10", "PM2.5", "BC", "OC", "TSP")
 """The inventory's pollutants (issue #16 §1), TSP for dust."""
@@ -96,6 +96,7 @@ TEMPLATES: dict[str, Template] = {
                     Field("source_type", "工地类别", "choice", True, choices=CONSTRUCTION_TYPES),
                     Field("area", "施工面积（平方米）", "number", required=True),
                     Field("months", "施工月数（月）", "number", required=True),
+                    Field("phase", "施工阶段", "choice", choices=PHASES),
                     *(Field(m, f"{m}（达标）", "yes_no") for m in CONSTRUCTION_MEASURES),
                     Field("note", "备注"),
                 ),
@@ -299,6 +300,7 @@ def _site_row(site: ConstructionSite, year: int) -> dict[str, Any]:
         "source_type": SITE_TYPE_TO_TAX.get(site.site_type, ""),
         "area": site.disturbed_area_m2,
         "months": site_months(site.start_date, site.planned_end, year),
+        "phase": site.phase,
     }
     for item, measure in EIGHT_MUSTS_TO_MEASURES.items():
         row[measure] = _yes((site.checklist or {}).get(item))
