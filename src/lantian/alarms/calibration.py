@@ -1,0 +1,180 @@
+"""Calibration of grid micro-stations (网格化小微站) against the co-located or nearest national
+station: per-sensor robust regression with a humidity term, refitted every month, and drift
+detection. Calibrated values are **indicative** (指示性数据): they are returned in their own
+column beside the raw ones, labelled, and never written into the measurement store's official
+values (the micro-stations' hours stay non-evaluation stations there, ``lantian.feeds.hourly``).
+
+Model, per sensor and month (hourly values)::
+
+    reference = intercept + slope · sensor + humidity_coefficient · relative_humidity
+
+the form of the US EPA's national correction of low-cost PM2.5 sensors (Barkjohn, Gantt &
+Clements 2021, Atmos. Meas. Tech. 14, 4617–4637: PM2.5 = 0.524 · PA − 0.0862 · RH + 5.75),
+where relative humidity carries the sensor's hygroscopic over-reading. The fit is iteratively
+reweighted least squares with Huber's weights (Huber 1964; tuning constant 1.345 × the residuals'
+robust scale, MAD / 0.6745, 95 % efficiency under normal errors), so that the hours when the
+national station and the sensor see different air (a plume at one of them) weigh less.
+
+Months: the values of month *m* are calibrated with the fit of month *m − 1* (what was known when
+they arrived; the first month with its own fit), and each month's fit is checked against the
+previous one: **drift** when the slope (the sensor's sensitivity) changed by more than
+:data:`DRIFT_SLOPE`, or when the previous fit, applied to this month's pairs, leaves a median
+residual above :data:`DRIFT_BIAS` and above twice the previous fit's robust residual scale (two
+national stations 2.2 km apart differ by that much from month to month: ``tests/alarms/
+test_calibration.py``). Lantian's thresholds; no standard gives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+INDICATIVE = "指示性数据"
+"""The label calibrated values carry wherever they are shown."""
+HUBER_K = 1.345
+MIN_PAIRS = 168
+"""Hourly pairs (sensor, reference, humidity all valid) a monthly fit needs: a week's worth."""
+DRIFT_BIAS = 5.0
+"""Least median residual [µg/m³] of the previous month's fit on this month's pairs that is drift
+(and at least twice that fit's residual scale)."""
+DRIFT_SLOPE = 0.2
+"""Relative change of the slope from one month's fit to the next that is drift."""
+FIT_SCHEMA = pa.schema(
+    [
+        pa.field("mn", pa.string()),
+        pa.field("month", pa.string()),
+        pa.field("intercept", pa.float64()),
+        pa.field("slope", pa.float64()),
+        pa.field("humidity_coefficient", pa.float64()),
+        pa.field("pairs", pa.int64()),
+        pa.field("residual_scale", pa.float64()),
+        pa.field("bias_of_previous", pa.float64()),
+        pa.field("slope_change", pa.float64()),
+        pa.field("drift", pa.bool_()),
+    ]
+)
+"""One fit per sensor and month (``YYYY-MM``): coefficients, pairs used, the robust scale of the
+residuals [µg/m³]; the previous month's fit checked on this month (median residual [µg/m³],
+relative slope change) and whether that is drift."""
+
+
+@dataclass(frozen=True)
+class Fit:
+    intercept: float
+    slope: float
+    humidity_coefficient: float
+    pairs: int
+    residual_scale: float
+
+    def apply(self, sensor: np.ndarray, humidity: np.ndarray) -> np.ndarray:
+        return self.intercept + self.slope * sensor + self.humidity_coefficient * humidity
+
+
+def robust_fit(
+    sensor: np.ndarray, reference: np.ndarray, humidity: np.ndarray, iterations: int = 50
+) -> Fit | None:
+    """Huber-weighted least squares of ``reference`` on ``sensor`` and ``humidity`` (module
+    docstring) over the pairs where all three are finite; ``None`` below :data:`MIN_PAIRS`."""
+    use = np.isfinite(sensor) & np.isfinite(reference) & np.isfinite(humidity)
+    if use.sum() < MIN_PAIRS:
+        return None
+    design = np.column_stack([np.ones(use.sum()), sensor[use], humidity[use]])
+    target = reference[use]
+    weights = np.ones(len(target))
+    coefficients = np.zeros(3)
+    scale = 0.0
+    for _ in range(iterations):
+        root = np.sqrt(weights)
+        updated = np.linalg.lstsq(design * root[:, None], target * root, rcond=None)[0]
+        residual = target - design @ updated
+        scale = float(np.median(np.abs(residual - np.median(residual))) / 0.6745)
+        if scale == 0.0:
+            coefficients = updated
+            break
+        size = np.abs(residual) / (HUBER_K * scale)
+        weights = np.where(size <= 1.0, 1.0, 1.0 / np.maximum(size, 1e-12))
+        converged = np.allclose(updated, coefficients, rtol=1e-8, atol=1e-10)
+        coefficients = updated
+        if converged:
+            break
+    return Fit(*(float(c) for c in coefficients), int(use.sum()), scale)
+
+
+def _months(ts: np.ndarray) -> np.ndarray:
+    return ts.astype("datetime64[M]").astype(str)
+
+
+def fit_monthly(pairs: pa.Table) -> pa.Table:
+    """Fits per sensor and month (``FIT_SCHEMA``) from hourly ``pairs``: ``mn``, ``ts`` (the hour,
+    Beijing), ``sensor``, ``reference`` [µg/m³], ``relative_humidity`` [%]."""
+    mn = np.asarray(pairs.column("mn").to_pylist(), dtype=object)
+    month = _months(pairs.column("ts").to_numpy())
+    columns = [pairs.column(c).to_numpy(zero_copy_only=False).astype(float) for c in
+               ("sensor", "reference", "relative_humidity")]  # fmt: skip
+    rows = []
+    for device in sorted(set(mn.tolist())):  # one fit per sensor and month, not per row
+        previous: Fit | None = None
+        for name in sorted(set(month[mn == device].tolist())):
+            rows_of = (mn == device) & (month == name)
+            sensor, reference, humidity = (c[rows_of] for c in columns)
+            fit = robust_fit(sensor, reference, humidity)
+            if fit is None:
+                continue
+            bias = slope_change = np.nan
+            drift = False
+            if previous is not None:
+                residual = reference - previous.apply(sensor, humidity)
+                bias = float(np.nanmedian(residual))
+                slope_change = fit.slope / previous.slope - 1.0
+                allowed = max(DRIFT_BIAS, 2 * previous.residual_scale)
+                drift = bool(abs(bias) > allowed or abs(slope_change) > DRIFT_SLOPE)
+            rows.append(
+                {
+                    "mn": device,
+                    "month": name,
+                    "intercept": fit.intercept,
+                    "slope": fit.slope,
+                    "humidity_coefficient": fit.humidity_coefficient,
+                    "pairs": fit.pairs,
+                    "residual_scale": fit.residual_scale,
+                    "bias_of_previous": bias,
+                    "slope_change": slope_change,
+                    "drift": drift,
+                }
+            )
+            previous = fit
+    return pa.Table.from_pylist(rows, schema=FIT_SCHEMA)
+
+
+def calibrate(values: pa.Table, fits: pa.Table) -> pa.Table:
+    """``values`` (``mn``, ``ts``, ``sensor``, ``relative_humidity``) with ``calibrated`` (by the
+    previous month's fit of the sensor, else the month's own; null without a fit), the ``fit``
+    month used, and ``label`` = 指示性数据 (indicative: never official values)."""
+    mn = np.asarray(values.column("mn").to_pylist(), dtype=object)
+    month = _months(values.column("ts").to_numpy())
+    sensor = values.column("sensor").to_numpy(zero_copy_only=False).astype(float)
+    humidity = values.column("relative_humidity").to_numpy(zero_copy_only=False).astype(float)
+    fit_mn = np.asarray(fits.column("mn").to_pylist(), dtype=object)
+    fit_month = np.asarray(fits.column("month").to_pylist(), dtype=object)
+    coefficients = np.column_stack(
+        [fits.column(c).to_numpy() for c in ("intercept", "slope", "humidity_coefficient")]
+    ) if fits.num_rows else np.zeros((0, 3))  # fmt: skip
+    chosen = np.full(len(mn), -1)
+    for index in np.argsort(fit_month, kind="stable").tolist():  # one pass per fit
+        own = (mn == fit_mn[index]) & (month == fit_month[index]) & (chosen < 0)
+        later = (mn == fit_mn[index]) & (month > fit_month[index])
+        chosen = np.where(own | later, index, chosen)
+    found = chosen >= 0
+    take = coefficients[np.where(found, chosen, 0)] if len(coefficients) else np.zeros((len(mn), 3))
+    calibrated = take[:, 0] + take[:, 1] * sensor + take[:, 2] * humidity
+    calibrated = np.where(found, calibrated, np.nan)
+    used = np.where(found, fit_month[np.where(found, chosen, 0)] if len(fit_month) else "", None)
+    return (
+        values.append_column(
+            "calibrated", pa.array(calibrated, pa.float64(), mask=~np.isfinite(calibrated))
+        )
+        .append_column("fit", pa.array(used.tolist(), pa.string()))
+        .append_column("label", pa.array([INDICATIVE] * len(mn), pa.string()))
+    )
