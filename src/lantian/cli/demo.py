@@ -92,7 +92,8 @@ def demo_command(
 ) -> None:
     """演示 Load the real data (Hunan 2019, CNEMC) into the store if empty, evaluate it, register
     the 冷水滩区 EXAMPLE sources and devices (示例) if the registry is empty and build their example
-    2019 emission inventory (示例数据) if there is none, and serve the web
+    2019 emission inventory (示例数据) if there is none, print the roadmap on EXAMPLE data
+    (inventory → measures → roadmap, 示例数据), and serve the web
     pages over it (``--no-serve``: only print). Exit status 2 when the store is empty and the demo
     data are not found."""
     if data is not None:
@@ -108,6 +109,9 @@ def demo_command(
     from lantian.cli.inventory import ensure_example_inventory
 
     ensure_example_inventory()
+    from lantian.cli.planning import print_demo_roadmap
+
+    print_demo_roadmap()
     if serve:
         from lantian.cli.web import serve as serve_web
 

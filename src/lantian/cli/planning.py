@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from lantian.cli.assess import AreaOpt, PlanOpt, _scope
 from lantian.cli.common import store
 from lantian.cli.plan import PlanCode, UserName, _actor, _ledger, console, errors, plan_app
 from lantian.cli.tables import write_rows
+from lantian.plan.access import SYSTEM as SYSTEM_ACTOR
 from lantian.plan.plans import get_plan
 from lantian.planning import apportionment as apportionments
 from lantian.planning.links import link_cuts, load_example_links, plan_links
@@ -103,7 +105,8 @@ def _print_roadmap(doc: dict, output: RoadmapFormat, file: Path | None) -> None:
         write_rows(
             summary_rows(doc), "table", None, f"{doc['area']} {doc['target_year']} 年达标路线图"
         )
-        write_rows(measure_table(doc), "table", None, "措施贡献")
+        rows = [{k: v for k, v in r.items() if k != "名称"} for r in measure_table(doc)]
+        write_rows(rows, "table", None, "措施贡献")
         console.print(basis_line(doc))
         return
     if output is RoadmapFormat.xlsx:
@@ -121,9 +124,7 @@ def _print_roadmap(doc: dict, output: RoadmapFormat, file: Path | None) -> None:
 def links_example_command(plan: PlanCode = None) -> None:
     """载入示例关联 Store the EXAMPLE links of the model plan's measures (示例数据)."""
     with _ledger() as db:
-        from lantian.plan.access import SYSTEM
-
-        count = load_example_links(db, SYSTEM, get_plan(db, plan))
+        count = load_example_links(db, SYSTEM_ACTOR, get_plan(db, plan))
     console.print(f"已载入 {count} 条示例关联（示例数据） / loaded {count} EXAMPLE links")
 
 
@@ -236,8 +237,6 @@ def apportionment_state_command(
 @apportionment_app.command("list")
 def apportionment_list_command(format: Annotated[str, typer.Option("--format")] = "table") -> None:
     """源解析结果 The stored results: name, kind, area, year, source."""
-    from sqlalchemy import select
-
     from lantian.planning.models import Apportionment
 
     with _ledger() as db:
@@ -256,3 +255,52 @@ def apportionment_list_command(format: Annotated[str, typer.Option("--format")] 
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
     else:
         write_rows(rows, format, None, "源解析结果")
+
+
+EXAMPLE_APPORTIONMENT = "示例-清单法"
+"""The demo's stated fractions (示例数据): invented to show the method, never the district's."""
+
+
+def ensure_example_roadmap(area: str = "冷水滩区中心城区", year: int = 2019) -> bool:
+    """The measures and the apportionment of the demo's chain inventory → measures → roadmap on
+    EXAMPLE data (示例数据), each only where the home lacks it: the model plan, the example links and
+    an example statement of the regional and secondary fractions. The example inventory is
+    ``lantian.cli.inventory.ensure_example_inventory``'s; False when ``year`` has none."""
+    from lantian.inventory.store import years
+    from lantian.plan.models import Plan
+    from lantian.plan.plans import load_example
+    from lantian.planning.models import Apportionment
+
+    if year not in years():
+        return False
+    with _ledger() as db:
+        plan = db.scalars(select(Plan)).first() or load_example(db, SYSTEM_ACTOR)
+        if not plan_links(db, plan):
+            load_example_links(db, SYSTEM_ACTOR, plan)
+        if db.scalar(select(Apportionment).where(Apportionment.area == area)) is None:
+            apportionments.store_inventory_basis(
+                db,
+                SYSTEM_ACTOR,
+                EXAMPLE_APPORTIONMENT,
+                area,
+                year,
+                0.35,
+                {"sulphate": 0.12, "nitrate": 0.10, "SOA": 0.05, "ammonium": 0.06},
+                "示例数据：区域传输与二次组分比例为演示而设，非本地源解析结果",
+                example=True,
+            )
+    return True
+
+
+def print_demo_roadmap(area: str = "冷水滩区中心城区", target_year: int = 2020) -> None:
+    """The demo's roadmap table (the same as ``lantian plan roadmap``)."""
+    if not ensure_example_roadmap(area, target_year - 1):
+        errors.print(
+            f"未编制 {target_year - 1} 年排放清单，跳过达标路线图 / no inventory: no roadmap"
+        )
+        return
+    scope = _scope(None, None, area, None)
+    inventory = _inventory(target_year - 1)
+    with _ledger() as db:
+        doc = roadmap(db, SYSTEM_ACTOR, get_plan(db), store(), scope, inventory, target_year)
+    _print_roadmap(doc, RoadmapFormat.table, None)

@@ -218,3 +218,53 @@ def link_cuts(
 def matched_rows(inventory: pa.Table, link: MeasureLink) -> int:
     """How many inventory rows a link selects (0: the link removes nothing — worth a warning)."""
     return selected_emissions(inventory, link.selector, link.pollutants).num_rows
+
+
+def inventory_for(month: str) -> pa.Table | None:
+    """The inventory the links are read against in ``month``: the newest year built up to the
+    month's year (else the newest built); ``None`` when no inventory is built."""
+    from lantian.inventory import load
+    from lantian.inventory.store import years
+
+    built = years()
+    if not built:
+        return None
+    earlier = [y for y in built if y <= int(month[:4])]
+    return load(earlier[-1] if earlier else built[-1])
+
+
+def cut_rows(
+    db: Session, actor: Actor, plan: Plan, month: str, measure_numbers: set[int] | None = None
+) -> list[dict[str, Any]]:
+    """The tonnes each link removes, planned and achieved by ``month``, as rows for the ledger's
+    pages (only ``measure_numbers``' links when given); empty without links or inventory."""
+    require(actor, "plan.read")
+    if not plan_links(db, plan):
+        return []
+    inventory = inventory_for(month)
+    if inventory is None:
+        return []
+    rows = []
+    for cut in link_cuts(db, actor, plan, inventory, month):
+        if measure_numbers is not None and cut.link.measure.number not in measure_numbers:
+            continue
+        planned = dict(
+            zip(cut.planned["pollutant"].to_pylist(), cut.planned["t"].to_pylist(), strict=True)
+        )
+        achieved = dict(
+            zip(cut.achieved["pollutant"].to_pylist(), cut.achieved["t"].to_pylist(), strict=True)
+        )
+        rows.append(
+            {
+                "measure": cut.link.measure.number,
+                "selector": "，".join(f"{v}" for v in cut.link.selector.values()),
+                "change_kind": cut.link.change_kind,
+                "done_share": round(cut.done_share, 3),
+                "tonnes": [
+                    {"pollutant": p, "planned": round(t, 3), "achieved": round(achieved[p], 3)}
+                    for p, t in planned.items()
+                ],
+                "example": bool(cut.link.example),
+            }
+        )
+    return rows

@@ -18,8 +18,9 @@ EXAMPLE_MARK = "示例数据（EXAMPLE，非本地实际）"
 def basis_line(doc: dict[str, Any]) -> str:
     """Which basis the numbers rest on, and whether any input is example data."""
     mark = f"；{EXAMPLE_MARK}" if doc["example"] else ""
+    kind = "" if doc["apportionment_kind"] == "inventory" else doc["apportionment_kind_zh"]
     return (
-        f"响应模型依据：{doc['basis_zh']}（{doc['apportionment_kind_zh']}“{doc['apportionment']}”，"
+        f"响应模型依据：{doc['basis_zh']}（{kind}“{doc['apportionment']}”，"
         f"{doc['apportionment_year']}年；出处：{doc['source']}）{mark}"
     )
 

@@ -339,6 +339,31 @@ def _summary(area, base, after, target, gap, linked, measures) -> str:
     )
 
 
+def plan_roadmap(
+    db: Session,
+    actor: Actor,
+    plan: Plan,
+    store: MeasurementStore,
+    target_year: int | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """:func:`roadmap` of the plan's own area (``plan.scope``) for ``target_year`` (default: the
+    plan's last year) on the inventory of the year before — what the page and the report show.
+    Raises :class:`lantian.inventory.InventoryNotBuiltError` when that inventory is not built."""
+    from lantian.assess.scope import ScopeError, resolve_scope
+    from lantian.inventory import load
+
+    target_year = target_year or plan.end.year
+    try:
+        scope = resolve_scope(store.stations(), area=plan.scope or "")
+    except (ScopeError, KeyError) as error:
+        raise LedgerValueError(
+            f"计划范围“{plan.scope}”不是已定义的评价区域", str(error), "area"
+        ) from error
+    inventory = load(target_year - 1)
+    return roadmap(db, actor, plan, store, scope, inventory, target_year, **options)
+
+
 def report_roadmap(
     store: MeasurementStore, scope: Scope, month: str
 ) -> tuple[dict[str, Any] | None, str | None]:

@@ -35,6 +35,7 @@ BODY_LIMITS: dict[str, int] = {
     "/ledger/reports": 21 * MIB,  # a report with one evidence file (20 MB) and its fields
     "/ledger/import": 11 * MIB,  # a filled template (10 MB)
     "/ledger/inventory/activity": 11 * MIB,  # activity data (a register's workbook: 10 MB)
+    "/ledger/roadmap/apportionment": 3 * MIB,  # an apportionment workbook (2 MB)
 }
 """The body limit [bytes] of the paths that take uploads, by longest prefix."""
 
@@ -58,7 +59,7 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-LEDGER_CHART_PATHS = ("/ledger/map", "/ledger/sites/")
+LEDGER_CHART_PATHS = ("/ledger/map", "/ledger/sites/", "/ledger/roadmap")
 """The ledger pages that draw charts with this server's ECharts (``static/sites.js``): they get
 the public pages' policy (this server's scripts only, no inline script), the other ledger pages
 none."""

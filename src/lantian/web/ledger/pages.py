@@ -18,6 +18,7 @@ from lantian.plan.database import transaction
 from lantian.plan.models import Plan
 from lantian.plan.reports import EVIDENCE_SUFFIXES, MAX_EVIDENCE_BYTES
 from lantian.plan.vocabulary import REPORT_STATUSES, SUPERVISION_STEPS, code
+from lantian.planning.links import cut_rows
 from lantian.web.ledger.render import login_page, render, unit_url
 from lantian.web.ledger.routing import (
     Id,
@@ -97,6 +98,7 @@ def ledger_page(
         month = chosen_month(plan, month)
         rows = views.ledger(db, actor, plan, month)
         locked = reports.is_locked(db, plan.id, month)
+        cuts = cut_rows(db, actor, plan, month)
     counts = {colour: sum(r["rag"] == colour for r in rows) for colour in RAG_COLOURS}
     shown = [r for r in rows if r["rag"] == rag] if rag in RAG_COLOURS else rows
     return _render_month(
@@ -108,6 +110,7 @@ def ledger_page(
         locked=locked,
         rows=shown,
         counts=counts,
+        cuts=cuts,
         rag=rag if rag in RAG_COLOURS else None,
     )
 
@@ -123,6 +126,7 @@ def unit_page(
         page = views.unit_page(db, actor, plan, unit_row, month)
         locked = reports.locked_months(db, plan.id)
         locked_months = {r["month"] for r in page["reports"] if r["month"] in locked}
+        cuts = cut_rows(db, actor, plan, month, {r["measure"] for r in page["tasks"]})
     return _render_month(
         request,
         "unit.html",
@@ -131,6 +135,7 @@ def unit_page(
         month,
         unit=page,
         locked_months=locked_months,
+        cuts=cuts,
         can_file=allowed(actor, "report.file", unit_row.id),
         can_review=allowed(actor, "report.review"),
         can_supervise=allowed(actor, "supervision.record"),

@@ -1,6 +1,12 @@
 """The ledger's router with all its routes: pages, form posts, downloads."""
 
-from lantian.web.ledger import actions, downloads, pages, sites  # noqa: F401 - they register routes
+from lantian.web.ledger import (  # noqa: F401 - they register routes
+    actions,
+    downloads,
+    pages,
+    roadmap,
+    sites,
+)
 from lantian.web.ledger.routing import router
 
 __all__ = ["router"]

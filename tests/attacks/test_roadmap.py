@@ -1,0 +1,208 @@
+"""The roadmap page and its apportionment upload (issue #16) attacked over real sockets on a real
+``lantian serve``: unauthenticated reads, form posts without the session's CSRF token or by roles
+that may not import, hostile and oversized workbooks, a workbook with errors (nothing stored),
+stored XSS through the names of an imported result, hostile query values, and the page's script
+policy (this server's ECharts only, no inline script).
+
+The home: the demo store (real 2019 data), a seeded ledger, the EXAMPLE registry, activity data,
+2019 inventory and links (示例数据), built in-process before the server starts."""
+
+from __future__ import annotations
+
+import html
+import io
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from lantian.plan.access import SYSTEM
+from lantian.plan.database import create_ledger_engine, transaction
+from lantian.plan.plans import get_plan
+from lantian.planning.links import load_example_links
+from lantian.planning.models import Apportionment
+from lantian.settings import settings
+from tests import hostile
+from tests.attacking import client, logged_in, new_address, running, server_env
+from tests.attacks.conftest import attack_home
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _workbook(name: str = "攻击测试", source: str = "构造", share: object = 20) -> bytes:
+    book = Workbook()
+    info = book.active
+    info.title = "基本信息"
+    for row in (
+        ["项目", "内容"],
+        ["名称", name],
+        ["类别", "已发布源解析"],
+        ["区域", "冷水滩区中心城区"],
+        ["年份", 2019],
+        ["出处", source],
+    ):
+        info.append(row)
+    sheet = book.create_sheet("源解析")
+    sheet.append(["来源", "类型", "贡献率%", "清单源类别", "二次组分"])
+    sheet.append(["区域传输", "区域传输", 40, None, None])
+    sheet.append([XSS, "一次源", share, "扬尘源", None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _build_example(home: Path) -> None:
+    """The example inventory of 2019 and the example links, as `lantian demo` makes them."""
+    import os
+
+    from lantian.cli.sources import ensure_example_registry
+    from lantian.inventory.example import import_example_activity
+    from lantian.inventory.service import build_inventory
+
+    previous = os.environ.get("LANTIAN_HOME")
+    os.environ["LANTIAN_HOME"] = str(home)
+    settings.cache_clear()
+    try:
+        ensure_example_registry()
+        engine = create_ledger_engine(f"sqlite:///{home / 'plan.sqlite3'}")
+        with transaction(engine) as db:
+            import_example_activity(db, SYSTEM, 2019)
+            build_inventory(db, SYSTEM, 2019)
+            load_example_links(db, SYSTEM, get_plan(db))
+        engine.dispose()
+    finally:
+        if previous is None:
+            os.environ.pop("LANTIAN_HOME", None)
+        else:
+            os.environ["LANTIAN_HOME"] = previous
+        settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, web_home) -> Path:
+    home = attack_home(tmp_path_factory.mktemp("roadmap-attacked") / "home", web_home)
+    _build_example(home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def base(home):
+    with running(home, server_env(LANTIAN_TRUSTED_PROXIES="127.0.0.1")) as url:
+        yield url
+
+
+def _results(home: Path) -> int:
+    engine = create_ledger_engine(f"sqlite:///{home / 'plan.sqlite3'}")
+    with transaction(engine) as db:
+        count = db.scalar(select(func.count(Apportionment.id)))
+    engine.dispose()
+    return count
+
+
+def _post(http, data: bytes, name: str = "解析.xlsx", csrf: str | None = None):
+    return http.post(
+        "/ledger/roadmap/apportionment",
+        data={"csrf_token": http.csrf if csrf is None else csrf},
+        files={"workbook": (name, data, "application/octet-stream")},
+        timeout=30,
+    )
+
+
+def test_unauthenticated_reads_and_posts_get_nothing(base):
+    with closing(client(base, new_address())) as anonymous:
+        for path in ("/ledger/roadmap", "/ledger/roadmap.xlsx"):
+            response = anonymous.get(path)
+            assert response.status_code == 401
+            assert "冷水滩区" not in response.text
+        anonymous.csrf = "x" * 43
+        assert _post(anonymous, _workbook()).status_code in (401, 403)
+
+
+def test_without_csrf_or_by_other_roles_nothing_is_stored(base, home):
+    before = _results(home)
+    with closing(logged_in(base, "office", new_address())) as office:
+        assert _post(office, _workbook(), csrf="").status_code == 403
+        assert _post(office, _workbook(), csrf="forged" * 7).status_code == 403
+    for name in ("hb", "leader"):
+        with closing(logged_in(base, name, new_address())) as other:
+            assert _post(other, _workbook()).status_code == 403
+    assert _results(home) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "message"),
+    [
+        ("wide.xlsx", lambda: hostile.wide_sheet(600, 1300), "单元格超过"),
+        ("entity.xlsx", hostile.doctype_sheet, "DOCTYPE"),
+        ("not-a-workbook.xlsx", lambda: b"PK\x03\x04" + b"\x00" * 100, "xlsx"),
+    ],
+)
+def test_hostile_workbooks_are_refused_naming_the_file(base, home, name, build, message):
+    before = _results(home)
+    with closing(logged_in(base, "office", new_address())) as office:
+        response = _post(office, build(), name)
+    assert response.status_code == 400, response.text[:300]
+    assert name in response.text
+    assert message in response.text
+    assert _results(home) == before
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(base):
+    with closing(logged_in(base, "office", new_address())) as office:
+        response = _post(office, b"\0" * (3 * 2**20 + 1024))
+    assert response.status_code == 413
+
+
+def test_a_workbook_with_errors_lists_them_and_stores_nothing(base, home):
+    before = _results(home)
+    with closing(logged_in(base, "office", new_address())) as office:
+        response = _post(office, _workbook(share="二十"))
+    assert response.status_code == 400
+    assert "源解析!3 贡献率%" in html.unescape(response.text)
+    assert _results(home) == before
+
+
+def test_stored_xss_in_an_imported_result_is_shown_as_text(base, home):
+    with closing(logged_in(base, "office", new_address())) as office:
+        response = _post(office, _workbook(name="攻击" + XSS, source=XSS))
+        assert response.status_code == 303, response.text[:500]
+        page = office.get("/ledger/roadmap")
+    assert page.status_code == 200
+    assert XSS not in page.text
+    assert html.escape(XSS, quote=False) in page.text or "&lt;script&gt;" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "<script>" not in page.text.replace('<script type="application/json"', "")
+    data = page.text.split('id="roadmap-chart-data">')[1].split("</script>")[0]
+    assert "<" not in data  # the JSON block cannot close itself
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "target_year=99999",
+        "target_year=abc",
+        "month=../../etc",
+        "month=2019-13",
+        "month=" + "9" * 40,
+    ],
+)
+def test_hostile_query_values_are_refused(base, query):
+    with closing(logged_in(base, "leader", new_address())) as leader:
+        response = leader.get(f"/ledger/roadmap?{query}")
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+
+
+def test_every_role_that_reads_the_plan_sees_the_page_and_the_download(base):
+    for name in ("office", "leader", "hb"):
+        with closing(logged_in(base, name, new_address())) as user:
+            page = user.get("/ledger/roadmap")
+            assert page.status_code == 200
+            assert "示例数据" in page.text
+            download = user.get("/ledger/roadmap.xlsx")
+            assert download.status_code == 200
+            assert download.content[:2] == b"PK"
