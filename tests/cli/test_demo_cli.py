@@ -56,6 +56,9 @@ def test_data_points_at_a_copy_anywhere(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "已导入 imported 3,745,926 hourly values" in result.stderr
     assert "综合指数 3.94（最大单项指数" in result.stdout  # Yongzhou 2019
-    ranking = result.stdout.split("城市环境空气质量排名", 1)[1]
+    ranking, roadmap = result.stdout.split("城市环境空气质量排名", 1)[1].split("达标路线图", 1)
     cities = re.findall(r"^│ \d+\s+│ (\S+)", ranking, flags=re.MULTILINE)
     assert cities == HUNAN_2019_ORDER
+    # then the roadmap of inventory → measures → roadmap on EXAMPLE data, labelled as such
+    assert "冷水滩区中心城区 2020 年" in result.stdout
+    assert "示例数据" in roadmap
