@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lantian.assess.grid import daily_grids
+from lantian.assess.grid import daily_grids, hour_grids
+from lantian.demo import HUNAN_2019, demo_file
 from lantian.ingest.cnemc import read_measurements
 from lantian.standards import BASIC_POLLUTANTS, daily_mean, mda8
 from lantian.store import MeasurementStore
@@ -54,6 +55,20 @@ def test_month_files_hold_every_hour_in_station_pollutant_order(hunan_store):
         assert (pollutants == np.asarray(layout.pollutants)[None, :, None]).all()
         hours = table.column("ts").to_numpy().astype("datetime64[h]").astype(np.int64)
         assert (hours.reshape(shape) == layout.first_hour + np.arange(layout.hours)).all()
+
+
+def test_the_one_hour_grid_builder_lays_reader_rows_where_the_store_reads_them(hunan_store):
+    """``assess.grid.hour_grids`` (a reader's rows, for tests and benches) and the store's grid
+    reads place the same rows on the same cells: both go through ``store.layout.grid_positions``
+    (issue #12 item 5: the hour-grid builder once; it was written four times)."""
+    table, _ = read_measurements(demo_file(HUNAN_2019))
+    first, last = dt.date(2019, 2, 27), dt.date(2019, 3, 31)
+    stations, stored = hunan_store.read_hourly_grid(first, last, ["PM2.5", "O3"])
+    laid = hour_grids(table, stations, first, last, column="pollutant", keys=["PM2.5", "O3"])
+    for pollutant in ("PM2.5", "O3"):
+        valid = np.isfinite(stored[pollutant])  # the store's QC may invalidate a few values
+        np.testing.assert_array_equal(laid[pollutant].values[valid], stored[pollutant][valid])
+        assert valid.sum() > 0.95 * np.isfinite(laid[pollutant].values).sum() > 50_000
 
 
 def test_grid_reads_equal_the_long_layout_scatter_on_the_real_hunan_year(hunan_store, tmp_path):

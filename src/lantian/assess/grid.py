@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lantian.standards import BASIC_POLLUTANTS, daily_mean, mda8
+from lantian.store.layout import grid_positions
+from lantian.times import HOUR, days_between, hour_numbers
 
 if TYPE_CHECKING:
     from lantian.store import MeasurementStore
-
-HOUR = np.timedelta64(1, "h")
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,6 @@ class HourGrid:
         """``ts`` of each column: the end of the hour (hour-ending convention)."""
         start = np.datetime64(self.first_day, "h") + HOUR
         return start + np.arange(self.values.shape[-1]) * HOUR
-
-
-def natural_day(ts: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
-    """The natural day of hour-ending timestamps: ``D 01:00 … D+1 00:00`` belong to day D."""
-    return (np.asarray(ts, dtype="datetime64[s]") - HOUR).astype("datetime64[D]")
 
 
 @dataclass(frozen=True)
@@ -132,12 +127,9 @@ def hour_grids(
     ``keys`` limits the grids made (default: every value present). With ``column=None`` all rows
     form one grid, under the key ``""``.
     """
-    n_hours = ((last_day - first_day).days + 1) * 24
-    station_index = _positions(table.column("station_code"), stations)
-    ts = table.column("ts").to_numpy().astype("datetime64[s]")
-    first_end = np.datetime64(first_day, "s") + np.timedelta64(3600, "s")
-    hour_index = ((ts - first_end) // np.timedelta64(3600, "s")).astype(np.int64)
-    keep = (station_index >= 0) & (hour_index >= 0) & (hour_index < n_hours)
+    n_hours = days_between(first_day, last_day) * 24
+    first_hour = int(hour_numbers(np.datetime64(first_day, "h"))) + 1
+    station_index, _, hour_index, keep = grid_positions(table, stations, first_hour, n_hours)
     values = table.column("value").to_numpy()
     if column is None:
         groups = {"": keep}
@@ -156,14 +148,3 @@ def hour_grids(
         grid[station_index[rows], hour_index[rows]] = values[rows]
         grids[name] = HourGrid(stations=list(stations), first_day=first_day, values=grid)
     return grids
-
-
-def _positions(codes: pa.ChunkedArray, stations: list[str]) -> npt.NDArray[np.int64]:
-    """Position of each row's station in ``stations``; −1 for a station not listed."""
-    encoded = pc.dictionary_encode(codes).combine_chunks()
-    order = {code: i for i, code in enumerate(stations)}
-    dictionary = np.asarray(
-        [order.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
-    )
-    positions: npt.NDArray[np.int64] = dictionary[encoded.indices.to_numpy(zero_copy_only=False)]
-    return positions

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lantian.qc import invalidating_mask, quality_flags
+from lantian.times import hour_numbers
 
 LAYOUT_KEY = b"lantian.layout"
 GRID_LAYOUT = "grid/1"
@@ -83,13 +84,15 @@ def grid_table(rows: pa.Table, month: str) -> pa.Table:
     one row per (station, pollutant, hour), in any order. With ``flag`` and ``valid`` columns
     they are kept (a migration); without, the QC rules compute them over the month's grid.
     """
-    station_codes, station = _ordered_codes(rows.column("station_code"))
-    pollutant_codes, pollutant = _ordered_codes(rows.column("pollutant"))
+    station_codes = _sorted_codes(rows.column("station_code"))
+    pollutant_codes = _sorted_codes(rows.column("pollutant"))
     first, n_hours = month_hours(month)
     layout = MonthGrid(station_codes, pollutant_codes, first, n_hours)
     n_stations, n_pollutants = len(station_codes), len(pollutant_codes)
-    hour = _hour_numbers(rows.column("ts")) - first
-    if len(hour) and (hour.min() < 0 or hour.max() >= n_hours):
+    station, pollutant, hour, inside = grid_positions(
+        rows, station_codes, first, n_hours, pollutant_codes
+    )
+    if not inside.all():
         raise ValueError(f"rows outside the natural-day month {month}")
     cell = (station * n_pollutants + pollutant) * n_hours + hour
     size = n_stations * n_pollutants * n_hours
@@ -172,22 +175,50 @@ def _month_flags(grid: npt.NDArray[np.float64], pollutants: list[str]) -> npt.ND
     return flags.ravel()
 
 
-def _ordered_codes(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[np.int64]]:
-    """The sorted distinct codes of a text column and each row's position among them."""
-    encoded = pc.dictionary_encode(column).unify_dictionaries().combine_chunks()
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    used = np.flatnonzero(np.bincount(indices, minlength=len(encoded.dictionary)))
-    names = np.asarray(encoded.dictionary.cast(pa.string()).to_pylist(), dtype=object)[used]
-    order = np.argsort(names, kind="stable")
-    position = np.full(len(encoded.dictionary), -1, dtype=np.int64)
-    position[used[order]] = np.arange(len(used))
-    return [str(n) for n in names[order]], position[indices]
+def _sorted_codes(column: pa.ChunkedArray) -> list[str]:
+    """The sorted distinct codes of a text column."""
+    return sorted(str(code) for code in pc.unique(column.cast(pa.string())).to_pylist())
 
 
-def _hour_numbers(ts: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    per_hour = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[ts.type.unit] * HOUR_SECONDS
-    hours: npt.NDArray[np.int64] = ts.cast(pa.int64()).to_numpy() // per_hour
-    return hours
+def code_positions(column: pa.ChunkedArray, codes: list[str]) -> npt.NDArray[np.int64]:
+    """Each row's position in ``codes`` (−1 when absent), via each chunk's small dictionary (a
+    dictionary-encoded column is looked up as it is; no per-row strings)."""
+    order = {code: k for k, code in enumerate(codes)}
+    parts = []
+    for chunk in column.chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
+        lookup = np.asarray(
+            [order.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
+        )
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        parts.append(lookup[indices] if len(lookup) else np.full(len(indices), -1, dtype=np.int64))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def grid_positions(
+    rows: pa.Table,
+    stations: list[str],
+    first_hour: int,
+    n_hours: int,
+    pollutants: list[str] | None = None,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]
+]:
+    """Where each ``station_code, ts[, pollutant]`` row sits on an hour grid: the one builder of
+    hour grids (the store's month files, grids of long rows, the tests' grids of reader tables).
+
+    ``first_hour`` is the hour number (:func:`lantian.times.hour_numbers`) of the grid's hour 0;
+    with ``pollutants`` None the rows are not placed on a pollutant axis (position 0). Returns
+    (station position, pollutant position, hour position, inside): ``inside`` is false for a row
+    of a station or pollutant not listed or outside the ``n_hours``.
+    """
+    station = code_positions(rows.column("station_code"), stations)
+    hour = hour_numbers(rows.column("ts").to_numpy()) - first_hour
+    inside = (station >= 0) & (hour >= 0) & (hour < n_hours)
+    if pollutants is None:
+        return station, np.zeros(len(station), dtype=np.int64), hour, inside
+    pollutant = code_positions(rows.column("pollutant"), pollutants)
+    return station, pollutant, hour, inside & (pollutant >= 0)
 
 
 def _repeat_codes(codes: list[str], each: int, times: int) -> pa.Array:

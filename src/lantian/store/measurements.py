@@ -38,6 +38,7 @@ from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
 from lantian.store.layout import (
     LAYOUT_KEY,
     MonthGrid,
+    grid_positions,
     grid_table,
     read_grid_file,
     write_grid_file,
@@ -892,26 +893,6 @@ def _read_grid_columns(path: str) -> pa.Table:
     )
 
 
-def _hours_since(ts: pa.ChunkedArray, base: int) -> np.ndarray:
-    """Whole hours from the hour number ``base`` (hours since 1970 in the stored clock) to ``ts``."""
-    per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
-    hours: np.ndarray = ts.cast(pa.int64()).to_numpy() // per_hour[ts.type.unit] - base
-    return hours
-
-
-def _dictionary_positions(column: pa.ChunkedArray, positions: dict[str, int]) -> np.ndarray:
-    """Each row's position in ``positions`` (−1 when absent), via each chunk's small dictionary."""
-    parts = []
-    for chunk in column.chunks:
-        encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
-        lookup = np.asarray(
-            [positions.get(code, -1) for code in encoded.dictionary.to_pylist()], dtype=np.int64
-        )
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
-        parts.append(lookup[indices] if len(lookup) else np.full(len(indices), -1, dtype=np.int64))
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-
-
 def _sorted_codes(column: pa.ChunkedArray) -> np.ndarray:
     """Integer codes of a string column that sort as the strings do."""
     encoded = pc.dictionary_encode(column).combine_chunks()
@@ -938,7 +919,7 @@ class _Month:
         table = None
         if layout is None:
             table = _read_grid_columns(path)
-            hours = _hours_since(table.column("ts"), 0)
+            hours = hour_numbers(table.column("ts").to_numpy())
             first, stop = (int(hours.min()), int(hours.max()) + 1) if len(hours) else (base, base)
         else:
             first, stop = layout.first_hour, layout.first_hour + layout.hours
@@ -958,8 +939,7 @@ class _Month:
         n_hours = self.target.stop - self.target.start
         if self.layout is None:
             grid = np.full((len(pollutants), len(stations), n_hours), np.nan)
-            position = {code: i for i, code in enumerate(stations)}
-            _scatter(grid, self.table, position, pollutants, self.base + self.target.start)
+            _scatter(grid, self.table, stations, pollutants, self.base + self.target.start)
             return grid
         month = read_grid_file(self.path, self.layout, pollutants)
         hours = slice(
@@ -978,18 +958,13 @@ class _Month:
 def _scatter(
     grids: np.ndarray,
     table: pa.Table,
-    station_position: dict[str, int],
+    stations: list[str],
     pollutants: list[str],
     base: int,
 ) -> None:
     """Scatter a long-layout file's rows into (pollutants, stations, hours) grids."""
     n_stations, n_hours = grids.shape[1], grids.shape[2]
-    station = _dictionary_positions(table.column("station_code"), station_position)
-    pollutant = _dictionary_positions(
-        table.column("pollutant"), {p: k for k, p in enumerate(pollutants)}
-    )
-    hour = _hours_since(table.column("ts"), base)
-    keep = table.column("valid").to_numpy(zero_copy_only=False)
-    keep &= (station >= 0) & (pollutant >= 0) & (hour >= 0) & (hour < n_hours)
+    station, pollutant, hour, inside = grid_positions(table, stations, base, n_hours, pollutants)
+    keep = table.column("valid").to_numpy(zero_copy_only=False) & inside
     flat = (pollutant * n_stations + station) * n_hours + hour
     grids.reshape(-1)[flat[keep]] = table.column("value").to_numpy()[keep]
