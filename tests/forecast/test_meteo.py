@@ -18,15 +18,15 @@ import pytest
 from lantian.demo import CHANGSHA_2021, LINGLING_2021, demo_file
 from lantian.forecast.features import design
 from lantian.forecast.history import CityHistory
-from lantian.forecast.meteo import (
-    WeatherFormatError,
-    daily_weather,
+from lantian.forecast.meteo import daily_weather, station_cities
+from lantian.forecast.model import fit, predict
+from lantian.ingest.schema import FormatError, Rejection
+from lantian.ingest.weather import (
     parse_isd_lite,
     read_isd_lite,
     read_weather,
     relative_humidity,
 )
-from lantian.forecast.model import fit, predict
 
 
 def lingling() -> Path:
@@ -67,7 +67,8 @@ def test_isd_lite_first_row_of_lingling():
     assert metadata["rejected"] == []
     first = table.slice(0, 1).to_pylist()[0]
     assert first["station_id"] == "578660-99999"
-    assert first["city"] == "永州"
+    assert first["city"] is None  # the file names no city: met_stations.csv says which it serves
+    assert station_cities(table.slice(0, 1)).to_pylist() == ["永州"]
     assert first["ts"] == dt.datetime(2021, 1, 1, 8)  # 00 UTC = 08:00 Beijing time
     assert (first["temperature"], first["dew_point"], first["pressure"]) == (-1.4, -4.2, 1033.2)
     assert (first["wind_direction"], first["wind_speed"]) == (170.0, 1.0)
@@ -88,13 +89,15 @@ def test_isd_lite_bad_lines_are_reported():
     good = "2021 01 01 00   -14   -42 10332   170    10 -9999 -9999     0"
     table, metadata = parse_isd_lite(f"{good}\n2021 01 01 03 garbage\n{good}\n", "578660-99999")
     assert table.num_rows == 2
-    assert metadata["rejected"] == [{"line": 2, "reason": "not 61 characters"}]
+    assert metadata["rejected"] == [
+        Rejection("578660-99999", 2, "line", "2021 01 01 03 garbage", "wrong_width")
+    ]
 
 
 def test_isd_lite_name_is_checked(tmp_path):
     path = tmp_path / "weather.txt"
     path.write_text("")
-    with pytest.raises(WeatherFormatError, match="578660-99999-2021"):
+    with pytest.raises(FormatError, match="578660-99999-2021"):
         read_isd_lite(path)
 
 
@@ -108,9 +111,11 @@ def test_relative_humidity_reference_values():
 def test_tidy_weather_csv(tidy_weather):
     table, metadata = read_weather(tidy_weather)
     assert table.num_rows == 4
-    assert [r["line"] for r in metadata["rejected"]] == [6, 7]
-    assert metadata["rejected"][0]["reason"].startswith("ts:")
-    assert metadata["rejected"][1]["reason"] == "wind_speed: outside 0 … 75"
+    source = str(tidy_weather)
+    assert metadata["rejected"] == [
+        Rejection(source, 6, "ts", "2021-13-01T20:00", "bad_time"),
+        Rejection(source, 7, "wind_speed", "-3.0", "out_of_range"),
+    ]
     first = table.slice(0, 1).to_pylist()[0]
     assert first["ts"] == dt.datetime(2021, 1, 1, 8)
     assert first["boundary_layer_height"] == 350
@@ -120,7 +125,7 @@ def test_tidy_weather_csv(tidy_weather):
 def test_tidy_weather_missing_column(tmp_path):
     path = tmp_path / "w.csv"
     path.write_text("station_id,ts,temperature\nx,2021-01-01T08:00,3\n")
-    with pytest.raises(WeatherFormatError, match="wind_speed"):
+    with pytest.raises(FormatError, match="wind_speed"):
         read_weather(path)
 
 

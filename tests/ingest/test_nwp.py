@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from lantian.forecast.nwp import daily_forecast_weather
-from lantian.ingest.nwp import NWPFormatError, read_nwp, read_nwp_csv, read_nwp_grib
+from lantian.ingest.nwp import read_nwp, read_nwp_csv, read_nwp_grib
+from lantian.ingest.schema import FormatError, Rejection
 
 eccodes = pytest.importorskip(
     "eccodes"
@@ -126,10 +127,11 @@ def test_tidy_nwp_csv(tmp_path):
     )
     table, metadata = read_nwp(path)
     assert table.num_rows == 2
+    source = str(path)
     assert metadata["rejected"] == [
-        {"line": 4, "reason": "valid_time: before issue_time"},
-        {"line": 5, "reason": "issue_time: not a time like 2019-01-27T20:00"},
-        {"line": 6, "reason": "boundary_layer_height: outside 0 … 6000"},
+        Rejection(source, 4, "valid_time", "2019-01-27T08:00", "before_issue_time"),
+        Rejection(source, 5, "issue_time", "yesterday", "bad_time"),
+        Rejection(source, 6, "boundary_layer_height", "9000", "out_of_range"),
     ]
     first, second = table.to_pylist()
     # wind from the east (90°) blows towards the west: u = −2; from the south (180°): v = +2
@@ -141,11 +143,11 @@ def test_tidy_nwp_csv(tmp_path):
 def test_nwp_errors_name_the_file(tmp_path):
     missing = tmp_path / "no-city.csv"
     missing.write_text("issue_time,valid_time\n", encoding="utf-8")
-    with pytest.raises(NWPFormatError, match=r"no-city\.csv: missing column"):
+    with pytest.raises(FormatError, match=r"no-city\.csv: line 1: missing column"):
         read_nwp_csv(missing)
-    with pytest.raises(NWPFormatError, match="needs the cities' coordinates"):
+    with pytest.raises(FormatError, match="needs the cities' coordinates"):
         read_nwp(tmp_path / "x.grib2")
     garbage = tmp_path / "garbage.grib2"
     garbage.write_bytes(b"GRIB" + b"\x00" * 40)
-    with pytest.raises(NWPFormatError, match=r"garbage\.grib2"):
+    with pytest.raises(FormatError, match=r"garbage\.grib2"):
         read_nwp(garbage, PLACES)

@@ -1,7 +1,8 @@
 """Heavy-pollution forecast, warning levels and the emergency reduction list (issue #7).
 
 * :mod:`.history`: each city's observed daily series from the measurement store;
-* :mod:`.meteo`: weather readers (NOAA ISD-Lite, the tidy weather CSV) and daily weather;
+* :mod:`.meteo`: daily weather per city from the observations :mod:`lantian.ingest.weather`
+  reads (NOAA ISD-Lite, the tidy weather CSV);
 * :mod:`.baselines`: persistence and climatology; :mod:`.features` and :mod:`.model`: the
   gradient-boosted model; :mod:`.backtest` and :mod:`.verification`: rolling-origin verification;
 * :mod:`.storage`: forecasts stored with their issue time; :mod:`.service`: what the CLI and

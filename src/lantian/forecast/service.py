@@ -35,7 +35,7 @@ from lantian.forecast.backtest import (
 )
 from lantian.forecast.baselines import BASELINES
 from lantian.forecast.history import CityHistory, city_history
-from lantian.forecast.meteo import daily_weather, read_weather
+from lantian.forecast.meteo import daily_weather
 from lantian.forecast.model import (
     LEADS,
     MODEL_NAME,
@@ -56,6 +56,7 @@ from lantian.forecast.warnings import (
     warning_life,
 )
 from lantian.ingest.nwp import read_nwp
+from lantian.ingest.weather import is_forecast_weather, read_weather
 from lantian.standards import level, rule_set
 from lantian.standards.aqi import level_attribute
 from lantian.store import MeasurementStore
@@ -96,16 +97,6 @@ def city_places(store: MeasurementStore, cities: list[str]) -> dict[str, tuple[f
         if mine.any() and not np.isnan(latitude[mine]).all():
             places[city] = (float(np.nanmean(latitude[mine])), float(np.nanmean(longitude[mine])))
     return places
-
-
-def is_forecast_weather(path: Path) -> bool:
-    """A GRIB file, or a CSV whose header names ``issue_time`` (the tidy NWP format)."""
-    if path.suffix.lower() in (".grib2", ".grb2", ".grib", ".grb"):
-        return True
-    if path.suffix.lower() != ".csv":
-        return False
-    with path.open(encoding="utf-8-sig") as handle:
-        return "issue_time" in handle.readline()
 
 
 def load_weather(

@@ -16,7 +16,9 @@ columns, plus ``wind_direction`` [degrees from north, where the wind comes from]
 ``wind_speed``, ``wind_u``/``wind_v`` are derived when absent (u = −speed·sin(direction), v =
 −speed·cos(direction)), and the speed from u and v when absent. Times as ``2019-01-27T20:00`` or
 ``2019-01-27 20:00``. A row with a bad time, a valid time before its issue time or a value outside
-:data:`RANGES` is rejected with its line number and reason; the others are kept.
+the plausible ranges (:func:`lantian.ingest.weather.plausible_ranges`, one table for observations
+and forecasts) is rejected as a :class:`~lantian.ingest.schema.Rejection` with its line number,
+field and reason; the others are kept.
 
 **GRIB2** (WMO FM 92 GRIB edition 2, decoded with ECMWF's ecCodes, the ``eccodes`` package with the
 library from ``eccodeslib``): every message whose ecCodes ``shortName`` is in :data:`GRIB_SHORT_NAMES`
@@ -38,7 +40,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
+
+from lantian.ingest.schema import FormatError
+from lantian.ingest.weather import RowChecks, read_table
+from lantian.times import to_beijing
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -54,19 +59,6 @@ NWP_VARIABLES = (
 )
 NWP_COLUMNS = ("city", "issue_time", "valid_time", *NWP_VARIABLES)
 REQUIRED = ("city", "issue_time", "valid_time")
-RANGES = {
-    "temperature": (-60.0, 60.0),
-    "relative_humidity": (0.0, 100.0),
-    "wind_speed": (0.0, 75.0),
-    "wind_u": (-75.0, 75.0),
-    "wind_v": (-75.0, 75.0),
-    "wind_direction": (0.0, 360.0),
-    "boundary_layer_height": (0.0, 6000.0),
-    "precipitation": (0.0, 500.0),
-    "pressure": (500.0, 1100.0),
-}
-"""Plausible ranges of the tidy format's columns; a value outside rejects its row."""
-BEIJING = dt.timedelta(hours=8)
 GRIB_SHORT_NAMES = {  # shortName: (column, offset, scale): value = (raw + offset) · scale
     "2t": ("temperature", -273.15, 1.0),
     "2r": ("relative_humidity", 0.0, 1.0),
@@ -79,18 +71,6 @@ GRIB_SHORT_NAMES = {  # shortName: (column, offset, scale): value = (raw + offse
 MAX_DISTANCE_KM = 100.0
 """A city farther than this from its nearest grid point is outside the grid (a 1° grid's half
 diagonal is about 78 km) [km]."""
-
-
-class NWPFormatError(ValueError):
-    """A forecast-meteorology file that cannot be read at all (not a row-level problem)."""
-
-
-def _times(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    text = column.cast(pa.string())
-    first = pc.strptime(text, format="%Y-%m-%dT%H:%M", unit="s", error_is_null=True)
-    return pc.coalesce(
-        first, pc.strptime(text, format="%Y-%m-%d %H:%M", unit="s", error_is_null=True)
-    )
 
 
 def _winds(numbers: dict[str, FloatArray]) -> None:
@@ -125,46 +105,14 @@ def _table(city, issue, valid, numbers: dict[str, FloatArray]) -> pa.Table:
 def read_nwp_csv(path: Path | str) -> tuple[pa.Table, dict[str, object]]:
     """Read a tidy forecast-meteorology CSV (see the module docstring)."""
     path = Path(path)
-    try:
-        raw = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types={
-                    "issue_time": pa.string(),
-                    "valid_time": pa.string(),
-                    "city": pa.string(),
-                }
-            ),
-        )
-    except pa.ArrowInvalid as error:
-        raise NWPFormatError(f"{path.name}: {error}") from error
-    missing = [c for c in REQUIRED if c not in raw.column_names]
-    if missing:
-        raise NWPFormatError(f"{path.name}: missing column(s) {', '.join(missing)}")
-    n = raw.num_rows
-    reasons = np.full(n, "", dtype=object)
-    issue, valid = _times(raw["issue_time"]), _times(raw["valid_time"])
-    for name, times in (("issue_time", issue), ("valid_time", valid)):
-        bad = np.asarray(pc.is_null(times)) & (reasons == "")
-        reasons[bad] = f"{name}: not a time like 2019-01-27T20:00"
+    raw = read_table(path, REQUIRED, REQUIRED)
+    checks = RowChecks(raw)
+    issue, valid = checks.times("issue_time"), checks.times("valid_time")
     before = np.asarray(pc.fill_null(pc.less(valid, issue), False))
-    reasons[before & (reasons == "")] = "valid_time: before issue_time"
-    numbers: dict[str, FloatArray] = {}
-    for name in (*NWP_VARIABLES, "wind_direction"):
-        values = np.full(n, np.nan)
-        if name in raw.column_names:
-            try:
-                values = raw[name].cast(pa.float64()).to_numpy(zero_copy_only=False)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                reasons[reasons == ""] = f"{name}: not a number"
-        low, high = RANGES[name]
-        reasons[((values < low) | (values > high)) & (reasons == "")] = (
-            f"{name}: outside {low:g} … {high:g}"
-        )
-        numbers[name] = values
+    checks.refuse(before, "valid_time", "before_issue_time")
+    numbers = {name: checks.numbers(name) for name in (*NWP_VARIABLES, "wind_direction")}
     _winds(numbers)
-    keep = reasons == ""
-    rejected = [{"line": int(i) + 2, "reason": str(reasons[i])} for i in np.flatnonzero(~keep)]
+    keep = checks.kept
     mask = pa.array(keep)
     table = _table(
         raw["city"].filter(mask),
@@ -172,13 +120,14 @@ def read_nwp_csv(path: Path | str) -> tuple[pa.Table, dict[str, object]]:
         valid.filter(mask),
         {k: v[keep] for k, v in numbers.items()},
     )
+    rejected = checks.rejections(str(path))
     return table, {"file": str(path), "rows": table.num_rows, "rejected": rejected}
 
 
 def _grib_time(date: int, time: int) -> dt.datetime:
     """A GRIB date (YYYYMMDD) and time (HHMM), UTC, as Beijing time."""
     stamp = dt.datetime.strptime(f"{date:08d}{time:04d}", "%Y%m%d%H%M")
-    return stamp + BEIJING
+    return to_beijing(stamp.replace(tzinfo=dt.UTC))
 
 
 def read_nwp_grib(
@@ -197,7 +146,7 @@ def read_nwp_grib(
             try:
                 message = eccodes.codes_grib_new_from_file(handle)
             except eccodes.CodesInternalError as error:
-                raise NWPFormatError(f"{path.name}: not a readable GRIB file ({error})") from error
+                raise FormatError(path.name, f"not a readable GRIB file ({error})") from error
             if message is None:
                 break
             try:
@@ -275,8 +224,8 @@ def read_nwp(path: Path | str, places: dict[str, tuple[float, float]] | None = N
     suffix = Path(path).suffix.lower()
     if suffix in (".grib2", ".grb2", ".grib", ".grb"):
         if not places:
-            raise NWPFormatError(f"{Path(path).name}: reading GRIB needs the cities' coordinates")
+            raise FormatError(Path(path).name, "reading GRIB needs the cities' coordinates")
         return read_nwp_grib(path, places)
     if suffix == ".csv":
         return read_nwp_csv(path)
-    raise NWPFormatError(f"{Path(path).name}: not a forecast-meteorology file (.csv or .grib2)")
+    raise FormatError(Path(path).name, "not a forecast-meteorology file (.csv or .grib2)")
