@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lantian.ingest.cnemc import csv_members
-from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection
+from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection, repeated_keys
 from lantian.standards.pollutants import BASIC_POLLUTANTS
 from lantian.times import beijing_now, epoch_seconds
 
@@ -368,28 +368,20 @@ def _row_checks(parsed: _File, now: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _not_duplicated(parsed: _File, seconds: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """False for rows of a station-hour seen twice: every row when they differ, else the repeats."""
+    """False for rows of a station-hour seen twice: every row when they differ, else the repeats
+    (:func:`~lantian.ingest.schema.repeated_keys` over the whole rows' text)."""
     codes = pc.dictionary_encode(parsed.columns["stationcode"]).indices.to_numpy()
     key = codes.astype(np.int64) * (1 << 40) + seconds // 3600
     key = np.where(keep, key, -1 - np.arange(len(key)))  # refused rows never collide
     order = np.argsort(key, kind="stable")
-    same = np.zeros(len(key), dtype=bool)
-    same[1:] = key[order][1:] == key[order][:-1]
-    if not same.any():
+    if not (key[order][1:] == key[order][:-1]).any():
         return np.ones(len(key), dtype=bool)
     texts = [pc.fill_null(pc.cast(c, pa.string()), "") for c in parsed.columns.values()]
-    whole = pc.binary_join_element_wise(*texts, "\x1f").to_numpy(zero_copy_only=False)[order]
-    identical = np.zeros(len(key), dtype=bool)
-    identical[1:] = same[1:] & (whole[1:] == whole[:-1])
-    conflicting_keys = np.unique(key[order][same & ~identical])
-    result = np.ones(len(key), dtype=bool)
-    repeated = order[identical & ~np.isin(key[order], conflicting_keys)]
-    conflicting = np.flatnonzero(np.isin(key, conflicting_keys))
-    _reject_rows(parsed, repeated, "stationcode", "repeated")
-    _reject_rows(parsed, conflicting, "stationcode", "duplicate")
-    result[repeated] = False
-    result[conflicting] = False
-    return result
+    whole = pc.binary_join_element_wise(*texts, "\x1f").to_numpy(zero_copy_only=False)
+    repeated, duplicate = repeated_keys((key,), whole, order)
+    _reject_rows(parsed, np.flatnonzero(repeated), "stationcode", "repeated")
+    _reject_rows(parsed, np.flatnonzero(duplicate), "stationcode", "duplicate")
+    return ~repeated & ~duplicate
 
 
 def _numbers(

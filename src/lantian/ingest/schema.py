@@ -16,8 +16,11 @@ A file it cannot read at all raises :class:`FormatError`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 MEASUREMENT_SCHEMA = pa.schema(
@@ -66,3 +69,38 @@ class Rejection:
 def empty_measurements() -> pa.Table:
     """A measurement table with no rows."""
     return MEASUREMENT_SCHEMA.empty_table()
+
+
+def repeated_keys(
+    keys: Sequence[npt.NDArray[np.generic]],
+    values: npt.NDArray[np.generic],
+    order: npt.NDArray[np.intp] | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """The rows whose key occurs more than once: the one rule of duplicate rows, for every reader
+    and the store's import. Returns two masks in the rows' order:
+
+    ``repeated``: the same key and value as an earlier row, where every row of the key holds the
+    same value (the first row is kept, the others are repeats: a notice, not an error);
+    ``duplicate``: every row of a key whose rows hold different values (none can be chosen).
+
+    ``keys`` are equal-length columns (together the key); ``values`` is what must agree (a value,
+    or a whole row's text); ``order``, when the caller has one, sorts the rows by key with ties in
+    row order (else it is computed). Whole-column: one sort.
+    """
+    n = len(values)
+    if order is None:
+        order = np.lexsort((np.arange(n), *reversed(list(keys))))
+    first = np.ones(n, dtype=bool)
+    for key in keys:
+        ordered_key = key[order]
+        first[1:] &= ordered_key[1:] == ordered_key[:-1]
+    first[1:] = ~first[1:]
+    ordered = values[order]
+    changes = np.zeros(n, dtype=bool)
+    changes[1:] = ~first[1:] & (ordered[1:] != ordered[:-1])
+    starts = np.flatnonzero(first)
+    differs = np.logical_or.reduceat(changes, starts)[np.cumsum(first) - 1] if n else changes
+    repeated, duplicate = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    repeated[order] = ~first & ~differs
+    duplicate[order] = differs
+    return repeated, duplicate

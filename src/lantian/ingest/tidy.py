@@ -47,7 +47,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lantian.ingest import excel
-from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection
+from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection, repeated_keys
 from lantian.ingest.text import decode_csv
 from lantian.standards.pollutants import BASIC_POLLUTANTS
 from lantian.times import beijing_now, epoch_seconds
@@ -501,21 +501,13 @@ def _values(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def _duplicates(
     station: pa.Array, pollutant: np.ndarray, seconds: np.ndarray, values: np.ndarray
 ) -> np.ndarray:
-    """Reason code per row for keys (station, ts, pollutant) that occur more than once."""
+    """Reason code per row for keys (station, ts, pollutant) that occur more than once
+    (:func:`~lantian.ingest.schema.repeated_keys`)."""
     if not len(values):
         return np.zeros(0, dtype=np.int8)
     station_index = pc.dictionary_encode(station).indices.to_numpy(zero_copy_only=False)
-    order = np.lexsort((np.arange(len(values)), seconds, pollutant, station_index))
-    keys = np.stack([station_index[order], pollutant[order], seconds[order]])
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
-    starts = np.flatnonzero(first)
-    group = np.cumsum(first) - 1
-    ordered = values[order]
-    conflict = (np.minimum.reduceat(ordered, starts) != np.maximum.reduceat(ordered, starts))[group]
-    codes = np.zeros(len(order), dtype=np.int8)
-    codes[order] = _codes((conflict, "duplicate"), (~first, "repeated"))
-    return codes
+    repeated, duplicate = repeated_keys((station_index, pollutant, seconds), values)
+    return _codes((duplicate, "duplicate"), (repeated, "repeated"))
 
 
 def _validate(cells: _Cells, rules: _Rules) -> _Part:

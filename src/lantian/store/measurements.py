@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lantian.ingest.cnemc_hourly import PUBLISHED_SCHEMA
-from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
+from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection, repeated_keys
 from lantian.store.layout import (
     LAYOUT_KEY,
     MonthGrid,
@@ -665,40 +665,15 @@ class MeasurementStore:
         """
         known = self.stations() if known is None else known
         if check_stations and known.num_rows:
-            member = pc.is_in(table.column("station_code"), value_set=known.column("station_code"))
-            unknown = table.filter(pc.invert(member))
-            summary.rejected += [
-                Rejection(f, line, "station_code", code, "unknown_station")
-                for f, line, code in zip(
-                    unknown.column("source").to_pylist(),
-                    unknown.column("line").to_pylist(),
-                    unknown.column("station_code").to_pylist(),
-                    strict=True,
-                )
-            ]
-            table = table.filter(member)
+            table = _known_stations(table, known, summary)
         if not table.num_rows:
             return {}
-        station_rank = _sorted_codes(table.column("station_code"))
-        pollutant_rank = _sorted_codes(table.column("pollutant"))
-        hours = hour_numbers(table.column("ts").to_numpy())
-        month = natural_months(hours)
-        hour_in_month = hours - 24 * month_first_days(month)  # 1 … 744: below 2**10
-        # one int64 key in stored order: month, station, pollutant, hour (≤ 745 h a month: 10 bits)
-        key = (
-            ((month - month.min()) * (int(station_rank.max()) + 1) + station_rank) * 64
-            + pollutant_rank
-        ) << 10
-        key |= hour_in_month
-        del station_rank, pollutant_rank, hours, hour_in_month  # a national month: 57 MB each
+        key, month = _stored_order_key(table)
         order = np.argsort(key, kind="stable")
-        key, month, values = key[order], month[order], table.column("value").to_numpy()[order]
-        same_key = np.zeros(len(key), dtype=bool)
-        same_key[1:] = key[1:] == key[:-1]
-        conflict_key = np.unique(key[1:][same_key[1:] & (values[1:] != values[:-1])])
-        if len(conflict_key):
-            in_conflict = np.isin(key, conflict_key)
-            rows = table.take(pa.array(order[in_conflict]))
+        repeated, duplicate = repeated_keys((key,), table.column("value").to_numpy(), order)
+        del key
+        if duplicate.any():
+            rows = table.filter(pa.array(duplicate))
             summary.rejected += [
                 Rejection(f, line, "value", repr(v), "duplicate")
                 for f, line, v in zip(
@@ -708,10 +683,8 @@ class MeasurementStore:
                     strict=True,
                 )
             ]
-            keep = ~same_key & ~in_conflict
-        else:
-            keep = ~same_key
-        order, month = order[keep], month[keep]
+        order = order[~(repeated | duplicate)[order]]
+        month = month[order]
         staged = table.select(["station_code", "ts", "pollutant", "value", "source"]).take(
             pa.array(order)
         )
@@ -862,6 +835,37 @@ class MeasurementImport:
             self.manifest, summary, written, replacement_parts, changes, retired
         )
         return summary
+
+
+def _known_stations(table: pa.Table, known: pa.Table, summary: ImportSummary) -> pa.Table:
+    """The rows of stations in the registry ``known``; the others become rejections."""
+    member = pc.is_in(table.column("station_code"), value_set=known.column("station_code"))
+    unknown = table.filter(pc.invert(member))
+    summary.rejected += [
+        Rejection(f, line, "station_code", code, "unknown_station")
+        for f, line, code in zip(
+            unknown.column("source").to_pylist(),
+            unknown.column("line").to_pylist(),
+            unknown.column("station_code").to_pylist(),
+            strict=True,
+        )
+    ]
+    return table.filter(member)
+
+
+def _stored_order_key(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 key per row that sorts as the store does (natural-day month, station,
+    pollutant, hour; ≤ 745 h a month: 10 bits), and each row's month number."""
+    station_rank = _sorted_codes(table.column("station_code"))
+    pollutant_rank = _sorted_codes(table.column("pollutant"))
+    hours = hour_numbers(table.column("ts").to_numpy())
+    month = natural_months(hours)
+    hour_in_month = hours - 24 * month_first_days(month)  # 1 … 744: below 2**10
+    key = (
+        ((month - month.min()) * (int(station_rank.max()) + 1) + station_rank) * 64 + pollutant_rank
+    ) << 10
+    key |= hour_in_month
+    return key, month
 
 
 def _staging_columns(table: pa.Table) -> pa.Table:
