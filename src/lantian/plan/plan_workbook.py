@@ -52,7 +52,7 @@ SHEETS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 PLAN_SHEET = "计划"
-LIST_KEYS = {*UNIT_ROLES, "years"}
+LIST_KEYS = {*UNIT_ROLES, "years", "scope_stations"}
 
 
 def _header(key: str, sheet: str) -> str:
@@ -140,7 +140,8 @@ def read_plan_workbook(source: Path | bytes, name: str | None = None) -> dict:
     head = {}
     for line, row in enumerate(sheet_rows(workbook, PLAN_SHEET, name)[1:], start=2):
         if row and row[0]:
-            head[str(row[0]).strip()] = _value("", row[1] if len(row) > 1 else None)
+            key = str(row[0]).strip()
+            head[key] = _value(key, row[1] if len(row) > 1 else None)
             head.setdefault("_rows", {})[str(row[0]).strip()] = line
     data: dict[str, Any] = {"plan": head}
     for sheet, (table, keys) in SHEETS.items():

@@ -12,7 +12,6 @@ task. The office then adjusts deadlines, splits quantities and adds milestones.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from lantian.assess.targets import read_plan_file
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.plan.errors import LedgerValueError, NotFoundError
@@ -51,9 +51,9 @@ Problem = tuple[str, str, str]
 
 @cache
 def example_plan_data() -> dict[str, Any]:
-    """The bundled model plan as data (``data/lengshuitan-2019.toml``)."""
-    text = resources.files("lantian.plan").joinpath("data", f"{EXAMPLE}.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    """The bundled model plan as data (``data/lengshuitan-2019.toml``, read by the one loader of
+    plan files, :func:`lantian.assess.targets.read_plan_file`)."""
+    return read_plan_file()
 
 
 def plan_text() -> str:
