@@ -187,8 +187,20 @@ def check(emergency: EmergencyList, shares: dict[str, dict[str, float]]) -> dict
 
 
 def _missing(emergency, levels, table, reductions, measure_level) -> list[dict[str, object]]:
+    """What the list lacks: a level's shortfall per pollutant, an enterprise without a measure at
+    a level or whose cut falls from one level to the next, a measure of an unknown enterprise."""
     names = {r["level"]: r["name_zh"] for r in level_table()}
-    missing: list[dict[str, object]] = [
+    per_enterprise, has_measure = _enterprise_cuts(emergency, levels, reductions, measure_level)
+    return [
+        *_shortfalls(table, names),
+        *_enterprise_gaps(emergency, levels, names, per_enterprise, has_measure),
+        *_unknown_enterprises(emergency),
+    ]
+
+
+def _shortfalls(table, names) -> list[dict[str, object]]:
+    """The (level, pollutant) rows of ``table`` whose cut misses the required share."""
+    return [
         {
             "kind": "shortfall",
             "level": r["level"],
@@ -199,6 +211,11 @@ def _missing(emergency, levels, table, reductions, measure_level) -> list[dict[s
         for r in table
         if not r["ok"]
     ]
+
+
+def _enterprise_cuts(emergency, levels, reductions, measure_level) -> tuple[np.ndarray, np.ndarray]:
+    """Each listed enterprise's cut per level and pollutant [t/a], (enterprises, levels,
+    pollutants), and whether it has a measure at each level, (enterprises, levels)."""
     index = {e.enterprise_id: k for k, e in enumerate(emergency.enterprises)}
     per_enterprise = np.zeros((len(emergency.enterprises), len(levels), len(POLLUTANTS)))
     has_measure = np.zeros((len(emergency.enterprises), len(levels)), dtype=bool)
@@ -206,29 +223,44 @@ def _missing(emergency, levels, table, reductions, measure_level) -> list[dict[s
     ok = (owner >= 0) & (measure_level >= 0)
     np.add.at(per_enterprise, (owner[ok], measure_level[ok]), reductions[ok])
     has_measure[owner[ok], measure_level[ok]] = True
+    return per_enterprise, has_measure
+
+
+def _enterprise_gaps(
+    emergency, levels, names, per_enterprise, has_measure
+) -> list[dict[str, object]]:
+    """Per enterprise: the levels without a measure (unless its grade needs none) and the levels
+    whose cut is below the previous level's."""
+    gaps: list[dict[str, object]] = []
     for k, enterprise in enumerate(emergency.enterprises):
         if enterprise.grade not in GRADES_WITHOUT_REQUIRED_MEASURES:
-            for i in np.flatnonzero(~has_measure[k]):
-                missing.append(
-                    {
-                        "kind": "no_measure",
-                        "level": levels[i],
-                        "enterprise_id": enterprise.enterprise_id,
-                        "text_zh": f"{enterprise.name}（{enterprise.grade or '未分级'}）无{names[levels[i]]}减排措施",
-                    }
-                )
-        falls = np.flatnonzero((np.diff(per_enterprise[k], axis=0) < -1e-9).any(axis=1))
-        for i in falls:
-            missing.append(
+            gaps += [
                 {
-                    "kind": "decreasing",
-                    "level": levels[i + 1],
+                    "kind": "no_measure",
+                    "level": levels[i],
                     "enterprise_id": enterprise.enterprise_id,
-                    "text_zh": f"{enterprise.name}{names[levels[i + 1]]}减排量低于{names[levels[i]]}",
+                    "text_zh": f"{enterprise.name}（{enterprise.grade or '未分级'}）无{names[levels[i]]}减排措施",
                 }
-            )
-    unknown = sorted({m.enterprise_id for m in emergency.measures} - set(index))
-    missing += [
+                for i in np.flatnonzero(~has_measure[k])
+            ]
+        falls = np.flatnonzero((np.diff(per_enterprise[k], axis=0) < -1e-9).any(axis=1))
+        gaps += [
+            {
+                "kind": "decreasing",
+                "level": levels[i + 1],
+                "enterprise_id": enterprise.enterprise_id,
+                "text_zh": f"{enterprise.name}{names[levels[i + 1]]}减排量低于{names[levels[i]]}",
+            }
+            for i in falls
+        ]
+    return gaps
+
+
+def _unknown_enterprises(emergency) -> list[dict[str, object]]:
+    """The measures' enterprises that are not in the enterprise list."""
+    listed = {e.enterprise_id for e in emergency.enterprises}
+    unknown = sorted({m.enterprise_id for m in emergency.measures} - listed)
+    return [
         {
             "kind": "unknown_enterprise",
             "enterprise_id": e,
@@ -236,7 +268,6 @@ def _missing(emergency, levels, table, reductions, measure_level) -> list[dict[s
         }
         for e in unknown
     ]
-    return missing
 
 
 # ----------------------------------------------------------------------------- storage

@@ -5,6 +5,8 @@ Every function takes the measurement store and returns plain dicts and lists (JS
 
 * :func:`city_forecast` — the 3-day forecast of a city issued at 00:00 of a day (stored with its
   issue time), with both baselines and, where the days are already in the store, the observations;
+* :func:`current_forecast` — the forecast a page shows: the stored one of the issue, else
+  :func:`city_forecast`'s;
 * :func:`city_warning` — the warning level on a day, the warning's life over the days before, the
   public notice of its latest event;
 * :func:`city_backtest` — the rolling-origin verification table of a year;
@@ -252,6 +254,62 @@ def city_forecast(
         "forecast": rows,
         "recent": recent,
         "stored": stored,
+    }
+
+
+FORECAST_COLUMNS = ("lead", "day", "aqi", "level", "PM2.5", "O3_8h", *BASELINES)
+"""The columns of a forecast's rows (:func:`current_forecast`)."""
+
+
+def current_forecast(
+    store: MeasurementStore, city: str, issue_day: dt.date, home: Path
+) -> dict[str, object]:
+    """The forecast of ``city`` for the issue at 00:00 of ``issue_day``: the latest one stored
+    under ``home`` when it was issued then or later and holds every lead of the model (``source``
+    ``stored``), else one computed now and stored in its turn (``computed``; a model fit, seconds).
+
+    Returns ``city, issue_time, standard`` (the HJ 633 of the issue's day), ``model,
+    model_version, source`` and ``rows``: one per lead with :data:`FORECAST_COLUMNS`.
+    """
+    issue_time = dt.datetime.combine(issue_day, dt.time())
+    stored = _stored_forecast(home, city, issue_time)
+    if stored is not None:
+        return stored
+    document = city_forecast(store, city, issue_day=issue_day, home=home)
+    return {
+        "city": city,
+        "issue_time": issue_time,
+        "standard": str(document.get("standard") or rule_set(issue_day).hj633),
+        "model": MODEL_NAME,
+        "model_version": document.get("model_version"),
+        "source": "computed",
+        "rows": [{k: r.get(k) for k in FORECAST_COLUMNS} for r in document["forecast"]],
+    }
+
+
+def _stored_forecast(home: Path, city: str, issue_time: dt.datetime) -> dict[str, object] | None:
+    """The latest stored forecast of ``city`` issued at or after ``issue_time`` with every lead
+    of the model; None when there is none."""
+    stored = [r for r in stored_forecasts(home, city) if r["issue_time"] >= issue_time]
+    latest = max((r["issue_time"] for r in stored), default=None)
+    by_model = {(r["model"], r["lead"]): r for r in stored if r["issue_time"] == latest}
+    if latest is None or not all((MODEL_NAME, lead) in by_model for lead in LEADS):
+        return None
+    rows = []
+    for lead in LEADS:
+        row = by_model[(MODEL_NAME, lead)]
+        baselines = {
+            b: by_model[(b, lead)]["aqi"] if (b, lead) in by_model else None for b in BASELINES
+        }
+        rows.append({k: row[k] for k in FORECAST_COLUMNS if k not in BASELINES} | baselines)
+    return {
+        "city": city,
+        "issue_time": latest,
+        "standard": rule_set(latest.date()).hj633,
+        "model": MODEL_NAME,
+        "model_version": by_model[(MODEL_NAME, 1)]["model_version"],
+        "source": "stored",
+        "rows": rows,
     }
 
 

@@ -27,22 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from lantian.forecast import service as forecast_service
+from lantian.forecast.service import FORECAST_COLUMNS
 from lantian.forecast.warnings import level_row
-from lantian.standards import rule_set
 from lantian.web.service import AirData, NotFoundError, categories
 from lantian.web.tables import Frame
 
 log = logging.getLogger("lantian.web.forecast")
 
-MODEL = "gbrt"
-BASELINES = ("persistence", "climatology")
-LEADS = (1, 2, 3)
-
 # looked up through this module so that tests may replace them
-city_forecast = forecast_service.city_forecast
+current_forecast = forecast_service.current_forecast
 city_warning = forecast_service.city_warning
 city_backtest = forecast_service.city_backtest
-stored_forecasts = forecast_service.stored_forecasts
 last_observed_day = forecast_service.last_observed_day
 
 
@@ -152,74 +147,26 @@ class ForecastViews:
         return self._memo(("forecast", name), lambda: self._fit(lambda: self._forecast(name)))
 
     def _forecast(self, city: str) -> dict[str, Any]:
-        issue_day = self.issue_day(city)
-        issue_time = dt.datetime.combine(issue_day, dt.time())
-        standard = rule_set(issue_day).hj633
-        stored = [r for r in stored_forecasts(self.home, city) if r["issue_time"] >= issue_time]
-        latest = max((r["issue_time"] for r in stored), default=None)
-        rows = [r for r in stored if r["issue_time"] == latest]
-        by_model = {(r["model"], r["lead"]): r for r in rows}
-        if latest is not None and all((MODEL, lead) in by_model for lead in LEADS):
-            source = "stored"
-            issue_time = latest
-            standard = rule_set(latest.date()).hj633
-            table = []
-            for lead in LEADS:
-                row = by_model[(MODEL, lead)]
-                table.append(
-                    {
-                        "lead": lead,
-                        "day": row["day"],
-                        "aqi": row["aqi"],
-                        "level": row["level"],
-                        "PM2.5": row["PM2.5"],
-                        "O3_8h": row["O3_8h"],
-                        **{
-                            b: by_model[(b, lead)]["aqi"] if (b, lead) in by_model else None
-                            for b in BASELINES
-                        },
-                    }
-                )
-            model_version = by_model[(MODEL, 1)]["model_version"]
-        else:
-            source = "computed"
-            document = city_forecast(self.data.store, city, issue_day=issue_day, home=self.home)
-            standard = str(document.get("standard") or standard)
-            model_version = document.get("model_version")
-            table = [
-                {
-                    "lead": r["lead"],
-                    "day": r["day"],
-                    "aqi": r["aqi"],
-                    "level": r["level"],
-                    "PM2.5": r.get("PM2.5"),
-                    "O3_8h": r.get("O3_8h"),
-                    **{b: r.get(b) for b in BASELINES},
-                }
-                for r in document["forecast"]
-            ]
-        rows_out = [
+        """The forecast service's current forecast, dates as ISO text, levels with their category."""
+        document = current_forecast(self.data.store, city, self.issue_day(city), self.home)
+        standard = document["standard"]
+        rows = [
             {
                 "lead": int(r["lead"]),
                 "day": _iso(r["day"]),
                 "aqi": r["aqi"],
                 "level": r["level"],
                 **_category(r["level"], standard),
-                "PM2.5": r["PM2.5"],
-                "O3_8h": r["O3_8h"],
-                **{b: r[b] for b in BASELINES},
+                **{k: r[k] for k in FORECAST_COLUMNS[4:]},
             }
-            for r in table
+            for r in document["rows"]
         ]
         return {
             "city": city,
-            "issue_time": _iso(issue_time),
+            "issue_time": _iso(document["issue_time"]),
             "last_observed_day": _iso(self.last_day(city)),
-            "standard": standard,
-            "model": MODEL,
-            "model_version": model_version,
-            "source": source,
-            "rows": rows_out,
+            **{k: document[k] for k in ("standard", "model", "model_version", "source")},
+            "rows": rows,
         }
 
     def forecast_frame(self, document: dict[str, Any]) -> Frame:
