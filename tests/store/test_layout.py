@@ -20,6 +20,7 @@ import pytest
 from lantian.assess.grid import daily_grids, hour_grids
 from lantian.demo import HUNAN_2019, demo_file
 from lantian.ingest.cnemc import read_measurements
+from lantian.ingest.schema import MEASUREMENT_SCHEMA
 from lantian.standards import BASIC_POLLUTANTS, daily_mean, mda8
 from lantian.store import MeasurementStore
 from lantian.store.layout import MonthGrid, long_rows
@@ -204,3 +205,26 @@ def test_staging_of_a_killed_import_is_removed_by_the_next_writer(tmp_path):
     (store.root / STAGING / "killed" / "2019-01-0.arrow").write_bytes(b"half")
     store.put_stations(pa.table({"station_code": ["2477A"]}))
     assert not (store.root / STAGING).exists()
+
+
+def test_a_month_with_every_hour_measured_is_read(tmp_path):
+    """A month file without a single empty hour (its ``value`` column has no null, so Arrow hands
+    out its own read-only buffer) is read as a grid; it raised "assignment destination is
+    read-only" (found with issue #12's constructed 2026 store). Values constructed, not measured."""
+    store = MeasurementStore(tmp_path / "store")
+    hours = np.datetime64("2026-02-01T01:00", "s") + np.arange(28 * 24) * np.timedelta64(3600, "s")
+    n = len(hours)
+    table = pa.table(
+        {
+            "station_code": ["9999A"] * n,
+            "ts": pa.array(hours),
+            "pollutant": ["PM2.5"] * n,
+            "value": 30.0 + np.arange(n) % 24,
+            "source": pa.array(["constructed"] * n).dictionary_encode(),
+            "line": pa.array(np.arange(n) + 2, pa.int32()),
+        }
+    ).cast(MEASUREMENT_SCHEMA)
+    store.import_measurements(table, files=["constructed"], check_stations=False)
+    stations, grids = store.read_hourly_grid(dt.date(2026, 2, 1), dt.date(2026, 2, 28), ["PM2.5"])
+    assert stations == ["9999A"]
+    np.testing.assert_array_equal(grids["PM2.5"][0], 30.0 + np.arange(n) % 24)

@@ -139,6 +139,8 @@ def read_grid_file(path: str, layout: MonthGrid, pollutants: list[str]) -> npt.N
     """
     table = pq.read_table(path, columns=["value", "valid"], use_threads=False, pre_buffer=False)
     values = table.column("value").to_numpy()
+    if not values.flags.writeable:  # no null at all (every hour measured): Arrow's own buffer
+        values = values.copy()
     values[~table.column("valid").to_numpy()] = np.nan
     grid: npt.NDArray[np.float64] = values.reshape(
         len(layout.stations), len(layout.pollutants), layout.hours

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from lantian.assess.scope import Scope
-from lantian.standards import BASIC_POLLUTANTS, rule_set
+from lantian.standards import BASIC_POLLUTANTS, rule_set, rule_set_names, rule_set_runs
 from lantian.times import month_days, natural_day
 from lantian.web.api.routes import get_data
 from lantian.web.pages.render import query_url, render
@@ -34,6 +34,7 @@ City = Annotated[str | None, Query(max_length=64)]
 Station = Annotated[str | None, Query(max_length=16)]
 Year = Annotated[int | None, Query(ge=1900, le=2100)]
 Pollutant = Annotated[str, Query(max_length=8)]
+StandardPick = Annotated[str | None, Query(max_length=8)]
 
 
 class Picks(NamedTuple):
@@ -76,6 +77,17 @@ def _place_context(data: AirData, place: Scope, year: int) -> dict[str, object]:
         "year": year,
         **_selectors(data, place.city),
     }
+
+
+def year_standard(year: int, standard: str | None) -> str | None:
+    """The rule set a year's evaluation is judged by on the pages: the one picked (``2012`` or
+    ``2026``), else the year's own; a year that spans the change of standard (2026) is judged
+    whole by the one in force on its last day unless the other is picked. None when it is the
+    year's own rule set (the API's default: the same evaluation, the same cache)."""
+    runs = rule_set_runs(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    own = runs[-1][2].name
+    picked = standard if standard in rule_set_names() else own
+    return None if len(runs) == 1 and picked == own else picked
 
 
 def _api_place(place: Scope) -> dict[str, str]:
@@ -136,10 +148,13 @@ def history_page(
 
 
 @router.get("/attainment")
-def attainment_page(request: Request, data: Data, picks: Picked) -> HTMLResponse:
+def attainment_page(
+    request: Request, data: Data, picks: Picked, standard: StandardPick = None
+) -> HTMLResponse:
     """The year's evaluation, its stations, the ranking of cities, and (soon) progress."""
     place, year = picks.resolve(data)
-    document = evaluation_document(data, place, year)
+    standard = year_standard(year, standard)
+    document = evaluation_document(data, place, year, standard)
     return render(
         request,
         "attainment.html",
@@ -147,14 +162,20 @@ def attainment_page(request: Request, data: Data, picks: Picked) -> HTMLResponse
         doc=document,
         hj633=document["rule_set"]["hj633"],
         category_days=category_days(document),
-        station_rows=station_evaluations_frame(data, place.city, year).rows()
+        station_rows=station_evaluations_frame(data, place.city, year, standard).rows()
         if place.kind == "city"
         else [],
-        ranking=ranking_frame(data, year).rows(),
+        ranking=ranking_frame(data, year, standard).rows(),
         progress=progress_frame(data, place.city, data.last_day(year)),
         progress_url=query_url("/api/v1/progress", {"city": place.city}),
-        evaluation_url=query_url(f"/api/v1/evaluations/{year}", _api_place(place)),
-        stations_url=query_url(f"/api/v1/evaluations/{year}/stations", {"city": place.city}),
-        ranking_url=f"/api/v1/rankings/{year}",
+        evaluation_url=query_url(
+            f"/api/v1/evaluations/{year}", {**_api_place(place), "standard": standard}
+        ),
+        stations_url=query_url(
+            f"/api/v1/evaluations/{year}/stations", {"city": place.city, "standard": standard}
+        ),
+        ranking_url=query_url(f"/api/v1/rankings/{year}", {"standard": standard}),
+        standards=[(name, f"GB 3095-{name}") for name in rule_set_names()],
+        standard=standard or rule_set(dt.date(year, 12, 31)).name,
         **_place_context(data, place, year),
     )
