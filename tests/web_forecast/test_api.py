@@ -5,6 +5,7 @@ downloads equal the JSON, the slow verification answers 202 ("computing") until 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import time
 
@@ -13,8 +14,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 import lantian.web.forecast_views as forecast_views
-from lantian.forecast.service import stored_forecasts
+from lantian.forecast.service import current_forecast, stored_forecasts
 from lantian.standards import category_table, level
+from lantian.store import MeasurementStore
 from lantian.web import create_app
 from tests.web_forecast.conftest import backtest_rows
 
@@ -70,6 +72,17 @@ def test_forecast_is_stored_with_its_issue_time_and_reused(forecast, web_home):
     assert again["source"] == "stored"
     assert again["issue_time"] == forecast["issue_time"]
     assert again["rows"] == forecast["rows"]
+
+
+def test_the_page_shows_the_forecast_services_current_forecast(forecast, web_home):
+    """The choice stored-or-computed is forecast.service.current_forecast's (issue #12 item 7: it
+    was written in the web view); the API shows its rows."""
+    store = MeasurementStore(web_home / "measurements")
+    document = current_forecast(store, YONGZHOU, dt.date(2020, 1, 1), web_home)
+    assert document["source"] == "stored"
+    assert document["issue_time"].isoformat() == forecast["issue_time"]
+    shown = [(r["lead"], r["aqi"], r["level"], r["persistence"]) for r in forecast["rows"]]
+    assert [(r["lead"], r["aqi"], r["level"], r["persistence"]) for r in document["rows"]] == shown
 
 
 def test_forecast_downloads_equal_the_json(client, forecast):
