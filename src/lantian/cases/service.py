@@ -44,6 +44,25 @@ ALARM_EVALUATOR = Actor(id=None, name="alarms", role="system")
 """The actor the alarm evaluator opens cases as (the audit log names it ``alarms``)."""
 
 MAX_TITLE = 200
+COLUMNS = {
+    "case_id": "案件编号",
+    "origin_zh": "来源",
+    "title": "事由",
+    "source_code": "污染源编号",
+    "source_name": "污染源",
+    "town": "乡镇（街道）",
+    "unit": "责任单位",
+    "status_zh": "状态",
+    "escalation_zh": "督办层级",
+    "opened_on": "立案日期",
+    "deadline": "办理期限",
+    "overdue": "逾期",
+    "answered_on": "回复日期",
+    "closed_on": "办结日期",
+    "occurrences": "报告次数",
+    "repeat_of": "重复（前案）",
+}
+"""A case row's fields → the offices' Chinese headers (CSV and xlsx of the CLI and the API)."""
 
 
 def _today(now: dt.datetime | None) -> dt.date:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from lantian.cases.service import COLUMNS
 from lantian.cli.plan import Home, UserName, _actor, _ledger, _set_home
 from lantian.cli.tables import write_rows
 
@@ -25,25 +26,6 @@ cases_app = typer.Typer(
     no_args_is_help=True,
 )
 
-COLUMNS = {
-    "case_id": "案件编号",
-    "origin_zh": "来源",
-    "title": "事由",
-    "source_code": "污染源编号",
-    "source_name": "污染源",
-    "town": "乡镇（街道）",
-    "unit": "责任单位",
-    "status_zh": "状态",
-    "escalation_zh": "督办层级",
-    "opened_on": "立案日期",
-    "deadline": "办理期限",
-    "overdue": "逾期",
-    "answered_on": "回复日期",
-    "closed_on": "办结日期",
-    "occurrences": "报告次数",
-    "repeat_of": "重复（前案）",
-}
-"""Case row field → the offices' Chinese header (CSV, xlsx); JSON keeps every field."""
 TABLE_COLUMNS = ("case_id", "origin_zh", "title", "source_name", "unit", "status_zh")
 TABLE_COLUMNS += ("escalation_zh", "deadline", "overdue")
 """The columns of the terminal table (it must fit a terminal; CSV and xlsx have them all)."""

@@ -21,6 +21,7 @@ from lantian.web.api import router as api_router
 from lantian.web.api.docs import api_docs
 from lantian.web.assets import serve_asset
 from lantian.web.cache import ResponseCache
+from lantian.web.case_routes import router as case_router
 from lantian.web.device_routes import api_router as device_api_router
 from lantian.web.device_routes import page_router as device_page_router
 from lantian.web.forecast_routes import api_router as forecast_api_router
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(boundary_router)
     app.include_router(live_router)  # the alarm store's: not behind the store-version cache
     app.include_router(site_page_router)
+    app.include_router(case_router)  # the ledger's cases: per user, never cached
     app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
     app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)

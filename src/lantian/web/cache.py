@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lantian.web.snapshot import SnapshotSource
 
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
-LIVE_PREFIXES = ("/api/v1/devices", "/api/v1/warnings", "/api/v1/inventory")
+LIVE_PREFIXES = ("/api/v1/devices", "/api/v1/warnings", "/api/v1/inventory", "/api/v1/cases")
 """Routes over live feeds (``lantian.feeds``), the alarm store and the inventory's versions: they
 change without a new store version."""
 MAX_ENTRY_BYTES = 8 * 1024 * 1024

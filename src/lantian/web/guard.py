@@ -36,6 +36,7 @@ BODY_LIMITS: dict[str, int] = {
     "/ledger/import": 11 * MIB,  # a filled template (10 MB)
     "/ledger/inventory/activity": 11 * MIB,  # activity data (a register's workbook: 10 MB)
     "/ledger/roadmap/apportionment": 3 * MIB,  # an apportionment workbook (2 MB)
+    "/api/v1/cases": 21 * MIB,  # a case's evidence file (20 MB) and its fields
 }
 """The body limit [bytes] of the paths that take uploads, by longest prefix."""
 

@@ -46,30 +46,39 @@ MAX_REQUEST_BYTES = MAX_EVIDENCE_BYTES + 256 * 1024
 """The largest request body accepted [bytes]: one evidence file at the plan's limit, plus fields."""
 
 
-def _too_large(request: Request) -> Response | None:
+def body_refusal(request: Request) -> tuple[int, str, str] | None:
+    """(status, 中文, English) refusing a POST without ``Content-Length`` (411) or above
+    :data:`MAX_REQUEST_BYTES` (413), before its body is read; ``None`` to go on."""
     if request.method != "POST":
         return None
     length = request.headers.get("content-length")
-    zh = language_of(request) == "zh-CN"
     if length is None or not length.isdigit():
-        message = "请求须注明长度（Content-Length）" if zh else "Content-Length is required"
-        return render(request, "error.html", 411, message=message, field=None, details=[])
+        return 411, "请求须注明长度（Content-Length）", "Content-Length is required"
     if int(length) > MAX_REQUEST_BYTES:
         limit = MAX_REQUEST_BYTES // 2**20
-        message = (
-            f"上传内容过大：每次不超过约 {limit} MB"
-            if zh
-            else f"the upload is too large: at most about {limit} MB"
+        return (
+            413,
+            f"上传内容过大：每次不超过约 {limit} MB",
+            f"the upload is too large: at most about {limit} MB",
         )
-        return render(request, "error.html", 413, message=message, field="content", details=[])
     return None
+
+
+def _too_large(request: Request) -> Response | None:
+    refused = body_refusal(request)
+    if refused is None:
+        return None
+    status, zh, en = refused
+    message = zh if language_of(request) == "zh-CN" else en
+    field = "content" if status == 413 else None
+    return render(request, "error.html", status, message=message, field=field, details=[])
 
 
 PUBLIC_POSTS = frozenset({"/ledger/login"})
 """The form posts that need no session (every other post is refused unread without one)."""
 
 
-def _session_first(request: Request) -> None:
+def session_first(request: Request) -> None:
     """Raise :class:`NotAuthenticatedError` for a post without a live session, before its body
     is parsed (an anonymous client cannot make the server spool a form)."""
     if request.method != "POST" or request.url.path in PUBLIC_POSTS:
@@ -89,7 +98,7 @@ class LedgerRoute(APIRoute):
             if refused is not None:
                 return refused
             try:
-                await run_in_threadpool(_session_first, request)
+                await run_in_threadpool(session_first, request)
                 response = await handler(request)
             except LedgerError as error:
                 return error_page(request, error)

@@ -24,6 +24,9 @@ from lantian.plan.access import Actor
 from lantian.plan.errors import CsrfError, NotAuthenticatedError
 
 PREFIX = "/ledger"
+SESSION_PATH = "/"
+"""The session's cookies go to the whole site: the ledger's pages and the API routes that act on
+the ledger (``/api/v1/cases``). The login form's cookie stays under :data:`PREFIX`."""
 SESSION_COOKIE = "lantian_session"
 CSRF_COOKIE = "lantian_csrf"
 LOGIN_CSRF_COOKIE = "lantian_login_csrf"
@@ -80,7 +83,7 @@ def _cookie(response: Response, request: Request, name: str, value: str, **optio
     response.set_cookie(
         name,
         value,
-        path=PREFIX,
+        path=options.pop("path", SESSION_PATH),
         httponly=True,
         secure=request.url.scheme == "https",
         **{"samesite": "lax", **options},
@@ -97,7 +100,8 @@ def start_session(response: Response, request: Request, login: auth.Login) -> No
 
 def end_session(response: Response) -> None:
     for name in (SESSION_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(name, path=PREFIX)
+        response.delete_cookie(name, path=SESSION_PATH)
+        response.delete_cookie(name, path=PREFIX)  # as set by Lantian before the API used them
 
 
 def new_login_csrf() -> str:
@@ -107,7 +111,9 @@ def new_login_csrf() -> str:
 
 def set_login_csrf(response: Response, request: Request, token: str) -> None:
     """The login form's token as its cookie (double submit; SameSite=Strict)."""
-    _cookie(response, request, LOGIN_CSRF_COOKIE, token, samesite="strict", max_age=3600)
+    _cookie(
+        response, request, LOGIN_CSRF_COOKIE, token, samesite="strict", max_age=3600, path=PREFIX
+    )
 
 
 def check_login_csrf(request: Request, csrf_token: str) -> None:
