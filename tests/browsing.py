@@ -34,8 +34,9 @@ def free_port() -> int:
 def serving(
     home: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``lantian serve`` over ``home`` on a free loopback port (with ``args`` appended): (base URL,
-    process); its output goes to ``home/serve.log``; stopped on exit."""
+    """``lantian serve`` over ``home`` on a free loopback port (with ``args`` appended, e.g.
+    ``("--workers", "2")``; by default one worker process per core): (base URL, process); its
+    output goes to ``home/serve.log``; stopped on exit."""
     port = free_port()
     command = [sys.executable, "-m", "lantian", "--home", str(home), "serve", "--port", str(port)]
     with open(home / "serve.log", "w") as log:
@@ -54,6 +55,33 @@ def serving(
             except subprocess.TimeoutExpired:  # stopping is not what these tests test
                 process.kill()
                 process.wait()
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes started by ``pid``, and theirs (Linux ``/proc``): a server's workers."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (not ended, not a zombie)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def wait_until_answers(

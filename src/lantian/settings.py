@@ -13,6 +13,8 @@
 * ``cnemc_hourly_mirror`` (``LANTIAN_CNEMC_HOURLY_MIRROR``): where ``lantian fetch cnemc --format
   hourly-2022`` gets CNEMC's current hourly release (``<base>/YYYY-MM-DD/YYYY-MM-DDTHH.csv``).
 * ``station_list_name`` (``LANTIAN_STATION_LIST_NAME``): the station list's name on the mirror.
+* ``city`` (``LANTIAN_CITY``): the city the web pages open on (default 永州); ``lantian serve
+  --city`` sets it for the server's worker processes.
 
 Every command also takes ``--home``, which overrides ``LANTIAN_HOME``.
 """
@@ -59,6 +61,9 @@ class Settings(BaseSettings):
     """Base of the archive of CNEMC's current hourly release (one file per hour since 2022)."""
     station_list_name: str = "站点列表-2022.02.13起.csv"
     """The name under which the mirror publishes its current station list."""
+
+    city: str = "永州"
+    """The city the web pages open on (``LANTIAN_CITY``; ``lantian serve --city``)."""
 
     @property
     def downloads(self) -> Path:

@@ -8,11 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.attacking import client, running, server_env
+from tests.browsing import descendants
 
 
 def _threads(pid: int) -> int:
-    """The threads of process ``pid`` (Linux)."""
-    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+    """The threads of process ``pid`` and of the worker processes it started (Linux)."""
+    total = 0
+    for process in {pid} | descendants(pid):
+        try:
+            total += len(list(Path(f"/proc/{process}/task").iterdir()))
+        except OSError:  # ended meanwhile
+            continue
+    return total
 
 
 def test_each_city_queues_behind_one_worker(home):

@@ -390,3 +390,48 @@ def test_an_import_changes_what_is_served(tmp_path):
     assert dt.datetime.fromisoformat(after) - dt.datetime.fromisoformat(before) == dt.timedelta(
         days=1
     )
+
+
+def test_answers_held_in_memory_follow_an_import_that_replaces_values(tmp_path):
+    """The year grids, the series cut from them and the cached responses belong to one store
+    version: after an import that replaces values, every answer equals what
+    :func:`lantian.assess.aqi_series.aqi_series` reads from the store itself. (The replaced PM2.5
+    cells of 2 January, 999 µg/m³, are constructed; the rest is the real data.)"""
+    from fastapi.testclient import TestClient
+
+    from lantian.assess.aqi_series import aqi_series
+    from lantian.demo import CONTROL_POINTS_HUNAN, STATION_LIST, demo_file
+    from lantian.ingest.cnemc import read_measurements
+    from lantian.store import MeasurementStore
+    from lantian.store.registry import registry_from_station_list
+    from lantian.web import create_app
+    from tests.store.conftest import change_cells, extract_days
+
+    store = MeasurementStore(tmp_path / "measurements")
+    store.put_stations(
+        registry_from_station_list(demo_file(STATION_LIST), demo_file(CONTROL_POINTS_HUNAN))
+    )
+    table, metadata = read_measurements(extract_days(tmp_path / "days", 1, 3)[0].parent)
+    store.import_measurements(table, files=list(metadata["files"]))
+    first, last = dt.date(2019, 1, 1), dt.date(2019, 1, 3)
+    places = {"station": "2478A", "city": "永州"}
+    urls = {
+        (kind, report): f"/api/v1/{report}?{kind}={key}&start={first}&end={last}"
+        for kind, key in places.items()
+        for report in ("hourly", "daily")
+    }
+    app_client = TestClient(create_app(store.root, warm_up=False))
+    before = {key: app_client.get(url).json()["rows"] for key, url in urls.items()}
+
+    (day_two,) = extract_days(tmp_path / "changed", 2, 2)
+    assert change_cells(day_two, "PM2.5", "999", limit=100_000) > 1000
+    table, metadata = read_measurements(day_two.parent)
+    assert store.import_measurements(table, files=list(metadata["files"])).replaced > 1000
+
+    for (kind, report), url in urls.items():
+        rows = app_client.get(url).json()["rows"]
+        scope = resolve_scope(store.stations(), **{kind: places[kind]}, on=(first, last))
+        stored = aqi_series(store, scope, first, last, hourly=report == "hourly").to_pydict()
+        for column in ("aqi", "PM2.5", "level", "primary_pollutants"):
+            assert [r[column] for r in rows] == stored[column], (url, column)
+        assert rows != before[(kind, report)], url  # the replaced hours show

@@ -44,7 +44,7 @@ def test_with_a_previous_period_each_city_shows_its_change_rate_and_rank(app_ove
     def august_against_april(self: AirData, year: int, standard: str | None = None):
         cities = self.snapshot().cities
         month = {
-            m: {c: self._evaluate(self.place(city=c), year, None, m, m) for c in cities}
+            m: {c: self.month_evaluations(self.place(city=c), year)[m - 1] for c in cities}
             for m in (4, 8)
         }
         return ranked_rows(month[8], month[4])

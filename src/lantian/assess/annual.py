@@ -27,9 +27,11 @@ from lantian.standards import (
     days_by_level,
     good_day_ratio,
     mda8,
+    period_rule_set,
 )
 from lantian.standards.iaqi import report_inputs
 from lantian.standards.ranking import index_statistics
+from lantian.times import month_days
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,6 +47,20 @@ class DailySeries:
     o3_max_1h: FloatArray
     aqi: AqiReport
     """The daily report (日报) of the rule set's HJ 633."""
+
+    def cut(self, first_day: dt.date, last_day: dt.date) -> DailySeries:
+        """The days ``first_day`` … ``last_day`` (within the series): each day's values depend on
+        that day's hours only (daily means, the MDA8 windows ending 08:00 … 24:00, the 1-hour
+        maximum, the AQI), so a cut is the series of those days computed on their own."""
+        start = int((np.datetime64(first_day, "D") - self.days[0]).astype(int))
+        days = slice(start, start + (last_day - first_day).days + 1)
+        return DailySeries(
+            days=self.days[days],
+            means={p: v[days] for p, v in self.means.items()},
+            mda8=self.mda8[days],
+            o3_max_1h=self.o3_max_1h[days],
+            aqi=self.aqi.cut(days),
+        )
 
 
 def daily_series(
@@ -109,7 +125,31 @@ def evaluate(
     name: str, hourly: dict[str, FloatArray], first_day: dt.date, rule_set: RuleSet
 ) -> Evaluation:
     """Evaluate one station or area over whole natural days from ``first_day``."""
-    daily = daily_series(hourly, first_day, rule_set)
+    return evaluate_days(name, daily_series(hourly, first_day, rule_set), rule_set)
+
+
+def month_evaluations(
+    name: str, hourly: dict[str, FloatArray], year: int, standard: str | None = None
+) -> list[Evaluation]:
+    """The evaluation of each month of ``year`` (January … December) from the year's hourly
+    values (whole natural days from 1 January), each month by its own rule set
+    (:func:`lantian.standards.period_rule_set`). The daily series is computed once per rule set
+    over the year and cut into months (:meth:`DailySeries.cut`), not once per month."""
+    first_day = dt.date(year, 1, 1)
+    series: dict[RuleSet, DailySeries] = {}
+    evaluations = []
+    for month in range(1, 13):
+        first, last = month_days(f"{year:04d}-{month:02d}")
+        rules = period_rule_set(first, last, standard)
+        if rules not in series:
+            series[rules] = daily_series(hourly, first_day, rules)
+        evaluations.append(evaluate_days(name, series[rules].cut(first, last), rules))
+    return evaluations
+
+
+def evaluate_days(name: str, daily: DailySeries, rule_set: RuleSet) -> Evaluation:
+    """Evaluate one station or area from its daily series (:func:`daily_series`, one rule set):
+    HJ 663 items, attainment, day counts, primary-pollutant days, comprehensive index."""
     months = daily.days.astype("datetime64[M]").astype(np.int64) % 12 + 1
     items = annual_evaluation(daily.means, daily.mda8, months, rule_set)
     statistic = {(i.pollutant, i.metric): i.value for i in items}

@@ -3,11 +3,13 @@
 ``open_ledger()`` gives an engine on ``settings().ledger_url`` with the schema migrated to the newest
 Alembic revision (the migrations live in ``migrations/`` inside the package and run in-process).
 ``transaction(engine)`` is a session that commits when its block ends and rolls back on an error, so
-a service call that fails stores nothing.
+a service call that fails stores nothing. Processes that open the same ledger at once (the
+workers of ``lantian serve --workers N``) migrate it one at a time (:func:`migration_lock`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -82,8 +84,40 @@ def open_ledger(url: str | None = None) -> Engine:
     """An engine on the ledger (default: ``settings().ledger_url``), its schema migrated to head."""
     engine = create_ledger_engine(url)
     if current_revision(engine) != head_revision():
-        upgrade(engine)
+        with migration_lock(engine):
+            if current_revision(engine) != head_revision():  # not migrated meanwhile
+                upgrade(engine)
     return engine
+
+
+MIGRATION_LOCK = 0x4C414E5449414F
+"""PostgreSQL's advisory lock of the ledger's migrations (one more than the audit writers')."""
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """One migration of the ledger at a time across processes: on SQLite an exclusive ``flock``
+    of ``<database>.migrate-lock`` beside the file; on PostgreSQL a session advisory lock."""
+    if engine.url.get_backend_name() == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
 
 
 @contextmanager

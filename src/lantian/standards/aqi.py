@@ -21,7 +21,7 @@ turns them into text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -63,6 +63,19 @@ class AqiReport:
     completeness: str = "letter"
     """How an AQI with a pollutant missing was treated: ``release`` or ``letter``
     (:func:`completeness_name` gives the text every page and export shows)."""
+
+    def cut(self, part: slice) -> AqiReport:
+        """The report of the hours or days ``part`` (a slice of the last axis)."""
+        return replace(
+            self,
+            aqi=self.aqi[..., part],
+            level=self.level[..., part],
+            iaqi={k: v[..., part] for k, v in self.iaqi.items()},
+            indicator_iaqi={k: v[..., part] for k, v in self.indicator_iaqi.items()},
+            primary=self.primary[..., part],
+            exceedance=self.exceedance[..., part],
+            complete=self.complete[..., part],
+        )
 
     def primary_pollutants(self, separator: str = ",") -> npt.NDArray[np.object_]:
         """The primary pollutant ids as text, e.g. ``"PM2.5"`` or ``"O3,PM2.5"``; ``""`` for none."""

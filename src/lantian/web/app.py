@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message
 
 from lantian import __version__ as lantian_version
 from lantian.plan.database import open_ledger
@@ -68,6 +70,42 @@ def warm(data: AirData) -> None:
         log.exception("warming the caches failed")
 
 
+PREFILLED = ("/", "/now", "/api/v1/now")
+"""What everyone asks at once on a heavy-pollution day: the default city's "now", answered from
+the response cache of every worker from its start on."""
+
+
+async def prefill(app: ASGIApp, paths: Iterable[str]) -> None:
+    """Ask ``app`` itself for each of ``paths`` (a GET from the loopback, answer discarded), so
+    that the response cache holds them before the first visitor asks."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def discard(message: Message) -> None:
+        return None
+
+    for path in paths:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1")],
+            "client": ("127.0.0.1", 0),
+            "server": ("127.0.0.1", 0),
+        }
+        try:
+            await app(scope, receive, discard)
+        except Exception:  # prefilling is an optimisation; a failure shows on the request
+            log.exception("prefilling %s failed", path)
+
+
 class LantianApp(FastAPI):
     """The FastAPI app with :func:`lantian.web.guard.guarded` outermost: the guards see every
     request first and every response last, the 500 of an unexpected error included."""
@@ -88,7 +126,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm_up:
-            threading.Thread(target=warm, args=(data,), name="lantian-warm", daemon=True).start()
+            loop = asyncio.get_running_loop()
+
+            def warm_and_prefill() -> None:
+                warm(data)
+                with contextlib.suppress(RuntimeError):  # the server stopped meanwhile
+                    asyncio.run_coroutine_threadsafe(prefill(app, PREFILLED), loop)
+
+            threading.Thread(target=warm_and_prefill, name="lantian-warm", daemon=True).start()
             threading.Thread(
                 target=forecasts.warm, name="lantian-warm-forecast", daemon=True
             ).start()
@@ -136,6 +181,13 @@ def create_app(
     ]
     app.add_middleware(ResponseCache, source=data.source, routes=cached_routes)
     return app
+
+
+def served_app() -> FastAPI:
+    """The app of ``lantian serve``'s worker processes (``--workers N``): over the settings'
+    store, opening on the settings' city (``LANTIAN_HOME``, ``LANTIAN_CITY``, which the command
+    sets before it starts them)."""
+    return create_app(settings().store_path, default_city=settings().city)
 
 
 def _not_found(request: Request, error: Exception) -> Response:

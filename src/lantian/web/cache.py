@@ -1,6 +1,7 @@
 """A response cache in front of the app: a GET's response is computed once per store manifest
 version, query and language, and served from memory after that (with an ETag, so browsers
-revalidate with a 304).
+revalidate with a 304). Concurrent requests for an entry being computed wait for it and are
+answered from it: each question is computed once per version in each worker process.
 
 The key is normalised (issue #11 item 13): only the query parameters the route declares (and
 ``lang``) are kept, in a fixed order, and the request is passed on with exactly that query string —
@@ -15,6 +16,7 @@ next request sees the new data.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -82,6 +84,9 @@ class ResponseCache:
             OrderedDict()
         )
         self.total = 0
+        self.filling: dict[tuple, asyncio.Event] = {}
+        """Keys being computed: a request for one waits for that answer instead of computing it
+        again (the "now" page on a heavy-pollution day, asked by everyone at once)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -103,12 +108,23 @@ class ResponseCache:
         if headers.get(b"if-none-match") == etag:
             await _send(send, 304, [(b"etag", etag)], b"")
             return
+        filling = self.filling.get(key)
+        if filling is not None:  # the same question is being answered: wait for that answer
+            await filling.wait()
         entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)
             await _send(send, entry[0], entry[1], entry[2])
             return
-        await self._fill(scope, receive, send, key, etag)
+        if filling is not None:  # that answer was not kept (an error): compute it here
+            await self._fill(scope, receive, send, key, etag)
+            return
+        self.filling[key] = done = asyncio.Event()
+        try:
+            await self._fill(scope, receive, send, key, etag)
+        finally:
+            del self.filling[key]
+            done.set()
 
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple, etag: bytes):
         start: dict[str, object] = {}

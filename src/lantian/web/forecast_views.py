@@ -20,8 +20,11 @@ The functions of :mod:`lantian.forecast.service` are looked up at call time (tes
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -314,10 +317,25 @@ class ForecastViews:
             city = self.data.default_city()
             if city is None:
                 return
-            self.forecast(city)
+            with _one_process_at_a_time(self.home / ".forecast-warm.lock"):
+                self.forecast(city)
             self.warning(city)
         except Exception:  # an optimisation; a failure shows on the request instead
             log.exception("warming the forecast failed")
+
+
+@contextmanager
+def _one_process_at_a_time(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing): the worker processes of
+    ``lantian serve --workers N`` warm the same forecast, which the first one computes (≈ 15 s of
+    a core) and stores — the others wait for it and then read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def event_thresholds(rows: list[dict[str, Any]]) -> list[int]:

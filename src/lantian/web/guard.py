@@ -12,7 +12,8 @@ form, upload, API route and static file needs (issue #11, items 3, 14 and 16):
   path (:data:`BODY_LIMITS`), whatever ``Content-Length`` claimed, so nothing larger is spooled.
 * :class:`SecurityHeaders`: a Content-Security-Policy (nothing from outside the server, no
   framing), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options``, ``Referrer-Policy`` on every
-  response — pages, the API, static files, 404 and 500 — and HSTS on HTTPS.
+  response — pages, the API, static files, 404 and 500 — and HSTS on HTTPS; also
+  ``X-Lantian-Worker`` (:data:`WORKER`).
 
 :func:`guarded` wraps an ASGI app in all three; :class:`lantian.web.app.LantianApp` does so.
 """
@@ -20,6 +21,7 @@ form, upload, API route and static file needs (issue #11, items 3, 14 and 16):
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,6 +60,10 @@ HEADERS = {
     "referrer-policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+WORKER = secrets.token_hex(4)
+"""``X-Lantian-Worker``: a random name of this process, drawn at start, on every response — which of
+``lantian serve --workers N`` answered, for operators and tests; it tells nothing about the
+machine (not the process id)."""
 
 
 LEDGER_CHART_PATHS = ("/ledger/map", "/ledger/sites/", "/ledger/roadmap")
@@ -89,6 +95,7 @@ class SecurityHeaders:
             return
         path = scope.get("path", "")
         extra = dict(HEADERS)
+        extra["x-lantian-worker"] = WORKER
         extra["content-security-policy"] = content_security_policy(path)
         if path.startswith("/ledger"):
             extra["cache-control"] = "no-store"

@@ -13,11 +13,12 @@ set of their own date; a period that spans a change of standard is split at it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from lantian.assess.annual import Evaluation, evaluate
+from lantian.assess.annual import Evaluation, evaluate, month_evaluations
 from lantian.assess.progress import progress as assess_progress
 from lantian.assess.ranking import ranked_rows
 from lantian.assess.scope import Scope
@@ -181,27 +182,19 @@ class AirData:
         """The HJ 663 evaluation of ``place`` over ``year`` (or the months given)."""
         return self.snapshot().memo.get(
             ("evaluation", place, year, standard),
-            lambda: self._evaluate(place, year, standard, 1, 12),
+            lambda: self._evaluate(place, year, standard),
         )
 
-    def _evaluate(
-        self, place: Scope, year: int, standard: str | None, first_month: int, last_month: int
-    ) -> Evaluation:
-        first = dt.date(year, first_month, 1)
-        after = dt.date(year + last_month // 12, last_month % 12 + 1, 1)
-        offset = (first - dt.date(year, 1, 1)).days * 24
-        length = (after - first).days * 24
-        hourly = {
-            p: v[offset : offset + length] for p, v in self.hourly_values(place, year).items()
-        }
-        last = after - dt.timedelta(days=1)
-        return evaluate(place.name, hourly, first, period_rule_set(first, last, standard))
+    def _evaluate(self, place: Scope, year: int, standard: str | None) -> Evaluation:
+        first, last = year_days(year)
+        rules = period_rule_set(first, last, standard)
+        return evaluate(place.name, self.hourly_values(place, year), first, rules)
 
     def month_evaluations(self, place: Scope, year: int) -> list[Evaluation]:
         """One evaluation per month of ``year`` (the month's statistics and day counts)."""
         return self.snapshot().memo.get(
             ("months", place, year),
-            lambda: [self._evaluate(place, year, None, m, m) for m in range(1, 13)],
+            lambda: month_evaluations(place.name, self.hourly_values(place, year), year),
         )
 
     def station_evaluations(
@@ -257,6 +250,38 @@ class AirData:
         return self.snapshot().memo.get(("now", place), lambda: self._now(place))
 
     def _now(self, place: Scope) -> dict[str, object]:
+        latest = self.snapshot().memo.get(("latest",), self._latest)
+        snap = self.snapshot()
+        codes, grid, rules, last = latest["codes"], latest["grid"], latest["rules"], latest["ts"]
+        mine = [i for i, code in enumerate(codes) if snap.stations[code].city == place.city]
+        station_values = {p: grid[p][mine] for p in BASIC_POLLUTANTS}
+        station_rows = [
+            {
+                **row,
+                "longitude": snap.stations[row["station_code"]].longitude,
+                "latitude": snap.stations[row["station_code"]].latitude,
+                "control_point": snap.stations[row["station_code"]].control_point,
+            }
+            for row in now_rows(
+                station_values,
+                rules,
+                [(codes[i], snap.stations[codes[i]].name, place.city) for i in mine],
+                grid["ts"][mine],
+            )
+        ]
+        city_rows = latest["city_rows"]
+        return {
+            "city": place.city,
+            "ts": last.isoformat(),
+            "standard": rules.hj633,
+            "city_now": next(row for row in city_rows if row["city"] == place.city),
+            "stations": station_rows,
+            "cities": city_rows,
+        }
+
+    def _latest(self) -> dict[str, Any]:
+        """The latest hour of every station and every city (read once per version, shared by
+        the "now" answers of all cities)."""
         snap = self.snapshot()
         last = snap.last_ts
         assert last is not None  # a place exists, so data exists
@@ -280,30 +305,7 @@ class AirData:
             for p in BASIC_POLLUTANTS
         }
         city_rows = now_rows(city_values, rules, [(c, c, c) for c in by_city], last)
-        mine = [i for i, code in enumerate(codes) if snap.stations[code].city == place.city]
-        station_values = {p: grid[p][mine] for p in BASIC_POLLUTANTS}
-        station_rows = [
-            {
-                **row,
-                "longitude": snap.stations[row["station_code"]].longitude,
-                "latitude": snap.stations[row["station_code"]].latitude,
-                "control_point": snap.stations[row["station_code"]].control_point,
-            }
-            for row in now_rows(
-                station_values,
-                rules,
-                [(codes[i], snap.stations[codes[i]].name, place.city) for i in mine],
-                grid["ts"][mine],
-            )
-        ]
-        return {
-            "city": place.city,
-            "ts": last.isoformat(),
-            "standard": rules.hj633,
-            "city_now": next(row for row in city_rows if row["city"] == place.city),
-            "stations": station_rows,
-            "cities": city_rows,
-        }
+        return {"codes": codes, "grid": grid, "rules": rules, "ts": last, "city_rows": city_rows}
 
 
 # ---------------------------------------------------------------------- pure layout helpers
