@@ -45,10 +45,21 @@ def device_directory(simulated: int):
 
 def build_receiver(simulated: int = 0, alarms: bool = True, **options: object):
     """A receiver over ``--home``'s feed folder and measurement store; with ``alarms``, the
-    alarm rules in force (``LANTIAN_ALARM_RULES``) judge what it stores as it stores it."""
+    alarm rules in force (``LANTIAN_ALARM_RULES``) judge what it stores as it stores it.
+
+    Not with several worker processes: each sees only the devices connected to it (a device
+    that reconnects to another would look offline to the first), so the live evaluation needs
+    one process; with ``--workers`` > 1, ``lantian alarms scan`` judges the feed instead."""
     from lantian.feeds.receiver import Receiver, ReceiverOptions
 
     measurements = store()
+    if alarms and int(str(options.get("workers", 1))) > 1:
+        if not int(str(options.get("worker", 0))):
+            console.print(
+                "实时报警需单进程接收，--workers > 1 时请定时运行 lantian alarms scan "
+                "(live alarms need one receiver process; run `lantian alarms scan` instead)"
+            )
+        alarms = False
     listeners = [live_alarms(measurements)] if alarms else []
     return Receiver(
         settings().feeds_path,
