@@ -16,14 +16,18 @@ within a flush (``--flush-seconds``, 2 s) of the frame that completes its window
   store and the day before are scanned in batch (:func:`lantian.alarms.scan.scan`, replacing their
   stored alarms) and the evaluator is primed with their minutes. Alarms are derived data: whatever
   a kill interrupted between the feed commit and the alarm store's commit is recomputed then.
-* **Listeners.** ``on_alarms`` callables receive each new batch of stored alarms (the case
-  workflow opens cases from them); an error in one is logged and does not stop the receiver.
+* **Listeners.** ``on_alarms`` callables receive each new batch of stored alarms; an error in one
+  is logged and does not stop the receiver. :func:`case_listener` is the case workflow's: each
+  alarm opens a case, or is appended to the open case of its source, which escalates on repeats
+  (``lantian.cases.service.open_from_alarm``; which levels open cases, and the thresholds, are
+  the case rules' ``[alarms]`` and ``[escalation]``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -147,3 +151,39 @@ class LiveAlarms:
         self.evaluator.background = background_hours(
             self.measurements, self.rules, self.evaluator.facts, end - dt.timedelta(days=2), end
         )
+
+
+def open_cases(db, alarms: pa.Table) -> Counter:
+    """Open or append a case for each alarm, in time order, in the caller's transaction; count
+    what happened (``opened``, ``appended``, ``escalated``, ``duplicate``, ``ignored`` for a
+    level the case rules leave out, ``unregistered`` for a device not in the registry — the
+    simulator's fleet)."""
+    from lantian.cases.service import open_from_alarm
+    from lantian.plan.errors import NotFoundError
+
+    counts: Counter = Counter()
+    for alarm in alarms.sort_by([("ts", "ascending"), ("mn", "ascending")]).to_pylist():
+        try:  # one per alarm: alarms are few
+            outcome = open_from_alarm(db, alarm)
+        except NotFoundError:
+            counts["unregistered"] += 1
+            continue
+        if outcome.case is None:
+            counts["ignored"] += 1
+        for name in ("opened", "appended", "escalated", "duplicate"):
+            counts[name] += bool(getattr(outcome, name))
+    return counts
+
+
+def case_listener(engine) -> Callable[[pa.Table], Counter]:
+    """An ``on_alarms`` listener opening cases in the ledger of ``engine`` (one transaction per
+    batch of alarms)."""
+    from lantian.plan.database import transaction
+
+    def listener(alarms: pa.Table) -> Counter:
+        with transaction(engine) as db:
+            counts = open_cases(db, alarms)
+        log.info("cases from %d alarms: %s", alarms.num_rows, dict(counts))
+        return counts
+
+    return listener

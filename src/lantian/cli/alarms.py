@@ -63,9 +63,19 @@ def _rules(path: Path | None):
 
 
 @alarms_app.command("scan")
-def scan_command(first: FromOption, last: ToOption, rules: RulesOption = None) -> None:
+def scan_command(
+    first: FromOption,
+    last: ToOption,
+    rules: RulesOption = None,
+    cases: Annotated[
+        bool,
+        typer.Option(
+            "--cases", help="open cases from the alarms found (each once; repeats append)"
+        ),
+    ] = False,
+) -> None:
     """扫描 judge the feed store's minutes of --from … --to by the rules and store the alarms
-    (a rescan replaces those days' alarms)."""
+    (a rescan replaces those days' alarms); with --cases, the alarms open cases."""
     from sqlalchemy.orm import Session
 
     from lantian.alarms.scan import device_facts, scan
@@ -97,6 +107,16 @@ def scan_command(first: FromOption, last: ToOption, rules: RulesOption = None) -
     levels = found.column("level").to_pylist()
     counts = "，".join(f"{level} {levels.count(level)}" for level in ("预警", "报警", "超标"))
     console.print(f"✓ {days} 天，{found.num_rows} 条报警（{counts}）/ {found.num_rows} alarms")
+    if cases:
+        from lantian.alarms.live import open_cases
+        from lantian.plan.database import transaction
+
+        with transaction(open_ledger()) as db:
+            done = open_cases(db, found)
+        console.print(
+            f"✓ 案件：新开 {done['opened']}，追加 {done['appended']}，升级 {done['escalated']}，"
+            f"已有 {done['duplicate']}，未登记设备 {done['unregistered']} / cases {dict(done)}"
+        )
 
 
 @alarms_app.command("list")

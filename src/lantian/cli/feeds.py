@@ -43,7 +43,7 @@ def device_directory(simulated: int):
     return ChainedDirectory(registry, fleet_directory(simulated)) if simulated else registry
 
 
-def build_receiver(simulated: int = 0, alarms: bool = True, **options: object):
+def build_receiver(simulated: int = 0, alarms: bool = True, cases: bool = True, **options: object):
     """A receiver over ``--home``'s feed folder and measurement store; with ``alarms``, the
     alarm rules in force (``LANTIAN_ALARM_RULES``) judge what it stores as it stores it.
 
@@ -60,7 +60,7 @@ def build_receiver(simulated: int = 0, alarms: bool = True, **options: object):
                 "(live alarms need one receiver process; run `lantian alarms scan` instead)"
             )
         alarms = False
-    listeners = [live_alarms(measurements)] if alarms else []
+    listeners = [live_alarms(measurements, cases)] if alarms else []
     return Receiver(
         settings().feeds_path,
         device_directory(simulated),
@@ -70,11 +70,12 @@ def build_receiver(simulated: int = 0, alarms: bool = True, **options: object):
     )
 
 
-def live_alarms(measurements):
-    """The live alarm evaluation over ``--home``'s stores (``lantian.alarms.live``)."""
+def live_alarms(measurements, cases: bool = True):
+    """The live alarm evaluation over ``--home``'s stores (``lantian.alarms.live``); with
+    ``cases``, its alarms open cases in the ledger (``lantian.cases``)."""
     from sqlalchemy.orm import Session
 
-    from lantian.alarms.live import LiveAlarms
+    from lantian.alarms.live import LiveAlarms, case_listener
     from lantian.alarms.rules import load_rules
     from lantian.alarms.scan import device_facts
     from lantian.alarms.store import AlarmStore
@@ -85,13 +86,16 @@ def live_alarms(measurements):
         with Session(open_ledger()) as db:
             return device_facts(db)
 
-    return LiveAlarms(
+    live = LiveAlarms(
         FeedStore(settings().feeds_path / "store"),
         AlarmStore(settings().alarms_path),
         load_rules(settings().alarm_rules),
         facts,
         measurements,
     )
+    if cases:
+        live.on_alarms.append(case_listener(open_ledger()))
+    return live
 
 
 def receive_command(
@@ -116,6 +120,9 @@ def receive_command(
     ] = None,
     alarms: Annotated[
         bool, typer.Option(help="judge stored minutes by the alarm rules as they arrive")
+    ] = True,
+    cases: Annotated[
+        bool, typer.Option(help="with --alarms: alarms open cases (or append to the open one)")
     ] = True,
     workers: Annotated[
         int,
@@ -145,6 +152,7 @@ def receive_command(
         flush_seconds=flush_seconds,
         city=city,
         alarms=alarms,
+        cases=cases,
         workers=workers,
         worker=int(worker),
     )
@@ -156,6 +164,7 @@ def receive_command(
             "--idle-seconds", str(idle_seconds), "--frame-seconds", str(frame_seconds),
             "--max-bad-frames", str(max_bad_frames), "--max-connections", str(max_connections),
             "--flush-seconds", str(flush_seconds), "--alarms" if alarms else "--no-alarms",
+            "--cases" if cases else "--no-cases",
             "--workers", str(workers),
             *(["--city", city] if city else []),
         ]  # fmt: skip
