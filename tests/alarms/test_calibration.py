@@ -16,7 +16,7 @@ import pytest
 
 from lantian.alarms.calibration import INDICATIVE, calibrate, fit_monthly, robust_fit
 from lantian.demo import LINGLING_2021, demo_file
-from lantian.forecast.meteo import read_isd_lite
+from lantian.ingest.weather import read_isd_lite
 
 GAIN, OFFSET, HUMIDITY_ERROR = 1.6, 12.0, 0.3
 """The sensor = 1.6 × the station's PM2.5 + 12 + 0.3 × RH [µg/m³]: so the calibration to
