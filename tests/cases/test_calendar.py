@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lantian.cases.calendar import CalendarNotCoveredError, deadline, national_calendar
 from lantian.plan.errors import LedgerValueError
@@ -71,3 +73,19 @@ def test_every_adjusted_working_day_is_a_weekend_day_and_cites_its_notice():
 
 def test_no_day_is_both_a_holiday_and_a_working_day():
     assert not CAL.holidays & CAL.workdays
+
+
+@given(
+    start=st.dates(min_value=D(2019, 1, 1), max_value=D(2025, 11, 30)),
+    days=st.integers(min_value=0, max_value=20),
+)
+def test_the_deadline_is_the_nth_working_day_after_the_start(start, days):
+    """Invariants over the covered years: the deadline is a working day (for n > 0) and exactly n
+    working days lie after the start up to and including it; one more day of time never gives an
+    earlier deadline."""
+    end = deadline(start, days, CAL)
+    span = [start + dt.timedelta(days=k) for k in range(1, (end - start).days + 1)]
+    assert sum(CAL.is_working_day(d) for d in span) == days
+    if days:
+        assert CAL.is_working_day(end)
+    assert deadline(start, days + 1, CAL) > end

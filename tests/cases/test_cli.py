@@ -122,3 +122,36 @@ def test_as_a_real_process(tmp_path):
     listed = json.loads(lantian("cases", "list", "--format", "json").stdout)
     assert listed[0]["unit"] == "区城管执法局"
     assert listed[0]["deadline"]
+
+
+def test_cases_from_the_alarm_store(engine):
+    """Constructed alarms (not measured: two of an EXAMPLE device, one of an unregistered one)
+    stored as lantian.alarms stores them, then opened as cases — twice, the second time idempotent."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from lantian.alarms.evaluate import ALARM_SCHEMA
+    from lantian.alarms.store import AlarmStore
+    from lantian.settings import settings
+
+    _registry(engine)
+    rows = [
+        {"alarm_id": f"t-{n}", "rule_id": "constructed", "kind": "absolute", "level": level,
+         "mn": mn, "pollutant": "PM10", "ts": dt.datetime(2026, 12, 1, 9, n), "window": 60,
+         "day": dt.date(2026, 12, 1), "occurrence": n, "value": 231.0, "limit": 150.0,
+         "background": None, "background_measured": None, "readings": "[]",
+         "citation": "constructed for the test"}
+        for n, (mn, level) in enumerate(
+            [("EXAMPLE00DUST0001", "预警"), ("EXAMPLE00DUST0001", "报警"), ("NOTREGISTERED", "报警")],
+            start=1,
+        )
+    ]  # fmt: skip
+    AlarmStore(settings().alarms_path).add(pa.Table.from_pylist(rows, schema=ALARM_SCHEMA))
+    first = run("from-alarms", "--from", "2026-12-01", "--to", "2026-12-01")
+    assert first.exit_code == 0, first.output
+    assert "立案 1，追加 1，已在案 0，未登记设备 1" in first.output
+    again = run("from-alarms", "--from", "2026-12-01", "--to", "2026-12-01")
+    assert "立案 0，追加 0，已在案 2" in again.output
+    cases = json.loads(run("list", "--format", "json").stdout)
+    assert [(c["origin"], c["occurrences"], c["unit"]) for c in cases] == [("alarm", 2, "区住建局")]

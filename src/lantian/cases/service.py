@@ -11,7 +11,7 @@ Other modules open cases here: :func:`open_from_alarm` (the alarm evaluator), :f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -531,6 +531,26 @@ def open_from_alarm(
         now=now,
     )
     return AlarmOutcome(opened, opened=True)
+
+
+def open_from_alarms(
+    db: Session,
+    alarms: Iterable[Mapping[str, Any]],
+    actor: Actor = ALARM_EVALUATOR,
+    now: dt.datetime | None = None,
+) -> tuple[list[AlarmOutcome], list[str]]:
+    """:func:`open_from_alarm` for each alarm in time order (e.g. ``table.to_pylist()`` of the
+    alarm store): the outcomes, and the ``mn`` of alarms skipped because their device is not
+    registered. Alarms are few (a handful a day per device), so one call each is cheap."""
+    outcomes, unknown = [], []
+    for alarm in sorted(alarms, key=lambda a: (str(a.get("ts") or ""), str(a.get("alarm_id")))):
+        try:
+            outcomes.append(open_from_alarm(db, alarm, actor, now))
+        except NotFoundError as error:
+            if error.field != "mn":
+                raise
+            unknown.append(str(alarm.get("mn")))
+    return outcomes, unknown
 
 
 def _append_alarm(

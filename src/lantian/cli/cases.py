@@ -302,6 +302,40 @@ def escalate_command(
             _done(escalate(db, actor, case_id, reason), "已升级")
 
 
+@cases_app.command("from-alarms")
+def from_alarms_command(
+    first: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")],
+    last: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day")],
+) -> None:
+    """报警立案 Open cases from the alarm store's alarms of --from … --to (repeats append to the
+    source's open case; an alarm already on a case is skipped, so running it again is safe)."""
+    from collections import Counter
+
+    from lantian.alarms.store import AlarmStore
+    from lantian.cases.service import open_from_alarms
+    from lantian.settings import settings
+
+    alarms = AlarmStore(settings().alarms_path).read(first.date(), last.date()).to_pylist()
+    with _ledger() as db:
+        outcomes, unknown = open_from_alarms(db, alarms)
+    counts = Counter(
+        "opened"
+        if o.opened
+        else "appended"
+        if o.appended
+        else "duplicate"
+        if o.duplicate
+        else "below"
+        for o in outcomes
+    )
+    typer.echo(
+        f"{len(alarms)} 条报警：立案 {counts['opened']}，追加 {counts['appended']}，"
+        f"已在案 {counts['duplicate']}，未登记设备 {len(unknown)} / {len(alarms)} alarms: "
+        f"{counts['opened']} opened, {counts['appended']} appended, {counts['duplicate']} already "
+        f"on a case, {len(unknown)} of unregistered devices"
+    )
+
+
 @cases_app.command("rules")
 def rules_command() -> None:
     """案件规则 The case rules in force (deadlines, escalation, units by source kind) as JSON."""
