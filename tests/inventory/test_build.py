@@ -1,6 +1,7 @@
-"""A small inventory computed by hand: two construction sites (the 施工扬尘产生、削减系数表), one
-paved road (AP-42 §13.2.1) and one emission-factor row, built on the example registry, stored,
-and read back with :func:`lantian.inventory.load`.
+"""A small inventory computed by hand: two construction sites (the 施工扬尘产生、削减系数表 and the
+formula of the provinces' rules, e.g. 福建省环境保护税核定征收办法: (扬尘产生量系数 − 扬尘排放量削减系数)
+× 月建筑面积或施工面积), one paved road (AP-42 §13.2.1) and one emission-factor row, built on the
+example registry, stored, and read back with :func:`lantian.inventory.load`.
 
 The hand computations (in each test's docstring) use the published values of ``data/factors.csv``:
 建筑施工 generation 1.01, reductions 道路硬化措施 0.071, 边界围挡 0.047, 运输车辆机械冲洗装置

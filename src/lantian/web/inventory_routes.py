@@ -53,11 +53,22 @@ def _root(request: Request) -> FilePath:
     return inventory_root(request.app.state.home)
 
 
+PRIVATE = ("built_by", "set_by")
+"""Who built a version or set a factor: the ledger's users, kept in the audit chain and the CLI,
+not published."""
+
+
 def _summary(request: Request, year: int) -> dict[str, Any]:
     try:
-        return summary(year, _root(request))
+        document = summary(year, _root(request))
     except InventoryNotBuiltError as error:
         raise HTTPException(status_code=404, detail=str(error)) from None
+    document = {k: v for k, v in document.items() if k not in PRIVATE}
+    document["factors"] = {
+        factor_id: {k: v for k, v in factor.items() if k not in PRIVATE}
+        for factor_id, factor in document["factors"].items()
+    }
+    return document
 
 
 @api_router.get("/years", responses=ERRORS)
