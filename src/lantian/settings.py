@@ -15,6 +15,7 @@
 * ``station_list_name`` (``LANTIAN_STATION_LIST_NAME``): the station list's name on the mirror.
 * ``city`` (``LANTIAN_CITY``): the city the web pages open on (default 永州); ``lantian serve
   --city`` sets it for the server's worker processes.
+* ``esat_python`` (``LANTIAN_ESAT_PYTHON``): the interpreter with US EPA's ESAT (``scripts/esat``).
 
 Every command also takes ``--home``, which overrides ``LANTIAN_HOME``.
 """
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     alarm_rules: Path | None = None
     """A district's alarm rule file (TOML, ``docs/alarms.md``) applied over the shipped rules;
     ``None`` = the shipped choice."""
+
+    esat_python: Path | None = None
+    """The interpreter of the separate environment that has US EPA's ESAT (``scripts/esat`` prints
+    it; ``docs/planning.md``); ``None`` = ``.tools/esat/bin/python`` beside the checkout."""
 
     case_rules: Path | None = None
     """A district's case rule file (TOML with the keys of ``lantian/cases/data/case_rules.toml``,

@@ -5,7 +5,8 @@ stored XSS through the names of an imported result, hostile query values, and th
 policy (this server's ECharts only, no inline script).
 
 The home: the demo store (real 2019 data), a seeded ledger, the EXAMPLE registry, activity data,
-2019 inventory and links (示例数据), built in-process before the server starts."""
+2019 inventory, links and statement of fractions (示例数据), made in-process by the functions
+``lantian demo`` calls, before the server starts."""
 
 from __future__ import annotations
 
@@ -18,15 +19,12 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from lantian.plan.access import SYSTEM
 from lantian.plan.database import create_ledger_engine, transaction
-from lantian.plan.plans import get_plan
-from lantian.planning.links import load_example_links
 from lantian.planning.models import Apportionment
-from lantian.settings import settings
 from tests import hostile
 from tests.attacking import client, logged_in, new_address, running, server_env
 from tests.attacks.conftest import attack_home
+from tests.planning.helpers import build_example_home
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -53,38 +51,10 @@ def _workbook(name: str = "攻击测试", source: str = "构造", share: object 
     return buffer.getvalue()
 
 
-def _build_example(home: Path) -> None:
-    """The example inventory of 2019 and the example links, as `lantian demo` makes them."""
-    import os
-
-    from lantian.cli.sources import ensure_example_registry
-    from lantian.inventory.example import import_example_activity
-    from lantian.inventory.service import build_inventory
-
-    previous = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    settings.cache_clear()
-    try:
-        ensure_example_registry()
-        engine = create_ledger_engine(f"sqlite:///{home / 'plan.sqlite3'}")
-        with transaction(engine) as db:
-            import_example_activity(db, SYSTEM, 2019)
-            build_inventory(db, SYSTEM, 2019)
-            load_example_links(db, SYSTEM, get_plan(db))
-        engine.dispose()
-    finally:
-        if previous is None:
-            os.environ.pop("LANTIAN_HOME", None)
-        else:
-            os.environ["LANTIAN_HOME"] = previous
-        settings.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, web_home) -> Path:
     home = attack_home(tmp_path_factory.mktemp("roadmap-attacked") / "home", web_home)
-    _build_example(home)
-    return home
+    return build_example_home(home, seed=False)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 
 from lantian.assess.scope import resolve_scope
 from lantian.reports.monthly import find_chromium, html_to_pdf, render_html, report_data
+from lantian.settings import settings
 
 AREA = "冷水滩区中心城区"
 
@@ -65,3 +66,28 @@ def test_pdf_is_printed_by_chromium(november, tmp_path):
     html_to_pdf(html, output)
     assert output.read_bytes()[:5] == b"%PDF-"
     assert output.stat().st_size > 50_000
+
+
+def test_the_roadmap_section_on_example_data(hunan_store, tmp_path, monkeypatch):
+    """With links, an apportionment and the inventory in the ledger's home, the report carries
+    section 五 (the same document as `lantian plan roadmap`), labelled 示例数据; without them, a
+    line saying why not."""
+    from tests.planning.helpers import build_example_home
+
+    scope = resolve_scope(hunan_store.stations(), area=AREA)
+    monkeypatch.setenv("LANTIAN_HOME", str(tmp_path / "empty"))
+    settings.cache_clear()
+    bare = render_html(report_data(hunan_store, scope, "2019-11"))
+    assert "五、达标路线图" in bare
+    assert "计划台账尚未建立" in bare
+    home = build_example_home(tmp_path / "home")
+    monkeypatch.setenv("LANTIAN_HOME", str(home))
+    settings.cache_clear()
+    data = report_data(hunan_store, scope, "2019-11")
+    html = render_html(data)
+    settings.cache_clear()
+    assert data["roadmap"]["month"] == "2019-11"
+    assert "五、达标路线图" in html
+    assert data["roadmap"]["summary_zh"] in html
+    assert "示例数据" in html
+    assert "响应模型依据：清单一次排放占比" in html

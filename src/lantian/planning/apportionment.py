@@ -249,7 +249,8 @@ def parse_workbook(source: str, data: bytes) -> dict[str, Any]:
     return {**info, "components": components, "sensitivities": sensitivities}
 
 
-def _store(db: Session, actor: Actor, values: dict[str, Any]) -> Apportionment:
+def store_result(db: Session, actor: Actor, values: dict[str, Any]) -> Apportionment:
+    """Store a result (office), replacing one of the same name; components as dicts."""
     require(actor, "plan.manage")
     act(db, actor)
     existing = db.scalar(select(Apportionment).where(Apportionment.name == values["name"]))
@@ -270,7 +271,7 @@ def import_workbook(
     """Parse and store an apportionment workbook (office); replaces a result of the same name."""
     require(actor, "plan.manage")
     parsed = parse_workbook(source, data)
-    return _store(db, actor, {**parsed, "imported_from": source[:300], "example": example})
+    return store_result(db, actor, {**parsed, "imported_from": source[:300], "example": example})
 
 
 def store_inventory_basis(
@@ -293,7 +294,7 @@ def store_inventory_basis(
     except ValueError as error:
         raise LedgerValueError(f"比例有误：{error}", str(error), "share") from error
     values = {"name": name, "kind": "inventory", "area": area, "year": year, "source": source}
-    return _store(db, actor, {**values, "components": components, "example": example})
+    return store_result(db, actor, {**values, "components": components, "example": example})
 
 
 def components_of(result: Apportionment) -> tuple[Component, ...]:
