@@ -307,3 +307,33 @@ def test_the_one_match_header_reads_as_the_general_reader(values, split, cp):
     for text in (segment, segment.replace(f"CN={cn}", "CN=2051").replace(f"Flag={flag}", "Flag=5")):
         data = text.encode("utf-8")
         assert _header(data, b"raw") == _header_fields(data.decode("latin-1"), b"raw")
+
+
+def test_one_factor_table_serves_frames_and_registers():
+    """``standards/tables/hj212_factors.csv`` is the one vocabulary: the frame reader's vendor
+    and 2005 codes and the registers' spellings are views of it, and no spelling names two
+    factors (a later row would silently win)."""
+    from lantian.sources.factors import parse_factors
+    from lantian.standards.monitoring_factors import frame_codes, register_spellings
+    from lantian.standards.tables import table
+
+    rows = table("hj212_factors")
+    for view, columns in (
+        (frame_codes(), ("hj212_2005", "vendor_codes")),
+        (register_spellings(), ("code", "pollutant", "name_zh", "aliases")),
+    ):
+        spellings = [
+            (s.upper() if "code" in columns else s, row["code"])
+            for row in rows
+            for column in columns
+            for s in row[column].split("|")
+            if s
+        ]
+        assert len({s for s, _ in spellings}) == len(set(spellings)), spellings
+        assert all(view[s] == code for s, code in spellings)
+    assert frame_codes()["02"] == "a21026"  # HJ 212-2017 表B.2's old code of SO2
+    assert frame_codes()["WS"] == "a01007"  # dust-monitor firmware
+    assert parse_factors("TSP(mg/m3)、PM25、噪声、风速") == (
+        {"a34001": "mg/m3", "a34004": "ug/m3", "LA": "dB", "a01007": "m/s"},
+        None,
+    )

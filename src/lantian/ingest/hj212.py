@@ -27,22 +27,23 @@ Values: CP holds ``DataTime=YYYYMMDDhhmmss`` and, per factor, fields ``code-Rtd`
 ``code-Avg``/``-Min``/``-Max`` (period statistics), ``code-Flag`` (data flag) and others
 (``-Cou``, ``-SampleTime``, …, kept as they are). Items are separated by ``;`` and the fields of
 one factor by ``,``. Factor codes are HJ 212-2017 附录B's; vendor codes are mapped by the alias
-table ``data/hj212_factor_aliases.csv``.
+table (``lantian.standards.monitoring_factors``: one table of codes, names, units and the
+2005 and vendor codes).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from lantian.standards.monitoring_factors import Factor, factors, frame_codes  # noqa: F401 (readers of frames' factors import them from here)
 
 FRAME_START = b"##"
 FRAME_END = b"\r\n"
@@ -483,44 +484,9 @@ def _outside(data: bytearray) -> FrameRejection:
 
 
 # ------------------------------------------------------------------ values
-@dataclass(frozen=True)
-class Factor:
-    """A factor of HJ 212-2017 附录B that Lantian knows."""
-
-    code: str
-    name: str
-    pollutant: str
-    """The glossary's id (``PM2.5``, ``SO2``, …) or a descriptive id (``TSP``, ``wind_speed``)."""
-    unit: str
-    """The unit assumed when the device's registry entry names none."""
-    source: str
-
-
-@cache
-def factors() -> dict[str, Factor]:
-    """The factor table ``data/hj212_factors.csv`` by code."""
-    with (
-        resources.files("lantian.ingest")
-        .joinpath("data", "hj212_factors.csv")
-        .open(encoding="utf-8") as handle
-    ):
-        return {row["code"]: Factor(**row) for row in csv.DictReader(handle)}
-
-
-@cache
-def factor_aliases() -> dict[str, str]:
-    """Vendor and HJ 212-2005 codes → HJ 212-2017 code (``data/hj212_factor_aliases.csv``)."""
-    with (
-        resources.files("lantian.ingest")
-        .joinpath("data", "hj212_factor_aliases.csv")
-        .open(encoding="utf-8") as handle
-    ):
-        return {row["alias"]: row["code"] for row in csv.DictReader(handle)}
-
-
 def canonical_factor(code: str) -> str:
     """The HJ 212-2017 code of a factor code as sent (unknown codes are kept as they are)."""
-    return factor_aliases().get(code, code)
+    return frame_codes().get(code, code)
 
 
 def parse_data_time(text: str) -> dt.datetime | None:
@@ -579,7 +545,7 @@ def cp_fields(cp: pa.Array | pa.ChunkedArray | list[str]) -> pa.Table:
     sent, field = pc.list_element(parts, 0), pc.list_element(parts, 1)
     named = pc.and_(pc.greater(pc.utf8_length(sent), 0), pc.greater(pc.utf8_length(field), 0))
     frame, sent, field, value = (column.filter(named) for column in (frame, sent, field, value))
-    aliases = factor_aliases()
+    aliases = frame_codes()
     position = pc.index_in(sent, value_set=pa.array(list(aliases), pa.string()))
     code = pc.if_else(
         pc.is_valid(position),

@@ -1,17 +1,16 @@
 """Monitoring factors (监测因子) a device reports, by HJ 212 code, and the units they come in.
 
-``data/factors.csv``: each HJ 212-2017 factor code with its glossary name, Chinese name, the unit
-Lantian assumes when a register gives none, and the spellings accepted in a register's 监测因子
-cell. A device's own unit per factor is stored with the device (vendors differ: TSP in µg/m³ or
+The factors, their default units and the spellings a register's 监测因子 cell may use come from the
+one HJ 212 factor table (``lantian.standards.monitoring_factors``), which the frame reader uses
+too. A device's own unit per factor is stored with the device (vendors differ: TSP in µg/m³ or
 mg/m³).
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from functools import cache
-from importlib import resources
+
+from lantian.standards import monitoring_factors
 
 UNITS = {
     "ug/m3": ("ug/m3", "µg/m3", "μg/m3", "µg/m³", "μg/m³", "ug/m³", "微克/立方米"),
@@ -30,23 +29,6 @@ _SPELLING = {spelling: unit for unit, spellings in UNITS.items() for spelling in
 _ITEM = re.compile(r"^(?P<name>[^()（）:：]+?)\s*(?:[(（:：]\s*(?P<unit>[^()（）]*?)\s*[)）]?)?$")
 
 
-@cache
-def factor_table() -> dict[str, dict[str, str]]:
-    """HJ 212 code → its row of ``data/factors.csv``."""
-    path = resources.files("lantian.sources") / "data" / "factors.csv"
-    with path.open(encoding="utf-8") as handle:
-        return {row["code"]: row for row in csv.DictReader(handle)}
-
-
-@cache
-def _aliases() -> dict[str, str]:
-    names = {}
-    for code, row in factor_table().items():
-        for spelling in (code, row["name"], *row["aliases"].split("|")):
-            names[spelling.upper()] = code
-    return names
-
-
 def parse_factors(text: str) -> tuple[dict[str, str], str | None]:
     """A 监测因子 cell → ({HJ 212 code: unit}, problem or ``None``).
 
@@ -58,11 +40,15 @@ def parse_factors(text: str) -> tuple[dict[str, str], str | None]:
         None, (part.strip() for part in re.split(r"[、,，;；\s]+(?![^(（]*[)）])", text))
     ):
         match = _ITEM.match(item)
-        code = _aliases().get(match["name"].strip().upper()) if match else None
+        code = (
+            monitoring_factors.register_spellings().get(match["name"].strip().upper())
+            if match
+            else None
+        )
         if code is None or match is None:
             return {}, f"未知监测因子 {item!r}"
         unit_text = (match["unit"] or "").strip()
-        unit = _SPELLING.get(unit_text) if unit_text else factor_table()[code]["unit"]
+        unit = _SPELLING.get(unit_text) if unit_text else monitoring_factors.factors()[code].unit
         if unit is None:
             return {}, f"{item!r} 的单位 {unit_text!r} 未知，可用：{'、'.join(UNITS)}"
         if code in factors:
@@ -93,7 +79,11 @@ def parse_permit_limits(text: str) -> tuple[dict[str, dict[str, object]], str | 
     limits: dict[str, dict[str, object]] = {}
     for item in filter(None, (part.strip() for part in re.split(r"[、,，;；]+", text))):
         match = _LIMIT.match(item)
-        code = _aliases().get(match["name"].strip().upper()) if match else None
+        code = (
+            monitoring_factors.register_spellings().get(match["name"].strip().upper())
+            if match
+            else None
+        )
         if match is None or code is None:
             return {}, f"无法识别 {item!r}（应写作 因子 限值 单位，如 二氧化硫 35 mg/m3）"
         unit = _SPELLING.get(match["unit"].strip())
