@@ -3,6 +3,7 @@ the measurement store as non-evaluation stations that never change a city's valu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pyarrow as pa
@@ -96,8 +97,10 @@ def test_device_hours_never_change_a_city_value(feed, tmp_path):
     city = resolve_scope(measurements.stations(), city="永州")
     before = aqi_series(measurements, city, day, day, hourly=True)
 
+    # a device with a place (as the source registry gives it: its site's coordinates and town)
+    placed = dataclasses.replace(DEVICE.device, longitude=111.61, latitude=26.43, town="梅湾街道")
     summary = store_hourly(
-        feed, measurements, [DEVICE.device], [day], now=dt.datetime(2019, 12, 2), city="永州"
+        feed, measurements, [placed], [day], now=dt.datetime(2019, 12, 2), city="永州"
     )
     assert summary is not None
     assert summary.added == 4
@@ -105,7 +108,15 @@ def test_device_hours_never_change_a_city_value(feed, tmp_path):
     registry = measurements.stations().to_pylist()
     (entry,) = [r for r in registry if r["station_code"] == DEVICE.device.station_code]
     assert (entry["city"], entry["network"], entry["evaluation"]) == ("永州", "dust", False)
+    assert (entry["town"], entry["longitude"], entry["latitude"]) == ("梅湾街道", 111.61, 26.43)
     assert "模拟数据" in entry["name"]
+    assert resolve_scope(measurements.stations(), city="永州").stations == city.stations
+    assert aqi_series(measurements, city, day, day, hourly=True).equals(before)
+
+    moved = dataclasses.replace(placed, longitude=111.62)  # the registry moved the device
+    store_hourly(feed, measurements, [moved], [day], now=dt.datetime(2019, 12, 2), city="永州")
+    registry = measurements.stations().to_pylist()
+    assert [r["longitude"] for r in registry if r["station_code"] == moved.station_code] == [111.62]
     assert resolve_scope(measurements.stations(), city="永州").stations == city.stations
     assert aqi_series(measurements, city, day, day, hourly=True).equals(before)
 

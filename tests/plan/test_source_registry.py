@@ -412,3 +412,29 @@ def test_nearest_stations_are_recomputed_when_the_stations_change(db, actors, st
     assert codes == {"2481A"}
     assert changed == len(before) - before.count("2481A")  # those nearest 2481A already stay
     assert refresh_nearest_stations(db, actors["office"], only) == 0
+
+
+def test_devices_carry_their_place_to_the_feeds(db, actors, stations):
+    """A device without coordinates of its own is where its source is (the example's dust
+    monitors sit on their sites), with the source's town; a device registered with coordinates
+    keeps its own. The feeds put these places into the station registry (tests/feeds/test_hourly)."""
+    from lantian.sources.registry import devices
+
+    import_example(db, actors["office"], stations)
+    db.commit()
+    by_mn = {d.mn: d for d in devices(db)}
+    registered = {d.mn: d for d in db.scalars(select(RegisteredDevice))}
+    checked = 0
+    for mn, device in by_mn.items():
+        row = registered[mn]
+        if row.longitude is not None and row.latitude is not None:
+            assert (device.longitude, device.latitude) == (row.longitude, row.latitude)
+        elif row.source is not None:
+            assert (device.longitude, device.latitude) == (
+                row.source.longitude,
+                row.source.latitude,
+            )
+        if row.source is not None:
+            assert device.town == row.source.town
+            checked += device.town is not None and device.longitude is not None
+    assert checked >= 1  # the example registry places at least one device on a site with a town

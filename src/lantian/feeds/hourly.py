@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pyarrow as pa
 
 from lantian.feeds.store import FeedStore
@@ -84,7 +85,8 @@ def hourly_values(
 
 def device_stations(devices: list[Device], city: str | None = None) -> pa.Table:
     """Station-registry rows for devices: non-evaluation stations of the device's network, named
-    by kind and MN (and labelled 模拟数据 when simulated)."""
+    by kind and MN (and labelled 模拟数据 when simulated), at the device's place (coordinates and
+    town from the source registry; ``city`` the receiver's)."""
     names = [
         f"{KIND_NAMES.get(d.kind, d.kind)} {d.mn}"
         + (f"（{SIMULATED_LABEL}）" if d.simulated else "")
@@ -95,19 +97,52 @@ def device_stations(devices: list[Device], city: str | None = None) -> pa.Table:
         {
             "station_code": [d.station_code for d in devices],
             "name": names,
-            "city": [getattr(d, "city", None) or city for d in devices],
-            "district": [getattr(d, "district", None) for d in devices],
-            "longitude": [getattr(d, "longitude", None) for d in devices],
-            "latitude": [getattr(d, "latitude", None) for d in devices],
+            "city": [city] * n,
+            "district": [None] * n,
+            "town": [d.town for d in devices],
+            "longitude": [d.longitude for d in devices],
+            "latitude": [d.latitude for d in devices],
             "network": [d.network for d in devices],
             "evaluation": [False] * n,
             "control_point": [False] * n,
-            "active_from": [getattr(d, "installed", None) for d in devices],
-            "active_to": [getattr(d, "removed", None) for d in devices],
+            "active_from": [d.installed for d in devices],
+            "active_to": [d.removed for d in devices],
             "last_seen": [None] * n,
         },
         schema=REGISTRY_SCHEMA,
     )
+
+
+PLACE_COLUMNS = (
+    "name",
+    "city",
+    "town",
+    "longitude",
+    "latitude",
+    "network",
+    "active_from",
+    "active_to",
+)
+"""What a device's station row says about it: re-registered when any of these changed."""
+
+
+def changed_stations(current: pa.Table, rows: pa.Table) -> pa.Table:
+    """The rows of ``rows`` that are new to the registry ``current`` or say something else
+    about the station (its place moved, the registry renamed or retired the device)."""
+    if not current.num_rows:
+        return rows
+    columns = [c for c in ("station_code", *PLACE_COLUMNS) if c in current.column_names]
+    with duckdb.connect() as connection:
+        connection.register("incoming", rows)
+        connection.register("current", current.select(columns))
+        return (
+            connection.sql(
+                f"SELECT i.* FROM incoming i ANTI JOIN (SELECT {', '.join(columns)} FROM current) c "
+                f"ON {' AND '.join(f'i.{c} IS NOT DISTINCT FROM c.{c}' for c in columns)}"
+            )
+            .to_arrow_table()
+            .cast(REGISTRY_SCHEMA)
+        )
 
 
 def store_hourly(
@@ -123,11 +158,13 @@ def store_hourly(
     table = hourly_values(feed, days, now)
     if not table.num_rows:
         return None
-    known = set(measurements.stations().column("station_code").to_pylist())
     codes = set(table.column("station_code").to_pylist())
-    missing = [d for d in devices if d.station_code in codes - known]
-    if missing:
-        measurements.put_stations(device_stations(missing, city))
+    stations = changed_stations(
+        measurements.stations(),
+        device_stations([d for d in devices if d.station_code in codes], city),
+    )
+    if stations.num_rows:
+        measurements.put_stations(stations)
     table = pa.table(
         {
             "station_code": table.column("station_code"),

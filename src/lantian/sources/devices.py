@@ -47,6 +47,11 @@ class Device:
     removed: date | None = None
     simulated: bool = False
     """True for the devices of the simulator: their data are labelled 模拟数据 everywhere."""
+    longitude: float | None = None
+    """WGS-84 [degrees]: the device's own registered place, else its source's."""
+    latitude: float | None = None
+    town: str | None = None
+    """乡镇/街道 of its source."""
     password_salt: str = ""
     password_sha256: str = ""
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
@@ -484,11 +484,27 @@ def as_device(row: RegisteredDevice) -> Device:
         simulated=row.simulated,
         password_salt=row.password_salt,
         password_sha256=row.password_hash,
+        **_place(row),
     )
+
+
+def _place(row: RegisteredDevice) -> dict[str, Any]:
+    """Where a device is: its own coordinates when registered (both), else its source's; the
+    source's town."""
+    source = row.source
+    own = row.longitude is not None and row.latitude is not None
+    return {
+        "longitude": row.longitude if own else (source.longitude if source else None),
+        "latitude": row.latitude if own else (source.latitude if source else None),
+        "town": source.town if source else None,
+    }
 
 
 def devices(db: Session) -> list[Device]:
     """Every registered device as the feeds see it (no actor: the receiver is a system process)."""
-    return [
-        as_device(d) for d in db.scalars(select(RegisteredDevice).order_by(RegisteredDevice.mn))
-    ]
+    query = (
+        select(RegisteredDevice)
+        .options(selectinload(RegisteredDevice.source))
+        .order_by(RegisteredDevice.mn)
+    )
+    return [as_device(d) for d in db.scalars(query)]

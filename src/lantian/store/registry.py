@@ -1,11 +1,13 @@
 """The station registry: which stations exist, where, in which city, and which of them are
 evaluation stations (评价点) or control points (对照点).
 
-Columns: ``station_code, name, city, district, longitude, latitude, network, evaluation,
-control_point, active_from, active_to, last_seen``. ``network`` is ``national``, ``provincial`` or
-``micro``. ``active_from`` … ``active_to`` are the first and last day the station belongs to the
-network (both included; empty = open): stations join and leave the network, and a city's value on a
-day uses the stations of that day. ``last_seen`` is the latest hour (``ts``) of CNEMC's hourly
+Columns: ``station_code, name, city, district, town, longitude, latitude, network, evaluation,
+control_point, active_from, active_to, last_seen``. ``network`` is ``national``, ``provincial``,
+or a device network of the live feeds (``dust``, ``micro``, ``cems``: the devices' places —
+coordinates and 乡镇/街道 ``town`` from the source registry — never evaluation stations).
+``active_from`` … ``active_to`` are the first and last day the station belongs to the network
+(both included; empty = open): stations join and leave the network, and a city's value on a day
+uses the stations of that day. ``last_seen`` is the latest hour (``ts``) of CNEMC's hourly
 release that described the station (null for a station known only from a station list).
 
 A station list is not needed for national data: :func:`merge_release_stations` registers the
@@ -43,6 +45,7 @@ REGISTRY_SCHEMA = pa.schema(
         pa.field("name", pa.string()),
         pa.field("city", pa.string()),
         pa.field("district", pa.string()),
+        pa.field("town", pa.string()),
         pa.field("longitude", pa.float64()),
         pa.field("latitude", pa.float64()),
         pa.field("network", pa.string()),
@@ -85,6 +88,7 @@ def registry_from_station_list(
             "name": pc.cast(stations.column("name"), pa.string()),
             "city": pc.cast(stations.column("city"), pa.string()),
             "district": pa.nulls(n, pa.string()),
+            "town": pa.nulls(n, pa.string()),
             "longitude": pc.cast(stations.column("longitude"), pa.float64()),
             "latitude": pc.cast(stations.column("latitude"), pa.float64()),
             "network": pa.array([network] * n),
@@ -262,6 +266,7 @@ def merge_release_stations(
                         THEN l.name ELSE r.name END AS name,
                    coalesce(r.city, a.city) AS city,
                    r.district,
+                   r.town,
                    CASE WHEN r.last_seen IS NULL OR l.last_seen >= r.last_seen
                         THEN l.longitude ELSE r.longitude END AS longitude,
                    CASE WHEN r.last_seen IS NULL OR l.last_seen >= r.last_seen
