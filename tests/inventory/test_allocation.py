@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lantian.inventory.allocation import (
@@ -62,6 +62,9 @@ def test_a_line_of_one_vertex_is_a_point():
 
 
 @settings(max_examples=60, deadline=None)
+@example(
+    [(111.89999999999999, 26.0, 1.0, 0)]
+)  # × 100 rounds up to 11190.0: the corner was east of it
 @given(
     st.lists(
         st.tuples(

@@ -50,22 +50,26 @@ class Grid:
         ok = np.isfinite(longitude) & np.isfinite(latitude)
         if not ok.any():
             raise ValueError("no position to place a grid on")
-        return cls(
-            float(np.floor(longitude[ok].min() * 100) / 100),
-            float(np.floor(latitude[ok].min() * 100) / 100),
-            size_km,
-        )
+        corner = []
+        for values in (longitude[ok], latitude[ok]):
+            low = float(values.min())
+            rounded = float(np.floor(low * 100) / 100)
+            corner.append(
+                rounded - 0.01 if rounded > low else rounded
+            )  # 111.89999… * 100 = 11190.0
+        return cls(corner[0], corner[1], size_km)
 
     def _scale(self) -> tuple[float, float]:
         per_degree = EARTH_RADIUS_KM * np.pi / 180.0
         return per_degree * np.cos(np.radians(self.latitude0)), per_degree
 
     def cells(self, longitude: np.ndarray, latitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The column and row of each position (``-1`` where a position is missing)."""
+        """The column and row of each position (``-1`` where a position is missing or lies west
+        or south of the grid)."""
         kx, ky = self._scale()
         x = np.floor((longitude - self.longitude0) * kx / self.size_km)
         y = np.floor((latitude - self.latitude0) * ky / self.size_km)
-        ok = np.isfinite(x) & np.isfinite(y)
+        ok = np.isfinite(x) & np.isfinite(y) & (x >= 0) & (y >= 0)
         return (
             np.where(ok, x, -1).astype(np.int64),
             np.where(ok, y, -1).astype(np.int64),
@@ -139,17 +143,18 @@ def grid_sums(
     cx, cy = grid.cells(piece_longitude, piece_latitude)
     placed = cx >= 0
     width = int(cx[placed].max()) + 1 if placed.any() else 1
-    cell = np.where(placed, cy * width + cx, -1)
-    occupied, index = np.unique(cell[placed], return_inverse=True)
-    pollutants = tonnes.shape[1]
-    out = np.zeros((occupied.size, pollutants))
-    contribution = tonnes[piece_source[placed]] * piece_weight[placed, None]
-    for column in range(pollutants):  # a handful of pollutants, each one bincount over all pieces
+    height = int(cy[placed].max()) + 1 if placed.any() else 1
+    cell = (cy * width + cx)[placed]
+    source, weight = piece_source[placed], piece_weight[placed]
+    size = width * height
+    occupied = np.flatnonzero(np.bincount(cell, minlength=size))
+    out = np.empty((occupied.size, tonnes.shape[1]))
+    by_pollutant = np.ascontiguousarray(tonnes.T)
+    for column in range(tonnes.shape[1]):  # a handful of pollutants, one bincount over all pieces
         out[:, column] = np.bincount(
-            index, weights=contribution[:, column], minlength=occupied.size
-        )
-    gridded = np.zeros(tonnes.shape[0])
-    np.add.at(gridded, piece_source[placed], piece_weight[placed])
+            cell, weights=by_pollutant[column][source] * weight, minlength=size
+        )[occupied]
+    gridded = np.bincount(source, weights=weight, minlength=tonnes.shape[0])
     missing = tonnes * (1.0 - np.clip(gridded, 0.0, 1.0))[:, None]
     return occupied % width, occupied // width, out, missing.sum(axis=0)
 
@@ -379,8 +384,12 @@ def _cems_months(
 def hourly_totals(tonnes: np.ndarray, profile: np.ndarray, profiles: np.ndarray) -> np.ndarray:
     """Hourly emissions (pollutants × hours) of sources with annual ``tonnes`` (sources ×
     pollutants), each following its row ``profile`` of ``profiles`` (profiles × hours, each
-    row's weights summing to 1): sources are summed per profile (``np.add.at``), then one matrix
+    row's weights summing to 1): sources are summed per profile (``np.bincount``), then one matrix
     product spreads the sums over the hours."""
-    by_profile = np.zeros((profiles.shape[0], tonnes.shape[1]))
-    np.add.at(by_profile, profile, tonnes)
-    return by_profile.T @ profiles
+    by_profile = np.stack(
+        [
+            np.bincount(profile, weights=column, minlength=profiles.shape[0])
+            for column in np.ascontiguousarray(tonnes.T)  # a handful of pollutants
+        ]
+    )
+    return by_profile @ profiles
