@@ -107,9 +107,12 @@ def code_of(names: np.ndarray, name: str) -> int:
 def _encoded(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and their names, codes in the names' sorted order (so that rows sort the
     same, and the first of a device's pollutants is the same, whatever slice is encoded)."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    if pa.types.is_dictionary(column.type):  # as read from Parquet: no hashing again
+        encoded = column.unify_dictionaries().combine_chunks()
+    else:
+        encoded = pc.dictionary_encode(column.combine_chunks())
+    codes = np.asarray(encoded.indices.fill_null(0)).astype(np.int32, copy=False)
+    names = np.asarray(encoded.dictionary.cast(pa.string()).to_pylist(), dtype=object)
     order = np.argsort(names.astype(str), kind="stable")
     if np.any(order != np.arange(len(order))):
         rank = np.empty(len(order), np.int32)
@@ -146,7 +149,10 @@ def minutes_from_arrow(table: pa.Table) -> Minutes:
     value = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
     mn, mn_names = _encoded(table.column("mn"))
     pollutant, pollutant_names = _encoded(table.column("pollutant"))
-    flag, flag_names = _encoded(table.column("flag").fill_null("N"))
+    flags = table.column("flag")
+    if flags.null_count:  # no flag sent: N (HJ 212-2017 数据标记, 正常)
+        flags = flags.cast(pa.string()).fill_null("N")
+    flag, flag_names = _encoded(flags)
     valid = table.column("valid").fill_null(False).to_numpy(zero_copy_only=False)
     if not _is_sorted(mn, pollutant, ts):
         order = np.lexsort((ts, pollutant, mn))
@@ -273,19 +279,23 @@ def _applies(rule: Rule, minutes: Minutes, facts: Mapping[str, DeviceFacts]) -> 
         rows = np.ones(len(minutes), bool)
     if rule.sources:
         covered = {mn: fact.source_kind in rule.sources for mn, fact in facts.items()}
-        rows &= _per_device(minutes, minutes.mn, covered, False).astype(bool)
+        rows &= _per_device(minutes, minutes.mn, covered, False, bool)
     if rule.network:
         member = {mn: fact.network == rule.network for mn, fact in facts.items()}
-        rows &= _per_device(minutes, minutes.mn, member, False).astype(bool)
+        rows &= _per_device(minutes, minutes.mn, member, False, bool)
     return rows
 
 
 def _per_device(
-    minutes: Minutes, codes: np.ndarray, value_of: Mapping[str, object], default: object
+    minutes: Minutes,
+    codes: np.ndarray,
+    value_of: Mapping[str, object],
+    default: object,
+    dtype: type = object,
 ) -> np.ndarray:
     """A column from a per-device mapping for device ``codes`` (one lookup per device)."""
     values = [value_of.get(name, default) for name in minutes.mn_names.tolist()]
-    return np.array([*values, default], dtype=object)[codes]
+    return np.array([*values, default], dtype=dtype)[codes]
 
 
 def absolute(rule: Rule, minutes: Minutes, until: int, min_count: int) -> Exceedances:
@@ -504,17 +514,19 @@ def offline(rule: Rule, minutes: Minutes, until: int) -> Exceedances:
     minutes (between two readings, or after the last one up to ``until``). ``ts`` is the first
     missing minute; ``value`` is ``rule.minutes + 1``, the length at which the alarm rang."""
     code = minutes.mn
-    single = len(minutes.pollutant) == 0 or np.all(minutes.pollutant == minutes.pollutant[0])
-    order = np.arange(len(code)) if single else np.lexsort((minutes.minute, code))
-    device, minute = code[order], minutes.minute[order]
-    distinct = group_starts(device, minute)
-    device, minute, rows = device[distinct], minute[distinct], order[distinct]
+    if len(code) == 0:
+        return Exceedances.of(*(np.zeros(0, np.int64),) * 4, rule.minutes)
+    single = np.all(minutes.pollutant == minutes.pollutant[0])
+    order = None if single else np.lexsort((minutes.minute, code))
+    device = code if order is None else code[order]
+    minute = minutes.minute if order is None else minutes.minute[order]
+    # rows in (device, minute) order; a device's rows of one minute differ by 0 (no gap)
     last = np.append(device[1:] != device[:-1], True)
-    following = np.where(last, until, np.append(minute[1:], until))
-    missing = following - minute - 1
-    keep = missing > rule.minutes
-    first = rows[keep]
-    start = minute[keep] + 1
+    following = np.append(minute[1:], until)
+    following[last] = until
+    hit = np.flatnonzero(following - minute - 1 > rule.minutes)
+    first = hit if order is None else order[hit]
+    start = minute[hit] + 1
     return Exceedances.of(
         first, first + 1, start, np.full(len(first), rule.minutes + 1), rule.minutes
     )
@@ -637,11 +649,12 @@ def _readings(minutes: Minutes, first: np.ndarray, stop: np.ndarray) -> list[str
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     rows = np.arange(offsets[-1]) + np.repeat(first - offsets[:-1], lengths)
     stamps = minutes.minute[rows].astype("datetime64[m]").astype(str).tolist()
-    values = minutes.value[rows].astype(object)
-    values[np.isnan(minutes.value[rows])] = None
-    values = values.tolist()
+    values = [  # as json.dumps writes them (floats by repr, NaN as null)
+        "null" if v != v else repr(v) for v in minutes.value[rows].tolist()
+    ]
+    items = [f'["{t}", {v}]' for t, v in zip(stamps, values, strict=True)]
     return [
-        json.dumps(list(zip(stamps[a:b], values[a:b], strict=True)), ensure_ascii=False)
+        "[" + ", ".join(items[a:b]) + "]"
         for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
     ]
 

@@ -280,7 +280,8 @@ class IncrementalEvaluator:
         and the ids and counts of those days."""
         keep = (until - self.lookback) // 60 * 60 - 60
         seconds = self.recent.column("ts").cast(pa.int64())
-        self.recent = self.recent.filter(pc.greater_equal(seconds, keep * 60))
+        kept = self.recent.filter(pc.greater_equal(seconds, keep * 60))
+        self.recent = kept.combine_chunks()  # one chunk: a chunk per call would pile up
         first_day = until // 1440 - 1
         if self.buffer and len(self.buffer) > 1:
             oldest = pc.min(self.buffer[0].column("ts")).as_py()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from lantian.alarms.evaluate import (
 )
 from lantian.alarms.rules import RuleSet
 from lantian.alarms.store import AlarmStore
-from lantian.feeds.store import FeedStore
+from lantian.feeds.store import FEED_SCHEMA, FeedStore
 from lantian.store.measurements import MeasurementStore
 
 MINUTE_COMMAND = "2051"
@@ -113,13 +114,22 @@ def permit_limits(source: object) -> dict[str, tuple[float, str, str]]:
     }
 
 
+MINUTE_COLUMNS = ["mn", "ts", "pollutant", "value", "valid", "flag"]
+
+
 def feed_minutes(feed: FeedStore, days: list[dt.date]) -> pa.Table:
-    """The minute rows (CN 2051) of ``days`` from the feed store."""
-    with feed.connect(days) as connection:
-        return connection.sql(
-            "SELECT mn, ts, pollutant, value, valid, flag FROM feed WHERE cn = $cn",
-            params={"cn": MINUTE_COMMAND},
-        ).to_arrow_table()
+    """The minute rows (CN 2051) of ``days`` from the feed store's files; the text columns as
+    Parquet stores them, dictionary-encoded (the evaluation groups by their codes)."""
+    files = feed.files(days)
+    if not files:
+        return FEED_SCHEMA.empty_table().select(MINUTE_COLUMNS)
+    table = pq.read_table(
+        files,
+        columns=[*MINUTE_COLUMNS, "cn"],
+        read_dictionary=["mn", "pollutant", "flag"],
+        filters=[("cn", "=", MINUTE_COMMAND)],
+    )
+    return table.select(MINUTE_COLUMNS)
 
 
 def background_hours(
