@@ -6,6 +6,9 @@ Run: ``uv run python bench/bench_hj212.py [--connections 1000] [--seconds 5] [--
 * **baseline**: an asyncio server, in its own process, that only reads the frames off the same
   number of sockets and discards them (frames = bytes read / frame length); each connection writes
   one frame per ``write`` as fast as the server reads.
+* **echo baseline**: the receiver capacity run's client against a server that answers every frame
+  with a fixed, pre-built 9014 (no framing, CRC, device or disk): what the client and the round
+  trips allow.
 * **receiver capacity**: a ``lantian receive`` process (its own home folder, fsync before every
   9014 answer). Each connection is one simulated device (the simulator's fleet: constructed frames,
   模拟数据) sending minute frames of eight factors (``Flag=5``), ``--window`` frames in flight; a
@@ -45,6 +48,7 @@ from lantian.ingest.hj212 import encode_frame
 BASELINE_SERVER = """
 import asyncio, sys
 count = 0
+ANSWER = sys.argv[1].encode() if len(sys.argv) > 1 else b""
 async def handle(reader, writer):
     global count
     while True:
@@ -52,6 +56,8 @@ async def handle(reader, writer):
         if not data:
             break
         count += len(data)
+        if ANSWER:  # the echo baseline: a fixed answer per frame end, nothing checked or kept
+            writer.write(ANSWER * data.count(b"\\n"))
     writer.close()
 async def serve():
     server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
@@ -208,6 +214,27 @@ def run_baseline(frames: list[list[bytes]], seconds: float) -> float:
     return received / len(frames[0][0]) / elapsed
 
 
+def run_echo_baseline(frames: list[list[bytes]], seconds: float, window: int) -> float:
+    """The same closed-loop client as the receiver's capacity run, against a server that answers
+    every frame with a fixed, pre-built 9014 (no framing, CRC, device, disk): frames/s."""
+    answer = encode_frame("QN=0;ST=91;CN=9014;PW=0;MN=0;Flag=4;CP=&&&&").decode()
+    server = subprocess.Popen(
+        [sys.executable, "-c", BASELINE_SERVER, answer],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    port = int(server.stdout.readline())
+    try:
+        rate, _, _ = run(receiver_load(port, frames, seconds, window=window))
+    finally:
+        server.stdin.write("\n")
+        server.stdin.flush()
+        server.stdout.readline()
+        server.wait(30)
+    return rate
+
+
 def run(coroutine):
     """Run on the event loop the receiver uses (uvloop where installed)."""
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
@@ -304,6 +331,8 @@ def main() -> None:
     print(f"frame: {len(frames[0][0])} bytes, 8 factors; {os.cpu_count()} cores", flush=True)
 
     baseline = run_baseline(frames, args.seconds)
+    half = len(frames[0]) // 2
+    echo = run_echo_baseline([f[:half] for f in frames], args.seconds, args.window)
     home = Path(tempfile.mkdtemp(prefix="bench-hj212-"))
     try:
         result = run_receiver(frames, args.seconds, args.window, args.rate, home, args.workers)
@@ -321,6 +350,10 @@ def main() -> None:
         f"({args.window} in flight per connection; p99 ack {result['capacity_p99']:.0f} ms)"
     )
     print(f"ratio receiver/baseline:         {capacity / baseline:10.2f}×")
+    print(
+        f"echo baseline (fixed 9014 each):  {echo:10,.0f} frames/s (same client, "
+        f"{args.window} in flight); receiver/echo {capacity / echo:.2f}×"
+    )
     print(
         f"offered {args.rate:,.0f} frames/s:        {result['achieved']:10,.0f} frames/s answered, "
         f"ack latency p50 {p50:.1f} ms, p99 {p99:.1f} ms"
