@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from lantian.cases.calendar import national_calendar
@@ -473,6 +473,20 @@ def _json_ready(alarm: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_ALARM_LOCK = 0x4C54434153  # "LTCAS": PostgreSQL's advisory lock of the alarm cases' writers
+
+
+def _one_writer(db: Session) -> None:
+    """Serialise the writers of alarm cases until the transaction ends, so that two evaluators (or
+    workers) never both open a case for one source or record one alarm twice: PostgreSQL by a
+    transaction-scoped advisory lock, SQLite by taking the database's write lock now (a write that
+    changes nothing) — before the lookups below, whose answers then hold until the commit."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ALARM_LOCK})
+    else:
+        db.execute(text("UPDATE cases SET id = id WHERE 1 = 0"))
+
+
 def open_from_alarm(
     db: Session,
     alarm: Mapping[str, Any],
@@ -501,6 +515,7 @@ def open_from_alarm(
         raise LedgerValueError("报警须有 alarm_id 和 mn", "an alarm needs alarm_id and mn", "alarm")
     if alarm.get("level") and alarm["level"] not in rules.alarm_levels:
         return AlarmOutcome(None)
+    _one_writer(db)
     known = db.scalar(select(CaseStep).where(CaseStep.ref == alarm_id).limit(1))
     if known is not None:
         return AlarmOutcome(known.case, duplicate=True)
