@@ -231,6 +231,10 @@ class Phase:
     seconds: float = 0.0
     distinct: float = float("nan")
     """Share of the phase's requests whose URL was new in the phase."""
+    server_cpu: float = float("nan")
+    """CPU time [s] the server's processes used during the phase."""
+    client_cpu: float = float("nan")
+    """CPU time [s] this load generator used during the phase."""
 
     def add(self, family: str, milliseconds: float, ok: bool) -> None:
         self.latencies.setdefault(family, []).append(milliseconds)
@@ -284,6 +288,37 @@ def varied_phase(
     return asyncio.run(load(port, iter(sequence), clients, seconds))
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time [s] used so far by process ``pid`` and the processes it started (its workers),
+    from Linux ``/proc``: the server's cost, whatever else the machine runs."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {pid}, {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - tree
+        tree |= frontier
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def measured(pid: int, run) -> Phase:
+    """``run()``'s phase, with the server's and this load generator's CPU time."""
+    server_before, client_before = server_cpu_seconds(pid), time.process_time()
+    phase = run()
+    phase.server_cpu = server_cpu_seconds(pid) - server_before
+    phase.client_cpu = time.process_time() - client_before
+    return phase
+
+
 # ---------------------------------------------------------------------- the report
 def _percentiles(values: list[float]) -> tuple[float, float]:
     if not values:
@@ -309,11 +344,18 @@ def report(title: str, phase: Phase, first: dict[str, float] | None = None) -> d
     p50, p99 = _percentiles(values)
     rate = len(values) / phase.seconds
     print(f"  {'all':<48} {'':9} {len(values):6d} {p50:8.1f} {p99:8.1f} {rate:7.0f} {errors:6d}")
+    cpu_ms = phase.server_cpu * 1000 / max(len(values), 1)
+    cores = os.cpu_count() or 1
+    print(
+        f"  server CPU {cpu_ms:.2f} ms a request (load generator {phase.client_cpu:.1f} s); "
+        f"on {cores} otherwise idle cores with the load generator beside it that is "
+        f"≈ {len(values) / (phase.server_cpu + phase.client_cpu) * cores:.0f} requests/s"
+    )
     if first:
         json_values = [v for p, vs in phase.latencies.items() if p.startswith("/api/") for v in vs]
         json50, json99 = _percentiles(json_values)
         print(f"  JSON endpoints together: p50 {json50:.1f} ms, p99 {json99:.1f} ms (goal ≤ 50 ms)")
-    return {"p50": p50, "p99": p99, "rate": rate, "errors": float(errors)}
+    return {"p50": p50, "p99": p99, "rate": rate, "errors": float(errors), "cpu_ms": cpu_ms}
 
 
 def run_server(label: str, home: Path, args, source: Path | None) -> dict[str, dict[str, float]]:
@@ -329,12 +371,19 @@ def run_server(label: str, home: Path, args, source: Path | None) -> dict[str, d
         settle(base)
         first = first_answers(base)
         load_before = os.getloadavg()[0]
-        phase = cached_phase(port, args.clients, args.seconds, args.requests)
+        phase = measured(
+            server.pid, lambda: cached_phase(port, args.clients, args.seconds, args.requests)
+        )
         totals["cached"] = report(f"{label} — cached (load {load_before:.2f})", phase, first)
         if args.varied:
             held = Holdings.of(base)
             load_before = os.getloadavg()[0]
-            phase = varied_phase(port, held, args.seed, args.clients, args.seconds, args.requests)
+            phase = measured(
+                server.pid,
+                lambda: varied_phase(
+                    port, held, args.seed, args.clients, args.seconds, args.requests
+                ),
+            )
             totals["varied"] = report(
                 f"{label} — varied, seed {args.seed} (load {load_before:.2f})", phase
             )
@@ -353,6 +402,8 @@ def ratios(before: dict[str, dict[str, float]], after: dict[str, dict[str, float
             f"  p99 {b['p99']:7.1f} → {a['p99']:6.1f} ms ({b['p99'] / a['p99']:5.1f}×)"
             f"  {b['rate']:5.0f} → {a['rate']:5.0f} req/s ({a['rate'] / b['rate']:4.1f}×)"
             f"  errors {b['errors']:.0f} → {a['errors']:.0f}"
+            f"  server CPU/request {b['cpu_ms']:.2f} → {a['cpu_ms']:.2f} ms"
+            f" ({b['cpu_ms'] / a['cpu_ms']:.1f}× less)"
         )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import CancelledError
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -70,6 +71,30 @@ def warm(data: AirData) -> None:
         log.exception("warming the caches failed")
 
 
+WARM_ALL_PLACES = 400
+"""Stores with at most this many stations and cities have every place's daily table, year
+evaluation and monthly evaluations of the latest year computed at start-up (a province: a few
+seconds of a core per worker); a national store only the default city's."""
+
+
+def warm_places(data: AirData) -> None:
+    """Compute, after :func:`warm`, what any station's or city's pages and API ask of the latest
+    year, so that a varied load finds it in memory (runs in the background thread)."""
+    try:
+        snap = data.snapshot()
+        if not snap.years or len(snap.stations) + len(snap.cities) > WARM_ALL_PLACES:
+            return
+        year = snap.years[-1]
+        places = [data.place(city=c) for c in snap.cities]
+        places += [data.place(station=code) for code in snap.stations]
+        for place in places:
+            data.daily_frame(place, year)
+            data.evaluation(place, year)
+            data.month_evaluations(place, year)
+    except Exception:  # as warm()
+        log.exception("warming every place failed")
+
+
 PREFILLED = ("/", "/now", "/api/v1/now")
 """What everyone asks at once on a heavy-pollution day: the default city's "now", answered from
 the response cache of every worker from its start on."""
@@ -130,8 +155,10 @@ def create_app(
 
             def warm_and_prefill() -> None:
                 warm(data)
-                with contextlib.suppress(RuntimeError):  # the server stopped meanwhile
-                    asyncio.run_coroutine_threadsafe(prefill(app, PREFILLED), loop)
+                with contextlib.suppress(RuntimeError, TimeoutError, CancelledError):
+                    # (the server stopped meanwhile)
+                    asyncio.run_coroutine_threadsafe(prefill(app, PREFILLED), loop).result(300)
+                warm_places(data)
 
             threading.Thread(target=warm_and_prefill, name="lantian-warm", daemon=True).start()
             threading.Thread(

@@ -80,7 +80,9 @@ class Snapshot:
     registry: pa.Table = field(
         default_factory=lambda: pa.table({"station_code": pa.array([], pa.string())})
     )
-    memo: Memo = field(default_factory=lambda: Memo(512))
+    memo: Memo = field(default_factory=lambda: Memo(2048))
+    """Answers computed from this version: a province's every place × (daily table, evaluation,
+    monthly evaluations) fits (lantian.web.app.WARM_ALL_PLACES)."""
     years_memo: Memo = field(default_factory=lambda: Memo(3))
     """Hour grids of whole years (tens of MB each): the three most recently used."""
 
