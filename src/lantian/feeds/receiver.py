@@ -430,6 +430,12 @@ class Receiver:
             queued, self.queue = self.queue, []
             try:
                 await self._commit_round(queued)
+            except Exception:  # never expected; the round's peers re-send what went unanswered
+                log.exception(
+                    "commit round of %d frames failed; their peers disconnected", len(queued)
+                )
+                for connection, _ in queued:
+                    connection.close()
             finally:
                 counts: dict[DeviceConnection, int] = {}
                 for connection, _ in queued:
