@@ -20,6 +20,7 @@ import datetime as dt
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,6 +57,7 @@ SCALE = {("mg/m3", "ug/m3"): 1000.0, ("ug/m3", "mg/m3"): 0.001, ("ng/m3", "ug/m3
 """Factor from a device's unit to the glossary's unit (mass concentrations only)."""
 
 
+@cache
 def unit_scale(device_unit: str | None, unit: str) -> float:
     """What a value in ``device_unit`` is multiplied by to be in ``unit`` (1 when equal or
     unknown)."""
@@ -171,11 +173,11 @@ def feed_rows(batch: FrameBatch) -> tuple[pa.Table, list[dict[str, object]]]:
 def _scales(batch: FrameBatch, mns: pa.Array, codes: pa.Array) -> pa.Array:
     """Per row, the factor from the device's registered unit of the factor to the glossary's."""
     known = factors()
-    pairs = {
-        f"{mn}\x00{code}": unit_scale(unit, known[code].unit)
+    pairs = {  # only the factors whose values change (most devices report in the glossary's unit)
+        f"{mn}\x00{code}": scale
         for mn, by_code in batch.units.items()
         for code, unit in by_code.items()
-        if code in known
+        if code in known and (scale := unit_scale(unit, known[code].unit)) != 1.0
     }
     if not pairs:
         return pa.array([1.0] * len(mns), pa.float64())
