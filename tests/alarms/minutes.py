@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from lantian.alarms.evaluate import Minutes, minutes_from_arrow
+from lantian.feeds.store import FEED_SCHEMA
 
 DAY = dt.datetime(2026, 12, 3)
 
@@ -46,3 +47,30 @@ def minutes(*tables: pa.Table) -> Minutes:
 def hours(*hourly: float, minutes_per_hour: int = 60) -> np.ndarray:
     """Minute values whose clock hours have the given means (constant within the hour)."""
     return np.repeat(np.asarray(hourly, dtype=float), minutes_per_hour)
+
+
+def feed_table(
+    mn: str, ts: np.ndarray, values: np.ndarray, pollutant: str = "PM10", factor: str = "a34002"
+) -> pa.Table:
+    """Feed-store rows (``FEED_SCHEMA``, minute data CN 2051) of one device at times ``ts``."""
+    n = len(ts)
+    values = np.asarray(values, dtype=float)
+    return pa.table(
+        {
+            "mn": [mn] * n,
+            "cn": ["2051"] * n,
+            "ts": pa.array(np.asarray(ts).astype("datetime64[s]"), pa.timestamp("s")),
+            "factor": [factor] * n,
+            "pollutant": [pollutant] * n,
+            "value": values,
+            "min": values,
+            "max": values,
+            "flag": ["N"] * n,
+            "valid": [True] * n,
+            "station_code": [mn] * n,
+            "network": ["dust"] * n,
+            "source": ["simulated"] * n,
+            "received": pa.array([0] * n, pa.timestamp("ms")),
+        },
+        schema=FEED_SCHEMA,
+    )

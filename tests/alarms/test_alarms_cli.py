@@ -14,7 +14,8 @@ import numpy as np
 import openpyxl
 import pyarrow as pa
 
-from lantian.feeds.store import FEED_SCHEMA, FeedStore
+from lantian.feeds.store import FeedStore
+from tests.alarms.minutes import feed_table
 
 DAY = dt.datetime(2026, 11, 2)
 DISTRICT = """
@@ -43,27 +44,8 @@ def lantian(home: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def feed_rows(values: np.ndarray, start: dt.datetime = DAY) -> pa.Table:
-    n = len(values)
-    ts = np.datetime64(start, "s") + np.arange(n) * np.timedelta64(60, "s")
-    return pa.table(
-        {
-            "mn": ["SIM0001"] * n,
-            "cn": ["2051"] * n,
-            "ts": pa.array(ts, pa.timestamp("s")),
-            "factor": ["a34002"] * n,
-            "pollutant": ["PM10"] * n,
-            "value": values,
-            "min": values,
-            "max": values,
-            "flag": ["N"] * n,
-            "valid": [True] * n,
-            "station_code": ["SIM0001"] * n,
-            "network": ["dust"] * n,
-            "source": ["simulated"] * n,
-            "received": pa.array([dt.datetime(2026, 11, 3)] * n, pa.timestamp("ms")),
-        },
-        schema=FEED_SCHEMA,
-    )
+    ts = np.datetime64(start, "s") + np.arange(len(values)) * np.timedelta64(60, "s")
+    return feed_table("SIM0001", ts, values)
 
 
 def home_with_feed(tmp_path: Path) -> tuple[Path, Path]:

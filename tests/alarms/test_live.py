@@ -19,7 +19,8 @@ from lantian.alarms.rules import load_rules
 from lantian.alarms.scan import scan
 from lantian.alarms.store import AlarmStore
 from lantian.feeds.simulator import fleet
-from lantian.feeds.store import FEED_SCHEMA, FeedStore
+from lantian.feeds.store import FeedStore
+from tests.alarms.minutes import feed_table
 from tests.alarms.test_alarms_cli import DISTRICT
 
 START = dt.datetime(2026, 11, 2, 22, 30)
@@ -28,27 +29,8 @@ START = dt.datetime(2026, 11, 2, 22, 30)
 
 def rows(mn: str, minutes: np.ndarray, values: np.ndarray) -> pa.Table:
     """Feed-store rows of one device's minutes (offsets from :data:`START`)."""
-    n = len(minutes)
     ts = np.datetime64(START, "s") + np.asarray(minutes) * np.timedelta64(60, "s")
-    return pa.table(
-        {
-            "mn": [mn] * n,
-            "cn": ["2051"] * n,
-            "ts": pa.array(ts, pa.timestamp("s")),
-            "factor": ["a34002"] * n,
-            "pollutant": ["PM10"] * n,
-            "value": np.asarray(values, float),
-            "min": np.asarray(values, float),
-            "max": np.asarray(values, float),
-            "flag": ["N"] * n,
-            "valid": [True] * n,
-            "station_code": [mn] * n,
-            "network": ["dust"] * n,
-            "source": ["simulated"] * n,
-            "received": pa.array([0] * n, pa.timestamp("ms")),
-        },
-        schema=FEED_SCHEMA,
-    )
+    return feed_table(mn, ts, values)
 
 
 def arrivals() -> list[pa.Table]:
@@ -201,3 +183,16 @@ def test_a_receiver_fed_by_the_simulator_stores_the_exceeding_sites_alarms(tmp_p
         now=newest - dt.timedelta(minutes=10),
     )
     assert stored.to_pylist() == found.to_pylist()
+
+
+def test_exceed_refuses_a_device_it_does_not_play(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "lantian", "--home", str(tmp_path), "simulate", "hj212",
+         "--devices", "2", "--exceed", "NOTPLAYED01", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "NOTPLAYED01" in result.stdout
+    assert fleet(2)[0].device.mn in result.stdout  # names what it plays

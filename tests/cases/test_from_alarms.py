@@ -15,8 +15,9 @@ from lantian.alarms.live import LiveAlarms, open_cases
 from lantian.alarms.rules import load_rules
 from lantian.alarms.scan import device_facts
 from lantian.alarms.store import AlarmStore
-from lantian.feeds.store import FEED_SCHEMA, FeedStore
+from lantian.feeds.store import FeedStore
 from lantian.plan.models import Case
+from tests.alarms.minutes import feed_table
 
 DEVICE = "EXAMPLE00DUST0001"  # on 示例GD01, a site without 监管单位: 区住建局
 START = dt.datetime(2026, 12, 1, 8)
@@ -24,29 +25,8 @@ START = dt.datetime(2026, 12, 1, 8)
 
 def pm10(mn: str, hourly: list[float]) -> pa.Table:
     values = np.repeat(np.asarray(hourly, float), 60)
-    n = len(values)
-    return pa.table(
-        {
-            "mn": [mn] * n,
-            "cn": ["2051"] * n,
-            "ts": pa.array(
-                np.datetime64(START, "s") + np.arange(n) * np.timedelta64(60, "s"),
-                pa.timestamp("s"),
-            ),
-            "factor": ["a34002"] * n,
-            "pollutant": ["PM10"] * n,
-            "value": values,
-            "min": values,
-            "max": values,
-            "flag": ["N"] * n,
-            "valid": [True] * n,
-            "station_code": [mn] * n,
-            "network": ["dust"] * n,
-            "source": ["simulated"] * n,
-            "received": pa.array([0] * n, pa.timestamp("ms")),
-        },
-        schema=FEED_SCHEMA,
-    )
+    ts = np.datetime64(START, "s") + np.arange(len(values)) * np.timedelta64(60, "s")
+    return feed_table(mn, ts, values)
 
 
 def test_live_alarms_open_append_and_escalate_one_case(registry, tmp_path):
