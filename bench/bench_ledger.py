@@ -28,12 +28,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
 import lantian.plan.auth
-from lantian.plan import assessment, plans, views, xlsx
+from lantian.plan import appraisal, plans, views, xlsx
 from lantian.plan.access import SYSTEM
 from lantian.plan.audit import act
 from lantian.plan.auth import actor_of, add_user
 from lantian.plan.database import create_ledger_engine, transaction, upgrade
-from lantian.plan.models import Evidence, Milestone, MonthLock, Report, Supervision, User
+from lantian.plan.models import Case, Evidence, Milestone, MonthLock, Report, User
 from lantian.plan.months import months_between
 from lantian.web import create_app
 from lantian.web.ledger import LedgerOpener
@@ -93,17 +93,20 @@ def _add_year_of_work(db, office_id: int) -> None:
             task = tasks[(index * 7 + k * 31) % len(tasks)]
             on = dt.date(int(month[:4]), int(month[5:]), 10 + k)
             db.add(
-                Supervision(
+                Case(  # a supervision step (lantian.cases, origin supervision)
+                    origin="supervision",
                     plan_id=plan.id,
-                    step=("inspect", "assign", "patrol")[(index + k) % 3],
+                    escalation=("inspect", "assign", "patrol")[(index + k) % 3],
+                    status="closed" if index % 2 else "dispatched",
                     unit_id=units[(index + k * 5) % len(units)].id,
                     measure_id=task.measure_id,
-                    on=on,
-                    finding="台账不全",
-                    follow_up_deadline=on + dt.timedelta(days=30),
+                    opened_on=on,
+                    title="台账不全",
+                    description="台账不全",
+                    deadline=on + dt.timedelta(days=30),
                     closed_on=on + dt.timedelta(days=20) if index % 2 else None,
                     closure="已整改" if index % 2 else None,
-                    recorded_by=office_id,
+                    opened_by=office_id,
                 )
             )
     for month in MONTHS[:9]:
@@ -175,8 +178,8 @@ def view_calls(engine: Engine, counter: StatementCounter, folder: Path) -> dict[
             lambda db, a, p, u: views.month_summary(db, a, p, MONTH)
         ),
         "views.measures": on_fresh_session(lambda db, a, p, u: views.measures(db, a, p)),
-        "assessment.assessment_table": on_fresh_session(
-            lambda db, a, p, u: assessment.assessment_table(db, a, p, YEAR, dt.date(2020, 1, 5))
+        "appraisal.assessment_table": on_fresh_session(
+            lambda db, a, p, u: appraisal.assessment_table(db, a, p, YEAR, dt.date(2020, 1, 5))
         ),
         "xlsx.write_report_template": on_fresh_session(
             lambda db, a, p, u: xlsx.write_report_template(db, a, p, folder / "t.xlsx", MONTH)

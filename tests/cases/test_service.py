@@ -214,7 +214,7 @@ def test_an_alarm_opens_a_case_and_repeats_append_and_escalate(registry):
     assert first.case.status == "pending"
     assert first.case.unit.name == "区住建局"
     assert first.case.origin == "alarm"
-    assert first.case.details["alarms"][0]["value"] == 231.0
+    assert first.case.details["alarm"]["value"] == 231.0
     again = service.open_from_alarm(db, ALARM)
     assert again.duplicate
     assert again.case.id == first.case.id

@@ -506,7 +506,9 @@ def open_from_alarm(
     * the device (``mn``) is looked up in the registry; its source (or, without one, the device
       itself, by ``mn``) is what the case is on; the responsible unit comes from the source;
     * an open case of origin ``alarm`` on the same source gets the alarm appended (``occurrences``
-      + 1), and reaching a count of ``escalation.repeat_thresholds`` escalates it one step;
+      + 1, a step whose ``ref`` is the ``alarm_id``: its facts stay in the alarm store), and
+      reaching a count of ``escalation.repeat_thresholds`` escalates it one step;
+    * a new case keeps the opening alarm's facts in ``details["alarm"]`` and the device's ``mn``;
     * else a new case (待派发) is opened, for the office to dispatch.
     """
     rules = case_rules()
@@ -542,7 +544,7 @@ def open_from_alarm(
         longitude=None if device.source_id else device.longitude,
         latitude=None if device.source_id else device.latitude,
         origin_ref=alarm_id,
-        details={"alarms": [facts], "mn": mn},
+        details={"alarm": facts, "mn": mn},
         now=now,
     )
     return AlarmOutcome(opened, opened=True)
@@ -580,8 +582,7 @@ def _append_alarm(
     occurrences = case.occurrences + 1
     note = f"第 {occurrences} 次：{facts.get('level') or ''} {facts.get('pollutant') or ''}"
     _step(db, case, actor, "append", note.strip(), rules, ref=alarm_id)
-    case.occurrences = occurrences
-    case.details = {**case.details, "alarms": [*case.details.get("alarms", []), facts][-50:]}
+    case.occurrences = occurrences  # the repeat's facts stay in the alarm store (step ``ref``)
     escalated = False
     if escalates_on_repeat(case.occurrences, rules):
         step = next_step(case.escalation, rules)
