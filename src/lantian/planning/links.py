@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -210,7 +211,7 @@ def link_cuts(
         )
         planned = planned_cut(inventory, link.selector, link.pollutants, fraction)
         share = done_share(link, tasks, latest)
-        achieved = planned.set_column(2, "t", pa.compute.multiply(planned["t"], share))
+        achieved = planned.set_column(2, "t", pc.multiply(planned["t"], share))
         out.append(LinkCut(link, fraction, share, planned, achieved))
     return out
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from lantian.assess.progress import progress
@@ -324,7 +325,7 @@ def roadmap(
 def _example(inventory: pa.Table) -> bool:
     if "example" not in inventory.column_names or inventory.num_rows == 0:
         return False
-    return bool(pa.compute.any(inventory["example"]).as_py())
+    return bool(pc.any(inventory["example"]).as_py())
 
 
 def _summary(area, base, after, target, gap, linked, measures) -> str:
