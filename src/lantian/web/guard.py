@@ -39,6 +39,7 @@ BODY_LIMITS: dict[str, int] = {
     "/ledger/inventory/activity": 11 * MIB,  # activity data (a register's workbook: 10 MB)
     "/ledger/roadmap/apportionment": 3 * MIB,  # an apportionment workbook (2 MB)
     "/api/v1/cases": 21 * MIB,  # a case's evidence file (20 MB) and its fields
+    "/ledger/cases": 21 * MIB,  # a case's answer with one evidence file (20 MB)
 }
 """The body limit [bytes] of the paths that take uploads, by longest prefix."""
 

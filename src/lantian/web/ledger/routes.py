@@ -2,6 +2,7 @@
 
 from lantian.web.ledger import (  # noqa: F401 - they register routes
     actions,
+    cases,
     downloads,
     pages,
     roadmap,

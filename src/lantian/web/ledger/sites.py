@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from lantian.cases import service as cases
 from lantian.plan import plans
 from lantian.plan.database import transaction
 from lantian.web.api.routes import JSONBytes
@@ -53,12 +54,14 @@ def map_data(request: Request) -> Response:
 
 @router.get("/sites/{source_id}")
 def site_page(request: Request, source_id: Id) -> HTMLResponse:
-    """A source's page: facts, checklist, devices and their chart, alarms (and cases)."""
+    """A source's page: facts, checklist, devices and their chart, its cases (those the reader
+    may see: a reporter their unit's), alarms."""
     with transaction(ledger_engine(request)) as db:
         actor = reader(db, request)
         document = site_document(db, actor, _live(request), source_id)
+        rows = cases.list_cases(db, actor, source=source_id)
         context = page_context(db, actor, plans.get_plan(db))
-    return render(request, "site.html", page="site", doc=document, **context)
+    return render(request, "site.html", page="site", doc=document, cases=rows, **context)
 
 
 @router.get("/sites/{source_id}/series")
