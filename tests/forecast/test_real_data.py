@@ -9,8 +9,13 @@ import pytest
 
 from lantian.assess.aqi_series import aqi_series
 from lantian.assess.scope import resolve_scope
-from lantian.forecast.backtest import run_backtest, score_table
-from lantian.forecast.service import city_forecast, city_warning, warning_decision
+from lantian.forecast.backtest import (
+    cross_validated_decision,
+    run_backtest,
+    score_table,
+    tuned_decision,
+)
+from lantian.forecast.service import backtest_report, city_forecast, city_warning, warning_decision
 from lantian.forecast.storage import read_forecasts
 from lantian.forecast.warnings import locality
 
@@ -39,6 +44,38 @@ def test_backtest_scores_every_model_on_the_same_days(short_backtest):
     pooled = score_table(short_backtest)
     assert {r["scope"] for r in pooled} == {"all"}
     assert pooled[0]["n"] > 13 * table[0]["n"]
+
+
+def test_leave_one_city_out_on_the_real_backtest(short_backtest, hunan_history):
+    by_city = cross_validated_decision(short_backtest)
+    others = [c for c in hunan_history.cities if c != "永州"]
+    assert by_city["永州"] == tuned_decision(short_backtest, others)
+    held_out = score_table(short_backtest, None, by_city=by_city)
+    in_sample = score_table(short_backtest, None, tuned_decision(short_backtest))
+    for out, inside in zip(held_out, in_sample, strict=True):
+        assert (out["lead"], out["model"], out["n"]) == (
+            inside["lead"],
+            inside["model"],
+            inside["n"],
+        )
+        assert out["gt150_observed"] == inside["gt150_observed"]
+
+
+def test_the_backtest_report_puts_out_of_sample_beside_in_sample(short_backtest):
+    report = backtest_report(short_backtest, "永州")
+    assert report["cross_validated"]["method"] == "leave-one-city-out"
+    assert set(report["cross_validated"]["probability_thresholds"]) == set(report["cities"])
+    for key in ("in_sample_rows",):
+        assert {(r["scope"], r["lead"], r["model"]) for r in report[key]} == {
+            (s, lead, "gbrt") for s in ("永州", "all") for lead in (1, 2, 3)
+        }
+    assert len(report["cross_validated"]["rows"]) == len(report["in_sample_rows"])
+    confusion = report["cross_validated"]["warning_confusion"]
+    assert {r["model"] for r in confusion} == {"gbrt"}
+    pooled = [
+        r for r in report["warning_confusion"] if r["scope"] == "all" and r["model"] == "gbrt"
+    ]
+    assert sum(r["observed_yellow"] for r in confusion) == sum(r["observed_yellow"] for r in pooled)
 
 
 def test_backtest_persistence_mae_computed_independently(short_backtest, hunan_history):

@@ -124,6 +124,21 @@ def backtest_command(
     if output is not OutputFormat.table:
         return
     emit(
+        [{k: r.get(k) for k in keys} for r in result["in_sample_rows"]],
+        output,
+        "gbrt, decisions tuned on this backtest (in sample, optimistic)",
+    )
+    emit(
+        [{k: r.get(k) for k in keys} for r in result["cross_validated"]["rows"]],
+        output,
+        "gbrt, decisions tuned on the other cities (leave-one-city-out, out of sample)",
+    )
+    emit(
+        result["cross_validated"]["warning_confusion"],
+        output,
+        "预警等级 gbrt out of sample × observed level (all cities)",
+    )
+    emit(
         [r for r in result["reliability"] if r["model"] == "gbrt" and r["scope"] == "all"],
         output,
         "可靠性 reliability (gbrt, all cities)",

@@ -26,7 +26,7 @@ from lantian.forecast.verification import (
     reliability,
     scores,
 )
-from lantian.forecast.warnings import Locality, decide_daily, level_table
+from lantian.forecast.warnings import PERSISTENCE, Locality, decide_daily, level_table
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -150,18 +150,36 @@ def _rows_of(backtest: Backtest, city: str | None):
     return slice(None) if city is None else [backtest.history.city_index(city)]
 
 
+EventDecision = Mapping[int, Sequence[float | str]]
+"""AQI threshold T → per lead, the decision probability at which the model forecasts AQI > T, or
+:data:`PERSISTENCE` (the event is forecast when persistence's AQI exceeds T)."""
+
+
+def model_events(backtest: Backtest, lead: int, t: int, decision: Sequence[float | str]):
+    """The model's forecast of the event AQI > ``t`` at ``lead``, (cities, issues): its
+    probability at or above ``decision[lead − 1]``, or persistence's rounded AQI above ``t``."""
+    chosen = decision[lead - 1]
+    if chosen == PERSISTENCE:
+        return np.rint(backtest.forecasts[(PERSISTENCE, lead)]) > t
+    with np.errstate(invalid="ignore"):
+        return backtest.probabilities[(MODEL_NAME, lead)][t] >= float(chosen)
+
+
 def score_table(
     backtest: Backtest,
     city: str | None = None,
-    decision: Mapping[int, Sequence[float]] | None = None,
+    decision: EventDecision | None = None,
+    by_city: Mapping[str, EventDecision] | None = None,
 ) -> list[dict[str, object]]:
     """One row per (lead, model): the scores of ``city`` (or of all cities pooled, ``None``).
 
     Every model is scored on the same (city, target day) pairs: those where the observation and
-    all models' forecasts exist. The model forecasts an event when its probability reaches
-    ``decision[T][lead − 1]`` (default: from its point forecast, as the baselines do).
+    all models' forecasts exist. The model forecasts an event as :func:`model_events` does with
+    ``decision`` — or with ``by_city[c]`` on city c's rows (each city's own decision, e.g. one
+    chosen without it) — and by default from its point forecast, as the baselines do.
     """
     rows_of = _rows_of(backtest, city)
+    decisions = [by_city[c] for c in backtest.history.cities] if by_city else None
     table = []
     for lead in LEADS:
         observed = backtest.observed(lead)[rows_of]
@@ -170,6 +188,13 @@ def score_table(
             probability = {
                 t: p[rows_of][common] for t, p in backtest.probabilities[(name, lead)].items()
             }
+            events = None
+            if name == MODEL_NAME and (decision or decisions):
+                events = {
+                    t: _events(backtest, lead, t, decision, decisions)[rows_of][common]
+                    for t in (decision or decisions[0])
+                    if t in probability
+                }
             table.append(
                 {
                     "scope": city or "all",
@@ -180,13 +205,18 @@ def score_table(
                         observed[common],
                         backtest.history.standard,
                         probability,
-                        {t: p[lead - 1] for t, p in decision.items()}
-                        if decision and name == MODEL_NAME
-                        else None,
+                        events=events,
                     ),
                 }
             )
     return table
+
+
+def _events(backtest, lead, t, decision, decisions) -> npt.NDArray[np.bool_]:
+    if decisions is None:
+        return model_events(backtest, lead, t, decision[t])
+    rows = [model_events(backtest, lead, t, d[t])[k] for k, d in enumerate(decisions)]
+    return np.stack(rows)
 
 
 def reliability_table(backtest: Backtest, city: str | None = None) -> list[dict[str, object]]:
@@ -206,31 +236,46 @@ def reliability_table(backtest: Backtest, city: str | None = None) -> list[dict[
     return table
 
 
-def tuned_decision(backtest: Backtest) -> dict[int, list[float]]:
-    """Per probability threshold T and lead, the decision probability of :data:`DECISION_GRID` with
-    the best pooled equitable threat score of AQI > T among those whose hit rate is at least and
-    whose false-alarm ratio at most persistence's (a model that neither misses nor false-alarms
-    more than persistence); where none is, the best ETS of all. Ties: the lowest probability.
+def tuned_decision(
+    backtest: Backtest, cities: Sequence[str] | None = None
+) -> dict[int, list[float | str]]:
+    """Per probability threshold T and lead, the decision among :data:`DECISION_GRID` and
+    :data:`PERSISTENCE` with the best equitable threat score of AQI > T pooled over ``cities``
+    (default all) among those whose hit rate is at least and whose false-alarm ratio at most
+    persistence's (a model that neither misses nor false-alarms more than persistence; persistence
+    itself always qualifies, so the model falls back to it where no probability beats it); where
+    no ETS is defined, the best ETS of all. Ties: the lowest probability, persistence last.
     Leads without an observed event keep the previous lead's (lead 1: the grid's middle)."""
-    best: dict[int, list[float]] = {}
+    rows = slice(None) if cities is None else [backtest.history.city_index(c) for c in cities]
+    best: dict[int, list[float | str]] = {}
     for t in probability_thresholds(backtest.history.standard):
         best[t] = []
         for lead in LEADS:
-            common = _common(backtest, lead, slice(None))
-            happened = backtest.observed(lead)[common] > t
-            p = backtest.probabilities[(MODEL_NAME, lead)][t][common]
-            reference = contingency(
-                np.rint(backtest.forecasts[("persistence", lead)][common]) > t, happened
-            )
-            tables = [contingency(p >= g, happened) for g in DECISION_GRID]
+            common = _common(backtest, lead, rows)
+            happened = backtest.observed(lead)[rows][common] > t
+            p = backtest.probabilities[(MODEL_NAME, lead)][t][rows][common]
+            persistence = np.rint(backtest.forecasts[(PERSISTENCE, lead)][rows][common]) > t
+            reference = contingency(persistence, happened)
+            tables = [contingency(p >= g, happened) for g in DECISION_GRID] + [reference]
+            candidates = [float(g) for g in DECISION_GRID] + [PERSISTENCE]
             ets = np.asarray([-np.inf if k["ets"] is None else k["ets"] for k in tables])
             if not happened.any() or not np.isfinite(ets).any():
                 best[t].append(best[t][-1] if best[t] else float(np.median(DECISION_GRID)))
                 continue
             no_worse = np.asarray([_no_worse(k, reference) for k in tables])
             pool = np.where(no_worse, ets, -np.inf) if no_worse.any() else ets
-            best[t].append(float(DECISION_GRID[int(np.argmax(pool))]))
+            best[t].append(candidates[int(np.argmax(pool))])
     return best
+
+
+def cross_validated_decision(backtest: Backtest) -> dict[str, dict[int, list[float | str]]]:
+    """Leave-one-city-out: per city, the decision :func:`tuned_decision` chooses on every *other*
+    city of the backtest, so that scoring each city with its own (:func:`score_table`
+    ``by_city``) scores the tuning out of sample. Needs at least two cities."""
+    cities = backtest.history.cities
+    if len(cities) < 2:
+        raise ValueError("leave-one-city-out needs at least two cities")
+    return {c: tuned_decision(backtest, [o for o in cities if o != c]) for c in cities}
 
 
 def _no_worse(table: dict[str, object], reference: dict[str, object]) -> bool:

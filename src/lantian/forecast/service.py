@@ -16,6 +16,7 @@ Every function takes the measurement store and returns plain dicts and lists (JS
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +27,8 @@ import pyarrow as pa
 from lantian.forecast.backtest import (
     RETRAIN_DAYS,
     WARM_UP_DAYS,
+    Backtest,
+    cross_validated_decision,
     exceedance_key,
     model_forecasts,
     reliability_table,
@@ -430,32 +433,72 @@ def city_backtest(
 ) -> dict[str, object]:
     """The rolling-origin backtest of ``year``: scores of ``city`` and of all cities pooled.
 
-    The model forecasts an event AQI > T when P(AQI > T) reaches the city's decision probability
-    (``localities``, default the bundled file); ``tuned_probability_thresholds`` are those that
-    would have maximised the pooled equitable threat score. ``warning_confusion`` counts the
-    warning level each model's forecast called for against the one the observed AQI called for.
+    ``rows``: the model forecasts an event AQI > T when P(AQI > T) reaches the city's decision
+    probability (``localities``, default the bundled file; or persistence's event where that says
+    ``persistence``). ``tuned_probability_thresholds``: the decisions this backtest's pooled ETS
+    would choose (:func:`.backtest.tuned_decision`), scored on the same backtest in
+    ``in_sample_rows`` (optimistic: chosen on what they are judged on). ``cross_validated``: each
+    city scored with the decisions chosen on the other cities (leave-one-city-out), its
+    ``rows`` and ``warning_confusion`` out of sample. ``warning_confusion`` counts the warning
+    level each model's forecast called for against the one the observed AQI called for.
     """
     history = city_history(store, dt.date(year, 1, 1), dt.date(year, 12, 31))
     history.city_index(city)
     weather = load_weather(weather_files or [], history, store)
     backtest = run_backtest(history, warm_up_days, retrain_days, weather)
-    first_issue = history.first_day + dt.timedelta(days=int(backtest.issues[0]))
-    decision = locality(city, localities).probability_thresholds
-    settings = partial(locality, path=localities)
     return {
         "city": city,
         "year": year,
+        "retrain_days": retrain_days,
+        "weather_used": weather_used(weather),
+        **backtest_report(backtest, city, localities),
+    }
+
+
+def backtest_report(
+    backtest: Backtest, city: str, localities: Path | None = None
+) -> dict[str, object]:
+    """The scores of a run backtest as :func:`city_backtest` returns them (without the run's
+    year, retraining period and weather variables)."""
+    history = backtest.history
+    first_issue = history.first_day + dt.timedelta(days=int(backtest.issues[0]))
+    decision = locality(city, localities).probability_thresholds
+    settings = partial(locality, path=localities)
+    tuned = tuned_decision(backtest)
+    by_city = cross_validated_decision(backtest)
+
+    def held_out(name: str) -> Locality:
+        return replace(settings(name), probability_thresholds=by_city[name])
+
+    def model_rows(table: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [r for r in table if r["model"] == MODEL_NAME]
+
+    return {
         "first_issue": first_issue,
         "last_issue": history.first_day + dt.timedelta(days=int(backtest.issues[-1])),
-        "retrain_days": retrain_days,
         "cities": history.cities,
         "standard": history.standard,
         "climatology": "trailing 30-day mean of the same year's earlier days (the store holds one year)",
         "weather": backtest.weather,
-        "weather_used": weather_used(weather),
         "probability_thresholds": decision,
-        "tuned_probability_thresholds": tuned_decision(backtest),
+        "tuned_probability_thresholds": tuned,
         "rows": score_table(backtest, city, decision) + score_table(backtest, None, decision),
+        "in_sample_rows": model_rows(
+            score_table(backtest, city, tuned) + score_table(backtest, None, tuned)
+        ),
+        "cross_validated": {
+            "method": "leave-one-city-out",
+            "probability_thresholds": by_city,
+            "rows": model_rows(
+                score_table(backtest, city, by_city=by_city)
+                + score_table(backtest, None, by_city=by_city)
+            ),
+            "warning_confusion": [
+                {"scope": "all", **row}
+                for row in warning_confusion(warning_levels(backtest, held_out, None))
+                if row["model"] == MODEL_NAME
+            ],
+        },
         "reliability": reliability_table(backtest, city) + reliability_table(backtest, None),
         "warning_confusion": [
             {"scope": scope, **row}

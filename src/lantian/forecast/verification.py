@@ -119,6 +119,7 @@ def scores(
     standard: str,
     probability: Mapping[int, npt.ArrayLike] | None = None,
     decision: Mapping[int, float] | None = None,
+    events: Mapping[int, npt.ArrayLike] | None = None,
 ) -> dict[str, object]:
     """Every score of one forecast series against observations (pairs with a NaN are dropped).
 
@@ -133,6 +134,9 @@ def scores(
     decision
         The probability at or above which the event AQI > T is forecast, by T; an event without
         one is forecast from the rounded AQI.
+    events
+        The forecast event AQI > T itself (booleans, same shape), by T: overrides ``decision``
+        (a decision made otherwise, e.g. persistence's event where the model falls back to it).
     """
     f = np.asarray(forecast, dtype=np.float64).ravel()
     o = np.asarray(observed, dtype=np.float64).ravel()
@@ -151,7 +155,9 @@ def scores(
         ),
     }
     for threshold in event_thresholds(standard):
-        if decision and threshold in decision and threshold in probability:
+        if events and threshold in events:
+            predicted = np.asarray(events[threshold], dtype=bool).ravel()[keep]
+        elif decision and threshold in decision and threshold in probability:
             predicted = probability[threshold][keep] >= decision[threshold]
         else:
             predicted = np.rint(f) > threshold

@@ -67,9 +67,10 @@ class Locality:
     merge_gap_hours: int = 0
     overrides: list[dict] = field(default_factory=list)
     reduction_shares: dict[str, float] = field(default_factory=dict)
-    probability_thresholds: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    probability_thresholds: dict[int, tuple[float | str, ...]] = field(default_factory=dict)
     """AQI threshold → the probability of exceeding it at which a forecast day counts as above,
-    per lead (day 1, 2, 3 of the forecast)."""
+    per lead (day 1, 2, 3 of the forecast), or :data:`PERSISTENCE`: the day counts as above when
+    the last observed day was (the model falls back to persistence for that event and lead)."""
 
     def scheme_on(self, day: dt.date) -> str:
         """The scheme in force on ``day``."""
@@ -99,25 +100,38 @@ def _locality_of(name: str, section: dict, default: dict | None = None) -> Local
 
 LEADS_WARNED = 3
 """Forecast days a decision looks at (leads 1–3)."""
+PERSISTENCE = "persistence"
+
+
+def _decision_value(value: object) -> float | str:
+    return PERSISTENCE if value == PERSISTENCE else float(value)
 
 
 def _probability_thresholds(
     name: str, section: dict, default: dict
 ) -> dict[int, tuple[float, ...]]:
-    """AQI threshold → decision probability per lead; one number applies to every lead."""
+    """AQI threshold → decision probability (or ``"persistence"``) per lead; one value applies to
+    every lead."""
     merged = {
         **default.get("probability_thresholds", {}),
         **section.get("probability_thresholds", {}),
     }
     out = {}
     for key, value in merged.items():
-        per_lead = tuple(float(v) for v in (value if isinstance(value, list) else [value]))
+        try:
+            per_lead = tuple(
+                _decision_value(v) for v in (value if isinstance(value, list) else [value])
+            )
+        except (TypeError, ValueError):
+            per_lead = ()
         if len(per_lead) == 1:
             per_lead *= LEADS_WARNED
-        if len(per_lead) != LEADS_WARNED or not all(0.0 < v <= 1.0 for v in per_lead):
+        if len(per_lead) != LEADS_WARNED or not all(
+            v == PERSISTENCE or 0.0 < v <= 1.0 for v in per_lead
+        ):
             raise ValueError(
                 f"{name}: probability_thresholds.{key} must be a probability in (0, 1] or "
-                f"{LEADS_WARNED} of them (one per lead), got {value!r}"
+                f'"{PERSISTENCE}", or {LEADS_WARNED} of them (one per lead), got {value!r}'
             )
         out[int(key)] = per_lead
     return out
@@ -312,19 +326,22 @@ def decide_daily(
     to the ``forecast`` days from it, under ``settings`` (scheme on ``day``, overrides, gap).
 
     With ``probabilities`` (P(AQI > T) of each forecast day, by T), a forecast day counts as
-    above T when its probability reaches ``settings.probability_thresholds[T]`` (of its lead); an
-    observed day
-    when it is above T.
+    above T when its probability reaches ``settings.probability_thresholds[T]`` (of its lead), or,
+    where that is :data:`PERSISTENCE`, when the last observed day (rounded) is above T; an
+    observed day when it is above T.
     """
     observed = np.asarray(observed, dtype=np.float64)
+    last = np.rint(observed[-1]) if len(observed) else np.nan
     exceeds = {}
     for t, p in (probabilities or {}).items():
         if t in settings.probability_thresholds:
+            p = np.asarray(p, dtype=np.float64)
+            chosen = settings.probability_thresholds[t][: len(p)]
+            fallback = np.asarray([c == PERSISTENCE for c in chosen], dtype=bool)
+            level = np.asarray([np.nan if f else c for c, f in zip(chosen, fallback, strict=True)])
             with np.errstate(invalid="ignore"):
-                above = np.concatenate(
-                    [observed > t, np.asarray(p) >= settings.probability_thresholds[t][: len(p)]]
-                )
-            exceeds[t] = np.repeat(above, 24)
+                forecast_above = np.where(fallback, last > t, p >= level)
+            exceeds[t] = np.repeat(np.concatenate([observed > t, forecast_above]), 24)
     return decide(
         hourly_from_daily(np.concatenate([observed, np.asarray(forecast, dtype=np.float64)])),
         settings.scheme_on(day),
