@@ -192,8 +192,11 @@ def minute_segment(
             values[code] = max(0.0, (base + simulated.increment) * 1.8 * noise.uniform(0.8, 1.2))
         elif code == "a01001":
             values[code] = 18 + 6 * np.sin((moment.hour - 9) / 24 * 2 * np.pi) + noise.gauss(0, 0.5)
-        elif code == "a01002":
-            values[code] = min(100.0, max(5.0, 70 - 15 * np.sin((moment.hour - 9) / 12 * np.pi)))
+        elif code == "a01002":  # the daily cycle, and a wobble by the minute (drawing no
+            # random number, so that the faults drawn stay those of the seed): a humidity
+            # constant for an hour would be a stuck sensor to the alarm rules
+            daily = 70 - 15 * np.sin((moment.hour - 9) / 12 * np.pi)
+            values[code] = min(100.0, max(5.0, daily + 0.6 * np.sin(moment.minute * 2.1)))
         elif code == "a01007":
             values[code] = abs(noise.gauss(1.8, 0.8))
         elif code == "a01008":
