@@ -18,19 +18,13 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from lantian.ingest.nwp import NWP_VARIABLES
+
 FloatArray = npt.NDArray[np.float64]
 
 MIN_VALUES_PER_DAY = 2
 """Valid times needed in a target day for a daily value (6-hourly output gives 4)."""
-MEANS = (
-    "temperature",
-    "relative_humidity",
-    "wind_speed",
-    "wind_u",
-    "wind_v",
-    "boundary_layer_height",
-    "pressure",
-)
+MEANS = tuple(v for v in NWP_VARIABLES if v != "precipitation")
 
 
 def _seconds(column: pa.ChunkedArray) -> npt.NDArray[np.int64]:

@@ -34,7 +34,9 @@ consecutive valid times of the run.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -88,7 +90,12 @@ def _winds(numbers: dict[str, FloatArray]) -> None:
     )
 
 
-def _table(city, issue, valid, numbers: dict[str, FloatArray]) -> pa.Table:
+def _table(
+    city: Sequence[str] | pa.Array,
+    issue: Sequence[dt.datetime] | pa.ChunkedArray,
+    valid: Sequence[dt.datetime] | pa.ChunkedArray,
+    numbers: dict[str, FloatArray],
+) -> pa.Table:
     return pa.table(
         {
             "city": pa.array(city, pa.string()),
@@ -185,7 +192,9 @@ def read_nwp_grib(
     return table, {"file": str(path), "rows": table.num_rows, "rejected": [], "skipped": skipped}
 
 
-def _at_places(eccodes, message, places: dict[str, tuple[float, float]]) -> dict[str, float]:
+def _at_places(
+    eccodes: Any, message: Any, places: dict[str, tuple[float, float]]
+) -> dict[str, float]:
     """The value at each place's nearest grid point; NaN outside the grid or missing."""
     missing_value = eccodes.codes_get(message, "missingValue")
     out = {}
@@ -202,7 +211,9 @@ def _at_places(eccodes, message, places: dict[str, tuple[float, float]]) -> dict
 
 
 def _difference_accumulations(
-    keys: list[tuple[str, dt.datetime, dt.datetime]], precipitation: FloatArray, runs: set
+    keys: list[tuple[str, dt.datetime, dt.datetime]],
+    precipitation: FloatArray,
+    runs: set[tuple[str, dt.datetime]],
 ) -> None:
     """Precipitation accumulated since the run's start → the amount since its previous valid time
     (in place; ``keys`` sorted by city, issue and valid time)."""
@@ -218,7 +229,9 @@ def _difference_accumulations(
     precipitation[:] = np.where(from_start, np.maximum(amount, 0.0), precipitation)
 
 
-def read_nwp(path: Path | str, places: dict[str, tuple[float, float]] | None = None):
+def read_nwp(
+    path: Path | str, places: dict[str, tuple[float, float]] | None = None
+) -> tuple[pa.Table, dict[str, object]]:
     """Read forecast meteorology: ``.grib2``/``.grb2``/``.grib``/``.grb`` as GRIB (needs
     ``places``), ``.csv`` as the tidy format."""
     suffix = Path(path).suffix.lower()

@@ -157,7 +157,8 @@ class RowChecks:
             values = cells.cast(pa.float64()).to_numpy(zero_copy_only=False)
         low, high = plausible_ranges()[name]
         self.refuse((values < low) | (values > high), name, "out_of_range")
-        return values
+        numbers: FloatArray = np.asarray(values, dtype=np.float64)
+        return numbers
 
     @property
     def kept(self) -> npt.NDArray[np.bool_]:
