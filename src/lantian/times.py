@@ -160,7 +160,11 @@ def months_between(first: str, last: str) -> list[str]:
 def hour_numbers(ts: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Hour number (whole hours since 1970-01-01 00:00, on the stamps' own clock) of each stamp:
     the hour-ending stamp ``D 01:00`` is the hour number *h* that ends at ``h:00``."""
-    hours: npt.NDArray[np.int64] = np.asarray(ts).astype("datetime64[h]").view(np.int64)
+    stamps = np.asarray(ts)
+    if stamps.dtype == np.dtype("datetime64[s]"):  # the stored unit: integer division, no copy
+        seconds: npt.NDArray[np.int64] = stamps.view(np.int64) // 3600
+        return seconds
+    hours: npt.NDArray[np.int64] = stamps.astype("datetime64[h]").view(np.int64)
     return hours
 
 
@@ -168,12 +172,16 @@ def natural_months(hours: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Month number (months since 1970-01) of the natural day of each hour-ending hour number.
 
     Hour number *h* ends at ``h:00``; the hour ending ``D+1 00:00`` belongs to day D. Computed once
-    per distinct hour of the span (a calendar conversion per row would be slow), then looked up.
+    per hour of the span (a calendar conversion per row would be slow), then looked up; a column
+    whose span is much longer than itself is converted row by row instead.
     """
     if not len(hours):
         return np.empty(0, dtype=np.int64)
-    first = int(hours.min())
-    span = np.arange(first - 1, int(hours.max()), dtype=np.int64)
+    first, last = int(hours.min()), int(hours.max())
+    if last - first > 4 * len(hours):  # a few stamps far apart: convert each (a short column)
+        direct = (hours - 1).astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
+        return direct
+    span = np.arange(first - 1, last, dtype=np.int64)
     table = span.astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
     months: npt.NDArray[np.int64] = table[hours - first]
     return months

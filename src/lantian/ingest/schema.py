@@ -95,12 +95,16 @@ def repeated_keys(
         ordered_key = key[order]
         first[1:] &= ordered_key[1:] == ordered_key[:-1]
     first[1:] = ~first[1:]
+    repeated, duplicate = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    if first.all():  # no key twice: the common case, answered without looking at the values
+        return repeated, duplicate
     ordered = values[order]
     changes = np.zeros(n, dtype=bool)
     changes[1:] = ~first[1:] & (ordered[1:] != ordered[:-1])
-    starts = np.flatnonzero(first)
-    differs = np.logical_or.reduceat(changes, starts)[np.cumsum(first) - 1] if n else changes
-    repeated, duplicate = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    if not changes.any():
+        repeated[order] = ~first
+        return repeated, duplicate
+    differs = np.logical_or.reduceat(changes, np.flatnonzero(first))[np.cumsum(first) - 1]
     repeated[order] = ~first & ~differs
     duplicate[order] = differs
     return repeated, duplicate
