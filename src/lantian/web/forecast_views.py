@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -151,7 +152,9 @@ class ForecastViews:
 
     def _forecast(self, city: str) -> dict[str, Any]:
         """The forecast service's current forecast, dates as ISO text, levels with their category."""
-        document = current_forecast(self.data.store, city, self.issue_day(city), self.home)
+        digest = hashlib.blake2b(city.encode(), digest_size=8).hexdigest()
+        with _one_process_at_a_time(self.home / f".forecast-{digest}.lock"):
+            document = current_forecast(self.data.store, city, self.issue_day(city), self.home)
         standard = document["standard"]
         rows = [
             {
@@ -317,8 +320,7 @@ class ForecastViews:
             city = self.data.default_city()
             if city is None:
                 return
-            with _one_process_at_a_time(self.home / ".forecast-warm.lock"):
-                self.forecast(city)
+            self.forecast(city)
             self.warning(city)
         except Exception:  # an optimisation; a failure shows on the request instead
             log.exception("warming the forecast failed")
@@ -327,8 +329,9 @@ class ForecastViews:
 @contextmanager
 def _one_process_at_a_time(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created if missing): the worker processes of
-    ``lantian serve --workers N`` warm the same forecast, which the first one computes (≈ 15 s of
-    a core) and stores — the others wait for it and then read it."""
+    ``lantian serve --workers N`` are asked for the same city's forecast (each warms the default
+    city's at start); the first computes it (≈ 15 s of a core) and stores it — the others wait
+    for it and then read it from the store."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
