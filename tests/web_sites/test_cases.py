@@ -66,6 +66,8 @@ def test_the_workflow_through_the_pages(base):
         pending = [c for c, s in queue(office).items() if s == "pending"]
         assert pending
         case = pending[0]
+        opened = office.get("/ledger/map/data").json()["alarms"]
+        assert case in {a["case_id"] for a in opened}  # the map links the alarm to its case
         page = office.get(f"/ledger/cases/{case}").text
         assert 'id="dispatch-form"' in page
         assert 'id="answer-form"' not in page
@@ -98,6 +100,9 @@ def test_the_workflow_through_the_pages(base):
         closed = post(office, f"/ledger/cases/{case}/close", closure="现场核查属实，办结。")
         assert closed.status_code == 303
         assert status(office, case) == "closed"
+        alarms = office.get("/ledger/map/data").json()["alarms"]
+        assert case not in {a["case_id"] for a in alarms}  # closed: no longer open on the map
+        assert all(a["case_status"] != "closed" for a in alarms)
         assert case not in queue(zj)  # the open queue
         assert case in queue(zj, show="all")
 

@@ -27,6 +27,7 @@ from lantian.alarms.store import AlarmStore
 from lantian.feeds.status import SIMULATED, device_status, feed_store
 from lantian.plan.access import Actor, require
 from lantian.plan.errors import NotFoundError
+from lantian.plan.models import Case, CaseStep
 from lantian.settings import settings
 from lantian.sources.models import ConstructionSite, RegisteredDevice, Source
 from lantian.sources.vocabulary import DEVICE_KINDS, EIGHT_MUSTS, SIX_HUNDRED_PERCENT
@@ -137,17 +138,34 @@ def _source_row(source: Source) -> dict[str, Any]:
     }
 
 
+def alarm_cases(db: Session, alarm_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """``alarm_id`` → (case id, status) of the case that holds the alarm (:mod:`lantian.cases`
+    records each alarm it receives as a step's ``ref``)."""
+    if not alarm_ids:
+        return {}
+    rows = db.execute(
+        select(CaseStep.ref, Case.id, Case.status)
+        .join(Case, CaseStep.case_id == Case.id)
+        .where(CaseStep.ref.in_(alarm_ids))
+    )
+    return {ref: (case_id, status) for ref, case_id, status in rows}
+
+
 def map_document(db: Session, actor: Actor, folders: LiveFolders) -> dict[str, Any]:
     """The map's data: every registered source with a position, every device (its last frame),
-    and the alarms of the last :data:`OPEN_HOURS` hours, each with its source."""
+    and the open alarms — of the last :data:`OPEN_HOURS` hours, and not on a closed case — each
+    with its source and its case (``case_id``, ``case_status``)."""
     require(actor, "sources.read")
     sources = [_source_row(s) for s in db.scalars(select(Source).order_by(Source.code))]
     devices = _device_rows(db, folders.feeds)
     where = {d["mn"]: d for d in devices}
     alarms = _alarm_rows(recent_alarms(folders, OPEN_HOURS), where)
+    cases = alarm_cases(db, [a["alarm_id"] for a in alarms])
     for alarm in alarms:
         device = where.get(alarm["mn"], {})
         alarm["longitude"], alarm["latitude"] = device.get("longitude"), device.get("latitude")
+        alarm["case_id"], alarm["case_status"] = cases.get(alarm["alarm_id"], (None, None))
+    alarms = [a for a in alarms if a["case_status"] != "closed"]
     return {
         "generated": now().isoformat(sep=" ", timespec="seconds"),
         "open_hours": OPEN_HOURS,
