@@ -17,9 +17,16 @@ AREA = "冷水滩区中心城区"
 
 
 @pytest.fixture(scope="module")
-def november(hunan_store):
+def november(hunan_store, tmp_path_factory):
+    """The report of 2019-11 over a home of its own (no ledger: the user's own home, which may hold
+    a ledger of another version, is never read)."""
     scope = resolve_scope(hunan_store.stations(), area=AREA)
-    data = report_data(hunan_store, scope, "2019-11")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LANTIAN_HOME", str(tmp_path_factory.mktemp("report-home")))
+        patch.delenv("LANTIAN_DATABASE_URL", raising=False)
+        settings.cache_clear()
+        data = report_data(hunan_store, scope, "2019-11")
+    settings.cache_clear()
     return data, render_html(data)
 
 
@@ -68,6 +75,26 @@ def test_pdf_is_printed_by_chromium(november, tmp_path):
     assert output.stat().st_size > 50_000
 
 
+def test_a_ledger_that_cannot_be_opened_leaves_the_report_whole(hunan_store, tmp_path, monkeypatch):
+    """A ledger of another Lantian version (an unknown Alembic revision) does not break the
+    report: section 五 says why there is no roadmap."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with sqlite3.connect(home / "plan.sqlite3") as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('0005_cases')")
+    monkeypatch.setenv("LANTIAN_HOME", str(home))
+    monkeypatch.delenv("LANTIAN_DATABASE_URL", raising=False)
+    settings.cache_clear()
+    scope = resolve_scope(hunan_store.stations(), area=AREA)
+    html = render_html(report_data(hunan_store, scope, "2019-11"))
+    settings.cache_clear()
+    assert "计划台账无法打开" in html
+    assert "四、月均浓度变化" in html
+
+
 def test_the_roadmap_section_on_example_data(hunan_store, tmp_path, monkeypatch):
     """With links, an apportionment and the inventory in the ledger's home, the report carries
     section 五 (the same document as `lantian plan roadmap`), labelled 示例数据; without them, a
@@ -76,6 +103,7 @@ def test_the_roadmap_section_on_example_data(hunan_store, tmp_path, monkeypatch)
 
     scope = resolve_scope(hunan_store.stations(), area=AREA)
     monkeypatch.setenv("LANTIAN_HOME", str(tmp_path / "empty"))
+    monkeypatch.delenv("LANTIAN_DATABASE_URL", raising=False)
     settings.cache_clear()
     bare = render_html(report_data(hunan_store, scope, "2019-11"))
     assert "五、达标路线图" in bare

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from alembic.util import CommandError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lantian.assess.progress import progress
@@ -379,7 +381,11 @@ def report_roadmap(
         return None, None
     if not ledger_exists():
         return None, "计划台账尚未建立，无法给出达标路线图（lantian plan load-example）。"
-    with transaction(open_ledger()) as db:
+    try:
+        engine = open_ledger()
+    except (CommandError, SQLAlchemyError) as error:  # e.g. a ledger of another Lantian version
+        return None, f"计划台账无法打开，未给出达标路线图：{error}"
+    with transaction(engine) as db:
         try:
             plan = get_plan(db)
         except LedgerValueError:
