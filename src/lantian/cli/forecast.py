@@ -180,7 +180,10 @@ def warning_command(
         f"{result['reason_zh']}"
     )
     thresholds = result["probability_thresholds"]
-    rule = "；".join(f"P>{t} 达到 {'/'.join(f'{v:g}' for v in p)}" for t, p in thresholds.items())
+    rule = "；".join(
+        f"P>{t} 达到 {'/'.join('前一日实测(persistence)' if v == 'persistence' else f'{v:g}' for v in p)}"
+        for t, p in thresholds.items()
+    )
     decisions = [
         {
             "发布": f"{d['issue_time']:%m-%d}" if f["lead"] == 1 else "",
