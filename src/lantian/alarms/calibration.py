@@ -26,6 +26,7 @@ test_calibration.py``). Lantian's thresholds; no standard gives them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,3 +179,123 @@ def calibrate(values: pa.Table, fits: pa.Table) -> pa.Table:
         .append_column("fit", pa.array(used.tolist(), pa.string()))
         .append_column("label", pa.array([INDICATIVE] * len(mn), pa.string()))
     )
+
+
+# --- pairs from the stores, and the stored fits (``lantian alarms calibrate``) -----------------
+
+STORED_SCHEMA = pa.schema(
+    [pa.field("pollutant", pa.string()), pa.field("humidity", pa.string()), *FIT_SCHEMA]
+)
+"""The stored fits: :data:`FIT_SCHEMA` with the pollutant fitted and where the humidity came
+from (``device``: the micro-station's own a01002; ``none``: it reports none, the term is 0)."""
+MIN_MINUTES = 45
+"""Valid minutes an hour needs (GB 3095-2012 表4, as ``lantian.feeds.hourly``)."""
+
+
+def device_hours(feed, days: list, mns: list[str], pollutant: str) -> pa.Table:
+    """Hourly means (``mn``, ``ts`` = the hour's start, Beijing, ``sensor``,
+    ``relative_humidity``) of ``mns`` from the feed store's valid minutes (CN 2051, at least
+    :data:`MIN_MINUTES` a hour); humidity null where the device reports none."""
+    connection = feed.connect(days)
+    connection.register("devices", pa.table({"mn": pa.array(mns, pa.string())}))
+    return connection.sql(
+        """
+        WITH hours AS (
+            SELECT mn, date_trunc('hour', ts) AS ts, pollutant, avg(value) AS value
+            FROM feed SEMI JOIN devices USING (mn)
+            WHERE cn = '2051' AND valid AND value IS NOT NULL
+              AND pollutant IN ($pollutant, 'humidity')
+            GROUP BY ALL HAVING count(*) >= $minimum
+        )
+        SELECT s.mn, s.ts::TIMESTAMP AS ts, s.value AS sensor, h.value AS relative_humidity
+        FROM hours s LEFT JOIN hours h
+          ON h.mn = s.mn AND h.ts = s.ts AND h.pollutant = 'humidity'
+        WHERE s.pollutant = $pollutant
+        ORDER BY 1, 2
+        """,
+        params={"pollutant": pollutant, "minimum": MIN_MINUTES},
+    ).to_arrow_table()
+
+
+def pairs_with_reference(
+    hours: pa.Table, nearest: dict[str, str], store, pollutant: str
+) -> tuple[pa.Table, dict[str, str]]:
+    """``hours`` (:func:`device_hours`) joined with the same hour of each device's nearest
+    national station from the measurement store (which stamps an hour's end: hence the hour
+    subtracted); a device without humidity gets 0 (no humidity term). Returns the pairs and
+    MN → ``device`` | ``none`` (the humidity used)."""
+    import duckdb
+
+    stations = sorted({nearest[m] for m in set(hours.column("mn").to_pylist()) if m in nearest})
+    if not stations or hours.num_rows == 0:
+        empty = pa.table({"mn": pa.array([], pa.string())})
+        return empty.append_column("ts", pa.array([], pa.timestamp("s"))), {}
+    ts = hours.column("ts").to_numpy().astype("datetime64[s]")
+    reference = store.read(
+        stations=stations,
+        pollutants=[pollutant],
+        start=ts.min().astype(object) + dt.timedelta(minutes=30),
+        end=ts.max().astype(object) + dt.timedelta(hours=1),
+    )
+    links = pa.table({"mn": list(nearest), "station_code": list(nearest.values())})
+    with duckdb.connect() as connection:
+        connection.register("hours", hours)
+        connection.register("reference", reference)
+        connection.register("links", links)
+        pairs = connection.sql(
+            """
+            WITH reported AS (
+                SELECT mn, bool_or(relative_humidity IS NOT NULL) AS has FROM hours GROUP BY mn
+            )
+            SELECT h.mn, h.ts::TIMESTAMP AS ts, h.sensor, r.value AS reference,
+                   CASE WHEN p.has THEN h.relative_humidity ELSE 0.0 END AS relative_humidity,
+                   CASE WHEN p.has THEN 'device' ELSE 'none' END AS humidity
+            FROM hours h JOIN reported p USING (mn) JOIN links l USING (mn)
+            JOIN reference r ON r.station_code = l.station_code
+                            AND r.ts = h.ts + INTERVAL 1 HOUR AND r.valid
+            ORDER BY 1, 2
+            """
+        ).to_arrow_table()
+    humidity = dict(zip(pairs.column("mn").to_pylist(), pairs.column("humidity").to_pylist(),
+                        strict=True))  # fmt: skip
+    return pairs, humidity
+
+
+class FitStore:
+    """The fits as one small Parquet file (``LANTIAN_HOME/calibration/fits.parquet``), replaced
+    atomically (temporary file, fsync, rename): a fit of the same sensor, pollutant and month
+    replaces the stored one."""
+
+    def __init__(self, root) -> None:
+        from pathlib import Path
+
+        self.root = Path(root)
+        self.path = self.root / "fits.parquet"
+
+    def read(self) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        if not self.path.exists():
+            return STORED_SCHEMA.empty_table()
+        return pq.read_table(self.path).select(STORED_SCHEMA.names).cast(STORED_SCHEMA)
+
+    def save(self, fits: pa.Table) -> pa.Table:
+        """Merge ``fits`` (:data:`STORED_SCHEMA`) into the stored ones; returns all of them."""
+        import pyarrow.parquet as pq
+
+        from lantian.store.manifest import fsync_file
+
+        fits = fits.select(STORED_SCHEMA.names).cast(STORED_SCHEMA)
+        new = {(r["mn"], r["pollutant"], r["month"]) for r in fits.to_pylist()}
+        kept = [
+            r for r in self.read().to_pylist() if (r["mn"], r["pollutant"], r["month"]) not in new
+        ]
+        merged = pa.concat_tables([pa.Table.from_pylist(kept, schema=STORED_SCHEMA), fits])
+        merged = merged.sort_by([("mn", "ascending"), ("pollutant", "ascending"),
+                                 ("month", "ascending")])  # fmt: skip
+        self.root.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".parquet.tmp")
+        pq.write_table(merged, temporary)
+        fsync_file(temporary)
+        temporary.replace(self.path)
+        return merged
