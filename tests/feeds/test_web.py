@@ -9,9 +9,11 @@ import json
 import urllib.error
 import urllib.request
 
+import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
 
+from lantian.alarms.calibration import STORED_SCHEMA, FitStore
 from lantian.feeds.intake import Intake, feed_rows
 from lantian.feeds.simulator import fleet
 from lantian.feeds.store import FeedStore
@@ -39,6 +41,10 @@ def server(tmp_path_factory):
         )
     batch, cursors = intake.drain()
     store.commit(feed_rows(batch)[0], cursors)
+    fit = {"pollutant": "PM2.5", "humidity": "none", "mn": MN, "month": "2026-11", "intercept": 2.0,
+           "slope": 0.5, "humidity_coefficient": 0.0, "pairs": 500, "residual_scale": 1.0,
+           "bias_of_previous": None, "slope_change": None, "drift": False}  # fmt: skip
+    FitStore(home / "calibration").save(pa.Table.from_pylist([fit], schema=STORED_SCHEMA))
     with serving(home) as (base, process):
         wait_until_answers(base, "/api/v1/devices", process, home / "serve.log")
         yield base
@@ -75,6 +81,9 @@ def test_minutes_and_hours_in_every_format(server):
     assert hour["ts"] == "2026-12-01 09:00:00"
     assert hour["value"] == pytest.approx(sum(30 + m % 7 for m in range(60)) / 60)
     assert (hour["source"], hour["data"]) == ("simulated", "模拟数据")
+    # beside the raw value, by November's fit (constructed): indicative, never the value itself
+    assert hour["calibrated"] == pytest.approx(2.0 + 0.5 * hour["value"])
+    assert (hour["fit"], hour["calibrated_label"]) == ("2026-11", "指示性数据")
     status, body, _ = get(f"{server}/api/v1/devices/{MN}/minutes?format=xlsx")
     sheet = load_workbook(io.BytesIO(body)).active
     assert "模拟数据" in [cell.value for cell in sheet[2]]

@@ -299,3 +299,47 @@ class FitStore:
         fsync_file(temporary)
         temporary.replace(self.path)
         return merged
+
+
+def calibrated_hours(feed, days: list, mn: str, fits: pa.Table) -> pa.Table:
+    """One device's calibrated hours by its stored fits (:data:`STORED_SCHEMA`): ``ts`` (the
+    hour's **end**, as the measurement store and the devices API stamp it), ``pollutant``,
+    ``calibrated``, ``fit`` (the month whose fit was used) and ``calibrated_label`` =
+    指示性数据. Empty without a fit: a raw value is never passed off as calibrated."""
+    import pyarrow.compute as pc
+
+    empty = pa.schema(
+        [
+            pa.field("ts", pa.timestamp("s")),
+            pa.field("pollutant", pa.string()),
+            pa.field("calibrated", pa.float64()),
+            pa.field("fit", pa.string()),
+            pa.field("calibrated_label", pa.string()),
+        ]
+    ).empty_table()
+    own = fits.filter(pc.equal(fits.column("mn"), mn)) if fits.num_rows else fits
+    parts = [empty]
+    for pollutant in sorted(set(own.column("pollutant").to_pylist())):
+        chosen = own.filter(pc.equal(own.column("pollutant"), pollutant))
+        hours = device_hours(feed, days, [mn], pollutant)
+        if hours.num_rows == 0:
+            continue
+        if "none" in chosen.column("humidity").to_pylist():  # fitted without a humidity term
+            hours = hours.set_column(
+                3, "relative_humidity", pa.array(np.zeros(hours.num_rows), pa.float64())
+            )
+        done = calibrate(hours, chosen.select(FIT_SCHEMA.names))
+        ends = done.column("ts").to_numpy().astype("datetime64[s]") + np.timedelta64(3600, "s")
+        parts.append(
+            pa.table(
+                {
+                    "ts": pa.array(ends, pa.timestamp("s")),
+                    "pollutant": [pollutant] * done.num_rows,
+                    "calibrated": done.column("calibrated"),
+                    "fit": done.column("fit"),
+                    "calibrated_label": done.column("label"),
+                },
+                schema=empty.schema,
+            )
+        )
+    return pa.concat_tables(parts)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, Response
 
+from lantian.alarms.calibration import FitStore, calibrated_hours
 from lantian.feeds.hourly import hourly_values
 from lantian.feeds.status import SIMULATED, device_status, device_values, feed_store
 from lantian.web.api.routes import FIRST_DAY, LAST_DAY, JSONBytes, respond
@@ -116,7 +117,10 @@ def hourly(
     feeds: Feeds, mn: MN, start: Start = None, end: End = None, output: Output = Format.json
 ) -> Response:
     """One device's hourly values as stored in the measurement store: from its hourly frames
-    (CN 2061), or the mean of at least 45 valid minutes; ``ts`` is the hour's end (Beijing)."""
+    (CN 2061), or the mean of at least 45 valid minutes; ``ts`` is the hour's end (Beijing).
+    A micro-station with a stored fit (``lantian alarms calibrate``) gets ``calibrated`` beside
+    ``value``, the ``fit`` month used and ``calibrated_label`` 指示性数据 (indicative: ``value``
+    stays the raw, stored one)."""
     device = _device(feeds, mn)
     last = dt.date.fromisoformat(str(device["last_data_time"])[:10])
     end = end or last
@@ -127,6 +131,13 @@ def hourly(
     table = hourly_values(feed_store(feeds), days)
     table = table.filter(pc.equal(table.column("station_code"), device["station_code"]))
     table = table.select(["ts", "pollutant", "value", "source"])
+    fits = FitStore(feeds.parent / "calibration").read()
+    if mn in set(fits.column("mn").to_pylist()):  # a micro-station with a stored fit
+        calibrated = calibrated_hours(feed_store(feeds), days, mn, fits)
+        table = table.cast(
+            pa.schema([pa.field("ts", pa.timestamp("s")), *list(table.schema)[1:]])
+        ).join(calibrated, ["ts", "pollutant"], join_type="left outer")
+        table = table.sort_by([("ts", "ascending"), ("pollutant", "ascending")])
     return respond(table_frame(table, f"hourly-{mn}", device["data"] == SIMULATED), output)
 
 
