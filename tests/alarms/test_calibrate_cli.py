@@ -106,7 +106,9 @@ def test_calibrate_fits_stores_and_flags_drift_leaving_official_values_alone(tmp
     again = lantian(home, "alarms", "calibrate", "--from", "2026-10-01", "--to", "2026-10-31")
     assert again.returncode == 0, again.stderr
     assert "指示性数据" in again.stdout
-    assert FitStore(home / "calibration").read().num_rows == 2  # a refit replaces its month
+    refit = FitStore(home / "calibration").read()
+    assert refit.num_rows == 2  # a refit replaces its month
+    assert refit.column("drift").to_pylist() == [False, True]  # against the stored September
     after = store.read()
     assert after.equals(official)  # the national values are untouched
     assert not pc.any(pc.equal(after.column("station_code"), MN)).as_py()

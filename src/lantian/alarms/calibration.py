@@ -107,16 +107,19 @@ def _months(ts: np.ndarray) -> np.ndarray:
     return ts.astype("datetime64[M]").astype(str)
 
 
-def fit_monthly(pairs: pa.Table) -> pa.Table:
+def fit_monthly(pairs: pa.Table, before: dict[str, Fit] | None = None) -> pa.Table:
     """Fits per sensor and month (``FIT_SCHEMA``) from hourly ``pairs``: ``mn``, ``ts`` (the hour,
-    Beijing), ``sensor``, ``reference`` [µg/m³], ``relative_humidity`` [%]."""
+    Beijing), ``sensor``, ``reference`` [µg/m³], ``relative_humidity`` [%]. ``before``: MN → the
+    fit of the month before the pairs' first (stored earlier), which their first month is
+    checked against for drift."""
+    before = before or {}
     mn = np.asarray(pairs.column("mn").to_pylist(), dtype=object)
     month = _months(pairs.column("ts").to_numpy())
     columns = [pairs.column(c).to_numpy(zero_copy_only=False).astype(float) for c in
                ("sensor", "reference", "relative_humidity")]  # fmt: skip
     rows = []
     for device in sorted(set(mn.tolist())):  # one fit per sensor and month, not per row
-        previous: Fit | None = None
+        previous: Fit | None = before.get(device)
         for name in sorted(set(month[mn == device].tolist())):
             rows_of = (mn == device) & (month == name)
             sensor, reference, humidity = (c[rows_of] for c in columns)
@@ -259,6 +262,23 @@ def pairs_with_reference(
     humidity = dict(zip(pairs.column("mn").to_pylist(), pairs.column("humidity").to_pylist(),
                         strict=True))  # fmt: skip
     return pairs, humidity
+
+
+def previous_fits(stored: pa.Table, pollutant: str, month: str) -> dict[str, Fit]:
+    """MN → the stored fit of ``pollutant`` for the month just before ``month`` (``YYYY-MM``)."""
+    year, number = int(month[:4]), int(month[5:7])
+    before = f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    return {
+        row["mn"]: Fit(
+            row["intercept"],
+            row["slope"],
+            row["humidity_coefficient"],
+            row["pairs"],
+            row["residual_scale"],
+        )
+        for row in stored.to_pylist()
+        if row["pollutant"] == pollutant and row["month"] == before
+    }
 
 
 class FitStore:

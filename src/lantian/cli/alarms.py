@@ -250,6 +250,7 @@ def calibrate_command(
         device_hours,
         fit_monthly,
         pairs_with_reference,
+        previous_fits,
     )
     from lantian.alarms.scan import device_facts
     from lantian.feeds.store import FeedStore
@@ -272,14 +273,16 @@ def calibrate_command(
     days = [first.date() + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     hours = device_hours(FeedStore(settings().feeds_path / "store"), days, list(nearest), pollutant)
     pairs, humidity = pairs_with_reference(hours, nearest, store(), pollutant)
-    fits = fit_monthly(pairs) if pairs.num_rows else pa.Table.from_pylist([])
+    fit_store = FitStore(settings().home / "calibration")
+    before = previous_fits(fit_store.read(), pollutant, f"{first:%Y-%m}")
+    fits = fit_monthly(pairs, before) if pairs.num_rows else pa.Table.from_pylist([])
     count = fits.num_rows
     if count:
         fits = fits.append_column("pollutant", pa.array([pollutant] * count, pa.string()))
         fits = fits.append_column(
             "humidity", pa.array([humidity[m] for m in fits.column("mn").to_pylist()], pa.string())
         )
-        FitStore(settings().home / "calibration").save(fits.select(STORED_SCHEMA.names))
+        fit_store.save(fits.select(STORED_SCHEMA.names))
     rows = [
         {k: None if isinstance(v, float) and v != v else v for k, v in row.items()}
         for row in (fits.select(STORED_SCHEMA.names).to_pylist() if count else [])
