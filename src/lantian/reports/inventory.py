@@ -9,20 +9,17 @@ and the version's stored tables; an example inventory says 示例数据 at the t
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from lantian.ingest.excel import append_row
 from lantian.inventory import store
 from lantian.inventory.service import summary
-from lantian.reports.monthly import _csv_link, _echarts, _number
+from lantian.reports.document import render_document
 
 EXAMPLE_NOTE = "示例数据：本清单由示例登记表和虚构的示例活动水平编制，仅供演示，不是真实排放清单。"
 MAP_PREFERENCE = ("PM2.5", "PM10", "TSP", "SO2", "NOx", "VOCs")
@@ -147,17 +144,7 @@ def report_data(year: int, root: Path | None = None) -> dict[str, Any]:
 
 def render_html(data: dict[str, Any]) -> str:
     """The report as one self-contained HTML document."""
-    environment = Environment(
-        loader=PackageLoader("lantian.reports"), autoescape=select_autoescape()
-    )
-    environment.filters["csv_link"] = _csv_link
-    environment.filters["num"] = _number
-    environment.filters["tojson_zh"] = lambda value: json.dumps(
-        value, ensure_ascii=False, default=str
-    )
-    return environment.get_template("inventory.html").render(
-        **data, echarts=_echarts(), generated=dt.date.today().isoformat()
-    )
+    return render_document("inventory.html", **data)
 
 
 SHEETS = (

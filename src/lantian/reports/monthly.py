@@ -9,18 +9,11 @@ the same page printed by headless Chromium (Debian's ``chromium``).
 
 from __future__ import annotations
 
-import base64
-import csv
 import datetime as dt
-import io
-import json
 import shutil
 import subprocess
 import tempfile
-from importlib import resources
 from pathlib import Path
-
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lantian.assess.aqi_series import aqi_series
 from lantian.assess.assessment import assess
@@ -28,6 +21,7 @@ from lantian.assess.progress import STATUS_NAMES, progress
 from lantian.assess.scope import Scope
 from lantian.planning.outputs import roadmap_context
 from lantian.planning.roadmap import report_roadmap
+from lantian.reports.document import render_document
 from lantian.standards import (
     BASIC_POLLUTANTS,
     category_table,
@@ -39,33 +33,6 @@ from lantian.store import MeasurementStore
 from lantian.times import month_days
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
-
-
-def _csv_link(rows: list[dict[str, object]]) -> str:
-    """A data: URI holding ``rows`` as CSV (UTF-8 with BOM for Excel)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
-    writer.writeheader()
-    writer.writerows(rows)
-    payload = base64.b64encode(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")).decode()
-    return f"data:text/csv;charset=utf-8;base64,{payload}"
-
-
-def _number(value: object) -> object:
-    """Numbers as printed: 9.0 → 9; None → NA."""
-    if value is None:
-        return "NA"
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _echarts() -> str:
-    return (
-        resources.files("lantian.web")
-        .joinpath("static", "echarts", "echarts.min.js")
-        .read_text(encoding="utf-8")
-    )
 
 
 def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, object]:
@@ -125,41 +92,25 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
     }
 
 
-def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("lantian.reports"), autoescape=select_autoescape()
-    )
-    environment.filters["csv_link"] = _csv_link
-    environment.filters["num"] = _number
-    environment.filters["tojson_zh"] = lambda value: json.dumps(
-        value, ensure_ascii=False, default=str
-    )
-    return environment
-
-
 def render_roadmap_html(doc: dict[str, object]) -> str:
     """``lantian plan roadmap --format html``: the roadmap section as one offline HTML document."""
-    template = _environment().get_template("roadmap.html")
-    return template.render(
+    return render_document(
+        "roadmap.html",
         **roadmap_context(doc),
         title=f"{doc['area']} {doc['target_year']} 年达标路线图",
-        echarts=_echarts(),
-        generated=dt.date.today().isoformat(),
     )
 
 
 def render_html(data: dict[str, object]) -> str:
     """The report as one HTML document."""
-    template = _environment().get_template("monthly.html")
     roadmap = data.get("roadmap")
-    return template.render(
+    return render_document(
+        "monthly.html",
         **data,
         **(roadmap_context(roadmap, "五、达标路线图") if isinstance(roadmap, dict) else {}),
-        echarts=_echarts(),
         metric_zh={row["metric"]: row["name_zh"] for row in table("metrics")},
         status_zh={status: names[0] for status, names in STATUS_NAMES.items()},
         pollutants=BASIC_POLLUTANTS,
-        generated=dt.date.today().isoformat(),
     )
 
 
