@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from contextlib import closing
+from html import escape
 
 from tests.attacking import client, logged_in, new_address
 from tests.web_sites.helpers import LOUD, QUIET
@@ -78,3 +79,34 @@ def test_the_public_warning_list_states_its_rule(sites_server):
         csv = http.get("/api/v1/warnings", params={"format": "csv"})
         assert csv.status_code == 200
         assert csv.content.startswith(b"\xef\xbb\xbf")
+
+
+def alarm_row(page: str, alarm_id: str) -> str:
+    """The ``<tr>`` of alarm ``alarm_id`` in a page's alarm table."""
+    return re.search(rf'<tr data-alarm="{re.escape(alarm_id)}".*?</tr>', page, re.S).group(0)
+
+
+def test_the_map_and_the_site_page_show_an_alarm_alike(sites_server):
+    """One alarm table (the ledger's ``alarm_table`` macro): an alarm's row on the map carries the
+    site page's cells — the device with its 模拟数据 chip in the page's language, the rule with its
+    citation on hover, value / limit — and also its source; in English both chips say so."""
+    with user(sites_server, "zj") as http:
+        document = http.get("/ledger/map/data").json()
+        alarm = next(a for a in document["alarms"] if a["mn"] == LOUD)
+        map_page = http.get("/ledger/map", params={"lang": "en"}).text
+        site_page = http.get(f"/ledger/sites/{alarm['source_id']}", params={"lang": "en"}).text
+    on_map, on_site = (
+        alarm_row(map_page, alarm["alarm_id"]),
+        alarm_row(site_page, alarm["alarm_id"]),
+    )
+    shared = (
+        f'data-level="{escape(alarm["level"])}" class="simulated"',
+        f'{LOUD} <span class="chip chip-simulated">模拟数据 (simulated)</span>',
+        f'title="Source of the rule：{escape(alarm["citation"])}">{alarm["rule_id"]}</td>',
+        f'<td class="num">{alarm["value"]:.0f} / {alarm["limit"]:.0f}</td>',
+    )
+    for cell in shared:
+        assert cell in on_map, cell
+        assert cell in on_site, cell
+    assert f'<a href="/ledger/sites/{alarm["source_id"]}">' in on_map
+    assert "/ledger/sites/" not in on_site  # the site page does not link to itself
