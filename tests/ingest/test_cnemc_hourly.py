@@ -1,5 +1,6 @@
 """CNEMC's current hourly release (``timepoint,stationcode,…``): the real 2026 files of the shared
-reference folder (cnemc/2026/README.md), and bad variants of them built here in a temporary folder.
+reference folder (cnemc/2026/README.md), read at run time, and bad variants of them built here in a
+temporary folder; the single rows of ``row()`` are constructed (invented station and values).
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ def cells(line: str) -> dict[str, str]:
 
 
 def row(**values: str) -> str:
+    """One constructed row (invented station, place and values — not CNEMC's), changed by
+    ``values``."""
     base = cells(
-        "2026-09-01T0000,2477A,111.6217,26.2081,永州市,零陵南津渡(对照点),,35,35,30,21,19,41,NA,89,68,"
-        "11,9,5,5,0.7,0.7"
+        "2026-09-01T0000,9001A,111.6123,26.2345,永州市,示例对照点(对照点),,40,40,30,20,18,40,NA,80,60,"
+        "10,8,5,5,0.6,0.6"
     )
     base.update(values)
     return ",".join(base[c] for c in COLUMNS)
@@ -245,7 +248,7 @@ def test_a_station_twice_in_one_hour():
         (4, "duplicate"),
         (5, "duplicate"),
     ]
-    assert set(table.column("station_code").to_pylist()) == {"2477A"}
+    assert set(table.column("station_code").to_pylist()) == {"9001A"}
     assert metadata["published"].num_rows == 1
 
 
@@ -342,7 +345,7 @@ def test_a_control_point_is_known_from_its_name(tmp_path, write):
     (station,) = store.stations().to_pylist()
     assert station["control_point"]
     assert not station["evaluation"]
-    assert station["name"] == "零陵南津渡(对照点)"
+    assert station["name"] == "示例对照点(对照点)"
     assert station["city"] == "永州"
 
 
@@ -353,17 +356,17 @@ def test_a_station_whose_coordinates_change(tmp_path, write):
     store = MeasurementStore(tmp_path / "store")
     first = write("a.csv", as_text([HEADER, row()]))
     later = write(
-        "b.csv", as_text([HEADER, row(timepoint="2026-09-01T0100", longitude="111.6317")])
+        "b.csv", as_text([HEADER, row(timepoint="2026-09-01T0100", longitude="111.6223")])
     )
     summary = import_release(store, first, later)
     assert [(r.source, r.line, r.reason) for r in summary.rejected] == [
         (str(later), 2, "station_moved")
     ]
-    assert "111.6217,26.2081 → 111.6317,26.2081" in summary.rejected[0].value
+    assert "111.6123,26.2345 → 111.6223,26.2345" in summary.rejected[0].value
     assert summary.added == 12
-    assert store.stations().column("longitude").to_pylist() == [111.6317]
+    assert store.stations().column("longitude").to_pylist() == [111.6223]
     import_release(store, first)
-    assert store.stations().column("longitude").to_pylist() == [111.6317]
+    assert store.stations().column("longitude").to_pylist() == [111.6223]
 
 
 def test_city_of_area():
