@@ -333,6 +333,11 @@ def test_downloads_say_which_completeness_rule_they_use(client):
     assert {r["completeness"] for r in rows} == {"release"}
     daily = get(client, "/api/v1/daily?station=2478A&start=2019-12-01&end=2019-12-31")
     assert {r["completeness"] for r in daily["rows"]} == {"letter"}
+    for report, mode in (("hourly", "release"), ("daily", "letter")):
+        path = f"/api/v1/aqi?report={report}&station=2478A&start=2019-12-31&end=2019-12-31"
+        assert {r["completeness"] for r in get(client, path)["rows"]} == {mode}
+        table = client.get(path + "&format=csv").content.decode("utf-8-sig")
+        assert {r["completeness"] for r in csv.DictReader(io.StringIO(table))} == {mode}
 
 
 def test_pages_are_utf8_html(client):

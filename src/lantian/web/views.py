@@ -121,9 +121,10 @@ def standards_of(start: dt.date, end: dt.date) -> list[dict[str, str]]:
 
 
 def aqi_frame(frame: Frame) -> Frame:
-    """The AQI columns of an hourly or daily frame."""
+    """The AQI columns of an hourly or daily frame, with the rule set and the treatment of a
+    missing pollutant (``completeness``) of each row."""
     keys = [k for k in frame.columns if k in ("ts", "day")]
-    keys += [*AQI_COLUMNS, "standard"]
+    keys += [*AQI_COLUMNS, "standard", "completeness"]
     return Frame({k: frame.columns.get(k, []) for k in keys}, frame.meta, frame.name + "-aqi")
 
 
