@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lantian.ingest import hj212
 from lantian.ingest.hj212 import (
     COMMANDS,
     DATA_FLAGS_2005,
@@ -286,6 +287,25 @@ def test_whole_array_crc_equals_the_bytewise_definition(data):
 @given(st.lists(st.binary(max_size=700), max_size=12))
 def test_many_crcs_at_once_equal_the_bytewise_definition(segments):
     """The receiver checks a commit's frames together: empty, one-byte and long segments mixed."""
+    assert crc16_many(segments).tolist() == [crc16_bytewise(s) for s in segments]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=40), st.integers(1, 600))
+def test_many_crcs_in_groups_equal_the_bytewise_definition(segments, chunk):
+    """A replay checks a whole raw log's frames at once: crc16_many takes them in groups of
+    about CRC_CHUNK_BYTES (here made small, so that groups start and end everywhere)."""
+    default = hj212.CRC_CHUNK_BYTES
+    hj212.CRC_CHUNK_BYTES = chunk
+    try:
+        assert crc16_many(segments).tolist() == [crc16_bytewise(s) for s in segments]
+    finally:
+        hj212.CRC_CHUNK_BYTES = default
+
+
+def test_many_crcs_past_one_group():
+    """More bytes than one group at the real group size (300 frames of 700 bytes)."""
+    segments = [bytes((i * 7 + j) % 256 for j in range(700)) for i in range(300)]
     assert crc16_many(segments).tolist() == [crc16_bytewise(s) for s in segments]
 
 

@@ -529,8 +529,7 @@ class Receiver:
             committed = self.store.commit(table, cursors, screen=screen)
             table = screened[0]
             if table.num_rows:
-                days = pc.unique(pc.cast(table.column("ts"), pa.date32())).to_pylist()
-                self._seen_files.update(self.store.files(days, committed))
+                self._seen_files.update(self.store.files(_days(table).to_pylist(), committed))
         else:
             self.store.commit(table, cursors)
         if table.num_rows:
@@ -539,7 +538,7 @@ class Receiver:
                     listener.committed(table)
                 except Exception:
                     log.exception("commit listener %r failed", listener)
-        return set(table.column("ts").cast("date32").to_pylist()) if table.num_rows else set()
+        return set(_days(table).to_pylist())
 
     def _screen(self, manifest: Manifest, rows: pa.Table) -> pa.Table:
         """``rows`` without the frames another worker stored meanwhile (a device that
@@ -548,8 +547,7 @@ class Receiver:
         seen before are read once, their frames made known to the intake."""
         if not rows.num_rows:
             return rows
-        days = pc.unique(pc.cast(rows.column("ts"), pa.date32())).to_pylist()
-        files = self.store.files(days, manifest)
+        files = self.store.files(_days(rows).to_pylist(), manifest)
         unseen = [f for f in files if f not in self._seen_files]
         self._seen_files.update(files)
         if not unseen:
@@ -582,6 +580,11 @@ class Receiver:
             return
         if summary is not None:
             log.info("hourly: %s", summary.as_dict())
+
+
+def _days(rows: pa.Table) -> pa.Array:
+    """The distinct days of the rows' ``ts`` (whole-column: a commit holds ~10⁵ rows)."""
+    return pc.unique(pc.cast(rows.column("ts"), pa.date32()))
 
 
 def shared_socket(host: str, port: int) -> socket.socket:

@@ -34,6 +34,7 @@ table (``lantian.standards.monitoring_factors``: one table of codes, names, unit
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -143,12 +144,32 @@ def crc16_many(segments: Sequence[bytes]) -> np.ndarray:
     powers of ``H`` over all segments' bytes, one XOR-reduction per segment (``reduceat``), then
     ``TABLE[h ^ last byte]``. Equal to :func:`crc16_bytewise` for every input (tested). An empty
     segment gives the initial register, 0xFFFF.
+
+    Segments are taken in groups of about :data:`CRC_CHUNK_BYTES` (the gather's index is 8 bytes
+    per input byte: a whole raw log replayed at once would otherwise spill every cache, 10× slower
+    per byte, and hold gigabytes).
     """
+    count = len(segments)
+    lengths = np.fromiter(map(len, segments), dtype=np.intp, count=count)
+    if lengths.sum() <= CRC_CHUNK_BYTES:
+        return _crc16_group(segments, lengths)
+    groups = np.cumsum(lengths) // CRC_CHUNK_BYTES
+    cuts = [0, *(np.flatnonzero(np.diff(groups)) + 1).tolist(), count]
+    return np.concatenate(
+        [_crc16_group(segments[a:b], lengths[a:b]) for a, b in itertools.pairwise(cuts)]
+    )
+
+
+CRC_CHUNK_BYTES = 64 * 1024
+"""Bytes of segments per pass of :func:`crc16_many` (fastest at 30–130 KiB on the development
+machine: the gather's working set stays in the caches)."""
+
+
+def _crc16_group(segments: Sequence[bytes], lengths: np.ndarray) -> np.ndarray:
     count = len(segments)
     out = np.full(count, 0xFFFF, dtype=np.uint16)
     if not count:
         return out
-    lengths = np.fromiter(map(len, segments), dtype=np.intp, count=count)
     if lengths.max() > MAX_DATA_LENGTH:
         raise ValueError(f"data segment of {lengths.max()} bytes > {MAX_DATA_LENGTH}")
     values = np.frombuffer(b"".join(segments), dtype=np.uint8)
