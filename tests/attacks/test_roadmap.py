@@ -10,6 +10,7 @@ The home: the demo store (real 2019 data), a seeded ledger, the EXAMPLE registry
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 from contextlib import closing
@@ -176,3 +177,97 @@ def test_every_role_that_reads_the_plan_sees_the_page_and_the_download(base):
             download = user.get("/ledger/roadmap.xlsx")
             assert download.status_code == 200
             assert download.content[:2] == b"PK"
+
+
+# --- /api/v1/roadmap: the page's document as JSON, CSV and xlsx --------------------------------
+
+
+def test_the_api_needs_a_session_and_answers_json_errors(base):
+    with closing(client(base, new_address())) as anonymous:
+        for query in ("", "?format=csv", "?format=xlsx", "?table=needs&format=csv"):
+            response = anonymous.get(f"/api/v1/roadmap{query}")
+            assert response.status_code == 401
+            assert response.json()["detail"]["field"] == "session"
+            assert "冷水滩区" not in response.text
+        anonymous.cookies.set("lantian_session", "forged" * 7)
+        assert anonymous.get("/api/v1/roadmap").status_code == 401
+
+
+def test_the_api_serves_the_pages_document_in_every_format(base):
+    with closing(logged_in(base, "leader", new_address())) as leader:
+        document = leader.get("/api/v1/roadmap")
+        assert document.status_code == 200, document.text[:300]
+        doc = document.json()
+        page = leader.get("/ledger/roadmap")
+        download = leader.get("/ledger/roadmap.xlsx")
+        workbook = leader.get("/api/v1/roadmap?format=xlsx")
+        measures = leader.get("/api/v1/roadmap?format=csv")
+        needs = leader.get("/api/v1/roadmap?format=csv&table=summary")
+    with closing(client(base, new_address())) as anonymous:  # never from a response cache
+        for query in ("", "?format=csv", "?format=xlsx", "?format=csv&table=summary"):
+            assert anonymous.get(f"/api/v1/roadmap{query}").status_code == 401
+    assert doc["area"] == "冷水滩区中心城区"
+    assert doc["example"] is True  # EXAMPLE links and fractions (示例数据)
+    assert doc["measures"]
+    # the same service as the page: its numbers and the workbook's sheets
+    assert f"{doc['after_planned']}" in page.text
+    assert doc["summary_zh"] in html.unescape(page.text)
+    assert workbook.status_code == 200, workbook.text[:300]
+    assert workbook.headers["content-type"].startswith("application/vnd.openxml"), workbook.text[
+        :300
+    ]
+    sheets = _sheets(workbook.content)
+    assert sheets == _sheets(download.content)
+    assert list(sheets) == ["路线图", "措施贡献", "缺口所需削减", "逐月对比"]
+    assert measures.headers["content-type"].startswith("text/csv")
+    text = measures.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [int(r["措施"]) for r in rows] == [m["measure"] for m in doc["measures"]]
+    assert [float(r["计划 PM2.5 降幅 (µg/m³)"]) for r in rows] == [
+        m["planned_ugm3"] for m in doc["measures"]
+    ]
+    assert all("示例数据" in r["依据"] for r in rows)
+    summary = {
+        r["项目"]: r["数值"] for r in csv.DictReader(io.StringIO(needs.text.lstrip("\ufeff")))
+    }
+    assert float(summary["剩余缺口 (µg/m³)"]) == doc["residual_gap"]
+
+
+def _sheets(content: bytes) -> dict[str, list[tuple]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "target_year=99999",
+        "target_year=-1",
+        "target_year=abc",
+        "month=../../etc",
+        "month=2019-13",
+        "month=" + "9" * 40,
+        "table=../../etc/passwd",
+        "format=exe",
+        "month=%3Cscript%3E",
+    ],
+)
+def test_hostile_api_queries_are_refused_as_json(base, query):
+    with closing(logged_in(base, "hb", new_address())) as reporter:
+        response = reporter.get(f"/api/v1/roadmap?{query}")
+    assert response.status_code == 400, response.text[:300]
+    assert response.headers["content-type"].startswith("application/json")
+    assert "Traceback" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"  # an echoed <script> is JSON
+
+
+def test_a_target_year_without_an_inventory_is_404_naming_it(base):
+    with closing(logged_in(base, "office", new_address())) as office:
+        response = office.get("/api/v1/roadmap?target_year=2031")
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert detail["field"] == "inventory"
+    assert "2030" in detail["zh"]
+    assert "2030" in detail["en"]

@@ -36,6 +36,7 @@ from lantian.web.ledger import LedgerOpener
 from lantian.web.ledger import router as ledger_router
 from lantian.web.pages import router as pages_router
 from lantian.web.pages.render import render
+from lantian.web.roadmap_routes import api_router as roadmap_api_router
 from lantian.web.service import AirData, NotFoundError
 from lantian.web.site_routes import boundary_router, live_router
 from lantian.web.site_routes import page_router as site_page_router
@@ -192,6 +193,7 @@ def create_app(
     app.include_router(live_router)  # the alarm store's: not behind the store-version cache
     app.include_router(site_page_router)
     app.include_router(case_router)  # the ledger's cases: per user, never cached
+    app.include_router(roadmap_api_router)  # the ledger's roadmap: per user, never cached
     app.state.ledger = LedgerOpener(lambda: open_ledger(settings().ledger_url))
     app.add_api_route("/static/{name:path}", serve_asset, include_in_schema=False)
     app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)

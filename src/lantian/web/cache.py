@@ -29,9 +29,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lantian.web.snapshot import SnapshotSource
 
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
-LIVE_PREFIXES = ("/api/v1/devices", "/api/v1/warnings", "/api/v1/inventory", "/api/v1/cases")
+LIVE_PREFIXES = (
+    "/api/v1/devices",
+    "/api/v1/warnings",
+    "/api/v1/inventory",
+    "/api/v1/cases",
+    "/api/v1/roadmap",
+)
 """Routes over live feeds (``lantian.feeds``), the alarm store and the inventory's versions: they
-change without a new store version."""
+change without a new store version; and the ledger's routes (cases, roadmap), which answer per
+user: one user's answer must never be served to another."""
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 ALWAYS_KNOWN = frozenset({"lang"})

@@ -16,16 +16,19 @@ from urllib.parse import quote
 
 from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from lantian.inventory import InventoryNotBuiltError
 from lantian.plan import plans
-from lantian.plan.access import allowed
+from lantian.plan.access import Actor, allowed
 from lantian.plan.database import transaction
-from lantian.plan.errors import LedgerValueError
+from lantian.plan.errors import LedgerValueError, NotFoundError
+from lantian.plan.models import Plan
 from lantian.plan.months import parse_month
 from lantian.planning.apportionment import LIMITS, import_workbook
 from lantian.planning.outputs import roadmap_context, roadmap_xlsx
 from lantian.planning.roadmap import plan_roadmap
+from lantian.store import MeasurementStore
 from lantian.web.ledger.actions import Csrf
 from lantian.web.ledger.render import render
 from lantian.web.ledger.routing import page_context, router, see_other
@@ -36,25 +39,35 @@ Month = Annotated[str | None, Query(max_length=16)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def roadmap_of(
+    db: Session, actor: Actor, plan: Plan, store: MeasurementStore, target_year, month
+) -> tuple[dict[str, Any] | None, NotFoundError | None]:
+    """The roadmap of ``plan``'s area as ``actor`` reads it — what the page, its download and
+    ``/api/v1/roadmap`` show: (document, None), or (None, why not) when the inventory of the year
+    before is not built or the plan has no area or apportionment. A bad ``month`` (``YYYY-MM``)
+    or a reader without ``plan.read`` raises."""
+    month = parse_month(month) if month else None
+    try:
+        return plan_roadmap(db, actor, plan, store, target_year, month=month), None
+    except InventoryNotBuiltError as error:
+        zh, _, en = str(error).partition(" / ")
+        return None, NotFoundError(zh, en, "inventory")
+    except LedgerValueError as error:
+        if error.field not in ("apportionment", "area", "year"):
+            raise
+        return None, NotFoundError(error.zh, error.en, error.field)
+
+
 def _document(request: Request, target_year: int | None, month: str | None):
     """(document or None, why not, page context, may import) as the logged-in user reads it."""
-    month = parse_month(month) if month else None
     with transaction(ledger_engine(request)) as db:
         actor = reader(db, request)
         plan = plans.get_plan(db)
         context = page_context(db, actor, plan)
         can_import = allowed(actor, "plan.manage")
-        try:
-            doc = plan_roadmap(
-                db, actor, plan, request.app.state.data.store, target_year, month=month
-            )
-        except InventoryNotBuiltError as error:
-            return None, str(error), context, can_import
-        except LedgerValueError as error:
-            if error.field not in ("apportionment", "area", "year"):
-                raise
-            return None, error.zh, context, can_import
-    return doc, None, context, can_import
+        store = request.app.state.data.store
+        doc, why = roadmap_of(db, actor, plan, store, target_year, month)
+    return doc, why.zh if why else None, context, can_import
 
 
 @router.get("/roadmap")
