@@ -1,7 +1,8 @@
 """Building a year's inventory: the registry's sources × the year's activity data × the factors in
 force (+ the CEMS devices of the HJ 212 feed) → one row per source and pollutant, in tonnes.
 
-Each template's rows go through its method in :mod:`lantian.inventory.methods` as whole columns;
+Each template's rows go through the methods of :mod:`lantian.inventory.methods` that one table,
+:data:`CALCULATIONS`, names for it (template → method → columns and factors), as whole columns;
 the registry gives each source its town, position and category levels. Where an enterprise has a
 CEMS device on the feed, the monitoring method (实测法) replaces the other methods for the
 pollutants it measures — the guides' order of preference, measurement before mass balance before
@@ -94,17 +95,18 @@ def _floats(rows: list[ActivityRow], key: str, default: float = np.nan) -> np.nd
 def _part(
     ctx: _Context,
     rows: list[ActivityRow],
-    template: str,
-    method: str,
+    calculation: Calculation,
     pollutant: str,
     tonnes: np.ndarray,
-    levels: Callable[[ActivityRow, Source | None], tuple[str, str, str, str]],
     factor: FactorInForce | None = None,
     factor_tonnes: np.ndarray | None = None,
 ) -> pa.Table:
     """Rows of the emissions table for ``rows`` (one pollutant), with the registry's facts."""
     sources = [ctx.sources.get(r.source_id) if r.source_id else None for r in rows]
-    level = [levels(r, s) for r, s in zip(rows, sources, strict=True)]
+    level = [
+        [lv if isinstance(lv, str) else lv(r, s) for lv in calculation.levels]
+        for r, s in zip(rows, sources, strict=True)
+    ]
     n = len(rows)
     return pa.table(
         {
@@ -113,8 +115,8 @@ def _part(
             "sector": [lv[1] for lv in level],
             "fuel_product": [lv[2] for lv in level],
             "technology": [lv[3] for lv in level],
-            "template": [template] * n,
-            "method": [method] * n,
+            "template": [calculation.template] * n,
+            "method": [calculation.method] * n,
             "source_id": pa.array([r.source_id for r in rows], pa.int64()),
             "source_code": [
                 s.code if s else r.values.get("source_code")
@@ -155,79 +157,114 @@ def _part(
     )
 
 
-# --- the templates' methods ----------------------------------------------------------------------
+# --- the table of methods: template → method → inputs and factors -------------------------------
+
+Level = Callable[[ActivityRow, Source | None], str]
+"""A level of the source tree read from an activity row or its registered source."""
+Input = str | tuple[str, float] | Callable[[_Context, list[ActivityRow], str], Any]
+"""A method's argument: a column (NaN where empty), ``(column, default where empty)``, or a
+function of the rows computed together and their pollutant."""
 
 
-def _sites(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
+def _row(key: str) -> Level:
+    """The level named in the activity row's column ``key``."""
+    return lambda row, source: row.values.get(key) or ""
+
+
+def _detail(key: str) -> Level:
+    """The level named in the registered source's ``details[key]``."""
+    return lambda row, source: (source.details.get(key) if source else "") or ""
+
+
+def _industry(row: ActivityRow, source: Source | None) -> str:
+    """The enterprise's industry as registered; 工业 where none is."""
+    return (getattr(source, "industry_name", None) or "工业") if source else "工业"
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """How a template's rows become emissions: a method of :mod:`lantian.inventory.methods`,
+    the columns and factors it takes, the pollutants it gives and the source tree's levels."""
+
+    template: str
+    method: str
+    """A function of :mod:`lantian.inventory.methods`."""
+    inputs: dict[str, Input]
+    """The method's parameters by name ← their :data:`Input`."""
+    levels: tuple[str | Level, str | Level, str | Level, str | Level]
+    """Category, sector, fuel/product, technology: a name, or a :data:`Level`."""
+    pollutants: tuple[str, ...] = ()
+    """The pollutants computed; empty: each row's own ``pollutant``."""
+    required: tuple[str, ...] = ()
+    """Columns a row must give, else it is listed as skipped (never guessed)."""
+    to_tonnes: float | Callable[[list[ActivityRow]], np.ndarray] = 1.0
+    """The method's mass unit in tonnes (or per row, from the rows)."""
+    control: str | None = None
+    """A column of control efficiency applied to the method's result, × (1 − η) (0 where empty)."""
+    factor: Callable[[_Context, list[ActivityRow], str], FactorInForce] | None = None
+    """The factor in force it uses (``factor_id``; the Monte Carlo draws it)."""
+    factor_tonnes: Callable[[_Context, list[ActivityRow], str], np.ndarray] | None = None
+    """The tonnes proportional to that factor [t]; ``None``: all of them."""
+    group_by: str | None = None
+    """A column whose values are computed apart (their coefficients differ)."""
+
+
+def _arguments(
+    calculation: Calculation, ctx: _Context, rows: list[ActivityRow], pollutant: str
+) -> dict[str, Any]:
+    arguments = {}
+    for name, given in calculation.inputs.items():
+        if isinstance(given, str):
+            arguments[name] = _floats(rows, given)
+        elif isinstance(given, tuple):
+            arguments[name] = _floats(rows, *given)
+        else:
+            arguments[name] = given(ctx, rows, pollutant)
+    return arguments
+
+
+def _groups(
+    calculation: Calculation, rows: list[ActivityRow]
+) -> list[tuple[str, list[ActivityRow]]]:
+    """(pollutant, rows computed together), in the order the rows are stored."""
+    if calculation.group_by:
+        key = calculation.group_by
+        groups = [
+            [r for r in rows if r.values.get(key) == value]
+            for value in sorted({r.values.get(key) for r in rows})
+        ]
+    else:
+        groups = [rows]
+    if calculation.pollutants:
+        return [(p, group) for group in groups for p in calculation.pollutants]
+    return [(p, found) for group in groups for p, found in _by_pollutant(group).items()]
+
+
+def _compute(calculation: Calculation, ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
+    """The emissions of ``rows`` by ``calculation`` (rows missing a required column skipped)."""
+    if calculation.required:
+        rows = _with_all(ctx, calculation.template, rows, calculation.required)
+    if not rows:
+        return []
+    method = getattr(methods, calculation.method)
     parts = []
-    for source_type in sorted({r.values.get("source_type") for r in rows}):
-        group = [r for r in rows if r.values.get("source_type") == source_type]
-        generation, reductions = construction_coefficients(ctx.in_force, source_type)
-        measures = {m: np.array([bool(r.values.get(m)) for r in group]) for m in reductions}
-        kg = methods.construction_dust_coefficients(
-            source_type,
-            _floats(group, "area"),
-            _floats(group, "months"),
-            measures,
-            coefficients=(generation.value, reductions),
-        )
-        generated = generation.value * _floats(group, "area") * _floats(group, "months") * 1e-3
+    for pollutant, group in _groups(calculation, rows):
+        result = method(**_arguments(calculation, ctx, group, pollutant))
+        if calculation.control:
+            result = result * (1 - _floats(group, calculation.control, 0.0))
+        scale = calculation.to_tonnes
+        tonnes = result * (scale if isinstance(scale, float) else scale(group))
+        factor = calculation.factor(ctx, group, pollutant) if calculation.factor else None
+        share = calculation.factor_tonnes
         parts.append(
             _part(
                 ctx,
                 group,
-                "sites",
-                "construction_dust_coefficients",
-                "TSP",
-                kg * 1e-3,
-                lambda r, s: ("扬尘源", "施工扬尘", r.values.get("source_type") or "", ""),
-                generation,
-                generated,
-            )
-        )
-    return parts
-
-
-ROAD_POLLUTANTS = {"PM2.5": "PM2.5", "PM10": "PM10", "TSP": "PM30"}
-"""Inventory pollutant → AP-42 Table 13.2.1-1's size class (PM30 is AP-42's proxy for TSP)."""
-
-
-def _days_of(year: int) -> float:
-    return float((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)
-
-
-def _roads(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
-    days = _floats(rows, "days", _days_of(ctx.year))
-    vkt = _floats(rows, "length_m") / 1000.0 * _floats(rows, "traffic") * days
-    weight = _floats(rows, "weight") / SHORT_TON_IN_TONNES
-    parts = []
-    for pollutant, size in ROAD_POLLUTANTS.items():
-        k = paved_road_k(ctx.in_force, size)
-        grams = methods.paved_road_dust(
-            _floats(rows, "silt_loading"),
-            weight,
-            vkt,
-            size,
-            wet_days=_floats(rows, "wet_days", 0.0),
-            days=days,
-            efficiency=_floats(rows, "efficiency", 0.0),
-            k=k.value,
-        )
-        parts.append(
-            _part(
-                ctx,
-                rows,
-                "roads",
-                "paved_road_dust",
+                calculation,
                 pollutant,
-                grams * 1e-6,
-                lambda r, s: (
-                    "扬尘源",
-                    "道路扬尘",
-                    "铺装道路",
-                    (s.details.get("cleaning") if s else "") or "",
-                ),
-                k,
+                tonnes,
+                factor,
+                share(ctx, group, pollutant) if share else None,
             )
         )
     return parts
@@ -255,31 +292,74 @@ def _by_pollutant(rows: list[ActivityRow]) -> dict[str, list[ActivityRow]]:
     return found
 
 
-def _yards(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
-    rows = _with_all(
-        ctx, "yards", rows, ("handled", "handling_factor", "surface", "erosion_factor")
+def _site_type(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> str:
+    return rows[0].values.get("source_type")
+
+
+def _site_generation(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> FactorInForce:
+    """The generation factor in force for the rows' site type."""
+    return construction_coefficients(ctx.in_force, _site_type(ctx, rows, pollutant))[0]
+
+
+def _site_coefficients(
+    ctx: _Context, rows: list[ActivityRow], pollutant: str
+) -> tuple[float, dict[str, float]]:
+    """(generation, reductions by measure) in force for the rows' site type."""
+    generation, reductions = construction_coefficients(
+        ctx.in_force, _site_type(ctx, rows, pollutant)
     )
-    return [
-        _part(
-            ctx,
-            group,
-            "yards",
-            "stockpile_dust",
-            pollutant,
-            methods.stockpile_dust(
-                _floats(group, "handled"),
-                _floats(group, "handling_factor"),
-                _floats(group, "surface"),
-                _floats(group, "erosion_factor"),
-            )
-            * (1 - _floats(group, "efficiency", 0.0)),
-            lambda r, s: ("扬尘源", "堆场扬尘", (s.details.get("material") if s else "") or "", ""),
-        )
-        for pollutant, group in _by_pollutant(rows).items()
-    ]
+    return generation.value, reductions
 
 
-def _catering_efficiency(ctx: _Context, rows: list[ActivityRow]) -> np.ndarray:
+def _site_measures(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> dict[str, np.ndarray]:
+    """Whether each row's site meets each measure that has a reduction coefficient."""
+    _, reductions = _site_coefficients(ctx, rows, pollutant)
+    return {m: np.array([bool(r.values.get(m)) for r in rows]) for m in reductions}
+
+
+def _site_generated(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> np.ndarray:
+    """What the generation factor alone gives (before reductions) [t]."""
+    generation = _site_generation(ctx, rows, pollutant)
+    return generation.value * _floats(rows, "area") * _floats(rows, "months") * 1e-3
+
+
+ROAD_POLLUTANTS = {"PM2.5": "PM2.5", "PM10": "PM10", "TSP": "PM30"}
+"""Inventory pollutant → AP-42 Table 13.2.1-1's size class (PM30 is AP-42's proxy for TSP)."""
+
+
+def _days_of(year: int) -> float:
+    return float((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)
+
+
+def _road_size(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> str:
+    return ROAD_POLLUTANTS[pollutant]
+
+
+def _road_k(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> FactorInForce:
+    return paved_road_k(ctx.in_force, ROAD_POLLUTANTS[pollutant])
+
+
+def _road_k_value(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> float:
+    return _road_k(ctx, rows, pollutant).value
+
+
+def _road_days(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> np.ndarray:
+    """The days counted; the year's days where not given."""
+    return _floats(rows, "days", _days_of(ctx.year))
+
+
+def _road_vehicle_km(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> np.ndarray:
+    """VKT: length [km] × vehicles a day × days."""
+    days = _road_days(ctx, rows, pollutant)
+    return _floats(rows, "length_m") / 1000.0 * _floats(rows, "traffic") * days
+
+
+def _road_weight(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> np.ndarray:
+    """W in AP-42's short tons."""
+    return _floats(rows, "weight") / SHORT_TON_IN_TONNES
+
+
+def _catering_efficiency(ctx: _Context, rows: list[ActivityRow], pollutant: str) -> np.ndarray:
     """η as given; else GB 18483-2001 表2's least efficiency where the registry records a
     purifier, 0 where it records none or says nothing (an upper bound)."""
     given = _floats(rows, "efficiency")
@@ -296,127 +376,113 @@ def _catering_efficiency(ctx: _Context, rows: list[ActivityRow]) -> np.ndarray:
     return np.where(np.isnan(given), np.where(purifier, least, 0.0), given)
 
 
-def _catering(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
-    rows = _with_all(ctx, "catering", rows, ("factor",))
-    return [
-        _part(
-            ctx,
-            group,
-            "catering",
-            "catering",
-            pollutant,
-            methods.catering(
-                _floats(group, "stoves"),
-                _floats(group, "hours"),
-                _floats(group, "factor"),
-                _catering_efficiency(ctx, group),
-            )
-            * 1e-6,
-            lambda r, s: ("其他排放源", "餐饮油烟", "", ""),
-        )
-        for pollutant, group in _by_pollutant(rows).items()
-    ]
+def _factor_unit_mass(rows: list[ActivityRow]) -> np.ndarray:
+    """Each row's 排放系数单位's mass (before the ``/``) in tonnes."""
+    return np.array([FACTOR_UNIT_MASS[r.values["factor_unit"].split("/")[0].strip()] for r in rows])
 
 
-def _enterprise_levels(
-    fuel: str,
-) -> Callable[[ActivityRow, Source | None], tuple[str, str, str, str]]:
-    def levels(row: ActivityRow, source: Source | None) -> tuple[str, str, str, str]:
-        sector = (getattr(source, "industry_name", None) or "工业") if source else "工业"
-        return ("化石燃料固定燃烧源", sector, fuel, "")
-
-    return levels
-
-
-def _combustion(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
-    parts = []
-    so2 = _with_all(ctx, "combustion", rows, ("sulphur", "retention"))
-    if so2:
-        tonnes = methods.coal_so2(
-            _floats(so2, "coal"),
-            _floats(so2, "sulphur"),
-            _floats(so2, "retention"),
-            _floats(so2, "desulphurisation", 0.0),
-        )
-        parts.append(
-            _part(ctx, so2, "combustion", "coal_so2", "SO2", tonnes, _enterprise_levels("燃煤"))
-        )
-    pm = _with_all(ctx, "combustion", rows, ("ash", "fly_ash"))
-    if pm:
-        tonnes = methods.coal_particulate(
-            _floats(pm, "coal"),
-            _floats(pm, "ash"),
-            _floats(pm, "fly_ash"),
-            _floats(pm, "dust_removal", 0.0),
-        )
-        parts.append(
-            _part(
-                ctx, pm, "combustion", "coal_particulate", "TSP", tonnes, _enterprise_levels("燃煤")
-            )
-        )
-    return parts
-
-
-def _open_burning(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
-    rows = _with_all(ctx, "open_burning", rows, ("factor",))
-    return [
-        _part(
-            ctx,
-            group,
-            "open_burning",
-            "open_burning",
-            pollutant,
-            methods.open_burning(
-                _floats(group, "straw"), _floats(group, "burned"), _floats(group, "factor")
-            )
-            * 1e-3,
-            lambda r, s: ("生物质燃烧源", "秸秆露天焚烧", r.values.get("crop") or "", ""),
-        )
-        for pollutant, group in _by_pollutant(rows).items()
-    ]
-
-
-def _emission_factor(ctx: _Context, rows: list[ActivityRow]) -> list[pa.Table]:
-    scale = np.array(
-        [FACTOR_UNIT_MASS[r.values["factor_unit"].split("/")[0].strip()] for r in rows]
-    )
-    return [
-        _part(
-            ctx,
-            [rows[i] for i in index],
-            "emission_factor",
-            "emission_factor",
-            pollutant,
-            methods.emission_factor(
-                _floats(group, "activity"),
-                _floats(group, "factor"),
-                _floats(group, "efficiency", 0.0),
-            )
-            * scale[index],
-            lambda r, s: (
-                r.values.get("category") or "",
-                r.values.get("sector") or "",
-                r.values.get("fuel_product") or "",
-                r.values.get("technology") or "",
-            ),
-        )
-        for pollutant, group in _by_pollutant(rows).items()
-        for index in [
-            np.array([i for i, r in enumerate(rows) if r.values["pollutant"] == pollutant])
-        ]
-    ]
-
-
-TEMPLATE_METHODS: dict[str, Callable[[_Context, list[ActivityRow]], list[pa.Table]]] = {
-    "sites": _sites,
-    "roads": _roads,
-    "yards": _yards,
-    "catering": _catering,
-    "combustion": _combustion,
-    "open_burning": _open_burning,
-    "emission_factor": _emission_factor,
-}
-"""Template → the function computing its rows (every template of ``activity.TEMPLATES``)."""
+COAL = ("化石燃料固定燃烧源", _industry, "燃煤", "")
+CALCULATIONS: tuple[Calculation, ...] = (
+    Calculation(
+        "sites",
+        "construction_dust_coefficients",
+        {
+            "source_type": _site_type,
+            "area": "area",
+            "months": "months",
+            "measures": _site_measures,
+            "coefficients": _site_coefficients,
+        },
+        ("扬尘源", "施工扬尘", _row("source_type"), ""),
+        pollutants=("TSP",),
+        to_tonnes=1e-3,
+        factor=_site_generation,
+        factor_tonnes=_site_generated,
+        group_by="source_type",
+    ),
+    Calculation(
+        "roads",
+        "paved_road_dust",
+        {
+            "silt_loading": "silt_loading",
+            "weight": _road_weight,
+            "vehicle_km": _road_vehicle_km,
+            "pollutant": _road_size,
+            "wet_days": ("wet_days", 0.0),
+            "days": _road_days,
+            "efficiency": ("efficiency", 0.0),
+            "k": _road_k_value,
+        },
+        ("扬尘源", "道路扬尘", "铺装道路", _detail("cleaning")),
+        pollutants=tuple(ROAD_POLLUTANTS),
+        to_tonnes=1e-6,
+        factor=_road_k,
+    ),
+    Calculation(
+        "yards",
+        "stockpile_dust",
+        {k: k for k in ("handled", "handling_factor", "surface", "erosion_factor")},
+        ("扬尘源", "堆场扬尘", _detail("material"), ""),
+        required=("handled", "handling_factor", "surface", "erosion_factor"),
+        control="efficiency",
+    ),
+    Calculation(
+        "catering",
+        "catering",
+        {
+            "stoves": "stoves",
+            "hours": "hours",
+            "factor": "factor",
+            "efficiency": _catering_efficiency,
+        },
+        ("其他排放源", "餐饮油烟", "", ""),
+        required=("factor",),
+        to_tonnes=1e-6,
+    ),
+    Calculation(
+        "combustion",
+        "coal_so2",
+        {
+            "coal": "coal",
+            "sulphur": "sulphur",
+            "retention": "retention",
+            "efficiency": ("desulphurisation", 0.0),
+        },
+        COAL,
+        pollutants=("SO2",),
+        required=("sulphur", "retention"),
+    ),
+    Calculation(
+        "combustion",
+        "coal_particulate",
+        {
+            "coal": "coal",
+            "ash": "ash",
+            "fly_ash_share": "fly_ash",
+            "efficiency": ("dust_removal", 0.0),
+        },
+        COAL,
+        pollutants=("TSP",),
+        required=("ash", "fly_ash"),
+    ),
+    Calculation(
+        "open_burning",
+        "open_burning",
+        {"burned_mass": "straw", "burned_fraction": "burned", "factor": "factor"},
+        ("生物质燃烧源", "秸秆露天焚烧", _row("crop"), ""),
+        required=("factor",),
+        to_tonnes=1e-3,
+    ),
+    Calculation(
+        "emission_factor",
+        "emission_factor",
+        {"activity": "activity", "factor": "factor", "efficiency": ("efficiency", 0.0)},
+        (_row("category"), _row("sector"), _row("fuel_product"), _row("technology")),
+        to_tonnes=_factor_unit_mass,
+    ),
+)
+"""Every template's calculations, in the order their rows are built (every template of
+``activity.TEMPLATES``; a template may have several, one per method)."""
 
 
 def _monitored_first(emissions: pa.Table) -> pa.Table:
@@ -453,8 +519,8 @@ def build(
     ctx = _Context(year, sources, factors_in_force(db, year), [])
     parts = [EMISSIONS_SCHEMA.empty_table()]
     for template, rows in activity_rows(db, actor, year).items():
-        if rows:
-            parts += TEMPLATE_METHODS[template](ctx, rows)
+        for calculation in (c for c in CALCULATIONS if rows and c.template == template):
+            parts += _compute(calculation, ctx, rows)
     daily = None
     if cems is not None:
         monitored, daily = cems(db, year, sources)
