@@ -4,6 +4,7 @@ item 9: "日最大8…")."""
 from __future__ import annotations
 
 import io
+import json
 
 from rich.console import Console
 
@@ -38,3 +39,17 @@ def test_an_80_column_table_wraps_instead_of_cutting():
     assert max(len(line) for line in printed.splitlines()) <= 80
     for text in [*map(str, ROW), "日最大8小时滑动平均值第90百分位数", "365"]:
         assert _in_order(printed, text), text
+
+
+def test_json_goes_to_the_file_given_else_to_stdout(tmp_path, capsys):
+    """``--format json -o FILE`` writes the file (``inventory show``/``factors`` printed JSON to
+    stdout whatever ``-o`` said before they shared ``write_json`` with ``sources list``)."""
+    from lantian.cli.tables import write_json
+
+    path = tmp_path / "清单.json"
+    write_json([ROW], path)
+    assert capsys.readouterr().out == ""
+    assert json.loads(path.read_text("utf-8")) == [ROW]
+    assert "日最大8小时" in path.read_text("utf-8")  # Chinese as is, not \\u escapes
+    write_json({"year": 2019}, None)
+    assert json.loads(capsys.readouterr().out) == {"year": 2019}

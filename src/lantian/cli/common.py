@@ -65,6 +65,15 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class FileFormat(StrEnum):
+    """Rows for the terminal, for programs (JSON: glossary keys) or for Excel (CSV, xlsx)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 def store() -> MeasurementStore:
     """The measurement store of the current ``--home`` / ``LANTIAN_HOME``."""
     return MeasurementStore(settings().store_path)

@@ -9,24 +9,16 @@ is printed as ``file!sheet 第N行 column：reason（value）`` and nothing is s
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lantian.cli.common import console, errors
-from lantian.cli.plan import _actor, _ledger, _set_home
-from lantian.cli.tables import write_rows
-from lantian.ingest.schema import FormatError
-from lantian.inventory.activity import (
-    TEMPLATES,
-    ActivityImportError,
-    import_activity,
-    template_workbook,
-)
+from lantian.cli.common import FileFormat, console, errors
+from lantian.cli.plan import Home, UserName, _actor, _ledger, _set_home, import_all_or_nothing
+from lantian.cli.tables import write_json, write_rows
+from lantian.inventory.activity import TEMPLATES, import_activity, template_workbook
 from lantian.inventory.example import import_example_activity
 from lantian.inventory.overrides import factors_in_force, set_override
 from lantian.inventory.service import build_inventory, summary
@@ -39,24 +31,10 @@ inventory_app = typer.Typer(
 )
 TemplateKey = StrEnum("TemplateKey", {name: name for name in TEMPLATES})  # type: ignore[misc]
 Year = Annotated[int, typer.Option("--year", help="the inventory's year (e.g. 2019)")]
-UserName = Annotated[
-    str | None, typer.Option("--user", help="act as this ledger user (default: administrator)")
-]
-
-
-class TotalsFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
 
 
 @inventory_app.callback()
-def inventory_options(
-    home: Annotated[
-        Path | None, typer.Option("--home", help="overrides LANTIAN_HOME (data folder)")
-    ] = None,
-) -> None:
+def inventory_options(home: Home = None) -> None:
     """排放清单 The emission inventory: activity templates, factors, build, report."""
     _set_home(home)
 
@@ -98,34 +76,22 @@ def import_command(
         from lantian.cli.sources import ensure_example_registry
 
         ensure_example_registry()
-    try:
-        with _ledger() as db:
-            actor = _actor(db, user)
-            if example:
-                counts = import_example_activity(
-                    db, actor, year, feed_root=settings().feeds_path / "store"
-                )
-            else:
-                if not file.is_file():
-                    raise typer.BadParameter(f"no such file: {file}")
-                counts = import_activity(
-                    db,
-                    actor,
-                    file.name,
-                    file.read_bytes(),
-                    year,
-                    template=template.value if template else None,
-                )
-    except ActivityImportError as error:
-        errors.print(
-            f"[red]{len(error.rejections)} 处错误，未导入任何数据[/red] / nothing imported:"
+        counts = import_all_or_nothing(
+            user,
+            lambda db, actor: import_example_activity(
+                db, actor, year, feed_root=settings().feeds_path / "store"
+            ),
         )
-        for rejection in error.rejections:
-            errors.print(f"  {rejection}", markup=False)
-        raise typer.Exit(1) from None
-    except FormatError as error:
-        errors.print(f"[red]无法读取 / cannot read:[/red] {error}", markup=False)
-        raise typer.Exit(1) from None
+    else:
+        if not file.is_file():
+            raise typer.BadParameter(f"no such file: {file}")
+        data = file.read_bytes()
+        counts = import_all_or_nothing(
+            user,
+            lambda db, actor: import_activity(
+                db, actor, file.name, data, year, template=template.value if template else None
+            ),
+        )
     label = "（示例数据）" if example else ""
     if "cems_hours" in counts:
         hours = counts.pop("cems_hours")
@@ -166,13 +132,13 @@ def _summary(year: int) -> dict:
 @inventory_app.command("show")
 def show_command(
     year: Year,
-    output_format: Annotated[TotalsFormat, typer.Option("--format")] = TotalsFormat.table,
+    output_format: Annotated[FileFormat, typer.Option("--format")] = FileFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """清单汇总 totals by source category and pollutant [t], with shares."""
     document = _summary(year)
-    if output_format is TotalsFormat.json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    if output_format is FileFormat.json:
+        write_json(document, output)
         return
     label = "（示例数据，非真实清单）" if document["example"] else ""
     rows = [
@@ -190,7 +156,7 @@ def show_command(
 @inventory_app.command("factors")
 def factors_command(
     year: Year,
-    output_format: Annotated[TotalsFormat, typer.Option("--format")] = TotalsFormat.table,
+    output_format: Annotated[FileFormat, typer.Option("--format")] = FileFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """排放系数 the factors in force for a year; defaults marked 默认值, the district's 本地值."""
@@ -212,8 +178,8 @@ def factors_command(
         }
         for f in in_force.values()
     ]
-    if output_format is TotalsFormat.json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    if output_format is FileFormat.json:
+        write_json(rows, output)
         return
     write_rows(rows, output_format.value, output, f"{year} 年排放系数")
 

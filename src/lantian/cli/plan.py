@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
 from lantian.cli.common import console, errors
+from lantian.ingest.schema import FormatError
 from lantian.plan.access import SYSTEM, Actor
 from lantian.plan.audit import verify_chain
 from lantian.plan.auth import actor_of, add_user, list_users, set_active, set_password
@@ -38,6 +39,7 @@ from lantian.plan.xlsx import (
     write_report_template,
 )
 from lantian.settings import settings
+from lantian.sources.tables import RegisterImportError
 
 plan_app = typer.Typer(
     help="计划台账 The plan ledger: measures, units, monthly reports.", no_args_is_help=True
@@ -50,6 +52,7 @@ UserName = Annotated[
     str | None, typer.Option("--user", help="act as this ledger user (default: administrator)")
 ]
 Format = Annotated[str, typer.Option("--format", help="table or json")]
+T = TypeVar("T")
 
 
 def _set_home(home: Path | None) -> None:
@@ -83,6 +86,25 @@ def _ledger() -> Iterator:
         raise typer.Exit(1) from None
     except LedgerError as error:
         errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+
+
+def import_all_or_nothing(user: str | None, work: Callable[[Any, Actor], T]) -> T:
+    """``work(db, actor)`` — an import into the ledger (a register, activity data) — in one
+    transaction as ``user``; a rejected file prints every problem (``file!sheet 第N行 column：reason``)
+    or why it cannot be read, stores nothing and exits with 1."""
+    try:
+        with _ledger() as db:
+            return work(db, _actor(db, user))
+    except RegisterImportError as error:
+        errors.print(
+            f"[red]{len(error.rejections)} 处错误，未导入任何数据[/red] / nothing imported:"
+        )
+        for rejection in error.rejections:
+            errors.print(f"  {rejection}", markup=False)
+        raise typer.Exit(1) from None
+    except FormatError as error:
+        errors.print(f"[red]无法读取 / cannot read:[/red] {error}", markup=False)
         raise typer.Exit(1) from None
 
 

@@ -8,8 +8,6 @@ Every command works on the ledger's database (``LANTIAN_DATABASE_URL``, default 
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,11 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
-from lantian.cli.common import console, errors, store
-from lantian.cli.plan import _actor, _ledger, _set_home
-from lantian.cli.tables import write_rows
-from lantian.ingest.schema import FormatError
-from lantian.plan.access import Actor
+from lantian.cli.common import FileFormat, console, errors, store
+from lantian.cli.plan import Home, UserName, _actor, _ledger, _set_home, import_all_or_nothing
+from lantian.cli.tables import write_json, write_rows
 from lantian.sources.coordinates import TO_WGS84
 from lantian.sources.example import import_example
 from lantian.sources.registry import (
@@ -31,7 +27,6 @@ from lantian.sources.registry import (
     refresh_nearest_stations,
     register_rows,
 )
-from lantian.sources.tables import RegisterImportError
 from lantian.sources.vocabulary import EXTRA_HEADERS, TABLES
 from lantian.sources.workbook import import_file, register_csv, write_workbook
 
@@ -44,24 +39,8 @@ Register = StrEnum("Register", {name: name for name in TABLES})  # type: ignore[
 Crs = StrEnum("Crs", {name: name for name in TO_WGS84})  # type: ignore[misc]
 
 
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-UserName = Annotated[
-    str | None, typer.Option("--user", help="act as this ledger user (default: administrator)")
-]
-
-
 @sources_app.callback()
-def sources_options(
-    home: Annotated[
-        Path | None, typer.Option("--home", help="overrides LANTIAN_HOME (data folder)")
-    ] = None,
-) -> None:
+def sources_options(home: Home = None) -> None:
     """污染源登记 The source registry: enterprises, sites, yards, roads, catering, devices."""
     _set_home(home)
 
@@ -104,22 +83,8 @@ def _print_summaries(summaries: list[ImportSummary], note: str = "") -> None:
         )
 
 
-def _import(actor_name: str | None, work) -> None:
-    try:
-        with _ledger() as db:
-            actor: Actor = _actor(db, actor_name)
-            summaries = work(db, actor)
-    except RegisterImportError as error:
-        errors.print(
-            f"[red]{len(error.rejections)} 处错误，未导入任何数据[/red] / nothing imported:"
-        )
-        for rejection in error.rejections:
-            errors.print(f"  {rejection}", markup=False)
-        raise typer.Exit(1) from None
-    except FormatError as error:
-        errors.print(f"[red]无法读取 / cannot read:[/red] {error}", markup=False)
-        raise typer.Exit(1) from None
-    _print_summaries(summaries)
+def _import(user: str | None, work) -> None:
+    _print_summaries(import_all_or_nothing(user, work))
 
 
 @sources_app.command("import")
@@ -185,23 +150,19 @@ def export_command(
 def list_command(
     kind: Annotated[Register, typer.Option("--kind", help="which register")],
     output_format: Annotated[
-        ListFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = (ListFormat.table),
+        FileFormat, typer.Option("--format", help="table, json, csv or xlsx")
+    ] = (FileFormat.table),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
     user: UserName = None,
 ) -> None:
     """列表 one register (JSON: glossary keys; table, CSV, xlsx: the offices' Chinese headers)."""
     with _ledger() as db:
         rows = register_rows(db, _actor(db, user), kind.value)
-    if output_format is ListFormat.json:
-        text = json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            output.write_text(text, encoding="utf-8")
+    if output_format is FileFormat.json:
+        write_json(rows, output)
         return
     table = TABLES[kind.value]
-    if output_format is ListFormat.table:
+    if output_format is FileFormat.table:
         headers = {f.key: f.header for f in table.fields} | EXTRA_HEADERS
         shown = [{headers[key]: row[key] for key in table.summary} for row in rows]
     else:
@@ -228,8 +189,8 @@ def monitoring_radius_command(
         list[str] | None, typer.Option("--station", help="only this station (repeatable)")
     ] = None,
     output_format: Annotated[
-        ListFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = (ListFormat.table),
+        FileFormat, typer.Option("--format", help="table, json, csv or xlsx")
+    ] = (FileFormat.table),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
     user: UserName = None,
 ) -> None:
@@ -241,8 +202,8 @@ def monitoring_radius_command(
         stations = stations.filter(pc.is_in(stations.column("station_code"), pa.array(station)))
     with _ledger() as db:
         rows = monitoring_radius(db, _actor(db, user), stations, km)
-    if output_format is ListFormat.json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    if output_format is FileFormat.json:
+        write_json(rows, output)
         return
     headers = {
         "station_code": "站点编码",

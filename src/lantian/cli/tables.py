@@ -39,9 +39,18 @@ def terminal_table(rows: list[dict[str, object]], title: str = "") -> Table:
 def emit(rows: list[dict[str, object]], output: OutputFormat, title: str = "") -> None:
     """Print rows as a table, JSON or CSV on stdout."""
     if output is OutputFormat.json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n")
+        write_json(rows, None)
     else:
         write_rows(rows, output.value, None, title)
+
+
+def write_json(value: object, path: Path | None) -> None:
+    """``value`` as indented UTF-8 JSON (Chinese as is) to ``path``, or stdout when None."""
+    text = json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 
 
 def write_rows(
