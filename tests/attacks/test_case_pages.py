@@ -22,6 +22,8 @@ from tests.web_sites.conftest import live_home
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ACTIONS = ("accept", "decline", "answer", "evidence", "dispatch", "return", "close", "escalate")
+FILE_FIELDS = {"answer": "evidence", "evidence": "file"}
+"""The actions' file fields (lantian.cases.service.CASE_ACTIONS)."""
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +84,8 @@ def test_a_reporter_of_another_unit_can_do_nothing(base, zj_case, action):
         answer = post(
             hb,
             f"/ledger/cases/{zj_case}/{action}",
-            files={"evidence": ("a.png", b"\x89PNG\r\n\x1a\n", "image/png")}
-            if action in ("answer", "evidence")
+            files={FILE_FIELDS[action]: ("a.png", b"\x89PNG\r\n\x1a\n", "image/png")}
+            if action in FILE_FIELDS
             else None,
             answer="不是我们的", note="x", reason="x", closure="x", unit="区环保局",
         )  # fmt: skip
@@ -122,7 +124,7 @@ def test_hostile_evidence_files_store_nothing_outside(base, zj_case, name, conte
         answer = post(
             zj,
             f"/ledger/cases/{zj_case}/evidence",
-            files={"evidence": (name, content, "image/png")},
+            files={"file": (name, content, "image/png")},
         )
         assert answer.status_code in (303, 400, 413), answer.status_code
         page = zj.get(f"/ledger/cases/{zj_case}").text

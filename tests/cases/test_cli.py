@@ -80,6 +80,29 @@ def test_the_workflow_from_the_command_line(engine, tmp_path):
     assert json.loads(run("list", "--format", "json", "--user", "hb").stdout) == []
 
 
+def test_every_case_action_is_a_command(engine, tmp_path):
+    """``lantian cases <action>`` for each action of the one table, as the API and the pages."""
+    from lantian.cases.service import CASE_ACTIONS
+    from lantian.cli.cases import cases_app
+
+    assert set(CASE_ACTIONS) <= {command.name for command in cases_app.registered_commands}
+    _registry(engine)
+    assert (
+        run(
+            "open", "--origin", "complaint", "--title", "渣土撒漏", "--source", "示例GD01"
+        ).exit_code
+        == 0
+    )
+    photo = tmp_path / "现场.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    added = run("evidence", "1", str(photo), "--note", "现场照片", "--user", "office")
+    assert added.exit_code == 0, added.output
+    assert "已上传材料：待派发" in added.output
+    shown = json.loads(run("show", "1", "--format", "json").stdout)
+    assert [s["action"] for s in shown["steps"]] == ["open", "evidence"]
+    assert shown["evidence"][0]["filename"] == "现场.png"
+
+
 def test_escalate_and_rules(engine):
     _registry(engine)
     assert (

@@ -87,6 +87,8 @@ ACTIONS = {
 
 def test_every_action_is_in_the_table():
     assert set(ACTIONS) == set(EXPECTED)
+    # every action of the one table (API, pages, CLI) is in this role matrix
+    assert set(service.CASE_ACTIONS) | {"open", "read"} == set(EXPECTED)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ Other modules open cases here: :func:`open_from_alarm` (the alarm evaluator), :f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +29,19 @@ from lantian.cases.rules import (
     overdue,
     responsible_unit,
 )
-from lantian.cases.workflow import ACTIONS, OPEN_STATUSES, ORIGINS, STATUSES, transition
-from lantian.plan.access import Actor, allowed, require
+from lantian.cases.workflow import (
+    ACTIONS,
+    OPEN_STATUSES,
+    ORIGINS,
+    STATUSES,
+    Action,
+    transition,
+)
+from lantian.plan.access import PERMISSIONS, Actor, allowed, require
 from lantian.plan.audit import act
 from lantian.plan.errors import LedgerValueError, NotFoundError
 from lantian.plan.models import Case, CaseStep, Evidence, Measure, Plan, Task, Unit, utcnow
+from lantian.plan.months import parse_day
 from lantian.plan.plans import get_unit
 from lantian.plan.reports import MAX_NARRATIVE, store_evidence
 from lantian.plan.vocabulary import name_zh
@@ -72,7 +80,12 @@ def _today(now: dt.datetime | None) -> dt.date:
 def _text(value: str | None, field: str, required: bool, limit: int = MAX_NARRATIVE) -> str:
     text = (value or "").strip()
     if required and not text:
-        zh = {"note": "须写明说明", "answer": "须写明办理情况", "closure": "须写明办结情况"}
+        zh = {
+            "note": "须写明说明",
+            "reason": "须写明理由",
+            "answer": "须写明办理情况",
+            "closure": "须写明办结情况",
+        }
         raise LedgerValueError(zh.get(field, f"须填写 {field}"), f"{field} is required", field)
     if len(text) > limit:
         raise LedgerValueError(f"不超过 {limit} 字", f"at most {limit} characters", field)
@@ -421,6 +434,185 @@ def attach_evidence(
     evidence.case_step_id = step.id
     db.flush()
     return evidence
+
+
+# ----------------------------------------------------------------------------- the action table
+
+
+@dataclass(frozen=True)
+class ActionField:
+    """A value an action takes from its caller (a form field of the API and the pages, the CLI's
+    argument): ``kind`` is ``text`` (≤ 200 characters), ``narrative`` (≤ the ledger's narrative
+    limit), ``day`` (``YYYY-MM-DD``, or a date) or ``file`` (``(filename, content)``)."""
+
+    name: str
+    kind: str
+    required: bool = False
+
+
+Values = Mapping[str, Any]
+"""An action's values by :attr:`ActionField.name`, as :func:`perform` takes them."""
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """One action on an existing case, as every caller (API, pages, CLI) takes it: its fields and
+    the service call that does it. Who may take it, from which statuses and to which status come
+    from the status machine's row (:data:`lantian.cases.workflow.ACTIONS`, ``rule``); every action
+    records one :class:`CaseStep` (its ``action`` is the action's name: the audit trail, with the
+    ledger's audit log of every row it changes)."""
+
+    name: str
+    fields: tuple[ActionField, ...]
+    run: Callable[[Session, Actor, int, Values], Case]
+    summary: str
+    """What it does, in English (the API's documentation)."""
+    done: str
+    """What the pages and the CLI say when it is done (key ``done_case_<done>`` of the pages)."""
+    done_zh: str
+
+    @property
+    def rule(self) -> Action:
+        return ACTIONS[self.name]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles allowed (a reporter: on their own unit's cases only)."""
+        return PERMISSIONS[self.rule.permission]
+
+    @property
+    def from_statuses(self) -> frozenset[str]:
+        return self.rule.from_statuses
+
+    @property
+    def to_status(self) -> str | None:
+        """The status after it (``None``: unchanged)."""
+        return self.rule.to_status
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+
+def _answer_with_evidence(db: Session, actor: Actor, case_id: int, values: Values) -> Case:
+    """The answer and its evidence file (if any) in the caller's one transaction: a refused file
+    stores no answer."""
+    if values["evidence"] is not None:
+        attach_evidence(db, actor, case_id, *values["evidence"])
+    return answer(db, actor, case_id, values["answer"])
+
+
+def _evidence_only(db: Session, actor: Actor, case_id: int, values: Values) -> Case:
+    filename, content = values["file"]
+    attach_evidence(db, actor, case_id, filename, content, values["note"])
+    return get_case(db, case_id)
+
+
+NOTE = ActionField("note", "narrative")
+CASE_ACTIONS: dict[str, CaseAction] = {
+    action.name: action
+    for action in (
+        CaseAction(
+            "dispatch",
+            (ActionField("unit", "text"), ActionField("deadline", "day"), NOTE),
+            lambda db, actor, case_id, v: dispatch(
+                db, actor, case_id, v["unit"] or None, v["deadline"], v["note"]
+            ),
+            "Dispatch to the responsible unit (office)",
+            "dispatched",
+            "已派发",
+        ),
+        CaseAction(
+            "accept",
+            (NOTE,),
+            lambda db, actor, case_id, v: accept(db, actor, case_id, v["note"]),
+            "The unit takes the case in hand (its reporter)",
+            "accepted",
+            "已签收",
+        ),
+        CaseAction(
+            "decline",
+            (ActionField("note", "narrative", required=True),),
+            lambda db, actor, case_id, v: decline(db, actor, case_id, v["note"]),
+            "The unit hands the case back as not its own (its reporter)",
+            "declined",
+            "已申请改派",
+        ),
+        CaseAction(
+            "answer",
+            (ActionField("answer", "narrative", required=True), ActionField("evidence", "file")),
+            _answer_with_evidence,
+            "The unit's answer, optionally with an evidence file (its reporter)",
+            "answered",
+            "已回复",
+        ),
+        CaseAction(
+            "evidence",
+            (ActionField("file", "file", required=True), NOTE),
+            _evidence_only,
+            "Attach an evidence file (the unit's reporter, office)",
+            "evidence",
+            "已上传材料",
+        ),
+        CaseAction(
+            "return",
+            (ActionField("reason", "narrative", required=True),),
+            lambda db, actor, case_id, v: return_case(db, actor, case_id, v["reason"]),
+            "Send the answer back to the unit (office)",
+            "returned",
+            "已退回",
+        ),
+        CaseAction(
+            "close",
+            (ActionField("closure", "narrative", required=True), ActionField("closed_on", "day")),
+            lambda db, actor, case_id, v: close(db, actor, case_id, v["closure"], v["closed_on"]),
+            "Close the case (office)",
+            "closed",
+            "已办结",
+        ),
+        CaseAction(
+            "escalate",
+            (ActionField("reason", "narrative", required=True),),
+            lambda db, actor, case_id, v: escalate(db, actor, case_id, v["reason"]),
+            "One step up the five steps (office)",
+            "escalated",
+            "已升级",
+        ),
+    )
+}
+"""Every action a user takes on an existing case, by name — the one table the API
+(``POST /api/v1/cases/{case_id}/{action}``), the pages (``POST /ledger/cases/{case_id}/{action}``)
+and ``lantian cases <action>`` are built from. A new action is a row here (and in the status
+machine); ``open`` (a new case) and ``append`` (the alarm evaluator) are not taken on a case."""
+
+
+def _field_value(field: ActionField, value: Any) -> Any:
+    """``value`` as the action's service call takes it; a required field left empty is refused."""
+    if field.kind == "day":
+        value = parse_day(value, field.name, required=field.required)
+    elif field.kind == "file":
+        value = value if value and value[0] else None
+    else:
+        value = (value or "").strip()
+    if field.required and not value:
+        if field.kind == "file":
+            raise LedgerValueError("须选择文件", "choose a file", field.name)
+        _text("", field.name, True)
+    return value
+
+
+def perform(db: Session, actor: Actor, case_id: int, action: str, values: Values) -> Case:
+    """Take ``action`` (a key of :data:`CASE_ACTIONS`) on case ``case_id`` as ``actor`` with
+    ``values`` by field name (missing: empty), inside the caller's transaction: the case after."""
+    if action not in CASE_ACTIONS:
+        raise LedgerValueError(
+            f"没有操作“{action}”，有效操作：{'、'.join(CASE_ACTIONS)}",
+            f"unknown action {action!r}; known: {', '.join(CASE_ACTIONS)}",
+            "action",
+        )
+    chosen = CASE_ACTIONS[action]
+    given = {f.name: _field_value(f, values.get(f.name)) for f in chosen.fields}
+    return chosen.run(db, actor, case_id, given)
 
 
 # ----------------------------------------------------------------------------- from the alarms

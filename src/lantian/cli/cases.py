@@ -192,6 +192,19 @@ def open_command(
         _done(case, "已立案")
 
 
+def _take(action: str, case_id: int, user: str | None, **values: object) -> None:
+    """One action of the table (:data:`lantian.cases.service.CASE_ACTIONS`: the API and the pages
+    take the same) in one transaction, and what became of the case."""
+    from lantian.cases.service import CASE_ACTIONS, perform
+
+    with _ledger() as db:
+        _done(perform(db, _actor(db, user), case_id, action, values), CASE_ACTIONS[action].done_zh)
+
+
+def _file(path: Path) -> tuple[str, bytes]:
+    return path.name, path.read_bytes()
+
+
 @cases_app.command("dispatch")
 def dispatch_command(
     case_id: CaseId,
@@ -201,31 +214,20 @@ def dispatch_command(
     user: UserName = None,
 ) -> None:
     """派发 Send a case to its unit; the deadline by the rules' working days unless given."""
-    from lantian.cases.service import dispatch
-
-    with _ledger() as db:
-        case = dispatch(
-            db, _actor(db, user), case_id, unit, deadline.date() if deadline else None, note
-        )
-        _done(case, "已派发")
+    day = deadline.date() if deadline else None
+    _take("dispatch", case_id, user, unit=unit, deadline=day, note=note)
 
 
 @cases_app.command("accept")
 def accept_command(case_id: CaseId, note: Note = "", user: UserName = None) -> None:
     """签收 The unit takes the case in hand (its reporter: --user)."""
-    from lantian.cases.service import accept
-
-    with _ledger() as db:
-        _done(accept(db, _actor(db, user), case_id, note), "已签收")
+    _take("accept", case_id, user, note=note)
 
 
 @cases_app.command("decline")
 def decline_command(case_id: CaseId, note: Note = "", user: UserName = None) -> None:
     """申请改派 The unit hands a case back to the office as not its own (reason in --note)."""
-    from lantian.cases.service import decline
-
-    with _ledger() as db:
-        _done(decline(db, _actor(db, user), case_id, note), "已申请改派")
+    _take("decline", case_id, user, note=note)
 
 
 @cases_app.command("answer")
@@ -241,13 +243,26 @@ def answer_command(
     user: UserName = None,
 ) -> None:
     """办理回复 The unit's answer, with evidence files; the case goes to 待核查."""
-    from lantian.cases.service import answer, attach_evidence
+    from lantian.cases.service import CASE_ACTIONS, attach_evidence, perform
 
+    files = [_file(path) for path in evidence or []]
     with _ledger() as db:
         actor = _actor(db, user)
-        for path in evidence or []:
-            attach_evidence(db, actor, case_id, path.name, path.read_bytes())
-        _done(answer(db, actor, case_id, text), "已回复")
+        for filename, content in files[:-1]:  # the answer itself brings the last one
+            attach_evidence(db, actor, case_id, filename, content)
+        values = {"answer": text, "evidence": files[-1] if files else None}
+        _done(perform(db, actor, case_id, "answer", values), CASE_ACTIONS["answer"].done_zh)
+
+
+@cases_app.command("evidence")
+def evidence_command(
+    case_id: CaseId,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the file to attach")],
+    note: Note = "",
+    user: UserName = None,
+) -> None:
+    """上传材料 Attach an evidence file (photo, document) to a case; its status stays."""
+    _take("evidence", case_id, user, file=_file(file), note=note)
 
 
 @cases_app.command("return")
@@ -257,10 +272,7 @@ def return_command(
     user: UserName = None,
 ) -> None:
     """退回 Send the answer back to the handling unit."""
-    from lantian.cases.service import return_case
-
-    with _ledger() as db:
-        _done(return_case(db, _actor(db, user), case_id, reason), "已退回")
+    _take("return", case_id, user, reason=reason)
 
 
 @cases_app.command("close")
@@ -271,10 +283,7 @@ def close_command(
     user: UserName = None,
 ) -> None:
     """办结 Close a case whose remedy the office has verified."""
-    from lantian.cases.service import close
-
-    with _ledger() as db:
-        _done(close(db, _actor(db, user), case_id, closure, on.date() if on else None), "已办结")
+    _take("close", case_id, user, closure=closure, closed_on=on.date() if on else None)
 
 
 @cases_app.command("escalate")
@@ -287,19 +296,18 @@ def escalate_command(
     user: UserName = None,
 ) -> None:
     """升级督办 One step up the five steps (督查→交办→巡查→约谈→专项督察)."""
-    from lantian.cases.service import escalate, escalate_overdue
+    from lantian.cases.service import escalate_overdue
 
     if (case_id is None) == (not overdue):
         raise typer.BadParameter("give a case number or --overdue (not both)")
+    if not overdue:
+        _take("escalate", case_id, user, reason=reason)
+        return
     with _ledger() as db:
-        actor = _actor(db, user)
-        if overdue:
-            found = escalate_overdue(db, actor)
-            typer.echo(f"升级 {len(found)} 件逾期案件 / escalated {len(found)} overdue cases")
-            for case in found:
-                _done(case, "已升级")
-        else:
-            _done(escalate(db, actor, case_id, reason), "已升级")
+        found = escalate_overdue(db, _actor(db, user))
+        typer.echo(f"升级 {len(found)} 件逾期案件 / escalated {len(found)} overdue cases")
+        for case in found:
+            _done(case, "已升级")
 
 
 @cases_app.command("from-alarms")

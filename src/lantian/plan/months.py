@@ -37,6 +37,23 @@ def parse_month(value: object, field: str = "month") -> str:
         ) from error
 
 
+def parse_day(value: str | dt.date | None, field: str, required: bool = True) -> dt.date | None:
+    """A form's or a caller's date (``YYYY-MM-DD``, or a date as it is); empty: ``None``, or a
+    :class:`LedgerValueError` naming ``field`` when it is ``required``."""
+    if isinstance(value, dt.date):
+        return value
+    if not (value or "").strip():
+        if required:
+            raise LedgerValueError("必填日期", "a date is required", field)
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise LedgerValueError(
+            f"“{value}”不是有效日期（YYYY-MM-DD）", f"{value!r} is not a date", field
+        ) from None
+
+
 def due_date(month: str, due_day: int) -> dt.date:
     """The day the report of ``month`` is due: day ``due_day`` of the next month."""
     return first_day(next_month(month)).replace(day=due_day)

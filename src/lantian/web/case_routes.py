@@ -1,8 +1,9 @@
 """The case workflow's API: ``/api/v1/cases`` (list as JSON, CSV or xlsx; one case as JSON) and its
-actions (``POST /api/v1/cases`` to open, ``POST /api/v1/cases/{case_id}/{action}`` for dispatch,
-accept, decline, answer, return, close, escalate and evidence).
+actions (``POST /api/v1/cases`` to open, ``POST /api/v1/cases/{case_id}/{action}`` for each action
+of the one table :data:`lantian.cases.service.CASE_ACTIONS` — dispatch, accept, decline, answer,
+return, close, escalate, evidence —, built by :mod:`lantian.web.case_forms` as the pages' are).
 
-Thin routes over :mod:`lantian.cases.service` (the same calls as ``lantian cases …``). Every route
+Thin routes over :mod:`lantian.cases.service` (the same calls as ``lantian cases …`` and the pages). Every route
 needs the ledger's session (the cookie ``lantian_session`` of ``/ledger/login``); a POST also needs
 the session's CSRF token, in the form field ``csrf_token`` or the header ``X-CSRF-Token``. Before
 a POST's body is read, one without ``Content-Length`` is refused (411), one over the limit (413),
@@ -14,11 +15,11 @@ own unit's cases only; another unit's case answers 403, as any case they may not
 
 from __future__ import annotations
 
-import datetime as dt
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
@@ -28,8 +29,9 @@ from lantian.cases import service
 from lantian.cases.workflow import ORIGINS, STATUSES, CaseTransitionError
 from lantian.plan.database import transaction
 from lantian.plan.errors import LedgerError, LedgerValueError
-from lantian.plan.reports import MAX_EVIDENCE_BYTES, MAX_NARRATIVE
+from lantian.plan.reports import MAX_NARRATIVE
 from lantian.web.api.routes import JSONBytes, respond
+from lantian.web.case_forms import add_action_routes, uploaded
 from lantian.web.ledger.render import status_of
 from lantian.web.ledger.routing import MAX_ID, body_refusal, session_first
 from lantian.web.ledger.session import ledger_engine, reader, writer
@@ -90,20 +92,8 @@ Short = Annotated[str, Form(max_length=200)]
 Long = Annotated[str, Form(max_length=MAX_NARRATIVE)]
 CsrfField = Annotated[str, Form(max_length=200)]
 CsrfHeader = Annotated[str, Header(alias="X-CSRF-Token", max_length=200)]
-Upload = Annotated[UploadFile | None, File()]
 Output = Annotated[Format, Query(alias="format", description="json, csv or xlsx")]
 Filter = Annotated[str | None, Query(max_length=100)]
-
-
-def _day(value: str, field: str) -> dt.date | None:
-    if not value.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise LedgerValueError(
-            f"“{value}”不是有效日期（YYYY-MM-DD）", f"{value!r} is not a date", field
-        ) from None
 
 
 def _number(value: str, field: str) -> float | None:
@@ -113,11 +103,6 @@ def _number(value: str, field: str) -> float | None:
         return float(value)
     except ValueError:
         raise LedgerValueError("应为数值", "must be a number", field) from None
-
-
-def _content(upload: UploadFile) -> bytes:
-    """The upload's bytes, at most the limit + 1 (the service refuses more than the limit)."""
-    return upload.file.read(MAX_EVIDENCE_BYTES + 1)
 
 
 @router.get("", summary="Cases the logged-in user may read (a reporter: their unit's)")
@@ -202,143 +187,33 @@ def open_case(
     )
 
 
-@router.post("/{case_id}/dispatch", summary="Dispatch to the responsible unit (office)")
-def dispatch(
+def _take(
     request: Request,
-    case_id: CaseId,
-    unit: Short = "",
-    deadline: Short = "",
-    note: Long = "",
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
+    action: service.CaseAction,
+    case_id: int,
+    values: dict[str, Any],
+    csrf_token: str,
+    x_csrf_token: str,
 ) -> Response:
-    """待派发 → 已派发; the deadline by the rules' working days unless given (YYYY-MM-DD)."""
+    """One action of the table (its files read once the writer is checked)."""
     return _act(
         request,
         _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.dispatch(
-            db, actor, case_id, unit.strip() or None, _day(deadline, "deadline"), note
+        lambda db, actor: service.perform(db, actor, case_id, action.name, uploaded(values)),
+    )
+
+
+add_action_routes(
+    router,
+    CaseId,
+    _take,
+    extra=(
+        inspect.Parameter(
+            "csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=CsrfField
         ),
-    )
-
-
-@router.post("/{case_id}/accept", summary="The unit takes the case in hand (its reporter)")
-def accept(
-    request: Request,
-    case_id: CaseId,
-    note: Long = "",
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """已派发 or 退回 → 处置中."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.accept(db, actor, case_id, note),
-    )
-
-
-@router.post("/{case_id}/decline", summary="The unit hands the case back as not its own")
-def decline(
-    request: Request,
-    case_id: CaseId,
-    note: Long = "",
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """已派发 → 待派发 (申请改派), with the reason in ``note``."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.decline(db, actor, case_id, note),
-    )
-
-
-@router.post("/{case_id}/answer", summary="The unit's answer, optionally with an evidence file")
-def answer(
-    request: Request,
-    case_id: CaseId,
-    answer: Long,
-    evidence: Upload = None,
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """→ 待核查. The file (pdf, jpg, png, doc(x), xls(x), txt, zip; ≤ 20 MB) is stored by its hash."""
-
-    def act(db, actor):
-        if evidence is not None and evidence.filename:
-            service.attach_evidence(db, actor, case_id, evidence.filename, _content(evidence))
-        return service.answer(db, actor, case_id, answer)
-
-    return _act(request, _csrf(csrf_token, x_csrf_token), act)
-
-
-@router.post("/{case_id}/evidence", summary="Attach an evidence file (the unit's reporter, office)")
-def evidence(
-    request: Request,
-    case_id: CaseId,
-    file: Annotated[UploadFile, File()],
-    note: Long = "",
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """The status stays as it is."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.get_case(
-            db,
-            service.attach_evidence(
-                db, actor, case_id, file.filename or "", _content(file), note
-            ).case_id,
+        inspect.Parameter(
+            "x_csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=CsrfHeader
         ),
-    )
-
-
-@router.post("/{case_id}/return", summary="Send the answer back to the unit (office)")
-def return_case(
-    request: Request,
-    case_id: CaseId,
-    reason: Long,
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """待核查 → 退回."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.return_case(db, actor, case_id, reason),
-    )
-
-
-@router.post("/{case_id}/close", summary="Close the case (office)")
-def close(
-    request: Request,
-    case_id: CaseId,
-    closure: Long,
-    closed_on: Short = "",
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """待核查 → 已办结 (a supervision item: from any open status)."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.close(db, actor, case_id, closure, _day(closed_on, "closed_on")),
-    )
-
-
-@router.post("/{case_id}/escalate", summary="One step up the five steps (office)")
-def escalate(
-    request: Request,
-    case_id: CaseId,
-    reason: Long,
-    csrf_token: CsrfField = "",
-    x_csrf_token: CsrfHeader = "",
-) -> Response:
-    """督查 → 交办 → 巡查 → 约谈 → 专项督察, with a new deadline."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.escalate(db, actor, case_id, reason),
-    )
+    ),
+    required=True,
+)

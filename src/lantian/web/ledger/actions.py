@@ -22,13 +22,12 @@ from lantian.plan.audit import LedgerSession
 from lantian.plan.database import transaction
 from lantian.plan.errors import NotFoundError
 from lantian.plan.models import Plan
-from lantian.plan.months import month_of, parse_month
+from lantian.plan.months import month_of, parse_day, parse_month
 from lantian.web.ledger.render import safe_next, unit_url
 from lantian.web.ledger.routing import (
     MAX_ID,
     Id,
     Year,
-    parse_day,
     parse_quantity,
     router,
     see_other,

@@ -1,9 +1,10 @@
 """The case pages (``/ledger/cases``): the queue per unit with deadlines, a case with its steps,
-evidence and the forms of the actions its reader may take now — dispatch, accept, decline, answer
-with evidence, return, close, escalate, add evidence.
+evidence and the forms of the actions its reader may take now — one post per action of the one
+table :data:`lantian.cases.service.CASE_ACTIONS` (dispatch, accept, decline, answer with evidence,
+return, close, escalate, add evidence), built by :mod:`lantian.web.case_forms` as the API's are.
 
 Thin routes over :mod:`lantian.cases.service` (the one case workflow; the CLI and the API call
-the same functions): each post checks its CSRF token, runs the service inside one transaction (an
+the same functions): each post checks its CSRF token, runs the action inside one transaction (an
 answer and its evidence file together: a refused file stores no answer) and answers 303 to the
 case. Who may do what is the service's decision (a reporter reads and handles only their unit's
 cases; the office dispatches, returns and closes; leaders read).
@@ -12,25 +13,24 @@ cases; the office dispatches, returns and closes; leaders read).
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from typing import Annotated, Any
 
-from fastapi import File, Form, Query, Request, UploadFile
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lantian.cases import service
 from lantian.cases.workflow import ACTIONS, ORIGINS, STATUSES
 from lantian.plan import plans
 from lantian.plan.database import transaction
-from lantian.plan.reports import EVIDENCE_SUFFIXES, MAX_EVIDENCE_BYTES, MAX_NARRATIVE
+from lantian.plan.reports import EVIDENCE_SUFFIXES, MAX_EVIDENCE_BYTES
 from lantian.times import to_beijing
+from lantian.web.case_forms import add_action_routes, uploaded
 from lantian.web.ledger.render import render
-from lantian.web.ledger.routing import Id, page_context, parse_day, router, see_other, unit_names
+from lantian.web.ledger.routing import Id, page_context, router, see_other, unit_names
 from lantian.web.ledger.session import ledger_engine, reader, writer
 
 Csrf = Annotated[str, Form(max_length=200)]
-Note = Annotated[str, Form(max_length=MAX_NARRATIVE)]
-Short = Annotated[str, Form(max_length=200)]
-Upload = Annotated[UploadFile | None, File()]
 Filter = Annotated[str | None, Query(max_length=100)]
 
 
@@ -96,114 +96,29 @@ def case_page(request: Request, case_id: Id) -> HTMLResponse:
     )
 
 
-def _evidence(db: Any, actor: Any, case_id: int, upload: UploadFile | None, note: str = "") -> None:
-    if upload is not None and upload.filename:
-        content = upload.file.read(MAX_EVIDENCE_BYTES + 1)
-        service.attach_evidence(db, actor, case_id, upload.filename, content, note)
-
-
-def _done(case_id: int, done: str) -> RedirectResponse:
-    return see_other(_case_url(case_id), done=done)
-
-
-@router.post("/cases/{case_id}/dispatch")
-def dispatch_case(
+def _take(
     request: Request,
-    case_id: Id,
-    unit: Short = "",
-    deadline: Short = "",
-    note: Note = "",
-    csrf_token: Csrf = "",
+    action: service.CaseAction,
+    case_id: int,
+    values: dict[str, Any],
+    csrf_token: str,
 ) -> RedirectResponse:
-    """Send the case to a unit (office); the deadline by the rules unless one is given."""
+    """One action of the table in one transaction (an answer and its evidence file together: a
+    refused file stores no answer), then back to the case saying what was done."""
     with transaction(ledger_engine(request)) as db:
         actor = writer(db, request, csrf_token)
-        day = parse_day(deadline, "deadline", required=False)
-        service.dispatch(db, actor, case_id, unit or None, day, note)
-    return _done(case_id, "case_dispatched")
+        service.perform(db, actor, case_id, action.name, uploaded(values))
+    return see_other(_case_url(case_id), done=f"case_{action.done}")
 
 
-@router.post("/cases/{case_id}/accept")
-def accept_case(
-    request: Request, case_id: Id, note: Note = "", csrf_token: Csrf = ""
-) -> RedirectResponse:
-    """The unit takes the case in hand (签收)."""
-    with transaction(ledger_engine(request)) as db:
-        service.accept(db, writer(db, request, csrf_token), case_id, note)
-    return _done(case_id, "case_accepted")
-
-
-@router.post("/cases/{case_id}/decline")
-def decline_case(
-    request: Request, case_id: Id, note: Note = "", csrf_token: Csrf = ""
-) -> RedirectResponse:
-    """The unit hands the case back to the office as not its own (申请改派)."""
-    with transaction(ledger_engine(request)) as db:
-        service.decline(db, writer(db, request, csrf_token), case_id, note)
-    return _done(case_id, "case_declined")
-
-
-@router.post("/cases/{case_id}/answer")
-def answer_case(
-    request: Request,
-    case_id: Id,
-    answer: Note = "",
-    evidence: Upload = None,
-    csrf_token: Csrf = "",
-) -> RedirectResponse:
-    """The unit's answer with an evidence file (photo, document): one transaction."""
-    with transaction(ledger_engine(request)) as db:
-        actor = writer(db, request, csrf_token)
-        _evidence(db, actor, case_id, evidence)
-        service.answer(db, actor, case_id, answer)
-    return _done(case_id, "case_answered")
-
-
-@router.post("/cases/{case_id}/evidence")
-def case_evidence(
-    request: Request,
-    case_id: Id,
-    evidence: Annotated[UploadFile, File()],
-    note: Note = "",
-    csrf_token: Csrf = "",
-) -> RedirectResponse:
-    """One more evidence file (the unit's reporter or the office)."""
-    with transaction(ledger_engine(request)) as db:
-        _evidence(db, writer(db, request, csrf_token), case_id, evidence, note)
-    return _done(case_id, "case_evidence")
-
-
-@router.post("/cases/{case_id}/return")
-def return_case(
-    request: Request, case_id: Id, reason: Note = "", csrf_token: Csrf = ""
-) -> RedirectResponse:
-    """The office sends the answer back to the unit (退回)."""
-    with transaction(ledger_engine(request)) as db:
-        service.return_case(db, writer(db, request, csrf_token), case_id, reason)
-    return _done(case_id, "case_returned")
-
-
-@router.post("/cases/{case_id}/close")
-def close_case(
-    request: Request,
-    case_id: Id,
-    closure: Note = "",
-    closed_on: Short = "",
-    csrf_token: Csrf = "",
-) -> RedirectResponse:
-    """The office verifies the remedy and closes the case (办结)."""
-    with transaction(ledger_engine(request)) as db:
-        actor = writer(db, request, csrf_token)
-        day = parse_day(closed_on, "closed_on", required=False)
-        service.close(db, actor, case_id, closure, day)
-    return _done(case_id, "case_closed")
-
-
-@router.post("/cases/{case_id}/escalate")
-def escalate_case(
-    request: Request, case_id: Id, reason: Note = "", csrf_token: Csrf = ""
-) -> RedirectResponse:
-    """One step up the five steps (督查 → 交办 → 巡查 → 约谈 → 专项督察), with a new deadline."""
-    with transaction(ledger_engine(request)) as db:
-        service.escalate(db, writer(db, request, csrf_token), case_id, reason)
-    return _done(case_id, "case_escalated")
+add_action_routes(
+    router,
+    Id,
+    _take,
+    prefix="/cases",
+    extra=(
+        inspect.Parameter(
+            "csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=Csrf
+        ),
+    ),
+)

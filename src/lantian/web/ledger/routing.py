@@ -161,20 +161,6 @@ def unit_names(db: Session) -> list[str]:
     return list(db.scalars(select(Unit.name).order_by(Unit.name)))
 
 
-def parse_day(value: str, field: str, required: bool = True) -> dt.date | None:
-    """A form's date (``YYYY-MM-DD``)."""
-    if not value.strip():
-        if required:
-            raise LedgerValueError("必填日期", "a date is required", field)
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise LedgerValueError(
-            f"“{value}”不是有效日期（YYYY-MM-DD）", f"{value!r} is not a date", field
-        ) from None
-
-
 def parse_quantity(value: str) -> float | None:
     """A form's cumulative quantity: empty for none."""
     text = value.strip().replace(",", "")
