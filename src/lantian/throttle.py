@@ -62,3 +62,26 @@ class BackOff:
     def forgive(self, key: Hashable) -> None:
         """Forget ``key``'s refusals (it has just been accepted)."""
         self._refusals.pop(key, None)
+
+
+class Recent:
+    """Keys seen in the last ``window`` seconds, for at most ``keys`` keys (the oldest forgotten
+    first): the (MN, address) pairs a receiver accepted lately, which an address's back-off
+    spares."""
+
+    def __init__(
+        self, window: float = 900.0, keys: int = 65536, clock: Callable[[], float] = time.monotonic
+    ):
+        self.window, self.keys, self.clock = window, keys, clock
+        self._seen: OrderedDict[Hashable, float] = OrderedDict()
+
+    def add(self, key: Hashable) -> None:
+        """Remember ``key`` as seen now."""
+        self._seen.pop(key, None)
+        self._seen[key] = self.clock()
+        while len(self._seen) > self.keys:
+            self._seen.popitem(last=False)
+
+    def __contains__(self, key: object) -> bool:
+        seen = self._seen.get(key)  # type: ignore[call-overload]
+        return seen is not None and self.clock() - seen <= self.window

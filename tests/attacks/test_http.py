@@ -141,6 +141,29 @@ def test_junk_parameters_do_not_make_cache_entries(visitor):
     assert "evil" not in page.text
 
 
+def test_junk_languages_and_repeated_parameters_do_not_make_cache_entries(visitor):
+    """Item 13's class, found after it: ``lang`` (kept for every page) took any value, in the
+    query or the cookie, and a parameter repeated a hundred times was a key of its own — each a
+    new entry, so a few thousand requests emptied the cache of every real question. The key
+    keeps a language only if the pages know it, and one value of a parameter that takes one."""
+    http = visitor()
+    plain = http.get("/api/v1/stations?city=永州")
+    assert plain.status_code == 200
+    asked = [f"/api/v1/stations?city=永州&lang=x{i}{'y' * 2000}" for i in range(10)]
+    asked += ["/api/v1/stations?" + "&".join(["city=永州"] * (i + 2)) for i in range(10)]
+    answers = [http.get(path) for path in asked]
+    cookies = [
+        http.get("/api/v1/stations?city=永州", headers={"cookie": f"lang=x{i}{'y' * 2000}"})
+        for i in range(10)
+    ]
+    for response in answers + cookies:
+        assert response.status_code == 200
+        assert response.content == plain.content
+    assert {r.headers["etag"] for r in answers + cookies} == {plain.headers["etag"]}
+    english = http.get("/api/v1/stations?city=永州&lang=en")  # a real language stays a key
+    assert english.headers["etag"] != plain.headers["etag"]
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -155,6 +178,17 @@ def test_junk_parameters_do_not_make_cache_entries(visitor):
         "/api/v1/hourly?start=9999-12-31",
         "/ledger/login",
         "/ledger",
+        "/devices",
+        "/api/v1/devices",
+        "/api/v1/devices/NOSUCHDEVICE/minutes",
+        "/warnings",
+        "/api/v1/warnings?format=csv",
+        "/api/v1/cases",
+        "/ledger/cases",
+        "/ledger/cases/1",
+        "/ledger/map",
+        "/ledger/roadmap",
+        "/api/v1/inventory/years",
     ],
 )
 def test_every_response_carries_the_security_headers(visitor, path):

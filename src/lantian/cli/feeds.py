@@ -112,9 +112,21 @@ def receive_command(
         int, typer.Option(help="disconnect a peer after more malformed frames than this")
     ] = 10,
     max_connections: Annotated[int, typer.Option(help="connections served at once")] = 4096,
+    max_unproven_per_address: Annotated[
+        int,
+        typer.Option(
+            min=1, help="connections of one address held before it sends an accepted frame"
+        ),
+    ] = 1024,
     flush_seconds: Annotated[
         float, typer.Option(help="commit received values to the feed store this often")
     ] = 2.0,
+    event_log_mb: Annotated[
+        float,
+        typer.Option(
+            min=0.001, help="the most the quarantine and the rejection log each write a day [MB]"
+        ),
+    ] = 256.0,
     city: Annotated[
         str | None, typer.Option(help="the city device stations are registered in")
     ] = None,
@@ -149,7 +161,9 @@ def receive_command(
         frame_seconds=frame_seconds,
         max_bad_frames=max_bad_frames,
         max_connections=max_connections,
+        max_unproven_per_address=max_unproven_per_address,
         flush_seconds=flush_seconds,
+        event_log_bytes=int(event_log_mb * 1024 * 1024),
         city=city,
         alarms=alarms,
         cases=cases,
@@ -163,7 +177,9 @@ def receive_command(
             "--host", host, "--port", str(bound), "--simulated", str(simulated),
             "--idle-seconds", str(idle_seconds), "--frame-seconds", str(frame_seconds),
             "--max-bad-frames", str(max_bad_frames), "--max-connections", str(max_connections),
-            "--flush-seconds", str(flush_seconds), "--alarms" if alarms else "--no-alarms",
+            "--max-unproven-per-address", str(max_unproven_per_address),
+            "--flush-seconds", str(flush_seconds), "--event-log-mb", str(event_log_mb),
+            "--alarms" if alarms else "--no-alarms",
             "--cases" if cases else "--no-cases",
             "--workers", str(workers),
             *(["--city", city] if city else []),

@@ -12,13 +12,17 @@ torn last record, never acknowledged: :meth:`RawLog.open` cuts it off.
 
 Beside it, the logs of what was *not* accepted, one JSON object a line (``quarantine/`` for
 unknown devices and wrong passwords, ``rejected/`` for malformed frames), each with the peer and
-the raw bytes (Latin-1, at most :data:`LOGGED_BYTES`).
+the raw bytes (Latin-1, at most :data:`LOGGED_BYTES`). Each of these logs writes at most
+``max_bytes`` a day (:data:`EVENT_LOG_BYTES`): past it, one ``log_full`` line says so and the
+day's further events are only counted (an attacker sending garbage from many connections cannot
+fill the disk that the raw log needs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import threading
 import time
@@ -30,9 +34,13 @@ from lantian.ingest.hj212 import HEADER_LENGTH, TRAILER_LENGTH
 from lantian.store.manifest import fsync_directory
 from lantian.times import BEIJING
 
+log = logging.getLogger("lantian.feeds")
+
 SUFFIX = ".hj212"
 LOGGED_BYTES = 2048
 """Raw bytes kept per quarantine or rejection entry (an attacker cannot fill the disk faster)."""
+EVENT_LOG_BYTES = 256 * 1024 * 1024
+"""The most a quarantine or rejection log writes a day (``lantian receive --event-log-mb``)."""
 
 
 def received_now() -> dt.datetime:
@@ -203,12 +211,16 @@ class RawLog:
 class EventLog:
     """Append-only JSON-lines logs of frames not accepted (one file per kind and day)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, max_bytes: int = EVENT_LOG_BYTES) -> None:
         self.folder = Path(folder)
+        self.max_bytes = max_bytes
         self._mutex = threading.Lock()
+        self.dropped: dict[tuple[str, dt.date], int] = {}
+        """Events not written, per kind and day, since the day's log was full."""
 
     def write(self, kind: str, peer: str, reason: str, raw: bytes, **details: object) -> None:
-        """Log one event of ``kind`` (``quarantine`` or ``rejected``)."""
+        """Log one event of ``kind`` (``quarantine`` or ``rejected``), unless the day's log of
+        ``kind`` is full (then it is counted in :attr:`dropped`)."""
         now = received_now()
         entry = {
             "at": now.isoformat(timespec="milliseconds"),
@@ -220,9 +232,19 @@ class EventLog:
         }
         line = json.dumps(entry, ensure_ascii=True) + "\n"
         directory = self.folder / kind
+        day = (kind, now.date())
         with self._mutex:
+            if day in self.dropped:
+                self.dropped[day] += 1
+                return
             directory.mkdir(parents=True, exist_ok=True)
             with open(directory / f"{now.date().isoformat()}.jsonl", "a", encoding="ascii") as f:
+                if f.tell() + len(line) > self.max_bytes:
+                    self.dropped[day] = 1
+                    full = {"at": entry["at"], "reason": "log_full", "max_bytes": self.max_bytes}
+                    f.write(json.dumps(full) + "\n")
+                    log.warning("the %s log of %s is full: further events only counted", *day)
+                    return
                 f.write(line)
 
     def read(self, kind: str) -> list[dict[str, object]]:

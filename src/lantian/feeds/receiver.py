@@ -9,11 +9,17 @@ quarantine log with the peer's address and the connection is closed, nothing sto
 such refusals of one (MN, address) pair, that pair backs off (:class:`lantian.throttle.BackOff`:
 1, 2, 4 … s after its last refusal, as the ledger's logins do): its frames are quarantined as
 ``backoff`` without the password being looked at, so a password (sent in clear, often six
-digits) cannot be guessed at line rate. A malformed frame (length, CRC, field) is logged with its
+digits) cannot be guessed at line rate. After :data:`ADDRESS_FREE_REFUSALS` refusals from one
+address (any MN: one password tried on every MN), that address backs off the same way for every MN
+not accepted from it in the last 15 minutes — the devices already sending from behind it go on.
+A malformed frame (length, CRC, field) is logged with its
 raw bytes; a peer that sends more than ``max_bad_frames`` of them, sends nothing for
 ``idle_seconds``, takes more than ``frame_seconds`` to finish a started frame (slowloris), or
 does not read its answers for ``idle_seconds`` (its reading is paused meanwhile), is
-disconnected. Past ``max_connections`` new connections are closed at once.
+disconnected. A connection is *unproven* until one of its frames is accepted: one address may hold
+at most ``max_unproven_per_address`` unproven connections (more are closed at once), and at
+``max_connections`` the oldest unproven connection makes room for the new one (none unproven: the
+new one is closed) — so idle connections opened by an attacker cannot keep devices out.
 
 The accepted upload frames (CN 2011/2051/2061/2031) of the round are appended to the raw log with
 one write and one ``fsync`` (group commit: every frame that arrived while the last ``fsync`` ran
@@ -50,7 +56,13 @@ import pyarrow.compute as pc
 
 from lantian.feeds.hourly import store_hourly
 from lantian.feeds.intake import FrameBatch, Intake, feed_rows
-from lantian.feeds.rawlog import EventLog, RawLog, encode_record, received_now
+from lantian.feeds.rawlog import (
+    EVENT_LOG_BYTES,
+    EventLog,
+    RawLog,
+    encode_record,
+    received_now,
+)
 from lantian.feeds.store import FeedStore
 from lantian.ingest.hj212 import (
     COMMANDS,
@@ -66,7 +78,7 @@ from lantian.ingest.hj212 import (
 from lantian.sources.devices import Device, DeviceDirectory
 from lantian.store.manifest import Manifest
 from lantian.store.measurements import MeasurementStore
-from lantian.throttle import BackOff
+from lantian.throttle import BackOff, Recent
 
 log = logging.getLogger("lantian.feeds")
 
@@ -81,8 +93,13 @@ class ReceiverOptions:
     """A started frame must be complete within this long (slowloris)."""
     max_bad_frames: int = 10
     max_connections: int = 4096
+    max_unproven_per_address: int = 1024
+    """Connections of one address without an accepted frame yet: a quarter of the slots (many
+    devices behind one carrier NAT address reconnect at once after an outage)."""
     max_data_length: int = MAX_DATA_LENGTH
     flush_seconds: float = 2.0
+    event_log_bytes: int = EVENT_LOG_BYTES
+    """The most the quarantine and the rejection log each write a day."""
     hourly_seconds: float = 60.0
     city: str | None = None
     """The city device stations are registered in (when the registry gives none)."""
@@ -92,6 +109,10 @@ class ReceiverOptions:
     """This process's number: 0 replays every worker's raw log before the others start."""
 
 
+ADDRESS_FREE_REFUSALS = 20
+"""Refusals (unknown MN, wrong password) from one address, any MN, in 15 minutes before it backs
+off for the MNs not accepted from it (a misconfigured device retrying once a minute makes about a
+dozen: its own pair backs off)."""
 MAX_QUEUED_PER_CONNECTION = 256
 """A connection's frames waiting for their commit: past this, its reading pauses (a device sends
 one frame a minute; only a flood or a peer that does not read its answers gets here)."""
@@ -111,6 +132,9 @@ class DeviceConnection(asyncio.Protocol):
         self.scanner = FrameScanner(receiver.options.max_data_length)
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.address = "?"
+        self.proven = False
+        """Whether one of its frames was accepted (until then it may be evicted)."""
         self.bad = 0
         self.queued = 0
         """Frames of this peer waiting for the committer."""
@@ -127,9 +151,11 @@ class DeviceConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment] (uvloop's is no subclass)
         address = transport.get_extra_info("peername")
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
+        self.address = str(address[0]) if address else "?"
         receiver = self.receiver
-        if len(receiver.connections) >= receiver.options.max_connections:
-            receiver.events.write("rejected", self.peer, "too_many_connections", b"")
+        refusal = receiver.admit_connection(self)
+        if refusal is not None:
+            receiver.events.write("rejected", self.peer, refusal, b"")
             self.close()
             return
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
@@ -138,6 +164,7 @@ class DeviceConnection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         receiver.connections.add(self)
+        receiver.unproven.setdefault(self.address, {})[self] = None
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
@@ -167,7 +194,7 @@ class DeviceConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self.receiver.connections.discard(self)
+        self.receiver.forget(self)
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -232,8 +259,15 @@ class DeviceConnection(asyncio.Protocol):
             return "idle"
         return None
 
+    def prove(self) -> None:
+        """One of its frames was accepted: it is a device's connection, never evicted."""
+        if not self.proven:
+            self.proven = True
+            self.receiver.forget_unproven(self)
+
     def close(self) -> None:
         self.closed = True
+        self.receiver.forget(self)
         if self.transport is not None:
             self.transport.close()
 
@@ -265,13 +299,19 @@ class Receiver:
         self.measurements = measurements
         self.options = options or ReceiverOptions()
         self.raw = RawLog(self.folder, self.options.worker)
-        self.events = EventLog(self.folder)
+        self.events = EventLog(self.folder, self.options.event_log_bytes)
         self.store = FeedStore(self.folder / "store")
         self.intake = Intake(self.store)
         self.devices: dict[str, Device] = {}
         self.connections: set[DeviceConnection] = set()
+        self.unproven: dict[str, dict[DeviceConnection, None]] = {}
+        """Per address, its connections without an accepted frame, oldest first."""
         self.refusals = BackOff()
         """Refused (MN, address) pairs, for the back-off."""
+        self.address_refusals = BackOff(free=ADDRESS_FREE_REFUSALS)
+        """Refusals per address, any MN: for the back-off of MNs not accepted from it."""
+        self.accepted = Recent()
+        """(MN, address) pairs accepted in the last 15 minutes: spared the address's back-off."""
         self.queue: list[tuple[DeviceConnection, bytes]] = []
         """Frames received and not yet checked, in arrival order."""
         self.wake = asyncio.Event()
@@ -283,6 +323,36 @@ class Receiver:
         self._tasks: list[asyncio.Task] = []
         self._touched_days: set[dt.date] = set()
         self._flush_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ connections
+    def admit_connection(self, connection: DeviceConnection) -> str | None:
+        """Why a new connection is refused, if: its address holds ``max_unproven_per_address``
+        unproven ones, or all ``max_connections`` are proven; at the cap an unproven one (the
+        oldest of the address with most) is closed to make room."""
+        options = self.options
+        if len(self.unproven.get(connection.address, ())) >= options.max_unproven_per_address:
+            return "too_many_from_address"
+        if len(self.connections) < options.max_connections:
+            return None
+        if not self.unproven:
+            return "too_many_connections"
+        crowded = max(self.unproven.values(), key=len)
+        oldest = next(iter(crowded))
+        self.events.write("rejected", oldest.peer, "evicted_unproven", b"")
+        oldest.close()
+        return None
+
+    def forget_unproven(self, connection: DeviceConnection) -> None:
+        found = self.unproven.get(connection.address)
+        if found is not None:
+            found.pop(connection, None)
+            if not found:
+                del self.unproven[connection.address]
+
+    def forget(self, connection: DeviceConnection) -> None:
+        """A connection closed: no longer counted."""
+        self.connections.discard(connection)
+        self.forget_unproven(connection)
 
     # ------------------------------------------------------------------ start and stop
     def replay(self) -> int:
@@ -375,16 +445,20 @@ class Receiver:
     def _check(self, frame: Frame, peer: str) -> Device | str | None:
         """The device of an acceptable frame; ``"close"`` after quarantine; ``"skip"`` for a
         command that carries no values; ``None`` for a malformed one (logged)."""
-        pair = (frame.mn[:64], peer.rsplit(":", 1)[0])
+        address = peer.rsplit(":", 1)[0]
+        pair = (frame.mn[:64], address)
         device = self.directory.get(frame.mn)
-        if self.refusals.wait(pair) > 0:
+        known = pair in self.accepted
+        if self.refusals.wait(pair) > 0 or (not known and self.address_refusals.wait(address) > 0):
             reason = "backoff"
         elif device is None or not device.accepts_password(frame.pw):
             reason = "unknown_mn" if device is None else "wrong_password"
             self.refusals.refuse(pair)
+            self.address_refusals.refuse(address)
         else:
             reason = None
             self.refusals.forgive(pair)
+            self.accepted.add(pair)
         if reason is not None:
             self.events.write("quarantine", peer, reason, frame.raw, mn=frame.mn[:64])
             log.warning("quarantine %s from %s: MN %r", reason, peer, frame.mn[:64])
@@ -415,6 +489,7 @@ class Receiver:
                 connection.cut_if_bad()
             elif isinstance(verdict, Device):
                 accepted.append((connection, result, verdict))  # type: ignore[arg-type]
+                connection.prove()
                 self.devices[verdict.mn] = verdict
         return accepted
 

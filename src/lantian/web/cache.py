@@ -4,9 +4,11 @@ revalidate with a 304). Concurrent requests for an entry being computed wait for
 answered from it: each question is computed once per version in each worker process.
 
 The key is normalised (issue #11 item 13): only the query parameters the route declares (and
-``lang``) are kept, in a fixed order, and the request is passed on with exactly that query string —
-so junk parameters neither make new entries nor reach the page — and an entry's size counts its key
-and headers as well as its body.
+``lang``) are kept, in a fixed order, a parameter that takes one value only once (its last, the one
+the route reads), ``lang`` — query or cookie — only as a language the pages know, and the request is
+passed on with exactly that query string — so junk parameters, repeated parameters and junk
+languages neither make new entries nor reach the page — and an entry's size counts its key and
+headers as well as its body.
 
 The services below already memoise their results per manifest version (:mod:`.snapshot`); this
 layer also skips routing, validation and JSON encoding for repeated questions, which is what makes
@@ -24,8 +26,10 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 import anyio.to_thread
+from fastapi.dependencies.utils import field_annotation_is_sequence
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lantian.web.i18n import LANGUAGES
 from lantian.web.snapshot import SnapshotSource
 
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
@@ -45,16 +49,22 @@ ALWAYS_KNOWN = frozenset({"lang"})
 """Query parameters every page reads besides its route's own."""
 
 
-def _declared(route) -> frozenset[str]:
+def _declared(route) -> tuple[frozenset[str], frozenset[str]]:
+    """The route's query parameters, and those of them that take several values (lists)."""
     dependant = getattr(route, "dependant", None)
     if dependant is None:
-        return frozenset()
-    found, stack = set(), [dependant]
+        return frozenset(), frozenset()
+    found, several, stack = set(), set(), [dependant]
     while stack:
         current = stack.pop()
         found |= {param.alias for param in current.query_params}
+        several |= {
+            param.alias
+            for param in current.query_params
+            if field_annotation_is_sequence(param.field_info.annotation)
+        }
         stack.extend(current.dependencies)
-    return frozenset(found)
+    return frozenset(found), frozenset(several)
 
 
 class QueryParameters:
@@ -62,21 +72,29 @@ class QueryParameters:
     :data:`ALWAYS_KNOWN`."""
 
     def __init__(self, routes: Iterable):
-        self.routes = [
-            (route.path_regex, _declared(route) | ALWAYS_KNOWN)
-            for route in routes
-            if "GET" in getattr(route, "methods", ()) and hasattr(route, "path_regex")
-        ]
+        self.routes = []
+        for route in routes:
+            if "GET" in getattr(route, "methods", ()) and hasattr(route, "path_regex"):
+                known, several = _declared(route)
+                self.routes.append((route.path_regex, known | ALWAYS_KNOWN, several))
 
-    def known(self, path: str) -> frozenset[str] | None:
-        """The parameters of the route of ``path``; None for a path no route serves."""
-        return next((known for regex, known in self.routes if regex.match(path)), None)
+    def known(self, path: str) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The parameters of the route of ``path`` and those of them that take several values;
+        None for a path no route serves."""
+        return next((k[1:] for k in self.routes if k[0].match(path)), None)
 
     def normalised(self, path: str, query: bytes) -> bytes:
-        """``query`` with only the route's parameters, sorted by name (unknown path: none)."""
-        known = self.known(path) or ALWAYS_KNOWN
+        """``query`` with only the route's parameters, sorted by name, one value of each that
+        takes one (the last, as the route reads it), ``lang`` only as a known language (unknown
+        path: only that)."""
+        known, several = self.known(path) or (ALWAYS_KNOWN, frozenset())
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        kept = sorted((name, value) for name, value in pairs if name in known)
+        single = {name: value for name, value in pairs if name not in several}
+        kept = sorted(
+            [(name, value) for name, value in pairs if name in several and name in known]
+            + [(name, value) for name, value in single.items() if name in known]
+        )
+        kept = [(name, value) for name, value in kept if name != "lang" or value in LANGUAGES]
         return urlencode(kept).encode("latin-1")
 
 
@@ -188,7 +206,7 @@ def _lang_cookie(headers: dict[bytes, bytes]) -> str:
     except Exception:  # a malformed cookie header is ignored, as by the pages
         return ""
     morsel = cookie.get("lang")
-    return morsel.value if morsel else ""
+    return morsel.value if morsel and morsel.value in LANGUAGES else ""
 
 
 def _digest(key: tuple) -> str:
