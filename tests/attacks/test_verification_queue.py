@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.attacking import client, running, server_env
-from tests.browsing import descendants
+from tests.browsing import descendants, serving, wait_until_answers
+from tests.feeds.conftest import wait_until
 
 
 def _threads(pid: int) -> int:
@@ -52,3 +53,36 @@ def test_each_city_queues_behind_one_worker(home):
         # growth on a busy machine: CI once saw 8 more, so the bound is the old behaviour's floor.
         assert _threads(pid) < threads + len(names)
         http.close()
+
+
+def test_the_worker_processes_take_turns(home):
+    """Item 15 again, under ``serve --workers 2`` (the default on two cores): each worker
+    process had a queue and a backtest thread of its own, so a client that reached both ran two
+    backtests at once (N with N workers). Now the processes take turns: while one computes, the
+    other's job says ``queued`` with nothing ahead of it in its own queue."""
+    with serving(home, server_env(), ("--workers", "2")) as (base, process):
+        wait_until_answers(base, "/ledger/login", process, home / "serve.log")
+        first = client(base)
+        names = [row["city"] for row in first.get("/api/v1/cities").json()["rows"]]
+        worker = first.get("/api/v1/years").headers["x-lantian-worker"]
+        other = None
+        for _ in range(100):  # a connection that the other worker process accepted
+            candidate = client(base)
+            if candidate.get("/api/v1/years").headers["x-lantian-worker"] != worker:
+                other = candidate
+                break
+            candidate.close()
+        assert other is not None, "the second worker never answered"
+
+        def status(http, city: str) -> str | None:
+            answer = http.get("/api/v1/forecast/verification", params={"city": city})
+            return answer.json().get("status") if answer.status_code == 202 else None
+
+        assert status(first, names[0]) == "computing"
+        status(other, names[1])
+        assert wait_until(
+            lambda: {status(first, names[0]), status(other, names[1])} == {"computing", "queued"},
+            120,
+        )
+        first.close()
+        other.close()

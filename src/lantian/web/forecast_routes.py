@@ -115,7 +115,13 @@ def verification(
     (``scope`` = city) and all cities pooled (``scope`` = ``all``)."""
     result = views.verification(city, year)  # a full queue: 503 (lantian.web.app)
     if isinstance(result, Pending):
-        ahead = f"{result.position} job(s) ahead of it" if result.position else "being computed"
+        ahead = (
+            f"{result.position} job(s) ahead of it"
+            if result.position
+            else "waiting for another worker process's"
+            if result.waiting
+            else "being computed"
+        )
         return JSONBytes(
             dumps(
                 {

@@ -10,8 +10,11 @@ manifest version.
 * the rolling-origin verification of a year (~80 s): never computed inside a request. Requests
   put it in one bounded queue served by one worker thread (so however many cities and years
   anonymous clients ask for, one backtest runs at a time and at most :data:`MAX_QUEUED` wait);
-  they are told where it stands — ``computing``, or ``queued`` with the number of jobs ahead
-  (HTTP 202) — and get the table once it is done; a full queue answers 503.
+  the worker threads of ``serve --workers N`` take turns on a file lock beside the forecasts, so
+  one backtest runs at a time in the whole server, not one per process. Requests are told where
+  theirs stands — ``computing``, or ``queued`` with the number of jobs ahead (0: waiting for
+  another process's) (HTTP 202) — and get the table once it is done; a full queue answers 503.
+  (The fit slots above are per process: at most ``2 × N`` fits at once.)
 
 Every result is keyed by the manifest version, so an import makes the next request recompute.
 The functions of :mod:`lantian.forecast.service` are looked up at call time (tests replace them).
@@ -74,10 +77,12 @@ class Pending:
     """Jobs ahead of it in the queue (0: being computed, or next)."""
     queued: int = 1
     """Jobs in the queue."""
+    waiting: bool = False
+    """Next, but waiting for another worker process's backtest (``serve --workers``)."""
 
     @property
     def status(self) -> str:
-        return "computing" if self.position == 0 else "queued"
+        return "computing" if self.position == 0 and not self.waiting else "queued"
 
 
 def _iso(value: Any) -> Any:
@@ -284,11 +289,18 @@ class ForecastViews:
             self._verify(key)
 
     def _verify(self, key: tuple) -> None:
+        """Compute one job — once no other worker process of the server computes one: the
+        queue is per process, the bound of one backtest at a time is the server's."""
         _, city, year = key
         try:
-            result: dict[str, Any] | BaseException = self._verification_document(
-                city_backtest(self.data.store, city, year)
-            )
+            with self._lock:
+                self._jobs[key].waiting = True
+            with _one_process_at_a_time(self.home / ".verification.lock"):
+                with self._lock:
+                    self._jobs[key].waiting = False
+                result: dict[str, Any] | BaseException = self._verification_document(
+                    city_backtest(self.data.store, city, year)
+                )
         except Exception as error:  # shown to the next request
             log.exception("the %s backtest of %s failed", year, city)
             result = error
