@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -53,3 +55,18 @@ def test_control_points_marked_in_cnemc_names_are_left_out(national_home):
     used = json.loads(assessed.stdout)["stations_used"]
     assert "1027A" not in used
     assert len(used) == len(control) - 1
+
+
+def test_a_ranking_file_says_which_daily_aqi_its_good_day_ratios_rest_on(national_home):
+    """Issue #18: every export names the treatment of a missing pollutant (the daily default is
+    HJ 633-2026 §5.3.1 as written, ``letter``); the terminal table stays as it was."""
+    period = ["--from", "2019-07-08", "--to", "2019-07-08"]
+    result = lantian(national_home, "rank", "--province", "山东", *period, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert len(rows) == 16
+    assert {r["缺项时的AQI"] for r in rows} == {"letter"}
+    as_json = lantian(national_home, "rank", "--province", "山东", *period, "--format", "json")
+    assert {r["completeness"] for r in json.loads(as_json.stdout)["cities"]} == {"letter"}
+    table = lantian(national_home, "rank", "--province", "山东", *period)
+    assert "缺项时的AQI" not in table.stdout

@@ -62,6 +62,7 @@ def test_the_data_behind_every_chart_downloads_as_csv(november):
     daily = list(csv.DictReader(io.StringIO(base64.b64decode(links[0]).decode("utf-8-sig"))))
     assert [row["日期"] for row in daily] == [row["日期"] for row in data["calendar_rows"]]
     assert daily[0]["AQI"] == str(data["calendar_rows"][0]["AQI"])
+    assert {row["缺项时的AQI"] for row in daily} == {"letter"}  # issue #18: the rule it rests on
 
 
 @pytest.mark.skipif(

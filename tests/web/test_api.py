@@ -340,6 +340,23 @@ def test_downloads_say_which_completeness_rule_they_use(client):
         assert {r["completeness"] for r in csv.DictReader(io.StringIO(table))} == {mode}
 
 
+def test_good_day_counts_say_which_daily_aqi_they_rest_on(client):
+    """The day counts and good-day ratios of evaluations, station evaluations, months and rankings
+    rest on the daily AQI: each says its treatment of a missing pollutant, in JSON and CSV."""
+    evaluation = get(client, f"/api/v1/evaluations/{YEAR}?city=永州")
+    assert evaluation["days"]["completeness"] == "letter"
+    assert {s["days"]["completeness"] for s in evaluation["stations"]} == {"letter"}
+    for path in (
+        f"/api/v1/evaluations/{YEAR}/stations?city=永州",
+        f"/api/v1/monthly/{YEAR}?city=永州",
+        f"/api/v1/rankings/{YEAR}",
+    ):
+        assert {r["completeness"] for r in get(client, path)["rows"]} == {"letter"}, path
+        table = client.get(path + ("&" if "?" in path else "?") + "format=csv")
+        rows = csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")))
+        assert {r["completeness"] for r in rows} == {"letter"}, path
+
+
 def test_pages_are_utf8_html(client):
     for path in ("/", "/now", "/history", "/attainment", "/history?station=2478A&pollutant=O3"):
         response = client.get(path)

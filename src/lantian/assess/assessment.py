@@ -5,7 +5,8 @@ The result is a plain dict (the JSON of ``lantian assess --format json`` and of 
 ``to``, ``standard``, ``rule_set``, ``stations_used``, ``items[]`` (``pollutant``, ``metric``,
 ``value``, ``unit``, ``limit``, ``attained``, ``exceedance_multiple``, ``valid_days``, ``valid``,
 ``short_months``), ``attained``, ``days`` (``valid``, ``good``, ``good_ratio``, ``heavy``,
-``by_category``, ``by_level``), ``primary_pollutant_days``, ``comprehensive_index``,
+``by_category``, ``by_level``, ``completeness``: the daily AQI's treatment of a missing pollutant,
+HJ 633-2026 §5.3.1), ``primary_pollutant_days``, ``comprehensive_index``,
 ``largest_index``, ``single_indices``, ``completeness`` and ``stations[]`` (the same per station).
 """
 
@@ -61,6 +62,7 @@ def evaluation_dict(result: Evaluation) -> dict[str, object]:
             "heavy": sum(result.days_by_level[HEAVY_POLLUTION_LEVEL - 1 :]),
             "by_category": dict(zip(categories, result.days_by_level, strict=True)),
             "by_level": result.days_by_level,
+            "completeness": result.daily.aqi.completeness,
         },
         "primary_pollutant_days": result.primary_days,
         "comprehensive_index": _number(float(result.comprehensive.total)),

@@ -84,7 +84,8 @@ def ranked_rows(
     ``previous`` holds the same period one year earlier (cities missing from it get no change
     rate). The one serialisation of a ranking the CLI and the web API share: ``rank``, ``city``,
     ``comprehensive_index``, ``largest_index``, ``pm25``, ``pm25_rank``, ``good_ratio``,
-    ``good_ratio_rank``, ``previous_index``, ``change_rate`` (%), ``change_rank``, ``valid_days``.
+    ``good_ratio_rank``, ``previous_index``, ``change_rate`` (%), ``change_rank``, ``valid_days``,
+    ``completeness`` (the daily AQI's treatment of a missing pollutant behind ``good_ratio``).
     """
     names = list(results)
     index = np.asarray([float(results[c].comprehensive.total) for c in names])
@@ -114,6 +115,7 @@ def ranked_rows(
             "change_rate": None if np.isnan(change[k]) else float(change[k]),
             "change_rank": None if np.isnan(change[k]) else int(cr),
             "valid_days": results[c].valid_days,
+            "completeness": results[c].daily.aqi.completeness,
         }
         for k, (c, r, pr, gr, cr) in enumerate(
             zip(

@@ -299,6 +299,9 @@ def print_ranking(result: dict, output: Format = Format.table, file: Path | None
         rows = [
             {k: v for k, v in row.items() if k not in ("同比变化率%", "变化排名")} for row in rows
         ]
+    if output is not Format.table:  # a file says which daily AQI its good-day ratios rest on
+        for row, city in zip(rows, result["cities"], strict=True):
+            row["缺项时的AQI"] = city["completeness"]
     write_rows(rows, output.value, file, f"城市环境空气质量排名 {result['from']}～{result['to']}")
 
 

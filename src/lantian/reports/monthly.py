@@ -81,6 +81,10 @@ def report_data(store: MeasurementStore, scope: Scope, month: str) -> dict[str, 
         "month_result": month_result,
         "ytd": ytd,
         "calendar_rows": calendar_rows,
+        "calendar_download": [  # the download names the daily AQI's completeness rule per row
+            {**row, "缺项时的AQI": day["completeness"]}
+            for row, day in zip(calendar_rows, days, strict=True)
+        ],
         "trend_rows": trend_rows,
         "targets": targets,
         "roadmap": roadmap,

@@ -164,6 +164,7 @@ def monthly_frame(data: AirData, place: Scope, year: int) -> Frame:
         e.good_day_ratio if previous else None for e in previous or current
     ]
     columns["comprehensive_index"] = [float(e.comprehensive.total) for e in current]
+    columns["completeness"] = [e.daily.aqi.completeness for e in current]
     meta = {
         "place": place_meta(place),
         "year": year,
@@ -225,6 +226,7 @@ def station_evaluations_frame(
     columns["comprehensive_index"] = [float(e.comprehensive.total) for _, e in pairs]
     columns["good_ratio"] = [e.good_day_ratio for _, e in pairs]
     columns["valid_days"] = [e.valid_days for _, e in pairs]
+    columns["completeness"] = [e.daily.aqi.completeness for _, e in pairs]
     return Frame.of(columns, {"city": city, "year": year}, name=f"stations-{city}-{year}")
 
 

@@ -10,6 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DAILY_COMPLETENESS = (
+    "The daily AQI behind the day counts and good-day ratio, with a pollutant missing: `letter` "
+    "(HJ 633-2026 §5.3.1, the daily default) or `release`. docs/cnemc-release-check.md"
+)
+
 
 class Model(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
@@ -195,7 +200,10 @@ class MonthlyPublic(Table):
     previous_year: int
     metrics: dict[str, str]
     units: dict[str, str]
-    rows: list[dict[str, float | int | None]]
+    rows: list[dict[str, float | int | str | None]] = Field(
+        description="month, the statistics, good_ratio, comprehensive_index and `completeness`: "
+        + DAILY_COMPLETENESS
+    )
 
 
 class ItemPublic(Model):
@@ -218,6 +226,7 @@ class DaysPublic(Model):
     heavy: int = Field(description="重污染天数: days of level 5 or 6")
     by_category: dict[str, int] = Field(description="days per category, 优 … 严重污染")
     by_level: list[int] = Field(description="days of level 1 … 6")
+    completeness: str = Field(description=DAILY_COMPLETENESS)
 
 
 class Completeness(Model):
@@ -263,6 +272,7 @@ class StationEvaluationRow(Model):
     comprehensive_index: float | None
     good_ratio: float | None
     valid_days: int
+    completeness: str = Field(description=DAILY_COMPLETENESS)
 
 
 class StationEvaluationsPublic(Table):
@@ -303,6 +313,7 @@ class RankingRow(Model):
     change_rate: float | None = Field(description="(I − I_previous) / I_previous × 100 [%]")
     change_rank: int | None
     valid_days: int
+    completeness: str = Field(description=DAILY_COMPLETENESS)
 
 
 class RankingPublic(Table):
