@@ -193,3 +193,35 @@ def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(new_page):
     office.click("#switch-language")
     wait_for(office, "document.documentElement.lang === 'zh-CN'")
     assert "任务台账" in office.text_content("h1")
+
+
+def platform_fonts(page, selector: str) -> list[dict]:
+    """The fonts Chromium drew the text of ``selector`` with (DevTools CSS.getPlatformFontsForNode)."""
+    session = page.context.new_cdp_session(page)
+    session.send("DOM.enable")
+    session.send("CSS.enable")
+    root = session.send("DOM.getDocument")["root"]["nodeId"]
+    node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+@pytest.mark.parametrize("path", ["/ledger/login", "/ledger/summary?month=2019-06"])
+def test_ledger_pages_draw_in_lantian_sans_under_their_policy(new_page, path):
+    """The ledger's policy (``default-src 'none'``) names ``font-src 'self'``: Lantian Sans, served
+    from our package, loads and draws the page (Debian's Chromium has the system's Noto Sans CJK SC
+    too, so the drawn face must be the web font's: isCustomFont), and the browser reports no
+    policy violation."""
+    page = new_page()
+    fonts, refused = {}, []
+    page.on("response", lambda r: "/static/fonts/" in r.url and fonts.update({r.url: r.status}))
+    page.on("console", lambda m: "Content Security Policy" in m.text and refused.append(m.text))
+    if path != "/ledger/login":
+        log_in(page, "office")
+    answer = page.goto(page.base + path)
+    assert "font-src 'self'" in answer.headers["content-security-policy"]
+    assert page.evaluate("document.fonts.ready.then(() => document.fonts.status)") == "loaded"
+    drawn = platform_fonts(page, "h1")
+    assert refused == [], refused
+    assert "NotoSansSC-Regular.subset.woff2" in {u.split("?")[0].rsplit("/", 1)[1] for u in fonts}
+    assert set(fonts.values()) == {200}
+    assert ("Noto Sans CJK SC", True) in {(f["familyName"], f["isCustomFont"]) for f in drawn}

@@ -51,10 +51,11 @@ PUBLIC_CSP = (
 """The public pages' policy: everything from this server only (ECharts and the colour chips set
 inline styles, so styles may be inline; scripts may not)."""
 LEDGER_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-"""The ledger's pages run no script at all (but the map and site pages: ``LEDGER_CHART_PATHS``)."""
+"""The ledger's pages run no script at all (but the map and site pages: ``LEDGER_CHART_PATHS``);
+their font, Lantian Sans, comes from this server's ``/static/fonts`` like the public pages'."""
 HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",

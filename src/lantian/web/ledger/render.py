@@ -3,7 +3,7 @@
 Chinese names of the ledger's codes (statuses, steps, roles, colours, …) come from
 :mod:`lantian.plan.vocabulary`; their English names and the pages' own words are in ``i18n.toml``.
 Every response carries ``Cache-Control: no-store`` and a Content-Security-Policy that allows
-nothing but this server (the pages have no scripts at all).
+nothing but this server's styles, images and fonts (the pages have no scripts at all).
 """
 
 from __future__ import annotations
