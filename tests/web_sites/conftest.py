@@ -1,5 +1,6 @@
 """A real ``lantian serve`` over a home with the example registry, constructed minute frames of
-two simulated dust monitors (模拟数据) today and their scanned alarms (``helpers``)."""
+two simulated dust monitors (模拟数据) in the 12 hours before now and their scanned alarms
+(``helpers``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from lantian.times import beijing_now
 from tests.attacking import running, server_env
-from tests.web_sites.helpers import seed_home, write_minutes
+from tests.web_sites.helpers import live_start, seed_home, write_minutes
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,15 +21,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def live_home(home: Path) -> Path:
+def live_home(home: Path, start: dt.datetime | None = None) -> Path:
+    """A seeded home with 12 constructed hours from ``start`` (default: ending before now)."""
     url = seed_home(home)
-    write_minutes(home, url, beijing_now().date() - dt.timedelta(days=0), hours=12)
+    write_minutes(home, url, start or live_start(beijing_now()), hours=12)
     return home
 
 
 @pytest.fixture(scope="module")
-def sites_home(tmp_path_factory) -> Path:
-    return live_home(tmp_path_factory.mktemp("sites") / "home")
+def sites_start() -> dt.datetime:
+    """The first constructed hour of ``sites_home`` (Beijing)."""
+    return live_start(beijing_now())
+
+
+@pytest.fixture(scope="module")
+def sites_home(tmp_path_factory, sites_start) -> Path:
+    return live_home(tmp_path_factory.mktemp("sites") / "home", sites_start)
 
 
 @pytest.fixture(scope="module")

@@ -44,17 +44,39 @@ def seed_home(home: Path) -> str:
     return url
 
 
-def pm10(mn: str, moment: dt.datetime) -> float:
-    """The constructed PM10 of a device at a minute: the loud one 240 from 08:00 to 09:59."""
-    loud = mn == LOUD and 8 <= moment.hour < 10
+LOUD_HOURS = range(8, 10)
+"""The hours, counted from the first of :func:`write_minutes`, in which the loud monitor reads
+240 µg/m³ (08:00–09:59 of a day written from midnight)."""
+
+
+def pm10(mn: str, moment: dt.datetime, start: dt.datetime) -> float:
+    """The constructed PM10 of a device at a minute of the frames that begin at ``start``."""
+    loud = mn == LOUD and (moment - start) // dt.timedelta(hours=1) in LOUD_HOURS
     return 240.0 if loud else 60.0 + moment.minute % 5
 
 
+def live_start(now: dt.datetime, hours: int = 12) -> dt.datetime:
+    """The first of ``hours`` constructed hours that end at the last whole hour before ``now``
+    (Beijing): all of them past and the loud ones within the last 24 h, whatever the time of day
+    the tests run (from a day's midnight, they would lie in the future until 10:00)."""
+    return now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours)
+
+
+def loud_hours(start: dt.datetime) -> list[str]:
+    """The loud hours of frames that begin at ``start``, as ``HH:MM``."""
+    return [f"{start + dt.timedelta(hours=h):%H:%M}" for h in LOUD_HOURS]
+
+
 def write_minutes(
-    home: Path, url: str, day: dt.date, hours: int = 12, rules_file: str = "rules.toml"
+    home: Path,
+    url: str,
+    start: dt.date | dt.datetime,
+    hours: int = 12,
+    rules_file: str = "rules.toml",
 ) -> None:
-    """Minute frames (CN 2051) of the example's first two dust monitors for ``hours`` hours of
-    ``day``, through the intake into the feed store, then the day's alarms scanned."""
+    """Minute frames (CN 2051) of the example's first two dust monitors for ``hours`` hours from
+    ``start`` (a day: its midnight), through the intake into the feed store, then the alarms of
+    the days they cover scanned."""
     engine = create_ledger_engine(url)
     with Session(engine) as db:
         devices = {
@@ -67,19 +89,21 @@ def write_minutes(
     engine.dispose()
     store = FeedStore(home / "feeds" / "store")
     intake = Intake(store)
-    start = dt.datetime.combine(day, dt.time())
+    if not isinstance(start, dt.datetime):
+        start = dt.datetime.combine(start, dt.time())
+    first, last = start.date(), (start + dt.timedelta(hours=hours, minutes=-1)).date()
     offset = 0
     for mn, device in devices.items():
         for minute in range(hours * 60):
             moment = start + dt.timedelta(minutes=minute)
             segment = (
                 f"QN={moment:%Y%m%d%H%M%S}000;ST=22;CN=2051;PW=x;MN={mn};Flag=4;"
-                f"CP=&&DataTime={moment:%Y%m%d%H%M%S};a34002-Avg={pm10(mn, moment)},a34002-Flag=N&&"
+                f"CP=&&DataTime={moment:%Y%m%d%H%M%S};a34002-Avg={pm10(mn, moment, start)},a34002-Flag=N&&"
             )
             frame = parse_frame(encode_frame(segment))
-            intake.take(frame, device, moment, f"log-{day}", offset, offset + 1)
+            intake.take(frame, device, moment, f"log-{first}", offset, offset + 1)
             offset += 1
     batch, cursors = intake.drain()
     store.commit(feed_rows(batch)[0], cursors)
     rules = load_rules(home / rules_file)
-    scan(store, AlarmStore(home / "alarms"), rules, day, day, facts=facts)
+    scan(store, AlarmStore(home / "alarms"), rules, first, last, facts=facts)
