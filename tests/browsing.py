@@ -130,6 +130,16 @@ def confined_context(browser, server: str, outside: list[str], **options):
     return context
 
 
+def chart_option(page, element_id: str) -> dict:
+    """The option of the ECharts instance drawn in ``element_id`` (functions left out)."""
+    script = (
+        "id => JSON.parse(JSON.stringify("
+        "echarts.getInstanceByDom(document.getElementById(id)).getOption(),"
+        " (k, v) => typeof v === 'function' ? undefined : v))"
+    )
+    return page.evaluate(script, element_id)
+
+
 def wait_for(page, expression: str, timeout: float = 30_000) -> None:
     """Wait until the JavaScript ``expression`` is true in ``page`` (at most ``timeout`` ms).
 

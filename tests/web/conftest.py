@@ -18,12 +18,6 @@ from lantian.store.registry import registry_from_station_list
 from lantian.web import create_app
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: drives Debian's Chromium through Playwright against `lantian serve`"
-    )
-
-
 @pytest.fixture(scope="session")
 def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """LANTIAN_HOME with the demo store (the reference station list and the 2019 Hunan year)."""

@@ -17,6 +17,7 @@ import pytest
 from lantian.standards import category_table
 from tests.browsing import (
     CHROMIUM,
+    chart_option,
     chromium,
     confined_context,
     serving,
@@ -95,16 +96,6 @@ def rgb(hex_colour: str) -> str:
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def chart_option(page, element_id: str) -> dict:
-    """The option of the ECharts instance drawn in ``element_id`` (functions left out)."""
-    script = (
-        "id => JSON.parse(JSON.stringify("
-        "echarts.getInstanceByDom(document.getElementById(id)).getOption(),"
-        " (k, v) => typeof v === 'function' ? undefined : v))"
-    )
-    return page.evaluate(script, element_id)
 
 
 def test_now_page_shows_the_api_numbers_in_category_colours(page):

@@ -19,12 +19,6 @@ web_home = web_conftest.web_home  # the demo home, built as tests/web builds it
 MODELS = ("persistence", "climatology", "gbrt")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: drives Debian's Chromium through Playwright against `lantian serve`"
-    )
-
-
 def backtest_rows(city: str) -> list[dict[str, object]]:
     """A small verification table of the shape :func:`city_backtest` returns."""
     rows = []

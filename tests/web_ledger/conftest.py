@@ -27,12 +27,6 @@ from lantian.web.ledger import LedgerOpener
 from tests.ledger_users import PASSWORD, USERS
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: drives Debian's Chromium through Playwright against `lantian serve`"
-    )
-
-
 def seed_ledger(url: str) -> None:
     """Migrate the ledger at ``url``, load the model plan and add the users of :data:`USERS`."""
     engine = create_ledger_engine(url)

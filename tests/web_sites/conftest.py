@@ -15,12 +15,6 @@ from tests.attacking import running, server_env
 from tests.web_sites.helpers import live_start, seed_home, write_minutes
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: drives Debian's Chromium through Playwright against `lantian serve`"
-    )
-
-
 def live_home(home: Path, start: dt.datetime | None = None) -> Path:
     """A seeded home with 12 constructed hours from ``start`` (default: ending before now)."""
     url = seed_home(home)

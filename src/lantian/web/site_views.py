@@ -123,6 +123,25 @@ def _device_rows(db: Session, feeds: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def device_registration(db: Session, mn: str) -> dict[str, Any] | None:
+    """A registered device as its page shows it (``/devices/{mn}``): ``name``, ``kind`` and
+    ``kind_zh``, ``simulated``, its source's ``source_name``, and the national station its
+    calibration fits against (``nearest_station_code``, ``nearest_station_km``); None when the
+    registry does not hold it."""
+    device = db.scalar(select(RegisteredDevice).where(RegisteredDevice.mn == mn))
+    if device is None:
+        return None
+    return {
+        "name": device.name,
+        "kind": device.kind,
+        "kind_zh": DEVICE_KINDS.get(device.kind, (device.kind,))[0],
+        "simulated": device.simulated,
+        "source_name": device.source.name if device.source else None,
+        "nearest_station_code": device.nearest_station_code,
+        "nearest_station_km": device.nearest_station_km,
+    }
+
+
 def _source_row(source: Source) -> dict[str, Any]:
     return {
         "id": source.id,

@@ -68,7 +68,16 @@ def day_range(
     snap = data.snapshot()
     if snap.last_ts is None:
         raise NotFoundError("the store holds no data yet")
-    last_day = natural_day(snap.last_ts)
+    return period(natural_day(snap.last_ts), start, end, default_days, limit)
+
+
+def period(
+    last_day: dt.date, start: dt.date | None, end: dt.date | None, default_days: int, limit: int
+) -> tuple[dt.date, dt.date]:
+    """The days ``start`` … ``end`` asked for, of data whose last day is ``last_day``: without
+    ``end``, up to ``last_day`` (at most ``limit`` days after ``start``); without ``start``, the
+    ``default_days`` days up to ``end``. :class:`BadRangeError` when ``end`` is before ``start`` or
+    the period is longer than ``limit`` days — the one rule of every route's period."""
     end = end or (last_day if start is None else min(last_day, start + dt.timedelta(limit - 1)))
     start = start or end - dt.timedelta(days=default_days - 1)
     if end < start:

@@ -1,5 +1,5 @@
 /* 蓝天 Lantian — the pages' charts (Apache ECharts, served by Lantian itself).
- * Each chart is an element with data-chart="map|calendar|daily|hourly|monthly" and data-src, the
+ * Each chart is an element with data-chart="map|calendar|daily|hourly|monthly|device" and data-src, the
  * API URL of its data (the same URL with format=csv|xlsx downloads it). Colours of AQI categories
  * come from the standard's table, embedded in the page as #lantian-categories. */
 (function () {
@@ -145,6 +145,44 @@
         dataZoom: [{ type: "inside" }, { type: "slider", bottom: 10 }],
         series: [{ name: pollutant, type: "line", showSymbol: false, lineStyle: { width: 1.2 },
           data: doc.rows.map((r) => [r.ts + "+08:00", r[pollutant], r.ts]), markLine: limitLine(limit, label) }],
+      });
+      return chart;
+    },
+
+    async device(el) {
+      // a device's hours (/api/v1/devices/{mn}/hourly): the raw values and, with a stored fit,
+      // the calibrated ones (指示性数据, dashed); months whose fit found drift shaded
+      const doc = await getJSON(el.dataset.src);
+      const pollutant = el.dataset.pollutant;
+      const rows = doc.rows.filter((r) => r.pollutant === pollutant);
+      const raw = rows.map((r) => [r.ts + "+08:00", r.value, r.ts]);
+      const calibrated = rows.filter((r) => r.calibrated !== undefined && r.calibrated !== null)
+        .map((r) => [r.ts + "+08:00", r.calibrated, r.ts, r.fit]);
+      const fitted = (doc.fits || []).some((f) => f.pollutant === pollutant);
+      const drift = (doc.fits || []).filter((f) => f.pollutant === pollutant && f.drift).map((f) => {
+        const [y, m] = f.month.split("-").map(Number);
+        const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
+        return [{ name: T.dev_drift_area, xAxis: `${f.month}-01T00:00:00+08:00` }, { xAxis: `${next}-01T00:00:00+08:00` }];
+      });
+      const rawName = doc.simulated ? `${T.dev_raw}（${T.dev_simulated_label}）` : T.dev_raw;
+      const unit = pollutant === "CO" ? "mg/m³" : "µg/m³";
+      el.dataset.rawPoints = String(raw.length);
+      el.dataset.calibratedPoints = String(calibrated.length);
+      el.dataset.driftMonths = String(drift.length);
+      const chart = init(el);
+      chart.setOption({
+        tooltip: { trigger: "axis", formatter: (ps) => [hourLabel(ps[0].data[2])].concat(ps.map((p) =>
+          `${p.marker}${p.seriesName} ${p.data[1] ?? "—"} ${unit}${p.data[3] ? ` (${p.data[3]})` : ""}`)).join("<br>") },
+        legend: { top: 0 },
+        grid: { left: 45, right: 12, top: 55, bottom: 70 },
+        xAxis: { type: "time" }, yAxis: { type: "value", name: unit, nameTextStyle: { align: "left" } },
+        dataZoom: [{ type: "inside" }, { type: "slider", bottom: 10 }],
+        series: [
+          { name: rawName, type: "line", showSymbol: raw.length < 50, lineStyle: { width: 1.4 }, itemStyle: { color: doc.simulated ? "#6a3d9a" : "#1f5fa8" }, data: raw,
+            markArea: drift.length ? { silent: true, itemStyle: { color: "rgba(176, 0, 32, 0.08)" }, label: { color: "#b00020" }, data: drift } : undefined },
+        ].concat(fitted ? [
+          { name: T.dev_calibrated, type: "line", showSymbol: calibrated.length < 50, lineStyle: { width: 1.4, type: "dashed" }, itemStyle: { color: "#c77800" }, data: calibrated },
+        ] : []),
       });
       return chart;
     },
