@@ -10,9 +10,9 @@ import io
 import zipfile
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
-from lantian.ingest.excel import csv_text, read_member
+from lantian.ingest.excel import append_row, csv_text, read_member
 from lantian.ingest.schema import FormatError
 from tests import hostile
 from tests.web_ledger.helpers import MONTH
@@ -83,6 +83,27 @@ def test_csv_cells_that_would_run_as_formulas_get_a_quote(value, written):
     """Item 11's class in CSV (no text cells there): the public API's, the CLI's and the source
     registry's CSV writers all go through ``csv_text``."""
     assert csv_text(value) == written
+
+
+@pytest.mark.parametrize("write_only", [True, False])
+def test_formula_text_in_a_streamed_workbook_is_text_too(write_only):
+    """Item 11's fix failed in the write-only workbooks that every xlsx of the API streams
+    (``lantian.web.tables.Frame``): a text cell had no place yet and openpyxl could not place it,
+    so any exported text beginning with ``= + - @`` (a case title, a device's flag, a lone "-")
+    answered 500 — the export broken for everyone by one hostile name (found on a real server:
+    ``tests/attacks/test_devices.py``)."""
+    workbook = Workbook(write_only=write_only)
+    sheet = workbook.create_sheet("x")
+    append_row(sheet, ["名称", '=HYPERLINK("http://evil.example")', 1.5, None, "-"])
+    append_row(sheet, ["+cmd", -2, "@SUM(1)"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows = [[(c.value, c.data_type) for c in row] for row in load_workbook(buffer)["x"].iter_rows()]
+    assert rows == [
+        [("名称", "s"), ('=HYPERLINK("http://evil.example")', "s"), (1.5, "n"), (None, "n"),
+         ("-", "s")],
+        [("+cmd", "s"), (-2, "n"), ("@SUM(1)", "s"), (None, "n"), (None, "n")],
+    ]  # fmt: skip
 
 
 def test_a_zip_bomb_member_is_refused_before_it_is_inflated(tmp_path):

@@ -6,17 +6,23 @@ Per device (from the feed store, one DuckDB query): its last frame (received, an
 without a minute frame (from 00:00 to now, or to its last minute when its clock runs ahead, as a
 simulated one may), and the day's data flags other than ``N``. Simulated devices are labelled
 模拟数据.
+
+The public routes read :func:`recent_device_status`: one scan of the feed store per
+:data:`STATUS_MAX_AGE` seconds, whatever the number of requests (the scan reads every frame ever
+stored, so its cost grows with the store; anonymous requests must not each start one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
 
 from lantian.feeds.store import FeedStore
-from lantian.times import beijing_now
+from lantian.times import BEIJING, beijing_now
 
 SIMULATED = "模拟数据"
 MEASURED = "实测"
@@ -79,6 +85,32 @@ def _text(value: object) -> str | None:
     if isinstance(value, dt.datetime):
         return value.replace(microsecond=0).isoformat(sep=" ")
     return None
+
+
+STATUS_MAX_AGE = 10.0
+"""Seconds the public routes reuse one scan of the devices' state (devices send once a minute)."""
+_recent: dict[Path, tuple[float, str, list[dict[str, object]]]] = {}
+_scanning = threading.Lock()
+
+
+def recent_device_status(
+    feeds: Path, max_age: float = STATUS_MAX_AGE
+) -> tuple[str, list[dict[str, object]]]:
+    """(``as_of``, :func:`device_status`) computed at most ``max_age`` seconds ago: one scan at a
+    time, requests that arrive meanwhile take its answer (rows shared: not to be changed)."""
+    key = Path(feeds).resolve()
+    with _scanning:
+        found = _recent.get(key)
+        if found is not None and time.monotonic() - found[0] <= max_age:
+            return found[1], found[2]
+        rows = device_status(feeds)
+        as_of = (
+            dt.datetime.now(BEIJING)
+            .replace(tzinfo=None)
+            .isoformat(sep=" ", timespec="milliseconds")
+        )
+        _recent[key] = (time.monotonic(), as_of, rows)
+        return as_of, rows
 
 
 def device_values(

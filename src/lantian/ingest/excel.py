@@ -256,7 +256,10 @@ def _formula_like(value: object) -> bool:
 
 
 def _text_cell(sheet, value: str) -> Cell:
-    cell = Cell(sheet, value=value)
+    # a place from the start (openpyxl's WriteOnlyCell does the same): a write-only sheet — every
+    # export of the API — takes a cell for its coordinate before it places it, and one without
+    # failed there: any exported text beginning with = + - @ was a 500
+    cell = Cell(sheet, row=1, column=1, value=value)
     cell.data_type = "s"
     return cell
 

@@ -31,7 +31,7 @@ from lantian.alarms.calibration import (
     calibrated_hours,
 )
 from lantian.feeds.hourly import hourly_values
-from lantian.feeds.status import SIMULATED, device_status, device_values, feed_store
+from lantian.feeds.status import SIMULATED, device_values, feed_store, recent_device_status
 from lantian.plan.database import ledger_exists, transaction
 from lantian.web.api.routes import FIRST_DAY, LAST_DAY, JSONBytes, respond
 from lantian.web.pages.render import query_url, render
@@ -75,9 +75,9 @@ page_router = APIRouter(include_in_schema=False, default_response_class=HTMLResp
 
 
 def status_frame(feeds: Path) -> Frame:
-    rows = device_status(feeds)
+    as_of, rows = recent_device_status(feeds)
     columns = list(rows[0]) if rows else ["mn", "station_code", "network", "data"]
-    frame = Frame.of({c: [r[c] for r in rows] for c in columns}, name="devices")
+    frame = Frame.of({c: [r[c] for r in rows] for c in columns}, {"as_of": as_of}, "devices")
     frame.columns["simulated"] = [r["data"] == SIMULATED for r in rows]
     return frame
 
@@ -92,7 +92,7 @@ def table_frame(table: pa.Table, name: str, simulated: bool) -> Frame:
 
 
 def _device(feeds: Path, mn: str) -> dict[str, Any]:
-    for row in device_status(feeds):
+    for row in recent_device_status(feeds)[1]:
         if row["mn"] == mn:
             return row
     raise HTTPException(404, f"unknown device {mn!r}")
@@ -102,7 +102,8 @@ def _device(feeds: Path, mn: str) -> dict[str, Any]:
 def devices(feeds: Feeds, output: Output = Format.json) -> Response:
     """Every device seen on the feeds: last frame (received, DataTime), minute frames in the
     last hour, minutes of today without a frame, today's data flags other than N, and whether
-    its data are simulated (``data`` 模拟数据 / 实测)."""
+    its data are simulated (``data`` 模拟数据 / 实测); ``as_of``: when this state was read (at
+    most 10 s before: one scan of the feed store serves every request meanwhile)."""
     return respond(status_frame(feeds), output)
 
 
@@ -190,11 +191,13 @@ def hourly(
 def devices_page(request: Request, feeds: Feeds) -> HTMLResponse:
     """The operators' page: each device's state (its MN links to its page); simulated devices
     marked 模拟数据."""
+    as_of, rows = recent_device_status(feeds)
     return render(
         request,
         "devices.html",
         "devices",
-        rows=device_status(feeds),
+        rows=rows,
+        as_of=as_of,
         simulated_label=SIMULATED,
         city=request.app.state.data.default_city(),
     )
