@@ -201,6 +201,8 @@ class Intake:
     _log_order: list[str] = field(default_factory=list)
     _pending_days: set[str] = field(default_factory=set)
     _used: dict[str, float] = field(default_factory=dict)
+    _received: tuple[dt.datetime | None, int] = (None, 0)
+    """The last moment of receipt and its milliseconds since the epoch."""
 
     # ------------------------------------------------------------------ taking frames
     def take(
@@ -255,7 +257,9 @@ class Intake:
         pending["station_code"].append(device.station_code)
         pending["network"].append(device.network)
         pending["source"].append("simulated" if device.simulated else "hj212")
-        pending["received"].append(int(received.replace(tzinfo=dt.UTC).timestamp() * 1000))
+        if received != self._received[0]:  # a commit round's frames share their moment
+            self._received = (received, int(received.replace(tzinfo=dt.UTC).timestamp() * 1000))
+        pending["received"].append(self._received[1])
         return "stored"
 
     def know(self, keys: set[tuple[str, str, str]]) -> None:

@@ -64,10 +64,21 @@ class RawRecord:
     frame: bytes
 
 
-def encode_record(received: dt.datetime, peer: str, frame: bytes) -> bytes:
-    """The bytes of one record (``peer`` without spaces)."""
+def encode_records(received: dt.datetime, peers: list[str], frames: list[bytes]) -> list[bytes]:
+    """The bytes of the records of ``frames`` received at once from ``peers`` (one per frame;
+    spaces in a peer become ``_``)."""
     millis = int(received.replace(tzinfo=dt.UTC).timestamp() * 1000)
-    return b"%d %s %s\n" % (millis, peer.replace(" ", "_").encode("ascii", "replace"), frame)
+    prefixes: dict[str, bytes] = {}
+    records = []
+    for peer, frame in zip(peers, frames, strict=True):
+        prefix = prefixes.get(peer)
+        if prefix is None:
+            prefix = prefixes[peer] = b"%d %s " % (
+                millis,
+                peer.replace(" ", "_").encode("ascii", "replace"),
+            )
+        records.append(prefix + frame + b"\n")
+    return records
 
 
 def read_records(path: Path, start: int = 0) -> tuple[list[RawRecord], int]:

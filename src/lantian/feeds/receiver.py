@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import logging
 import signal
 import socket
@@ -60,7 +61,7 @@ from lantian.feeds.rawlog import (
     EVENT_LOG_BYTES,
     EventLog,
     RawLog,
-    encode_record,
+    encode_records,
     received_now,
 )
 from lantian.feeds.store import FeedStore
@@ -312,6 +313,8 @@ class Receiver:
         """Refusals per address, any MN: for the back-off of MNs not accepted from it."""
         self.accepted = Recent()
         """(MN, address) pairs accepted in the last 15 minutes: spared the address's back-off."""
+        self._passwords: dict[str, tuple[Device, bytes]] = {}
+        """MN → (the device as looked up, the password it was last accepted with)."""
         self.queue: list[tuple[DeviceConnection, bytes]] = []
         """Frames received and not yet checked, in arrival order."""
         self.wake = asyncio.Event()
@@ -442,16 +445,17 @@ class Receiver:
                     connection.close()
 
     # ------------------------------------------------------------------ checking
-    def _check(self, frame: Frame, peer: str) -> Device | str | None:
+    def _check(self, frame: Frame, connection: DeviceConnection) -> Device | str | None:
         """The device of an acceptable frame; ``"close"`` after quarantine; ``"skip"`` for a
         command that carries no values; ``None`` for a malformed one (logged)."""
-        address = peer.rsplit(":", 1)[0]
+        peer = connection.peer
+        address = connection.address
         pair = (frame.mn[:64], address)
         device = self.directory.get(frame.mn)
         known = pair in self.accepted
         if self.refusals.wait(pair) > 0 or (not known and self.address_refusals.wait(address) > 0):
             reason = "backoff"
-        elif device is None or not device.accepts_password(frame.pw):
+        elif device is None or not self._accepts(device, frame.pw):
             reason = "unknown_mn" if device is None else "wrong_password"
             self.refusals.refuse(pair)
             self.address_refusals.refuse(address)
@@ -471,6 +475,19 @@ class Receiver:
             return None
         return device
 
+    def _accepts(self, device: Device, password: str) -> bool:
+        """``device.accepts_password``, remembered per device: a device sends the same ``PW``
+        in every frame, so its salted digest is computed once, not at frame rate (a device
+        re-read from the registry is a new object and is checked afresh)."""
+        sent = password.encode("utf-8", "surrogatepass")
+        known = self._passwords.get(device.mn)
+        if known is not None and known[0] is device:
+            return hmac.compare_digest(known[1], sent)
+        if not device.accepts_password(password):
+            return False
+        self._passwords[device.mn] = (device, sent)
+        return True
+
     def _admit(
         self, queued: list[tuple[DeviceConnection, bytes]]
     ) -> list[tuple[DeviceConnection, Frame, Device]]:
@@ -481,7 +498,7 @@ class Receiver:
         ):
             if connection.closed:
                 continue
-            verdict = self._check(result, connection.peer) if isinstance(result, Frame) else None
+            verdict = self._check(result, connection) if isinstance(result, Frame) else None
             if verdict == "close":
                 connection.close()
             elif verdict is None:
@@ -523,7 +540,9 @@ class Receiver:
         if not accepted:
             return
         received = received_now()
-        records = [encode_record(received, c.peer, frame.raw) for c, frame, _ in accepted]
+        records = encode_records(
+            received, [c.peer for c, _, _ in accepted], [frame.raw for _, frame, _ in accepted]
+        )
         data = b"".join(records)
         try:
             name, size = await asyncio.to_thread(self.raw.write, data, received.date())
