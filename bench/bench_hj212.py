@@ -442,6 +442,10 @@ def main() -> None:
     )
     print(f"ratio receiver/echo:             {ratio(capacity, echo, capacity_why or echo_why)}")
     print(
+        f"ratio echo/baseline:             {ratio(echo, baseline, echo_why or 'no baseline')} "
+        "(what answering each frame at all costs this client: the ceiling of receiver/baseline)"
+    )
+    print(
         f"offered {options.rate:,.0f} frames/s:        {achieved:10,.0f} frames/s answered, "
         f"ack latency p50 {percentile_ms(opened.latencies, 50)}, "
         f"p99 {percentile_ms(opened.latencies, 99)}{f'; n/a: {achieved_why}' if achieved_why else ''}"
