@@ -333,6 +333,7 @@ def run_receiver(
                 sys.executable, *os.environ.get("BENCH_HJ212_PROFILE", "").split(),
                 "-m", "lantian", "--home", str(home), "receive", "--port", str(port),
                 "--simulated", str(connections), "--max-connections", str(connections + 100),
+                "--max-unproven-per-address", str(connections + 100),  # all from 127.0.0.1
                 "--workers", str(options.workers), "--no-alarms",
             ],
             stdout=log,
