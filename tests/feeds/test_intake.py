@@ -74,10 +74,15 @@ def test_devices_status_command_as_a_user_runs_it(tmp_path):
     import subprocess
     import sys
 
+    from lantian.times import beijing_now
+
+    # the command counts today's flags: the frames are of today (Beijing), whenever the test runs
+    today = beijing_now().date()
     store = FeedStore(tmp_path / "feeds" / "store")
     intake = Intake(store)
     for minute in range(3):
-        cp = f"DataTime=2026120308{minute:02d}00;a34004-Avg=10,a34004-Flag={'N' if minute else 'M'}"
+        flag = "N" if minute else "M"
+        cp = f"DataTime={today:%Y%m%d}08{minute:02d}00;a34004-Avg=10,a34004-Flag={flag}"
         intake.take(frame("2051", cp, qn=str(minute)), DEVICE, NOW, "l", minute, minute + 1)
     batch, cursors = intake.drain()
     store.commit(feed_rows(batch)[0], cursors)
@@ -101,6 +106,6 @@ def test_devices_status_command_as_a_user_runs_it(tmp_path):
     assert (row["mn"], row["data"], row["last_data_time"]) == (
         "TEST0001",
         "实测",
-        "2026-12-03 08:02:00",
+        f"{today.isoformat()} 08:02:00",
     )
     assert row["flags"] == "M×1"
