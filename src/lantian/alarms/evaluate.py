@@ -298,26 +298,86 @@ def _per_device(
     return np.array([*values, default], dtype=dtype)[codes]
 
 
-def absolute(rule: Rule, minutes: Minutes, until: int, min_count: int) -> Exceedances:
-    """Windows whose mean is above ``rule.limit`` (converted to the feed's unit)."""
-    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
-    limit = rule.limit * unit_scale(rule.unit, FEED_UNIT)
-    return Exceedances.of(first, stop, start, mean, limit).where(mean > limit)
+def rule_minutes(rule: Rule, minutes: Minutes, facts: Mapping[str, DeviceFacts]) -> Minutes:
+    """The minutes a rule judges (:func:`_applies`); a ``difference`` rule against a reference
+    device has that device's rows of the pollutant besides (its background)."""
+    rows = _applies(rule, minutes, facts)
+    if rule.kind == "difference" and rule.background == "device":
+        rows |= (minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)) & (
+            minutes.mn == code_of(minutes.mn_names, rule.reference_device)
+        )
+    return minutes.take(np.flatnonzero(rows))
 
 
-def tsp_phase(
-    rule: Rule, minutes: Minutes, until: int, min_count: int, facts: Mapping[str, DeviceFacts]
-) -> Exceedances:
-    """Windows whose mean is above the limit of the site's construction phase (DB61/1078-2017)."""
+JUDGED_KINDS = ("absolute", "difference", "tsp_phase")
+"""The rule kinds judged on window means against a threshold (:func:`judged_windows`)."""
+
+
+@dataclass(frozen=True)
+class JudgedWindows:
+    """The closed windows of a rule of :data:`JUDGED_KINDS` (rows ``[first, stop)`` of its
+    minutes, ``start``, ``mean`` [feed unit]) and the threshold each mean must exceed to count
+    (NaN: not judged — no phase, no background); for ``difference`` also the capped and the
+    measured background and the limit on the excess."""
+
+    first: np.ndarray
+    stop: np.ndarray
+    start: np.ndarray
+    mean: np.ndarray
+    threshold: np.ndarray
+    capped: np.ndarray | None = None
+    measured: np.ndarray | None = None
+    limit: float = np.nan
+
+
+def judged_windows(
+    rule: Rule,
+    minutes: Minutes,
+    until: int,
+    min_count: int,
+    facts: Mapping[str, DeviceFacts],
+    background: BackgroundHours,
+    district_stations: tuple[str, ...],
+) -> JudgedWindows:
+    """The closed windows of ``rule`` over its ``minutes`` (:func:`rule_minutes`) with their
+    thresholds: the evaluation and the site page's chart (:mod:`lantian.alarms.series`) both call
+    it, so a point above its line is exactly a window counted as an exceedance. ``absolute``: the
+    limit; ``tsp_phase``: the limit of the site's construction phase (DB61/1078-2017);
+    ``difference``: the background capped at ``rule.background_cap`` plus the limit (DB13/2934-2019
+    表1 and its note: mean − min(background, cap) > limit)."""
     first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
     scale = unit_scale(rule.unit, FEED_UNIT)
-    phase_limit = {
-        mn: rule.limits.get(fact.phase or "") for mn, fact in facts.items() if fact.phase
-    }
-    limit = _per_device(minutes, minutes.mn[first], phase_limit, None)
-    known = np.array([v is not None for v in limit], dtype=bool)
-    limit = np.where(known, limit, np.nan).astype(np.float64) * scale
-    return Exceedances.of(first, stop, start, mean, limit).where(known & (mean > limit))
+    if rule.kind == "absolute":
+        limit = rule.limit * scale
+        return JudgedWindows(first, stop, start, mean, np.full(len(first), limit), limit=limit)
+    if rule.kind == "tsp_phase":
+        phase_limit = {
+            mn: rule.limits.get(fact.phase or "") for mn, fact in facts.items() if fact.phase
+        }
+        limits = _per_device(minutes, minutes.mn[first], phase_limit, None)
+        known = np.array([v is not None for v in limits], dtype=bool)
+        threshold = np.where(known, limits, np.nan).astype(np.float64) * scale
+        return JudgedWindows(first, stop, start, mean, threshold)
+    if rule.kind == "difference":
+        measured = window_background(
+            rule, minutes, first, start, until, min_count, facts, background, district_stations
+        )
+        capped, limit = np.minimum(measured, rule.background_cap * scale), rule.limit * scale
+        return JudgedWindows(first, stop, start, mean, capped + limit, capped, measured, limit)
+    raise KeyError(f"rule kind {rule.kind!r} is not judged on window means; {JUDGED_KINDS}")
+
+
+def absolute(rule: Rule, minutes: Minutes, windows: JudgedWindows) -> Exceedances:
+    """Windows whose mean is above ``rule.limit`` (converted to the feed's unit)."""
+    w = windows
+    return Exceedances.of(w.first, w.stop, w.start, w.mean, w.threshold).where(w.mean > w.limit)
+
+
+def tsp_phase(rule: Rule, minutes: Minutes, windows: JudgedWindows) -> Exceedances:
+    """Windows whose mean is above the limit of the site's construction phase (DB61/1078-2017)."""
+    w = windows
+    keep = np.isfinite(w.threshold) & (w.mean > w.threshold)
+    return Exceedances.of(w.first, w.stop, w.start, w.mean, w.threshold).where(keep)
 
 
 def stack(
@@ -449,28 +509,16 @@ class BackgroundHours:
         )
 
 
-def difference(
-    rule: Rule,
-    minutes: Minutes,
-    until: int,
-    min_count: int,
-    facts: Mapping[str, DeviceFacts],
-    background: BackgroundHours,
-    district_stations: tuple[str, ...],
-) -> Exceedances:
+def difference(rule: Rule, minutes: Minutes, windows: JudgedWindows) -> Exceedances:
     """Hours whose mean exceeds the same hour's background by more than ``rule.limit``; the
-    background is capped at ``rule.background_cap`` (DB13/2934-2019 表1 and its note)."""
-    first, stop, start, mean = window_means(minutes, rule.window, min_count, until)
-    measured = window_background(
-        rule, minutes, first, start, until, min_count, facts, background, district_stations
-    )
-    scale = unit_scale(rule.unit, FEED_UNIT)
-    capped = np.minimum(measured, rule.background_cap * scale)
-    excess = mean - capped
-    keep = np.isfinite(excess) & (excess > rule.limit * scale)
+    background is capped at ``rule.background_cap`` (DB13/2934-2019 表1 and its note). The
+    reference device itself is not judged."""
+    w = windows
+    excess = w.mean - w.capped
+    keep = np.isfinite(excess) & (excess > w.limit)
     if rule.background == "device":
-        keep &= minutes.mn[first] != code_of(minutes.mn_names, rule.reference_device)
-    return Exceedances.of(first, stop, start, excess, rule.limit * scale, capped, measured).where(
+        keep &= minutes.mn[w.first] != code_of(minutes.mn_names, rule.reference_device)
+    return Exceedances.of(w.first, w.stop, w.start, excess, w.limit, w.capped, w.measured).where(
         keep
     )
 
@@ -577,27 +625,20 @@ def exceedances(
         return minutes, offline(rule, minutes, until)
     if rule.kind in ("stuck", "flag"):
         return minutes, (stuck if rule.kind == "stuck" else flagged)(rule, minutes)
-    part = minutes.take(np.flatnonzero(_applies(rule, minutes, facts)))
+    part = rule_minutes(rule, minutes, facts)
     min_count = rules.completeness[rule.window]
-    if rule.kind == "absolute":
-        return part, absolute(rule, part, until, min_count)
-    if rule.kind == "tsp_phase":
-        return part, tsp_phase(rule, part, until, min_count, facts)
+    if rule.kind in JUDGED_KINDS:
+        windows = judged_windows(
+            rule, part, until, min_count, facts, background, rules.background_stations
+        )
+        judge = {"absolute": absolute, "tsp_phase": tsp_phase, "difference": difference}
+        return part, judge[rule.kind](rule, part, windows)
     if rule.kind == "stack":
         return part, stack(rule, part, until, min_count, facts)
     if rule.kind == "off_hours":
         return part, off_hours(rule, part, until, min_count, facts)
     if rule.kind == "hotspot":
         return part, hotspot(rule, part, until, min_count, facts)
-    if rule.kind == "difference":
-        if rule.background == "device":
-            mask = (minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)) & (
-                minutes.mn == code_of(minutes.mn_names, rule.reference_device)
-            )
-            part = minutes.take(np.flatnonzero(_applies(rule, minutes, facts) | mask))
-        return part, difference(
-            rule, part, until, min_count, facts, background, rules.background_stations
-        )
     raise KeyError(f"unknown rule kind {rule.kind!r}")
 
 

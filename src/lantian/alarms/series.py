@@ -1,12 +1,11 @@
 """Each device's window means beside the threshold its rules judge them against (the site page's
 chart: "its devices' last 24 h against the rule's limit").
 
-The same functions as the evaluation (:func:`lantian.alarms.evaluate.window_means`, the same
-completeness counts, :func:`~lantian.alarms.evaluate.window_background`), so a point above its
-threshold line is exactly a window the rule counts as an exceedance: for an ``absolute`` rule the
-limit, for ``tsp_phase`` the limit of the site's phase, for ``difference`` the capped background
-plus the limit (DB13/2934-2019 表1: mean − min(background, 150) > 80 ⇔ mean > min(background,
-150) + 80).
+The same function as the evaluation (:func:`lantian.alarms.evaluate.judged_windows`: the same
+rows, window means, completeness counts and thresholds), so a point above its threshold line is
+exactly a window the rule counts as an exceedance: for an ``absolute`` rule the limit, for
+``tsp_phase`` the limit of the site's phase, for ``difference`` the capped background plus the
+limit (DB13/2934-2019 表1: mean − min(background, 150) > 80 ⇔ mean > min(background, 150) + 80).
 """
 
 from __future__ import annotations
@@ -17,21 +16,15 @@ import numpy as np
 import pyarrow as pa
 
 from lantian.alarms.evaluate import (
-    FEED_UNIT,
+    JUDGED_KINDS,
     BackgroundHours,
     DeviceFacts,
     Minutes,
-    _applies,
-    _per_device,
-    code_of,
-    window_background,
-    window_means,
+    judged_windows,
+    rule_minutes,
 )
-from lantian.alarms.rules import Rule, RuleSet
-from lantian.feeds.intake import unit_scale
+from lantian.alarms.rules import RuleSet
 
-JUDGED_KINDS = ("absolute", "difference", "tsp_phase")
-"""The rule kinds judged on window means (the others count outages, runs and flags)."""
 SERIES_SCHEMA = pa.schema(
     [
         pa.field("rule_id", pa.string()),
@@ -46,30 +39,6 @@ SERIES_SCHEMA = pa.schema(
 mean must exceed to count [µg/m³] (null where the rule has none: no background that hour)."""
 
 
-def _thresholds(
-    rule: Rule,
-    part: Minutes,
-    first: np.ndarray,
-    start: np.ndarray,
-    until: int,
-    min_count: int,
-    facts: Mapping[str, DeviceFacts],
-    background: BackgroundHours,
-    stations: tuple[str, ...],
-) -> np.ndarray:
-    scale = unit_scale(rule.unit, FEED_UNIT)
-    if rule.kind == "absolute":
-        return np.full(len(first), rule.limit * scale)
-    if rule.kind == "tsp_phase":
-        by_device = {mn: rule.limits.get(f.phase or "") for mn, f in facts.items() if f.phase}
-        limits = _per_device(part, part.mn[first], by_device, None)
-        return np.array([np.nan if v is None else v * scale for v in limits], dtype=np.float64)
-    measured = window_background(
-        rule, part, first, start, until, min_count, facts, background, stations
-    )
-    return np.minimum(measured, rule.background_cap * scale) + rule.limit * scale
-
-
 def rule_series(
     rules: RuleSet,
     minutes: Minutes,
@@ -82,28 +51,22 @@ def rule_series(
     background = background if background is not None else BackgroundHours.empty()
     tables = [SERIES_SCHEMA.empty_table()]
     for rule in (r for r in rules.rules if r.kind in JUDGED_KINDS):
-        rows = _applies(rule, minutes, facts)
-        if rule.kind == "difference" and rule.background == "device":
-            rows |= (minutes.pollutant == code_of(minutes.pollutant_names, rule.pollutant)) & (
-                minutes.mn == code_of(minutes.mn_names, rule.reference_device)
-            )
-        part = minutes.take(np.flatnonzero(rows))
+        part = rule_minutes(rule, minutes, facts)
         min_count = rules.completeness[rule.window]
-        first, _stop, start, mean = window_means(part, rule.window, min_count, until)
+        windows = judged_windows(
+            rule, part, until, min_count, facts, background, rules.background_stations
+        )
+        first, threshold = windows.first, windows.threshold
         if len(first) == 0:
             continue
-        threshold = _thresholds(
-            rule, part, first, start, until, min_count, facts, background,
-            rules.background_stations,
-        )  # fmt: skip
         tables.append(
             pa.table(
                 {
                     "rule_id": np.full(len(first), rule.id, object),
                     "mn": part.mn_names[part.mn[first]].astype(str),
                     "pollutant": part.pollutant_names[part.pollutant[first]].astype(str),
-                    "ts": start.astype("datetime64[m]").astype("datetime64[s]"),
-                    "mean": mean,
+                    "ts": windows.start.astype("datetime64[m]").astype("datetime64[s]"),
+                    "mean": windows.mean,
                     "threshold": pa.array(threshold, mask=~np.isfinite(threshold)),
                 },
                 schema=SERIES_SCHEMA,
