@@ -22,6 +22,7 @@ The functions of :mod:`lantian.forecast.service` are looked up at call time (tes
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import fcntl
 import hashlib
@@ -54,6 +55,23 @@ MAX_FITS = 2
 """Forecasts and warnings (a model fit of a few seconds each) computed at once."""
 FIT_WAIT_SECONDS = 30.0
 """How long a request waits for a free fit before it is answered 503."""
+WORKER_NAME = "lt-verify-"
+"""The verification worker thread's name, followed by how many workers this server has started
+(``lt-verify-1``; a worker restarted after it died: ``lt-verify-2``). It is given to the operating
+system too (Linux: ``comm`` of ``/proc/<pid>/task/<tid>``, at most 15 bytes), where the threads
+that the backtest's libraries start from the worker inherit it: one worker and its helpers carry
+one name, so the workers are counted from outside the server by their distinct names."""
+
+
+def name_os_thread(name: str) -> None:
+    """Give the calling thread ``name`` in the operating system as well (Linux
+    ``prctl(PR_SET_NAME)``, first 15 bytes; Python before 3.14 names only its own thread object);
+    elsewhere, nothing."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME = 15
+    except (OSError, AttributeError):  # not Linux: no prctl
+        return
 
 
 class BadDateError(ValueError):
@@ -114,6 +132,7 @@ class ForecastViews:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._worker: threading.Thread | None = None
+        self._workers_started = 0
         self._fits = threading.BoundedSemaphore(MAX_FITS)
 
     # ------------------------------------------------------------------ helpers
@@ -272,15 +291,19 @@ class ForecastViews:
 
     def _start_worker(self) -> None:
         if self._worker is None or not self._worker.is_alive():
+            self._workers_started += 1
+            name = f"{WORKER_NAME}{self._workers_started}"
             self._worker = threading.Thread(
                 target=self._work,
-                name="lantian-backtests",
+                args=(name,),
+                name=name,
                 daemon=True,  # never holds up the server's exit
             )
             self._worker.start()
 
-    def _work(self) -> None:
+    def _work(self, name: str) -> None:
         """The one worker: computes the queue's jobs one at a time, oldest first."""
+        name_os_thread(name)
         while True:
             with self._wake:
                 while not self._jobs:
