@@ -164,6 +164,16 @@ def _evaluate_quietly(page, expression: str) -> object:
         raise
 
 
+def platform_fonts(page, selector: str) -> list[dict]:
+    """The fonts Chromium drew the text of ``selector`` with (DevTools CSS.getPlatformFontsForNode)."""
+    session = page.context.new_cdp_session(page)
+    session.send("DOM.enable")
+    session.send("CSS.enable")
+    root = session.send("DOM.getDocument")["root"]["nodeId"]
+    node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
 def log_in(page, name: str, password: str) -> None:
     """Log ``name`` in through the ledger's login form in ``page`` (``page.base``: the server)."""
     page.goto(page.base + "/ledger/login")

@@ -21,6 +21,7 @@ from tests.browsing import (
     CHROMIUM,
     chromium,
     confined_context,
+    platform_fonts,
     serving,
     wait_for,
     wait_until_answers,
@@ -162,16 +163,6 @@ CHART_FONTS = """
   .map(e => echarts.getInstanceByDom(e)?.getOption().textStyle)
   .map(t => (Array.isArray(t) ? t[0] : t)?.fontFamily)
 """
-
-
-def platform_fonts(page, selector: str) -> list[dict]:
-    """The fonts Chromium drew the text of ``selector`` with (DevTools CSS.getPlatformFontsForNode)."""
-    session = page.context.new_cdp_session(page)
-    session.send("DOM.enable")
-    session.send("CSS.enable")
-    root = session.send("DOM.getDocument")["root"]["nodeId"]
-    node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-    return session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
 
 
 @pytest.mark.browser

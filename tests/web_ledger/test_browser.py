@@ -19,6 +19,7 @@ from tests.browsing import (
     CHROMIUM,
     chromium,
     confined_context,
+    platform_fonts,
     screenshot,
     serving,
     wait_for,
@@ -193,16 +194,6 @@ def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(new_page):
     office.click("#switch-language")
     wait_for(office, "document.documentElement.lang === 'zh-CN'")
     assert "任务台账" in office.text_content("h1")
-
-
-def platform_fonts(page, selector: str) -> list[dict]:
-    """The fonts Chromium drew the text of ``selector`` with (DevTools CSS.getPlatformFontsForNode)."""
-    session = page.context.new_cdp_session(page)
-    session.send("DOM.enable")
-    session.send("CSS.enable")
-    root = session.send("DOM.getDocument")["root"]["nodeId"]
-    node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-    return session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
 
 
 @pytest.mark.parametrize("path", ["/ledger/login", "/ledger/summary?month=2019-06"])

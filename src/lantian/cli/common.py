@@ -7,8 +7,10 @@ The one console module: every command prints through :data:`console` (stdout) an
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console, ConsoleDimensions
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -72,6 +74,10 @@ class FileFormat(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
+
+
+FileFormatOption = Annotated[FileFormat, typer.Option("--format", help="table, json, csv or xlsx")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="file to write")]
 
 
 def store() -> MeasurementStore:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from lantian.cli.common import FileFormat, console, errors
+from lantian.cli.common import FileFormat, FileFormatOption, OutputOption, console, errors
 from lantian.cli.plan import Home, UserName, _actor, _ledger, _set_home, import_all_or_nothing
 from lantian.cli.tables import write_json, write_rows
 from lantian.inventory.activity import TEMPLATES, import_activity, template_workbook
@@ -132,8 +132,8 @@ def _summary(year: int) -> dict:
 @inventory_app.command("show")
 def show_command(
     year: Year,
-    output_format: Annotated[FileFormat, typer.Option("--format")] = FileFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """清单汇总 totals by source category and pollutant [t], with shares."""
     document = _summary(year)
@@ -156,8 +156,8 @@ def show_command(
 @inventory_app.command("factors")
 def factors_command(
     year: Year,
-    output_format: Annotated[FileFormat, typer.Option("--format")] = FileFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """排放系数 the factors in force for a year; defaults marked 默认值, the district's 本地值."""
     with _ledger() as db:

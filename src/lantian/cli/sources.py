@@ -16,7 +16,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
-from lantian.cli.common import FileFormat, console, errors, store
+from lantian.cli.common import (
+    FileFormat,
+    FileFormatOption,
+    OutputOption,
+    console,
+    errors,
+    store,
+)
 from lantian.cli.plan import Home, UserName, _actor, _ledger, _set_home, import_all_or_nothing
 from lantian.cli.tables import write_json, write_rows
 from lantian.sources.coordinates import TO_WGS84
@@ -149,10 +156,8 @@ def export_command(
 @sources_app.command("list")
 def list_command(
     kind: Annotated[Register, typer.Option("--kind", help="which register")],
-    output_format: Annotated[
-        FileFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = (FileFormat.table),
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
     user: UserName = None,
 ) -> None:
     """列表 one register (JSON: glossary keys; table, CSV, xlsx: the offices' Chinese headers)."""
@@ -188,10 +193,8 @@ def monitoring_radius_command(
     station: Annotated[
         list[str] | None, typer.Option("--station", help="only this station (repeatable)")
     ] = None,
-    output_format: Annotated[
-        FileFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = (FileFormat.table),
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
     user: UserName = None,
 ) -> None:
     """监测点辐射区 the registered sources within N km of each national station (方案 二（三）)."""
