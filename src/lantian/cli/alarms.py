@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lantian.cli.common import console, progress_bar, store
-from lantian.cli.tables import write_rows
+from lantian.cli.common import (
+    FileFormat,
+    FileFormatOption,
+    OutputOption,
+    console,
+    progress_bar,
+    store,
+)
+from lantian.cli.tables import write_json, write_rows
 from lantian.settings import settings
 
 alarms_app = typer.Typer(help="报警 Alarms: the feeds judged by the alarm rules (docs/alarms.md).")
@@ -35,13 +39,6 @@ COLUMNS = {
     "readings": "触发读数",
 }
 """Alarm column → the offices' Chinese header (table, CSV, xlsx); JSON keeps the glossary keys."""
-
-
-class AlarmFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
 
 
 RulesOption = Annotated[
@@ -125,10 +122,8 @@ def list_command(
     last: ToOption,
     level: Annotated[str | None, typer.Option("--level", help="预警, 报警 or 超标")] = None,
     mn: Annotated[str | None, typer.Option("--mn", help="one device")] = None,
-    output_format: Annotated[
-        AlarmFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = AlarmFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """列表 the stored alarms of --from … --to (JSON: glossary keys; table, CSV, xlsx: Chinese
     headers; the table leaves out the triggering readings)."""
@@ -140,14 +135,10 @@ def list_command(
         for row in table.to_pylist()
         if (level is None or row["level"] == level) and (mn is None or row["mn"] == mn)
     ]
-    if output_format is AlarmFormat.json:
-        text = json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            output.write_text(text, encoding="utf-8")
+    if output_format is FileFormat.json:
+        write_json(rows, output)
         return
-    keys = [k for k in COLUMNS if output_format is not AlarmFormat.table or k != "readings"]
+    keys = [k for k in COLUMNS if output_format is not FileFormat.table or k != "readings"]
     shown = [{COLUMNS[k]: row[k] for k in keys} for row in rows]
     write_rows(shown, output_format.value, output, f"报警（{len(rows)}）")
 
@@ -178,10 +169,8 @@ def _limit_text(rule) -> str | float:
 @alarms_app.command("rules")
 def rules_command(
     rules: RulesOption = None,
-    output_format: Annotated[
-        AlarmFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = AlarmFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """规则 the alarm rules in force (the shipped file with the district's), with their sources."""
     rule_set = _rules(rules)
@@ -200,12 +189,8 @@ def rules_command(
         }
         for rule in rule_set.rules
     ]
-    if output_format is AlarmFormat.json:
-        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            output.write_text(text, encoding="utf-8")
+    if output_format is FileFormat.json:
+        write_json(rows, output)
         return
     shown = [{RULE_COLUMNS[k]: row[k] for k in RULE_COLUMNS} for row in rows]
     write_rows(shown, output_format.value, output, f"报警规则（{len(rows)}）")
@@ -233,10 +218,8 @@ def calibrate_command(
     last: ToOption,
     device: Annotated[str | None, typer.Option("--device", help="one micro-station (MN)")] = None,
     pollutant: Annotated[str, typer.Option("--pollutant", help="PM2.5 or PM10")] = "PM2.5",
-    output_format: Annotated[
-        AlarmFormat, typer.Option("--format", help="table, json, csv or xlsx")
-    ] = AlarmFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    output_format: FileFormatOption = FileFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """校准 fit each micro-station (network micro) against its nearest national station, per
     month (Huber regression with the device's humidity), store the fits and print them with
@@ -287,12 +270,8 @@ def calibrate_command(
         {k: None if isinstance(v, float) and v != v else v for k, v in row.items()}
         for row in (fits.select(STORED_SCHEMA.names).to_pylist() if count else [])
     ]
-    if output_format is AlarmFormat.json:
-        text = json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n"
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            output.write_text(text, encoding="utf-8")
+    if output_format is FileFormat.json:
+        write_json(rows, output)
         return
     shown = [{FIT_COLUMNS[k]: row[k] for k in FIT_COLUMNS} for row in rows]
     drifted = sum(bool(r["drift"]) for r in rows)

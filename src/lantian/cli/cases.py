@@ -8,17 +8,15 @@ in one transaction: a refusal prints the reason (中文 / English) and exits 1, 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lantian.cases.service import COLUMNS
+from lantian.cli.common import FileFormat, FileFormatOption, OutputOption
 from lantian.cli.plan import Home, UserName, _actor, _ledger, _set_home
-from lantian.cli.tables import write_rows
+from lantian.cli.tables import write_json, write_rows
 
 cases_app = typer.Typer(
     help="案件 Cases: one workflow for alarms, truck violations, complaints, inspections and "
@@ -33,17 +31,6 @@ STATUS_HELP = "pending 待派发, dispatched 已派发, handling 处置中, veri
 ORIGIN_HELP = "alarm, truck_violation, complaint, inspection, supervision"
 
 
-class CaseFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-FormatOption = Annotated[CaseFormat, typer.Option("--format", help="table, json, csv or xlsx")]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="write to this file (xlsx needs one)")
-]
 CaseId = Annotated[int, typer.Argument(help="case number (案件编号)", min=1, max=2**31 - 1)]
 Note = Annotated[str, typer.Option("--note", help="说明 a note for the step")]
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="a date YYYY-MM-DD")]
@@ -55,17 +42,13 @@ def cases_options(home: Home = None) -> None:
     _set_home(home)
 
 
-def _emit(rows: list[dict], output: CaseFormat, path: Path | None, title: str) -> None:
-    if output is CaseFormat.json:
-        text = json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n"
-        if path is None:
-            sys.stdout.write(text)
-        else:
-            path.write_text(text, encoding="utf-8")
+def _emit(rows: list[dict], output: FileFormat, path: Path | None, title: str) -> None:
+    if output is FileFormat.json:
+        write_json(rows, path)
         return
-    keys = TABLE_COLUMNS if output is CaseFormat.table else tuple(COLUMNS)
+    keys = TABLE_COLUMNS if output is FileFormat.table else tuple(COLUMNS)
     shown = [{COLUMNS[k]: _shown(row[k]) for k in keys} for row in rows]
-    if output is CaseFormat.xlsx and path is None:
+    if output is FileFormat.xlsx and path is None:
         raise typer.BadParameter("xlsx needs --output FILE", param_hint="--output")
     write_rows(shown, output.value, path, title)
 
@@ -97,7 +80,7 @@ def list_command(
         str | None, typer.Option(help="registry code of the source (污染源编号)")
     ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="only cases not yet closed")] = False,
-    format: FormatOption = CaseFormat.table,
+    format: FileFormatOption = FileFormat.table,
     output: OutputOption = None,
     user: UserName = None,
 ) -> None:
@@ -131,7 +114,7 @@ def show_command(
     with _ledger() as db:
         document = case_document(db, _actor(db, user), case_id)
     if format == "json":
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        write_json(document, None)
         return
     facts = [{"项目": COLUMNS[k], "内容": document[k]} for k in COLUMNS]
     facts.append({"项目": "说明", "内容": document["description"]})
@@ -355,4 +338,4 @@ def rules_command() -> None:
     rules = dataclasses.asdict(case_rules())
     rules = {k: sorted(v) if isinstance(v, frozenset) else v for k, v in rules.items()}
     rules["calendar_years"] = sorted(national_calendar().years)
-    sys.stdout.write(json.dumps(rules, ensure_ascii=False, indent=1) + "\n")
+    write_json(rules, None)
