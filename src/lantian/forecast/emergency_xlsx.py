@@ -143,7 +143,7 @@ def read_emergency_workbook(path: Path, city: str) -> EmergencyList:
         workbook = open_workbook(path.name, path.read_bytes(), LIMITS)
     except WorkbookError as error:
         raise EmergencyImportError(
-            [{"sheet": "", "row": 0, "column": "", "message": error.reason_zh}]
+            [{"sheet": "", "row": 0, "column": "", "message": f"{path.name}：{error.reason_zh}"}]
         ) from None
     reader = _Reader(path.name)
     totals: dict[str, float] = {}

@@ -25,7 +25,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lantian.ingest import excel
-from lantian.ingest.schema import MEASUREMENT_SCHEMA, Rejection
+from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection
+from lantian.ingest.text import decode_csv
 from lantian.times import beijing_now, to_beijing
 
 FIXED_COLUMNS = ("date", "hour", "type")
@@ -62,8 +63,12 @@ def csv_members(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _split_header(name: str, data: bytes) -> tuple[bytes, bytes]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    """The header line and the body, as UTF-8 without BOM (:func:`lantian.ingest.text.decode_csv`,
+    the one decoder: a file saved again by Excel as GB18030 is read too)."""
+    try:
+        data, _ = decode_csv(name, data)
+    except FormatError as error:
+        raise CnemcFormatError(str(error)) from error
     header, _, body = data.partition(b"\n")
     if body and not body.endswith(b"\n"):
         body += b"\n"

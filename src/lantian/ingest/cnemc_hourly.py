@@ -61,6 +61,7 @@ import pyarrow.csv as pacsv
 
 from lantian.ingest.cnemc import csv_members
 from lantian.ingest.schema import MEASUREMENT_SCHEMA, FormatError, Rejection, repeated_keys
+from lantian.ingest.text import decode_csv
 from lantian.standards.pollutants import BASIC_POLLUTANTS
 from lantian.times import beijing_now, epoch_seconds
 
@@ -217,10 +218,11 @@ def parse_hourly_release(
 def _split(source: str, data: bytes) -> _File:
     """Lines with the header's field count as text columns; other lines become rejections.
 
-    Whole-array work: newline and comma positions are found with NumPy, never line by line.
+    Whole-array work: newline and comma positions are found with NumPy, never line by line. The
+    bytes are decoded by the one decoder (:func:`lantian.ingest.text.decode_csv`: BOM, UTF-8 or
+    GB18030).
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    data, _ = decode_csv(source, data)
     raw = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(raw == ord("\n"))
     starts = np.r_[0, ends + 1]
