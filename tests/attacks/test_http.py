@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -57,6 +58,36 @@ def test_both_length_headers_are_refused_before_the_body(server):
     status, sent = raw_request(server, head, [chunk] * 300)
     assert status == 400
     assert sent < 50 * 2**20
+
+
+def test_a_request_head_sent_slowly_or_never_is_cut_off(server):
+    """Slowloris against ``lantian serve`` itself (no proxy in front): uvicorn waited for a head
+    without end, so connections that send nothing, or a header line now and then, held their file
+    descriptors for ever — a thousand of them and a server with the usual limit of 1,024 took no
+    more clients. Now a head must be whole within 20 s (``guard.TimedRequestHead``)."""
+    url = urlsplit(server)
+    with (
+        socket.create_connection((url.hostname, url.port), timeout=10) as dribbling,
+        socket.create_connection((url.hostname, url.port), timeout=10) as silent,
+    ):
+        dribbling.sendall(b"GET /now HTTP/1.1\r\nHost: lantian\r\n")
+        dribbling.settimeout(1)
+        started, closed = time.monotonic(), False
+        while not closed and time.monotonic() - started < 90:
+            try:
+                closed = dribbling.recv(100) == b""
+            except TimeoutError:
+                try:
+                    dribbling.sendall(b"X-Slow: 1\r\n")  # one header line a second
+                except OSError:
+                    closed = True
+            except OSError:
+                closed = True
+        assert closed, "a dribbled head was still waited for after 90 s"
+        silent.settimeout(30)
+        with contextlib.suppress(ConnectionResetError):
+            assert silent.recv(100) == b""  # closed, nothing answered
+    assert raw_request(server, "GET /api/v1/years HTTP/1.1\nHost: lantian\n")[0] == 200
 
 
 def test_a_form_without_a_session_is_refused_before_its_body_is_read(server):

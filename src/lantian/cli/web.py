@@ -24,6 +24,7 @@ UVICORN_OPTIONS = {
     "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     "server_header": False,  # no "server: uvicorn"
     "proxy_headers": False,  # forwarded headers: lantian.web.guard.TrustedProxies decides
+    "http": "lantian.web.guard:TimedRequestHead",  # a deadline on each request's head
 }
 
 

@@ -16,16 +16,24 @@ form, upload, API route and static file needs (issue #11, items 3, 14 and 16):
   ``X-Lantian-Worker`` (:data:`WORKER`).
 
 :func:`guarded` wraps an ASGI app in all three; :class:`lantian.web.app.LantianApp` does so.
+
+Before any of them, at the connection: :class:`TimedRequestHead`, the HTTP/1.1 protocol that
+``lantian serve`` runs uvicorn with, closes a connection whose request line and headers are not
+complete :data:`REQUEST_HEAD_SECONDS` after it opened or after its last answer (slowloris: uvicorn
+itself waits for a head without end, so idle or dribbling connections could take every file
+descriptor of a server that faces its clients without a proxy).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from lantian.settings import settings
 
@@ -246,3 +254,47 @@ class TrustedProxies:
 def guarded(app: ASGIApp) -> ASGIApp:
     """``app`` behind the three guards (proxies first: the others see the real client)."""
     return TrustedProxies(BodyLimit(SecurityHeaders(app)))
+
+
+REQUEST_HEAD_SECONDS = 20.0
+"""How long a client may take to send a request's line and headers (from the connection's
+opening, or from the last answer on a kept-alive connection)."""
+
+
+class TimedRequestHead(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline on each request's head (see the module)."""
+
+    head_seconds = REQUEST_HEAD_SECONDS
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        waiting = self.cycle is None or self.cycle.response_complete
+        if waiting and self._deadline is None:
+            self._arm()  # the first bytes of the next request on a kept-alive connection
+        before = self.cycle
+        super().data_received(data)
+        if self.cycle is not before:  # a head came whole: its request runs
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.head_seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        waiting = self.cycle is None or self.cycle.response_complete
+        if waiting and not self.transport.is_closing():
+            self.transport.close()
