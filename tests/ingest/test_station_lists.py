@@ -62,3 +62,25 @@ def test_text_in_a_coordinate_is_named(tmp_path):
     book.save(tmp_path / "list.xlsx")
     with pytest.raises(StationListError, match="column 经度: not a number"):
         read_station_list(tmp_path / "list.xlsx")
+
+
+def test_a_csv_list_saved_again_as_gb18030_or_with_a_bom_reads_alike(tmp_path):
+    """The one decoder (``ingest.text.decode_csv``): Excel on a Chinese Windows saves CSV as
+    GB18030; UTF-16 is refused naming the file. The rows are constructed (invented stations)."""
+    text = (
+        "监测点编码,监测点名称,城市,经度,纬度\n9001A,示例点,永州,111.6,26.2\n9002A,示例二,永州,-,\n"
+    )
+    tables = []
+    for name, data in (
+        ("utf8.csv", text.encode("utf-8")),
+        ("bom.csv", b"\xef\xbb\xbf" + text.encode("utf-8")),
+        ("gbk.csv", text.encode("gb18030")),
+    ):
+        (tmp_path / name).write_bytes(data)
+        assert station_list_kind(tmp_path / name) == "stations"
+        tables.append(read_station_list(tmp_path / name)[0])
+    assert tables[0].column("name").to_pylist() == ["示例点", "示例二"]
+    assert all(table.equals(tables[0]) for table in tables[1:])
+    (tmp_path / "utf16.csv").write_bytes(text.encode("utf-16"))
+    with pytest.raises(StationListError, match=r"utf16\.csv: UTF-16"):
+        read_station_list(tmp_path / "utf16.csv")

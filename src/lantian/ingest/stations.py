@@ -3,6 +3,7 @@ control points (``监测点编码,监测点名称,城市,对照点``), read into
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,7 @@ import pyarrow.csv as pacsv
 
 from lantian.ingest.excel import WorkbookLimits, open_workbook, read_sheet, sheet_rows
 from lantian.ingest.schema import FormatError
+from lantian.ingest.text import decode_csv
 
 STATION_LIST_COLUMNS = {
     "监测点编码": "station_code",
@@ -39,7 +41,11 @@ def station_list_header(path: Path) -> list[str] | None:
         return None
     if path.suffix.lower() == ".csv":
         with open(path, "rb") as handle:
-            header = handle.readline().decode("utf-8-sig", errors="replace").strip().split(",")
+            line = handle.readline()
+        try:
+            header = decode_csv(str(path), line)[0].decode("utf-8").strip().split(",")
+        except FormatError:
+            return None  # the measurement readers will say what is wrong with it
     else:
         header = _workbook_header(path)
     return header if header and header[0] == "监测点编码" else None
@@ -79,8 +85,20 @@ def _read(path: Path, required: list[str]) -> pa.Table:
 
 
 def _read_csv(path: Path) -> pa.Table:
+    """A CSV station list, decoded by the one decoder (:func:`lantian.ingest.text.decode_csv`:
+    BOM, UTF-8 or GB18030 as Excel saves it)."""
+    try:
+        text, _ = decode_csv(str(path), path.read_bytes())
+        return _parse_csv(text)
+    except FormatError as error:
+        raise StationListError(str(error)) from error
+    except pa.ArrowInvalid as error:
+        raise StationListError(f"{path}: {error}") from error
+
+
+def _parse_csv(text: bytes) -> pa.Table:
     return pacsv.read_csv(
-        path,
+        io.BytesIO(text),
         convert_options=pacsv.ConvertOptions(
             column_types={
                 "监测点编码": pa.string(),
