@@ -212,6 +212,8 @@ def test_junk_languages_and_repeated_parameters_do_not_make_cache_entries(visito
         "/devices",
         "/api/v1/devices",
         "/api/v1/devices/NOSUCHDEVICE/minutes",
+        "/api/v1/devices/NOSUCHDEVICE/hourly",
+        "/devices/NOSUCHDEVICE",
         "/warnings",
         "/api/v1/warnings?format=csv",
         "/api/v1/cases",
@@ -219,6 +221,7 @@ def test_junk_languages_and_repeated_parameters_do_not_make_cache_entries(visito
         "/ledger/cases/1",
         "/ledger/map",
         "/ledger/roadmap",
+        "/api/v1/roadmap",
         "/api/v1/inventory/years",
     ],
 )
