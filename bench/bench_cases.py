@@ -5,7 +5,7 @@ minute). Builds a ledger in a temporary folder (migrated, the model plan, the EX
 示例, invented), then
 
 * feeds ``--alarms`` constructed alarms (not measured) of the example registry's devices to
-  :func:`lantian.cases.service.open_from_alarm`, each in its own transaction (the first of a
+  :func:`lantian.cases.alarms.open_from_alarm`, each in its own transaction (the first of a
   source opens a case, the others append and escalate at the thresholds), then as many again in
   one transaction (``open_from_alarms``), and prints alarms per second of both and their ratio
   (each transaction's commit and audit-chain head cost most of a single alarm's time);
@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import event, select
 
+from lantian.cases import alarms as case_alarms
 from lantian.cases import service
 from lantian.plan.access import SYSTEM, Actor
 from lantian.plan.database import create_ledger_engine, transaction, upgrade
@@ -71,12 +72,12 @@ def feed_alarms(engine, count: int) -> tuple[float, float]:
     start = time.perf_counter()
     for alarm in alarms:
         with transaction(engine) as db:
-            service.open_from_alarm(db, alarm)
+            case_alarms.open_from_alarm(db, alarm)
     single = count / (time.perf_counter() - start)
     alarms = constructed_alarms(engine, count, "batch")
     start = time.perf_counter()
     with transaction(engine) as db:
-        service.open_from_alarms(db, alarms)
+        case_alarms.open_from_alarms(db, alarms)
     return single, count / (time.perf_counter() - start)
 
 

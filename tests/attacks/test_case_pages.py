@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lantian.alarms.store import AlarmStore
-from lantian.cases import service
+from lantian.cases import alarms as case_alarms
 from lantian.plan.database import create_ledger_engine, transaction
 from lantian.plan.reports import MAX_EVIDENCE_BYTES
 from tests.attacking import logged_in, new_address, running, server_env
@@ -32,7 +32,7 @@ def base(tmp_path_factory) -> Iterator[str]:
     engine = create_ledger_engine(f"sqlite:///{home / 'plan.sqlite3'}")
     with transaction(engine) as db:
         for alarm in AlarmStore(home / "alarms").read().to_pylist():
-            service.open_from_alarm(db, alarm)
+            case_alarms.open_from_alarm(db, alarm)
     engine.dispose()
     env = server_env(
         LANTIAN_ALARM_RULES=str(home / "rules.toml"), LANTIAN_TRUSTED_PROXIES="127.0.0.1"

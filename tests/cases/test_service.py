@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from lantian.cases import alarms as case_alarms
 from lantian.cases import service
 from lantian.cases.workflow import CaseTransitionError
 from lantian.plan.access import Actor
@@ -211,20 +212,20 @@ ALARM = {
 
 def test_an_alarm_opens_a_case_and_repeats_append_and_escalate(registry):
     db = registry
-    first = service.open_from_alarm(db, ALARM)
+    first = case_alarms.open_from_alarm(db, ALARM)
     assert first.opened
     assert first.case.status == "pending"
     assert first.case.unit.name == "区住建局"
     assert first.case.origin == "alarm"
     assert first.case.details["alarm"]["value"] == 231.0
-    again = service.open_from_alarm(db, ALARM)
+    again = case_alarms.open_from_alarm(db, ALARM)
     assert again.duplicate
     assert again.case.id == first.case.id
-    second = service.open_from_alarm(db, {**ALARM, "alarm_id": "a-2"})
+    second = case_alarms.open_from_alarm(db, {**ALARM, "alarm_id": "a-2"})
     assert second.appended
     assert not second.escalated
     assert second.case.occurrences == 2
-    third = service.open_from_alarm(db, {**ALARM, "alarm_id": "a-3"})
+    third = case_alarms.open_from_alarm(db, {**ALARM, "alarm_id": "a-3"})
     assert third.escalated
     assert third.case.escalation == "inspect"
     db.commit()
@@ -237,11 +238,11 @@ def test_an_alarm_opens_a_case_and_repeats_append_and_escalate(registry):
 
 def test_an_alarm_after_closure_opens_a_repeat_case(registry, actors):
     db = registry
-    first = service.open_from_alarm(db, ALARM).case
+    first = case_alarms.open_from_alarm(db, ALARM).case
     service.dispatch(db, actors["office"], first.id)
     service.answer(db, actors["zj"], first.id, "已整改")
     service.close(db, actors["office"], first.id, "复查达标")
-    again = service.open_from_alarm(db, {**ALARM, "alarm_id": "a-9"})
+    again = case_alarms.open_from_alarm(db, {**ALARM, "alarm_id": "a-9"})
     assert again.opened
     assert again.case.id != first.id
     assert again.case.repeat_of == first.id
@@ -249,7 +250,7 @@ def test_an_alarm_after_closure_opens_a_repeat_case(registry, actors):
 
 def test_an_unknown_device_is_refused(registry):
     with pytest.raises(NotFoundError, match="NOSUCHDEVICE"):
-        service.open_from_alarm(registry, {**ALARM, "mn": "NOSUCHDEVICE"})
+        case_alarms.open_from_alarm(registry, {**ALARM, "mn": "NOSUCHDEVICE"})
 
 
 def test_overdue_cases_escalate_once_per_deadline(world):
@@ -351,7 +352,7 @@ def test_concurrent_alarms_of_one_source_make_one_case(engine):
 
     def evaluate(n: int) -> None:
         with transaction(engine) as db:
-            service.open_from_alarm(db, {**ALARM, "alarm_id": f"c-{n}"})
+            case_alarms.open_from_alarm(db, {**ALARM, "alarm_id": f"c-{n}"})
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(evaluate, range(8)))

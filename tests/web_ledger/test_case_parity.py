@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from importlib import resources
 
 import pytest
 
@@ -133,3 +134,24 @@ def test_the_api_and_the_page_reach_the_same_result(clients, action):
             outcomes.add(api.status_code)
     # each action is taken by some role and refused to another, and refused from 已办结
     assert {200, 403, 409} <= outcomes, (action, outcomes)
+
+
+def test_the_case_page_has_a_form_for_every_action_with_its_fields():
+    """``case.html`` is written by hand: each action of the table has its form there, posting
+    its required fields and no field the table does not know (a new action or required field
+    fails here until the page offers it)."""
+    template = (
+        resources.files("lantian.web.ledger").joinpath("templates", "case.html").read_text("utf-8")
+    )
+    forms = dict(
+        re.findall(
+            r'action="/ledger/cases/\{\{ case\.case_id \}\}/(\w+)"(.*?)</form>', template, re.S
+        )
+    )
+    assert set(forms) == set(CASE_ACTIONS)
+    for name, action in CASE_ACTIONS.items():
+        posted = set(re.findall(r'name="(\w+)"', forms[name])) - {"csrf_token"}
+        assert set(action.required) <= posted <= {f.name for f in action.fields}, name
+        for field in action.fields:
+            if field.kind == "file":
+                assert 'enctype="multipart/form-data"' in forms[name], name

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lantian.alarms.store import AlarmStore
-from lantian.cases import service
+from lantian.cases import alarms as case_alarms
 from lantian.plan.database import create_ledger_engine, transaction
 from tests.attacking import client, logged_in, new_address, running, server_env
 from tests.web_sites.conftest import live_home
@@ -27,7 +27,7 @@ def case_home(tmp_path_factory) -> Path:
     engine = create_ledger_engine(f"sqlite:///{home / 'plan.sqlite3'}")
     with transaction(engine) as db:
         for alarm in AlarmStore(home / "alarms").read().to_pylist():
-            service.open_from_alarm(db, alarm)
+            case_alarms.open_from_alarm(db, alarm)
     engine.dispose()
     return home
 

@@ -19,7 +19,7 @@ within a flush (``--flush-seconds``, 2 s) of the frame that completes its window
 * **Listeners.** ``on_alarms`` callables receive each new batch of stored alarms; an error in one
   is logged and does not stop the receiver. :func:`case_listener` is the case workflow's: each
   alarm opens a case, or is appended to the open case of its source, which escalates on repeats
-  (``lantian.cases.service.open_from_alarm``; which levels open cases, and the thresholds, are
+  (``lantian.cases.alarms.open_from_alarm``; which levels open cases, and the thresholds, are
   the case rules' ``[alarms]`` and ``[escalation]``).
 """
 
@@ -158,7 +158,7 @@ def open_cases(db, alarms: pa.Table) -> Counter:
     what happened (``opened``, ``appended``, ``escalated``, ``duplicate``, ``ignored`` for a
     level the case rules leave out, ``unregistered`` for a device not in the registry — the
     simulator's fleet)."""
-    from lantian.cases.service import open_from_alarm
+    from lantian.cases.alarms import open_from_alarm
     from lantian.plan.errors import NotFoundError
 
     counts: Counter = Counter()

@@ -303,7 +303,7 @@ def from_alarms_command(
     from collections import Counter
 
     from lantian.alarms.store import AlarmStore
-    from lantian.cases.service import open_from_alarms
+    from lantian.cases.alarms import open_from_alarms
     from lantian.settings import settings
 
     alarms = AlarmStore(settings().alarms_path).read(first.date(), last.date()).to_pylist()

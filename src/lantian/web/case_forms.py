@@ -14,12 +14,15 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as ReceivedFile
 
-from lantian.cases.service import CASE_ACTIONS, ActionField, CaseAction
+from lantian.cases.service import CASE_ACTIONS, ActionField, CaseAction, perform
 from lantian.cases.workflow import STATUSES
+from lantian.plan.access import Actor
+from lantian.plan.models import Case
 from lantian.plan.reports import MAX_EVIDENCE_BYTES, MAX_NARRATIVE
 
 FORM_TYPES: dict[str, Any] = {
@@ -29,8 +32,9 @@ FORM_TYPES: dict[str, Any] = {
 }
 """A field's kind → its form parameter (``file``: an upload)."""
 
-Respond = Callable[..., Response]
-"""``respond(request, action, case_id, values, **extra)``: what a layer does with a post."""
+Respond = Callable[[Request, CaseAction, int, dict[str, Any], str], Response]
+"""``respond(request, action, case_id, values, csrf)``: what a layer does with a post (the
+values by field name, uploads as received: :func:`take` reads them)."""
 
 
 def _parameter(field: ActionField, required: bool) -> inspect.Parameter:
@@ -50,15 +54,19 @@ def _parameter(field: ActionField, required: bool) -> inspect.Parameter:
     )
 
 
-def uploaded(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` with each upload as ``(filename, content)`` (at most the evidence limit + 1
-    bytes: the service refuses more than the limit); call it once the writer is checked."""
-    return {
+def take(
+    db: Session, actor: Actor, action: CaseAction, case_id: int, values: Mapping[str, Any]
+) -> Case:
+    """:func:`lantian.cases.service.perform` with each upload as ``(filename, content)`` (at most
+    the evidence limit + 1 bytes: the service refuses more than the limit); call it once the
+    writer (and its CSRF token) is checked, inside the post's one transaction."""
+    given = {
         name: (value.filename or "", value.file.read(MAX_EVIDENCE_BYTES + 1))
         if isinstance(value, ReceivedFile)
         else value
         for name, value in values.items()
     }
+    return perform(db, actor, case_id, action.name, given)
 
 
 def _description(action: CaseAction) -> str:
@@ -73,17 +81,17 @@ def add_action_routes(
     case_id: Any,
     respond: Respond,
     prefix: str = "",
-    extra: tuple[inspect.Parameter, ...] = (),
-    required: bool = False,
+    api: bool = False,
 ) -> None:
-    """Add ``POST {prefix}/{case_id}/{action}`` to ``router`` for every action of the table: ``case_id``
-    the path parameter's type, ``extra`` parameters every post takes (the CSRF token), ``required``
-    whether the form itself requires the table's required fields (the API: documented in its
-    schema) or the service refuses them empty (the pages: their own message)."""
+    """Add ``POST {prefix}/{case_id}/{action}`` to ``router`` for every action of the table:
+    ``case_id`` the path parameter's type. Each post takes the session's CSRF token in the form
+    field ``csrf_token`` (the API: or the header ``X-CSRF-Token``); the API's form requires the
+    table's required fields (documented in its schema), the pages' leave them to the service
+    (which refuses them empty with its own message)."""
     for action in CASE_ACTIONS.values():
         router.add_api_route(
             f"{prefix}/{{case_id}}/{action.name}",
-            _endpoint(action, case_id, respond, extra, required),
+            _endpoint(action, case_id, respond, api),
             methods=["POST"],
             summary=action.summary,
             description=_description(action),
@@ -91,24 +99,31 @@ def add_action_routes(
         )
 
 
-def _endpoint(
-    action: CaseAction,
-    case_id: Any,
-    respond: Respond,
-    extra: tuple[inspect.Parameter, ...],
-    required: bool,
-) -> Callable[..., Response]:
-    names = [field.name for field in action.fields]
+CSRF_FIELD = inspect.Parameter(
+    "csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=FORM_TYPES["text"]
+)
+CSRF_HEADER = inspect.Parameter(
+    "x_csrf_token",
+    inspect.Parameter.KEYWORD_ONLY,
+    default="",
+    annotation=Annotated[str, Header(alias="X-CSRF-Token", max_length=200)],
+)
 
-    def endpoint(request: Request, case_id: int, **form: Any) -> Response:
-        values = {name: form.pop(name) for name in names}
-        return respond(request, action, case_id, values, **form)
+
+def _endpoint(
+    action: CaseAction, case_id: Any, respond: Respond, api: bool
+) -> Callable[..., Response]:
+    def endpoint(
+        request: Request, case_id: int, csrf_token: str = "", x_csrf_token: str = "", **form: Any
+    ) -> Response:
+        return respond(request, action, case_id, form, csrf_token or x_csrf_token)
 
     parameters = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=case_id),
-        *(_parameter(field, required) for field in action.fields),
-        *extra,
+        *(_parameter(field, api) for field in action.fields),
+        CSRF_FIELD,
+        *([CSRF_HEADER] if api else []),
     ]
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = f"{action.name}_case"

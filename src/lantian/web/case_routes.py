@@ -15,7 +15,6 @@ own unit's cases only; another unit's case answers 403, as any case they may not
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -31,7 +30,7 @@ from lantian.plan.database import transaction
 from lantian.plan.errors import LedgerError, LedgerValueError
 from lantian.plan.reports import MAX_NARRATIVE
 from lantian.web.api.routes import JSONBytes, respond
-from lantian.web.case_forms import add_action_routes, uploaded
+from lantian.web.case_forms import add_action_routes, take
 from lantian.web.ledger.render import status_of
 from lantian.web.ledger.routing import MAX_ID, body_refusal, session_first
 from lantian.web.ledger.session import ledger_engine, reader, writer
@@ -188,32 +187,10 @@ def open_case(
 
 
 def _take(
-    request: Request,
-    action: service.CaseAction,
-    case_id: int,
-    values: dict[str, Any],
-    csrf_token: str,
-    x_csrf_token: str,
+    request: Request, action: service.CaseAction, case_id: int, values: dict[str, Any], csrf: str
 ) -> Response:
-    """One action of the table (its files read once the writer is checked)."""
-    return _act(
-        request,
-        _csrf(csrf_token, x_csrf_token),
-        lambda db, actor: service.perform(db, actor, case_id, action.name, uploaded(values)),
-    )
+    """One action of the table; the case's document after."""
+    return _act(request, csrf, lambda db, actor: take(db, actor, action, case_id, values))
 
 
-add_action_routes(
-    router,
-    CaseId,
-    _take,
-    extra=(
-        inspect.Parameter(
-            "csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=CsrfField
-        ),
-        inspect.Parameter(
-            "x_csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=CsrfHeader
-        ),
-    ),
-    required=True,
-)
+add_action_routes(router, CaseId, _take, api=True)

@@ -12,6 +12,7 @@ set of their own date; a period that spans a change of standard is split at it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -371,15 +372,8 @@ def categories(standard: str) -> list[dict[str, object]]:
 
 
 def station_public(station: Station) -> dict[str, object]:
-    """A station as the API lists it."""
-    return {
-        "station_code": station.station_code,
-        "name": station.name,
-        "city": station.city,
-        "longitude": station.longitude,
-        "latitude": station.latitude,
-        "control_point": station.control_point,
-        "evaluation": station.evaluation,
+    """A station as the API lists it (its times as ISO text)."""
+    return dataclasses.asdict(station) | {
         "first_ts": station.first_ts.isoformat(),
         "last_ts": station.last_ts.isoformat(),
     }

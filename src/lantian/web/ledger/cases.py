@@ -13,10 +13,9 @@ cases; the office dispatches, returns and closes; leaders read).
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from typing import Annotated, Any
 
-from fastapi import Form, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lantian.cases import service
@@ -25,12 +24,11 @@ from lantian.plan import plans
 from lantian.plan.database import transaction
 from lantian.plan.reports import EVIDENCE_SUFFIXES, MAX_EVIDENCE_BYTES
 from lantian.times import to_beijing
-from lantian.web.case_forms import add_action_routes, uploaded
+from lantian.web.case_forms import add_action_routes, take
 from lantian.web.ledger.render import render
 from lantian.web.ledger.routing import Id, page_context, router, see_other, unit_names
 from lantian.web.ledger.session import ledger_engine, reader, writer
 
-Csrf = Annotated[str, Form(max_length=200)]
 Filter = Annotated[str | None, Query(max_length=100)]
 
 
@@ -97,28 +95,13 @@ def case_page(request: Request, case_id: Id) -> HTMLResponse:
 
 
 def _take(
-    request: Request,
-    action: service.CaseAction,
-    case_id: int,
-    values: dict[str, Any],
-    csrf_token: str,
+    request: Request, action: service.CaseAction, case_id: int, values: dict[str, Any], csrf: str
 ) -> RedirectResponse:
     """One action of the table in one transaction (an answer and its evidence file together: a
     refused file stores no answer), then back to the case saying what was done."""
     with transaction(ledger_engine(request)) as db:
-        actor = writer(db, request, csrf_token)
-        service.perform(db, actor, case_id, action.name, uploaded(values))
+        take(db, writer(db, request, csrf), action, case_id, values)
     return see_other(_case_url(case_id), done=f"case_{action.done}")
 
 
-add_action_routes(
-    router,
-    Id,
-    _take,
-    prefix="/cases",
-    extra=(
-        inspect.Parameter(
-            "csrf_token", inspect.Parameter.KEYWORD_ONLY, default="", annotation=Csrf
-        ),
-    ),
-)
+add_action_routes(router, Id, _take, prefix="/cases")
