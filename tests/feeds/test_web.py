@@ -64,9 +64,8 @@ def register(home, name: str) -> None:
         )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("devices-web")
+def write_minutes(home) -> None:
+    """The simulated device's constructed minutes (:data:`HOURS` hours of 2026-12-01)."""
     store = FeedStore(home / "feeds" / "store")
     intake = Intake(store)
     start = dt.datetime(2026, 12, 1, 8)
@@ -81,6 +80,12 @@ def server(tmp_path_factory):
         )
     batch, cursors = intake.drain()
     store.commit(feed_rows(batch)[0], cursors)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("devices-web")
+    write_minutes(home)
     fit = {"pollutant": "PM2.5", "humidity": "none", "mn": MN, "month": "2026-11", "intercept": 2.0,
            "slope": 0.5, "humidity_coefficient": 0.0, "pairs": 500, "residual_scale": 1.0,
            "bias_of_previous": None, "slope_change": None, "drift": False}  # fmt: skip
@@ -287,3 +292,22 @@ def test_the_device_page_on_a_phone_draws_raw_and_calibrated_hours_offline(serve
         context.close()
     assert outside == []
     assert errors == []
+
+
+def test_without_a_ledger_or_fits_the_page_shows_raw_hours_and_creates_nothing(tmp_path):
+    """A home with the feeds only: the device's page names it by its MN, says it has no fit, and
+    its visit creates no ledger (the public pages never do)."""
+    home = tmp_path / "home"
+    write_minutes(home)
+    with serving(home) as (base, process):
+        wait_until_answers(base, "/api/v1/devices", process, home / "serve.log")
+        status, body, _ = get(f"{base}/devices/{MN}")
+        hours = json.loads(get(f"{base}/api/v1/devices/{MN}/hourly?start=2026-12-01")[1])
+    page = body.decode()
+    assert status == 200
+    assert f'<h1 id="device-name">{MN} <span class="chip chip-simulated"' in page
+    assert 'id="no-fits"' in page
+    assert "chip-indicative" not in page  # (the words are in the i18n block of every page)
+    assert hours["fits"] == []
+    assert "calibrated" not in hours["columns"]
+    assert not (home / "plan.sqlite3").exists()
