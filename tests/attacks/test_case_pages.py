@@ -131,3 +131,20 @@ def test_hostile_evidence_files_store_nothing_outside(base, zj_case, name, conte
     assert "etc/cron.d" not in page
     assert not Path("/etc/cron.d/x.png").exists()
     assert "run.sh" not in page
+
+
+def test_the_map_shows_no_reporter_another_units_case(base, zj_case):
+    """The map's alarms (every role reads the registry) named the case of each alarm, its
+    number and status, whoever's unit it was; a reporter of another unit now sees the alarm
+    but not the case (as the case itself answers 403), its own unit's reporter and the office
+    see it."""
+    with user(base, "office") as office, user(base, "zj") as zj, user(base, "hb") as hb:
+        for reader in (office, zj):
+            assert zj_case in {
+                a["case_id"] for a in reader.get("/ledger/map/data").json()["alarms"]
+            }
+        alarms = hb.get("/ledger/map/data").json()["alarms"]
+        assert alarms  # the alarms themselves stay on the map
+        assert {(a["case_id"], a["case_status"]) for a in alarms} == {(None, None)}
+        assert f'data-case="{zj_case}"' not in hb.get("/ledger/map").text
+        assert hb.get(f"/ledger/cases/{zj_case}").status_code == 403

@@ -25,7 +25,7 @@ from lantian.alarms.scan import device_facts, feed_minutes, minute_of
 from lantian.alarms.series import rule_series
 from lantian.alarms.store import AlarmStore
 from lantian.feeds.status import SIMULATED, device_status, feed_store
-from lantian.plan.access import Actor, require
+from lantian.plan.access import Actor, allowed, require
 from lantian.plan.errors import NotFoundError
 from lantian.plan.models import Case, CaseStep
 from lantian.settings import settings
@@ -157,34 +157,45 @@ def _source_row(source: Source) -> dict[str, Any]:
     }
 
 
-def alarm_cases(db: Session, alarm_ids: list[str]) -> dict[str, tuple[int, str]]:
-    """``alarm_id`` → (case id, status) of the case that holds the alarm (:mod:`lantian.cases`
-    records each alarm it receives as a step's ``ref``)."""
+def alarm_cases(
+    db: Session, actor: Actor, alarm_ids: list[str]
+) -> dict[str, tuple[int | None, str | None, bool]]:
+    """``alarm_id`` → (case id, status, closed) of the case that holds the alarm
+    (:mod:`lantian.cases` records each alarm it receives as a step's ``ref``) — id and status
+    only if ``actor`` may read that case (a reporter: their unit's), else None."""
     if not alarm_ids:
         return {}
     rows = db.execute(
-        select(CaseStep.ref, Case.id, Case.status)
+        select(CaseStep.ref, Case.id, Case.status, Case.unit_id)
         .join(Case, CaseStep.case_id == Case.id)
         .where(CaseStep.ref.in_(alarm_ids))
     )
-    return {ref: (case_id, status) for ref, case_id, status in rows}
+    return {
+        ref: (case_id, status, status == "closed")
+        if allowed(actor, "case.read", unit_id=unit_id)
+        else (None, None, status == "closed")
+        for ref, case_id, status, unit_id in rows
+    }
 
 
 def map_document(db: Session, actor: Actor, folders: LiveFolders) -> dict[str, Any]:
     """The map's data: every registered source with a position, every device (its last frame),
     and the open alarms — of the last :data:`OPEN_HOURS` hours, and not on a closed case — each
-    with its source and its case (``case_id``, ``case_status``)."""
+    with its source and its case (``case_id``, ``case_status``: only a case ``actor`` may read)."""
     require(actor, "sources.read")
     sources = [_source_row(s) for s in db.scalars(select(Source).order_by(Source.code))]
     devices = _device_rows(db, folders.feeds)
     where = {d["mn"]: d for d in devices}
     alarms = _alarm_rows(recent_alarms(folders, OPEN_HOURS), where)
-    cases = alarm_cases(db, [a["alarm_id"] for a in alarms])
+    cases = alarm_cases(db, actor, [a["alarm_id"] for a in alarms])
     for alarm in alarms:
         device = where.get(alarm["mn"], {})
         alarm["longitude"], alarm["latitude"] = device.get("longitude"), device.get("latitude")
-        alarm["case_id"], alarm["case_status"] = cases.get(alarm["alarm_id"], (None, None))
-    alarms = [a for a in alarms if a["case_status"] != "closed"]
+        alarm["case_id"], alarm["case_status"], closed = cases.get(
+            alarm["alarm_id"], (None, None, False)
+        )
+        alarm["closed"] = closed
+    alarms = [a for a in alarms if not a.pop("closed")]
     return {
         "generated": now().isoformat(sep=" ", timespec="seconds"),
         "open_hours": OPEN_HOURS,
