@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from lantian.ingest.hj212 import encode_frame
 from tests.feeds.conftest import (
     FLEET,
     minute_frame,
@@ -162,5 +163,38 @@ def test_garbage_from_many_connections_cannot_fill_the_disk(tmp_path):
         logs = list((running.feeds / "rejected").glob("*.jsonl"))
         assert sum(path.stat().st_size for path in logs) <= 0.05 * 2**20 + 200
         assert [e["reason"] for e in running.events("rejected")][-1] == "log_full"
+    finally:
+        running.stop()
+
+
+def split_packet(qn: int, pno: int, pnum: int = 2) -> bytes:
+    """Packet ``pno`` of ``pnum`` of a split set of the test fleet's device 0 (constructed)."""
+    device = FLEET[0]
+    moment = f"2026120110{qn % 60:02d}00"
+    return encode_frame(
+        f"QN={moment}{qn:03d};ST=22;CN=2051;PW={device.password};MN={device.device.mn};"
+        f"Flag=7;PNUM={pnum};PNO={pno};CP=&&DataTime={moment};a34004-Avg={qn}.5&&"
+    )
+
+
+def test_split_sets_that_never_complete_cannot_fill_the_memory(tmp_path):
+    """With one device's password (HJ 212 sends it in clear), an attacker sent first packets of
+    split sets that never complete, and one packet again and again: the receiver held every one
+    for ten minutes (and looked at all of them for each frame). Now a device holds at most 16
+    incomplete sets — more are refused as ``too_many_split_sets`` — and a held packet is held
+    once; the sets it holds still complete."""
+    running = start_receiver(tmp_path / "home")
+    try:
+        with connect_from("127.0.0.10", running.port) as sock:
+            sock.sendall(b"".join(split_packet(n, 1) for n in range(40)) + split_packet(0, 1) * 50)
+            assert len(read_frames(sock, 90)) == 90  # durable, so answered
+            sock.sendall(split_packet(3, 2))
+            assert len(read_frames(sock, 1)) == 1
+
+        def refused() -> list[dict]:
+            return [e for e in running.events("rejected") if e["reason"] == "too_many_split_sets"]
+
+        assert wait_until(lambda: len(refused()) == 24)
+        assert wait_until(lambda: running.stored().read().num_rows == 1)  # set 3, completed
     finally:
         running.stop()

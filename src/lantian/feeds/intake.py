@@ -9,7 +9,10 @@ the frames not yet stored: none lost, none twice.
   ack, or the replay of a record already stored) is counted and dropped.
 * Packets of a split set (HJ 212-2017 §6.3.3: ``Flag`` bit D, ``PNUM``/``PNO``) are held until all
   ``PNUM`` of them arrived (keyed by MN, QN and CN), then stored as one frame. A set still
-  incomplete :data:`SPLIT_TIMEOUT` after its first packet is dropped and logged.
+  incomplete :data:`SPLIT_TIMEOUT` after its first packet is dropped and logged. A device holds at
+  most :data:`MAX_SPLIT_SETS` incomplete sets (more are refused, ``too_many_split_sets``) and a
+  packet number already held is not held twice: one device's password — sent in clear — must not
+  let its holder fill the receiver's memory with sets that never complete.
 * Values are converted from the unit the device registered for the factor
   (``Device.factor_units``) to the glossary's (µg/m³; CO mg/m³).
 """
@@ -39,6 +42,8 @@ from lantian.ingest.hj212 import (
 from lantian.sources.devices import Device
 
 SPLIT_TIMEOUT = dt.timedelta(minutes=10)
+MAX_SPLIT_SETS = 16
+"""Incomplete split sets held per device (a device splits one upload at a time)."""
 KEYS_IDLE_SECONDS = 3600.0
 """The (MN, DataTime, CN) keys of a day stay in memory while frames of that day came this
 recently."""
@@ -198,6 +203,10 @@ class Intake:
     rejections: list[tuple[Frame, FrameRejection]] = field(default_factory=list)
     _keys: dict[str, set[tuple[str, str, str]]] = field(default_factory=dict)
     _splits: dict[tuple[str, str, str], list] = field(default_factory=dict)
+    _split_sets: Counter = field(default_factory=Counter)
+    """Incomplete split sets held per MN."""
+    _expired_at: dt.datetime | None = None
+    """When held sets were last checked for expiry (once a second, not per frame)."""
     _log_order: list[str] = field(default_factory=list)
     _pending_days: set[str] = field(default_factory=set)
     _used: dict[str, float] = field(default_factory=dict)
@@ -214,17 +223,16 @@ class Intake:
         if log not in self.cursors:
             self._log_order.append(log)
         self.cursors[log] = end
-        if self._splits:
+        if self._splits and (
+            self._expired_at is None or abs(received - self._expired_at) >= dt.timedelta(seconds=1)
+        ):
+            self._expired_at = received
             self._expire_splits(received)
         if frame.is_split:
-            key = (frame.mn, frame.qn, frame.cn)
-            group = self._splits.setdefault(key, [])
-            group.append((frame, received, log, start))
-            if len({packet.pno for packet, *_ in group}) < (frame.pnum or 1):
-                self.counts["held"] += 1
-                return "held"
-            del self._splits[key]
-            frame = merge_split([packet for packet, *_ in group])
+            merged = self._hold(frame, received, log, start)
+            if isinstance(merged, str):
+                return merged
+            frame = merged
         data_time = data_time_text(frame)
         if data_time is None:
             self.rejections.append((frame, FrameRejection("bad_data_time", "DataTime", frame.raw)))
@@ -270,9 +278,38 @@ class Intake:
             if known is not None:
                 known.add(key)
 
+    def _hold(self, frame: Frame, received: dt.datetime, log: str, start: int) -> Frame | str:
+        """Hold a packet of a split set: the set merged into one frame once whole, else what
+        happened to the packet (``held``, ``rejected``)."""
+        key = (frame.mn, frame.qn, frame.cn)
+        group = self._splits.get(key)
+        if group is None:
+            if self._split_sets[frame.mn] >= MAX_SPLIT_SETS:
+                detail = f"{MAX_SPLIT_SETS} incomplete split sets of MN {frame.mn} held already"
+                rejection = FrameRejection("too_many_split_sets", detail, frame.raw)
+                self.rejections.append((frame, rejection))
+                self.counts["rejected"] += 1
+                return "rejected"
+            group = self._splits[key] = []
+            self._split_sets[frame.mn] += 1
+        if all(packet.pno != frame.pno for packet, *_ in group):
+            group.append((frame, received, log, start))
+        if len(group) < (frame.pnum or 1):
+            self.counts["held"] += 1
+            return "held"
+        self._drop_split(key)
+        return merge_split([packet for packet, *_ in group])
+
+    def _drop_split(self, key: tuple[str, str, str]) -> list:
+        group = self._splits.pop(key)
+        self._split_sets[key[0]] -= 1
+        if not self._split_sets[key[0]]:
+            del self._split_sets[key[0]]
+        return group
+
     def _expire_splits(self, now: dt.datetime) -> None:
         for key in [k for k, group in self._splits.items() if now - group[0][1] > SPLIT_TIMEOUT]:
-            group = self._splits.pop(key)
+            group = self._drop_split(key)
             frame = group[0][0]
             self.rejections.append(
                 (
