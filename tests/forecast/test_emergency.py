@@ -148,7 +148,9 @@ def test_bad_rows_are_reported_with_sheet_row_and_column(tmp_path):
     workbook.save(path)
     with pytest.raises(EmergencyImportError) as caught:
         read_emergency_workbook(path, "永州")
-    found = {(e["sheet"], e["row"], e["column"]) for e in caught.value.errors}
+    rejections = caught.value.rejections  # the registers' rejection type, file!sheet named
+    assert {r.source.split("!")[0] for r in rejections} == {"bad.xlsx"}
+    found = {(r.source.split("!")[1], r.line, r.field) for r in rejections}
     assert {
         ("企业清单", 3, "企业编号"),  # duplicate
         ("企业清单", 3, "企业名称"),

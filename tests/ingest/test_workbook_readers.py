@@ -41,8 +41,9 @@ def test_the_emergency_list_and_the_report_template_are_refused_by_the_guard(
     path.write_bytes(build())
     with pytest.raises(EmergencyImportError) as emergency:
         read_emergency_workbook(path, "永州")
-    assert "减排清单.xlsx" in emergency.value.errors[0]["message"]
-    assert reason in emergency.value.errors[0]["message"]
+    (rejection,) = emergency.value.rejections
+    assert rejection.source == "减排清单.xlsx"
+    assert reason in str(rejection)
     with pytest.raises(LedgerValueError) as template:
         read_workbook(path)
     assert "减排清单.xlsx" in template.value.zh

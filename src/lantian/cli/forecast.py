@@ -232,11 +232,10 @@ def emergency_import(
     try:
         parsed = read_emergency_workbook(file, city)
     except EmergencyImportError as error:
-        for problem in error.errors:
-            errors.print(
-                f"{problem['sheet']} 第{problem['row']}行 {problem['column']}：{problem['message']}"
-            )
-        raise typer.Exit(1) from error
+        from lantian.cli.plan import print_rejected
+
+        print_rejected(error)
+        raise typer.Exit(1) from None
     _register_enterprises(parsed, file.name)
     path = emergency.save(_home(), parsed)
     console.print(

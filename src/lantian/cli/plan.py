@@ -89,6 +89,14 @@ def _ledger() -> Iterator:
         raise typer.Exit(1) from None
 
 
+def print_rejected(error: RegisterImportError) -> None:
+    """Every problem of a rejected file, a line each (``file!sheet 第N行 column：reason``): the
+    one report of a register, activity data or an emergency list that was not imported."""
+    errors.print(f"[red]{len(error.rejections)} 处错误，未导入任何数据[/red] / nothing imported:")
+    for rejection in error.rejections:
+        errors.print(f"  {rejection}", markup=False)
+
+
 def import_all_or_nothing(user: str | None, work: Callable[[Any, Actor], T]) -> T:
     """``work(db, actor)`` — an import into the ledger (a register, activity data) — in one
     transaction as ``user``; a rejected file prints every problem (``file!sheet 第N行 column：reason``)
@@ -97,11 +105,7 @@ def import_all_or_nothing(user: str | None, work: Callable[[Any, Actor], T]) -> 
         with _ledger() as db:
             return work(db, _actor(db, user))
     except RegisterImportError as error:
-        errors.print(
-            f"[red]{len(error.rejections)} 处错误，未导入任何数据[/red] / nothing imported:"
-        )
-        for rejection in error.rejections:
-            errors.print(f"  {rejection}", markup=False)
+        print_rejected(error)
         raise typer.Exit(1) from None
     except FormatError as error:
         errors.print(f"[red]无法读取 / cannot read:[/red] {error}", markup=False)

@@ -38,6 +38,7 @@ from lantian.ingest.excel import (
     open_workbook,
     sheet_rows,
 )
+from lantian.sources.tables import RegisterImportError, RegisterRejection
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 LIMITS = WorkbookLimits(file_bytes=MAX_FILE_BYTES, cells=200_000, rows=20_000, columns=16)
@@ -68,15 +69,11 @@ CHECK_HEADERS = [
 ]
 
 
-class EmergencyImportError(ValueError):
-    """A workbook that cannot be imported; ``errors`` holds every problem found."""
-
-    def __init__(self, errors: list[dict[str, object]]):
-        self.errors = errors
-        first = errors[0]
-        super().__init__(
-            f"{len(errors)} problem(s); first: {first['sheet']} row {first['row']}: {first['message']}"
-        )
+class EmergencyImportError(RegisterImportError):
+    """A workbook that cannot be imported; ``rejections`` holds every problem found, as the
+    registers' rejections (:class:`lantian.sources.tables.RegisterRejection`, an
+    :class:`lantian.ingest.schema.Rejection`: ``file!sheet``, row, column, value, reason), which
+    the CLI prints as it prints a register's."""
 
 
 def _level_names() -> dict[str, str]:
@@ -96,10 +93,12 @@ def _kind_names() -> dict[str, str]:
 class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.errors: list[dict[str, object]] = []
+        self.errors: list[RegisterRejection] = []
 
-    def error(self, sheet: str, row: int, column: str, message: str) -> None:
-        self.errors.append({"sheet": sheet, "row": row, "column": column, "message": message})
+    def error(self, sheet: str, row: int, column: str, message: str, value: object = None) -> None:
+        where = f"{self.source}!{sheet}" if sheet else self.source
+        text = "" if value is None else str(value)
+        self.errors.append(RegisterRejection(where, row, column, text, "invalid", message))
 
     def number(self, value, sheet, row, column, required=False, share=False) -> float | None:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -110,10 +109,10 @@ class _Reader:
         try:
             number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
         except ValueError:
-            self.error(sheet, row, column, f"不是数字：{text!r}")
+            self.error(sheet, row, column, "不是数字", text)
             return None
         if number < 0 or (share and number > 1):
-            self.error(sheet, row, column, f"超出范围：{text}")
+            self.error(sheet, row, column, "超出范围", text)
             return None
         return number
 
@@ -143,7 +142,7 @@ def read_emergency_workbook(path: Path, city: str) -> EmergencyList:
         workbook = open_workbook(path.name, path.read_bytes(), LIMITS)
     except WorkbookError as error:
         raise EmergencyImportError(
-            [{"sheet": "", "row": 0, "column": "", "message": f"{path.name}：{error.reason_zh}"}]
+            [RegisterRejection(path.name, 0, "", "", "unreadable", error.reason_zh)]
         ) from None
     reader = _Reader(path.name)
     totals: dict[str, float] = {}

@@ -74,7 +74,8 @@ class RegisterRejection(Rejection):
     def __str__(self) -> str:
         where = f"{self.source} 第{self.line}行" if self.line > 0 else self.source
         value = f"（{self.value!r}）" if self.value else ""
-        return f"{where} {self.field}：{self.message}{value}"
+        field = f" {self.field}" if self.field else ""
+        return f"{where}{field}：{self.message}{value}"
 
 
 class RegisterImportError(ValueError):
