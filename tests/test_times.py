@@ -82,6 +82,53 @@ def test_beijing_is_utc_plus_8_and_naive_stamps_are_beijing():
     )
 
 
+@pytest.mark.parametrize(
+    ("setting", "beijing", "utc"),
+    [  # Beijing's 00:05 of New Year is 16:05 UTC of the day before: the dates differ
+        ("2027-01-01T00:05:00", dt.datetime(2027, 1, 1, 0, 5), dt.datetime(2026, 12, 31, 16, 5)),
+        (" 2027-01-01 00:05 ", dt.datetime(2027, 1, 1, 0, 5), dt.datetime(2026, 12, 31, 16, 5)),
+        (
+            "2026-12-31T16:05:00+00:00",
+            dt.datetime(2027, 1, 1, 0, 5),
+            dt.datetime(2026, 12, 31, 16, 5),
+        ),
+    ],
+)
+def test_the_setting_lantian_now_stops_the_one_clock_at_a_beijing_time(
+    monkeypatch, setting, beijing, utc
+):
+    monkeypatch.setenv("LANTIAN_NOW", setting)
+    assert times.beijing_now() == times.beijing_now(precise=True) == beijing
+    assert times.beijing_today() == beijing.date()
+    assert times.utc_now() == utc.replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "setting", ["tomorrow", "2027-13-01T00:00", "01/01/2027 00:05", "2027-01-01T25:00"]
+)
+def test_a_malformed_lantian_now_is_refused_naming_the_setting(monkeypatch, setting):
+    monkeypatch.setenv("LANTIAN_NOW", setting)
+    with pytest.raises(ValueError, match=f"LANTIAN_NOW='{setting}' is not a Beijing time"):
+        times.beijing_now()
+
+
+def test_the_stopped_clock_reaches_the_processes_a_test_starts():
+    """A test that starts a server or a command sets ``LANTIAN_NOW`` once; its children inherit it
+    and read the same stopped clock (a malformed setting stops the child with its message)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from lantian import times; print(times.beijing_now(), times.beijing_today())"
+    env = {**os.environ, "LANTIAN_NOW": "2027-01-01T00:05:00"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "2027-01-01 00:05:00 2027-01-01"
+    env["LANTIAN_NOW"] = "midnight"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "ValueError: LANTIAN_NOW='midnight' is not a Beijing time" in run.stderr
+
+
 def test_a_forecast_issue_lines_up_with_the_data_it_used(hunan_store, tmp_path):
     """The forecast issued at 00:00 of D uses the natural days up to D−1, whose last hour is stamped
     D 00:00 — the issue time; it is stored on the store's clock (Beijing time, as the store stamps

@@ -1,8 +1,13 @@
 """Lantian's time conventions, in one place: Beijing time, hour-ending stamps, natural days, months.
 
 * **Beijing time** (北京时间, UTC+8, no daylight saving): every stamp Lantian stores or prints is
-  naive Beijing time, as CNEMC publishes its hourly data. :func:`beijing_now` is the clock;
-  :func:`to_beijing` converts an aware moment.
+  naive Beijing time, as CNEMC publishes its hourly data. :func:`beijing_now` and
+  :func:`beijing_today` read the clock; :func:`to_beijing` converts an aware moment.
+* **The clock** is read here and nowhere else: :func:`utc_now` (aware; what the ledger stamps its
+  rows with), :func:`beijing_now`, :func:`beijing_today`. For tests and demos the setting
+  ``LANTIAN_NOW`` (a Beijing time, ``2027-01-01T00:05:00``) stops the clock at that moment in every
+  Lantian process that inherits it, so a test and the server it starts agree on "today" and
+  "the last hour" whatever the real time is.
 * **Hour-ending stamps** (the glossary's ``ts``): the hour stamped ``D 01:00`` holds the
   measurements of 00:00–01:00 of D, as CNEMC labels its hourly data.
 * **The natural day** (自然日; GB 3095-2026 §3.10 and HJ 633-2026 §5.2.1 use the term without
@@ -14,13 +19,15 @@
 * **Months** are written ``YYYY-MM`` (the ledger's reporting month, ``--month``); a month's days are
   its natural days, so its hours run from ``M-01 01:00`` to ``(M+1)-01 00:00``.
 
-Pure functions over ``datetime``/NumPy; nothing here reads a file or a store.
+Pure functions over ``datetime``/NumPy; nothing here reads a file or a store (the clock reads
+only its setting).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import os
 import re
 
 import numpy as np
@@ -37,10 +44,45 @@ ONE_DAY = dt.timedelta(days=1)
 _MONTH = re.compile(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*月?$")
 
 
+NOW_SETTING = "LANTIAN_NOW"
+"""The setting that stops the clock at a Beijing time, for tests and demos (never in production)."""
+
+
+# ---------------------------------------------------------------------- the clock
+def utc_now() -> dt.datetime:
+    """Now, aware UTC: the real clock, or the moment the setting ``LANTIAN_NOW`` names.
+
+    ``LANTIAN_NOW`` is a Beijing time in ISO form (``2027-01-01T00:05:00``, or ``2027-01-01
+    00:05``; an explicit offset is honoured) at which the clock stands still, for tests and demos
+    that must give the same answer at any time of day. A malformed value raises ``ValueError``
+    naming the setting and the value: a typo must not silently run on the real clock.
+    """
+    setting = os.environ.get(NOW_SETTING, "").strip()
+    if not setting:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(setting)
+    except ValueError:
+        raise ValueError(
+            f"{NOW_SETTING}={setting!r} is not a Beijing time "
+            "(expected YYYY-MM-DDTHH:MM[:SS], e.g. 2027-01-01T00:05:00; unset it for the real clock)"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
+
+
+def beijing_now(precise: bool = False) -> dt.datetime:
+    """The current Beijing time, naive, to the second (how the store stamps imports and issues);
+    ``precise``: to the microsecond (how the raw log stamps what it received)."""
+    now = to_beijing(utc_now())
+    return now if precise else now.replace(microsecond=0)
+
+
+def beijing_today() -> dt.date:
+    """Today's date in Beijing (a server on UTC is a day behind from 00:00 to 08:00 Beijing)."""
+    return beijing_now().date()
+
+
 # ---------------------------------------------------------------------- Beijing time
-def beijing_now() -> dt.datetime:
-    """The current Beijing time, naive, to the second (how the store stamps imports and issues)."""
-    return dt.datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
 
 
 def to_beijing(moment: dt.datetime) -> dt.datetime:

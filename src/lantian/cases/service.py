@@ -39,13 +39,13 @@ from lantian.cases.workflow import (
 from lantian.plan.access import PERMISSIONS, Actor, allowed, require
 from lantian.plan.audit import act
 from lantian.plan.errors import LedgerValueError, NotFoundError
-from lantian.plan.models import Case, CaseStep, Evidence, Measure, Plan, Task, Unit, utcnow
+from lantian.plan.models import Case, CaseStep, Evidence, Measure, Plan, Task, Unit
 from lantian.plan.months import parse_day
 from lantian.plan.plans import get_unit
 from lantian.plan.reports import MAX_NARRATIVE, store_evidence
 from lantian.plan.vocabulary import name_zh
 from lantian.sources.models import Source
-from lantian.times import beijing_date
+from lantian.times import beijing_date, utc_now
 
 MAX_TITLE = 200
 COLUMNS = {
@@ -70,7 +70,7 @@ COLUMNS = {
 
 
 def _today(now: dt.datetime | None) -> dt.date:
-    return beijing_date(now or utcnow())
+    return beijing_date(now or utc_now())
 
 
 def _text(value: str | None, field: str, required: bool, limit: int = MAX_NARRATIVE) -> str:
@@ -142,10 +142,10 @@ def _step(
         case.status = ACTIONS["open"].to_status
     else:
         case.status = transition(before, action, case.origin, rules.direct_close)
-    case.updated_at = utcnow()
+    case.updated_at = utc_now()
     step = CaseStep(
         case=case,
-        at=utcnow(),
+        at=utc_now(),
         user_id=actor.id,
         user_name=actor.name,
         action=action,
@@ -248,7 +248,7 @@ def open_case(
         repeat_of=_repeat_of(db, found.id if found else None, today, rules),
         details=dict(details or {}),
         opened_by=actor.id,
-        opened_at=now or utcnow(),
+        opened_at=now or utc_now(),
     )
     act(db, actor)  # before the case is added: a flush would write it under the previous actor
     db.add(case)

@@ -98,7 +98,7 @@ def scan_command(
             last.date(),
             facts=facts,
             measurements=store(),
-            now=beijing_now().replace(tzinfo=None),
+            now=beijing_now(),
             progress=lambda _day: bar.advance(task),
         )
     levels = found.column("level").to_pylist()

@@ -24,6 +24,7 @@ from lantian.forecast.emergency_xlsx import (
 from lantian.forecast.service import city_backtest, city_forecast, city_warning
 from lantian.forecast.warnings import level_row, locality
 from lantian.settings import settings
+from lantian.times import beijing_today
 
 forecast_app = typer.Typer(help="3 天空气质量预报 3-day AQI forecast; `backtest` verifies it.")
 emergency_app = typer.Typer(
@@ -286,7 +287,7 @@ def _registered_grades(listed: emergency.EmergencyList) -> emergency.EmergencyLi
 def _check(city: str, day: dt.date | None) -> tuple[emergency.EmergencyList, dict]:
     listed = _registered_grades(emergency.load(_home(), city))
     settings_of = locality(city)
-    scheme = settings_of.scheme_on(day or dt.date.today())
+    scheme = settings_of.scheme_on(day or beijing_today())
     shares = emergency.required_shares(scheme, settings_of.reduction_shares)
     return listed, {"scheme": scheme, **emergency.check(listed, shares)}
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from lantian.ingest.hj212 import HEADER_LENGTH, TRAILER_LENGTH
 from lantian.store.manifest import fsync_directory
-from lantian.times import BEIJING
+from lantian.times import beijing_now
 
 log = logging.getLogger("lantian.feeds")
 
@@ -45,8 +45,8 @@ EVENT_LOG_BYTES = 256 * 1024 * 1024
 
 def received_now() -> dt.datetime:
     """The moment of receipt: Beijing time (``lantian.times``), naive, to the microsecond (the
-    raw log keeps milliseconds; ``times.beijing_now`` rounds to the second)."""
-    return dt.datetime.now(BEIJING).replace(tzinfo=None)
+    raw log keeps milliseconds)."""
+    return beijing_now(precise=True)
 
 
 @dataclass(frozen=True)

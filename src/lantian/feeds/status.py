@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from lantian.feeds.store import FeedStore
-from lantian.times import BEIJING, beijing_now
+from lantian.times import beijing_now
 
 SIMULATED = "模拟数据"
 MEASURED = "实测"
@@ -104,11 +104,7 @@ def recent_device_status(
         if found is not None and time.monotonic() - found[0] <= max_age:
             return found[1], found[2]
         rows = device_status(feeds)
-        as_of = (
-            dt.datetime.now(BEIJING)
-            .replace(tzinfo=None)
-            .isoformat(sep=" ", timespec="milliseconds")
-        )
+        as_of = beijing_now(precise=True).isoformat(sep=" ", timespec="milliseconds")
         _recent[key] = (time.monotonic(), as_of, rows)
         return as_of, rows
 

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lantian.plan.models import Base, utcnow
+from lantian.plan.models import Base
+from lantian.times import utc_now
 
 
 class ActivityRow(Base):
@@ -36,7 +37,7 @@ class ActivityRow(Base):
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     """True for the bundled example activity data (示例数据): never real."""
     imported_from: Mapped[str | None] = mapped_column(String(300))
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
 class FactorOverride(Base):
@@ -60,6 +61,6 @@ class FactorOverride(Base):
     """Where the district's value comes from (a local measurement report, a provincial guide …)."""
     from_year: Mapped[int] = mapped_column(Integer)
     set_by: Mapped[str] = mapped_column(String(100))
-    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    set_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)

@@ -15,8 +15,8 @@ from lantian.inventory import allocation, store, uncertainty
 from lantian.inventory.build import Built, build
 from lantian.inventory.monitoring import feed_cems
 from lantian.plan.access import Actor, require
-from lantian.plan.models import utcnow
 from lantian.sources.models import ConstructionSite, Source
+from lantian.times import utc_now
 
 
 def build_inventory(
@@ -55,7 +55,7 @@ def build_inventory(
         tables["cems_daily"] = built.cems_daily
     meta: dict[str, Any] = {
         "year": year,
-        "built_at": utcnow().isoformat(timespec="seconds"),
+        "built_at": utc_now().isoformat(timespec="seconds"),
         "built_by": actor.name,
         "example": bool(built.emissions.num_rows)
         and all(built.emissions.column("example").to_pylist()),

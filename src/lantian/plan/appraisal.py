@@ -31,13 +31,13 @@ from lantian.plan.status import rag, target_met
 from lantian.plan.views import load_context, report_months, task_facts
 from lantian.plan.vocabulary import name_zh
 from lantian.standards import competition_rank
-from lantian.times import beijing_date
+from lantian.times import beijing_date, beijing_today
 
 
 def default_as_of(plan: Plan, year: int, db: Session) -> dt.date:
     """The day the year's December reports are due, or today if that is later than today."""
     due_day = scoring_rules(db, plan.scoring_rule)["reporting"]["report_due_day"]
-    return min(due_date(f"{year}-12", due_day), dt.date.today())
+    return min(due_date(f"{year}-12", due_day), beijing_today())
 
 
 def _target_share(task: Task, quantity: float | None) -> float:

@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from lantian.plan.access import Actor
 from lantian.plan.errors import LedgerPermissionError
-from lantian.plan.models import AuditEntry, Base, utcnow
+from lantian.plan.models import AuditEntry, Base
+from lantian.times import utc_now
 
 NOT_AUDITED = frozenset({"audit_log", "login_sessions", "login_attempts"})
 MASKED = frozenset({"password_hash", "token_hash", "csrf_token"})
@@ -72,7 +73,7 @@ def _snapshot(obj: Base, *, before: bool) -> dict[str, Any]:
 
 def _entry(actor: Actor, action: str, obj: Base, before, after) -> dict[str, Any]:
     return {
-        "at": utcnow(),
+        "at": utc_now(),
         "user_id": actor.id,
         "user_name": actor.name,
         "action": action,

@@ -57,10 +57,11 @@ from lantian.plan.errors import (
     NotAuthenticatedError,
     NotFoundError,
 )
-from lantian.plan.models import LoginAttempt, LoginSession, Unit, User, utcnow
+from lantian.plan.models import LoginAttempt, LoginSession, Unit, User
 from lantian.plan.vocabulary import code
 from lantian.settings import settings
 from lantian.throttle import back_off
+from lantian.times import utc_now
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def set_active(db: Session, actor: Actor, name: str, active: bool) -> None:
         for login_session in db.scalars(
             select(LoginSession).where(LoginSession.user_id == user.id)
         ):
-            login_session.revoked_at = login_session.revoked_at or utcnow()
+            login_session.revoked_at = login_session.revoked_at or utc_now()
     db.flush()
 
 
@@ -336,7 +337,7 @@ def login(
     even if the password is right; :class:`NotAuthenticatedError` on a wrong name, password or a
     disabled user (one message for all three, after the same argon2 work).
     """
-    now = now or utcnow()
+    now = now or utc_now()
     attempt = LoginAttempt(
         name=name[:64], address=(address or "unknown")[:64], at=now, succeeded=False
     )
@@ -399,12 +400,12 @@ def _session(db: Session, token: str, now: dt.datetime) -> LoginSession:
 
 def authenticate(db: Session, token: str, now: dt.datetime | None = None) -> Actor:
     """The actor of a live session token; :class:`NotAuthenticatedError` if none."""
-    return actor_of(_session(db, token, now or utcnow()).user)
+    return actor_of(_session(db, token, now or utc_now()).user)
 
 
 def check_csrf(db: Session, token: str, csrf_token: str, now: dt.datetime | None = None) -> None:
     """Raise :class:`CsrfError` unless ``csrf_token`` is the CSRF token of session ``token``."""
-    found = _session(db, token, now or utcnow())
+    found = _session(db, token, now or utc_now())
     if not hmac.compare_digest(found.csrf_token, csrf_token or ""):
         raise CsrfError(
             "表单缺少有效的防伪令牌（CSRF）", "missing or wrong CSRF token", "csrf_token"
@@ -415,13 +416,13 @@ def logout(db: Session, token: str, now: dt.datetime | None = None) -> None:
     """End session ``token`` (no error if it has already ended)."""
     found = db.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token or "")))
     if found is not None and found.revoked_at is None:
-        found.revoked_at = now or utcnow()
+        found.revoked_at = now or utc_now()
         db.flush()
 
 
 def logout_everywhere(db: Session, token: str, now: dt.datetime | None = None) -> int:
     """End every live session of the user of session ``token`` (this one too); how many."""
-    now = now or utcnow()
+    now = now or utc_now()
     user_id = _session(db, token, now).user_id
     ended = 0
     for found in db.scalars(

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from lantian.times import utc_now
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -51,11 +53,6 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
         return None if value is None else value.replace(tzinfo=dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    """Now, aware UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -224,7 +221,7 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     unit: Mapped[Unit | None] = relationship()
 
 
@@ -240,8 +237,8 @@ class Report(Base):
     quantity: Mapped[float | None] = mapped_column(Float)
     narrative: Mapped[str] = mapped_column(Text, default="")
     submitted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     review_status: Mapped[str] = mapped_column(String(20), default="submitted")
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column()
@@ -264,7 +261,7 @@ class Evidence(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class MonthLock(Base):
@@ -276,7 +273,7 @@ class MonthLock(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     month: Mapped[str] = mapped_column(String(7))
     locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    locked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    locked_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class Case(Base):
@@ -320,8 +317,8 @@ class Case(Base):
     """The earlier case on the same source this one repeats (closed within the rules' window)."""
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     unit: Mapped[Unit | None] = relationship()
     measure: Mapped[Measure | None] = relationship()
     steps: Mapped[list[CaseStep]] = relationship(order_by="CaseStep.id", back_populates="case")
@@ -336,7 +333,7 @@ class CaseStep(Base):
     __tablename__ = "case_steps"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     user_name: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(20))
@@ -375,7 +372,7 @@ class Assessment(Base):
     grade: Mapped[str] = mapped_column(String(20))
     components: Mapped[dict[str, Any]] = mapped_column()
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     unit: Mapped[Unit] = relationship()
 
 
@@ -387,7 +384,7 @@ class LoginSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column()
     """The last request (written at most once a minute) — for the idle timeout."""
     expires_at: Mapped[dt.datetime] = mapped_column()
@@ -402,7 +399,7 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str | None] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     succeeded: Mapped[bool] = mapped_column(Boolean)
 
 
@@ -415,7 +412,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     user_id: Mapped[int | None] = mapped_column(Integer)
     user_name: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(20))

@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from lantian.plan.access import Actor, require
 from lantian.plan.audit import act
 from lantian.plan.errors import LedgerValueError, MonthLockedError, NotFoundError
-from lantian.plan.models import Case, Evidence, Measure, MonthLock, Plan, Report, Task, utcnow
+from lantian.plan.models import Case, Evidence, Measure, MonthLock, Plan, Report, Task
 from lantian.plan.months import month_of, parse_month
 from lantian.plan.plans import get_task
 from lantian.plan.vocabulary import code
 from lantian.settings import settings
-from lantian.times import beijing_date
+from lantian.times import beijing_date, utc_now
 
 MAX_NARRATIVE = 4000
 """Characters of a report's narrative."""
@@ -127,7 +127,7 @@ def file_report(
     require(actor, "report.file", unit_id=task.unit_id)
     act(db, actor)
     plan = task.measure.plan
-    now = now or utcnow()
+    now = now or utc_now()
     month = _check_month(plan, month, beijing_date(now))
     _require_unlocked(db, plan.id, month)
     status = code("status", status, "status")
@@ -251,7 +251,7 @@ def review_report(
     if decision == "returned" and not (comment or "").strip():
         raise LedgerValueError("退回须写明原因", "a returned report needs a comment", "comment")
     report.review_status, report.review_comment = decision, comment
-    report.reviewed_by, report.reviewed_at = actor.id, utcnow()
+    report.reviewed_by, report.reviewed_at = actor.id, utc_now()
     db.flush()
     return report
 

@@ -29,6 +29,7 @@ from lantian.plan.rules import scoring_rules
 from lantian.plan.status import TaskFacts, achieved_share, rag, target_met
 from lantian.plan.supervision import plan_supervisions
 from lantian.plan.vocabulary import name_zh
+from lantian.times import beijing_today
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def load_context(
     db: Session, plan: Plan, month: str | None = None, as_of: dt.date | None = None
 ) -> Context:
     """Load ``plan``'s tasks and reports for a view of ``month`` (default: the month of today)."""
-    month = month or month_of(as_of or dt.date.today())
+    month = month or month_of(as_of or beijing_today())
     as_of = as_of or last_day(month)
     return Context(
         plan=plan,

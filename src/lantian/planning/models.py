@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lantian.plan.models import Base, Measure, Target, utcnow
+from lantian.plan.models import Base, Measure, Target
+from lantian.times import utc_now
 
 
 class MeasureLink(Base):
@@ -46,7 +47,7 @@ class MeasureLink(Base):
     """Where the numbers come from (a survey, a contract, the plan's clause …)."""
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     """True for the bundled example links (示例数据): never real."""
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     measure: Mapped[Measure] = relationship()
     target: Mapped[Target | None] = relationship()
 
@@ -75,4 +76,4 @@ class Apportionment(Base):
     source: Mapped[str] = mapped_column(Text)
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     imported_from: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

@@ -51,6 +51,7 @@ from lantian.planning.response import (
     inventory_components,
 )
 from lantian.store import MeasurementStore
+from lantian.times import beijing_today
 
 POLLUTANT = "PM2.5"
 
@@ -284,7 +285,7 @@ def roadmap(
     base, base_basis, plan_target = _base_concentration(store, scope, base_year, plan_file)
     target = float(target if target is not None else plan_target)
     response = response_of(result, inventory, base)
-    month = month or min(month_of(dt.date.today()), f"{target_year}-12", month_of(plan.end))
+    month = month or min(month_of(beijing_today()), f"{target_year}-12", month_of(plan.end))
     cuts = link_cuts(db, actor, plan, inventory, month)
     rows = measure_rows(cuts, response)
     planned = _cut_matrix(cuts, "planned")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import csv
-import datetime as dt
 import io
 import json
 from importlib import resources
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lantian.times import beijing_today
 
 
 def csv_link(rows: list[dict[str, object]]) -> str:
@@ -64,5 +65,5 @@ def render_document(template: str, **context: object) -> str:
     return (
         environment()
         .get_template(template)
-        .render(**context, echarts=echarts_source(), generated=dt.date.today().isoformat())
+        .render(**context, echarts=echarts_source(), generated=beijing_today().isoformat())
     )

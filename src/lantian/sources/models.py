@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lantian.plan.models import Base, utcnow
+from lantian.plan.models import Base
 from lantian.sources.devices import password_digest
+from lantian.times import utc_now
 
 
 class Source(Base):
@@ -48,7 +49,7 @@ class Source(Base):
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     """True for the bundled example registry (示例): never real data."""
     note: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "source"}  # noqa: RUF012
 
@@ -160,7 +161,7 @@ class RegisteredDevice(Base):
     """The nearest national station, computed from the store's station registry."""
     nearest_station_km: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
     source: Mapped[Source | None] = relationship()
 

@@ -37,6 +37,7 @@ from typing import Any
 from lantian.forecast import service as forecast_service
 from lantian.forecast.service import FORECAST_COLUMNS
 from lantian.forecast.warnings import level_row
+from lantian.times import beijing_now
 from lantian.web.service import AirData, NotFoundError, categories
 from lantian.web.tables import Frame
 
@@ -283,7 +284,7 @@ class ForecastViews:
             if key not in self._jobs:
                 if len(self._jobs) >= MAX_QUEUED:
                     raise QueueFullError(f"{MAX_QUEUED} verifications are queued; ask later")
-                self._jobs[key] = Pending(name, year, dt.datetime.now())
+                self._jobs[key] = Pending(name, year, beijing_now())
                 self._start_worker()
                 self._wake.notify()
             order = list(self._jobs)

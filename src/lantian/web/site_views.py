@@ -59,7 +59,7 @@ def rules() -> RuleSet:
 
 def now() -> dt.datetime:
     """The Beijing wall clock, naive (the feed and alarm stores' time axis)."""
-    return beijing_now().replace(tzinfo=None)
+    return beijing_now()
 
 
 def _iso(value: Any) -> Any:

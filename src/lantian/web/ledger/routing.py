@@ -28,6 +28,7 @@ from lantian.plan.errors import LedgerError, LedgerValueError
 from lantian.plan.models import Plan, Unit
 from lantian.plan.months import month_of, months_between, parse_month, previous_month
 from lantian.plan.reports import MAX_EVIDENCE_BYTES
+from lantian.times import beijing_today
 from lantian.web.ledger.render import (
     error_page,
     language_of,
@@ -132,14 +133,14 @@ def see_other(path: str, **params: Any) -> RedirectResponse:
 
 def reporting_months(plan: Plan, today: dt.date | None = None) -> list[str]:
     """The plan's months up to the current one, newest first."""
-    last = min(month_of(plan.end), month_of(today or dt.date.today()))
+    last = min(month_of(plan.end), month_of(today or beijing_today()))
     return list(reversed(months_between(plan.first_month, last)))
 
 
 def default_month(plan: Plan, today: dt.date | None = None) -> str:
     """Last month (whose reports are due now), within the plan's reporting months."""
     months = reporting_months(plan, today)
-    wanted = previous_month(month_of(today or dt.date.today()))
+    wanted = previous_month(month_of(today or beijing_today()))
     return next((m for m in months if m <= wanted), plan.first_month)
 
 
