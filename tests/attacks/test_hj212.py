@@ -151,7 +151,8 @@ def test_garbage_from_many_connections_cannot_fill_the_disk(tmp_path):
     with up to 2 KB of its bytes (12 KB of JSON when they are not ASCII): an attacker reconnecting
     at line rate filled the disk the raw log needs (~60 MB/s from 500 connections a second). Now
     each day's rejection log stops at ``--event-log-mb`` (here 0.05 MB) with one ``log_full``
-    line, and devices are still answered."""
+    line, and devices are still answered. The same for the quarantine log (300 unknown MNs from
+    many addresses) and the console line each quarantined frame printed."""
     running = start_receiver(tmp_path / "home", "--event-log-mb", "0.05")
     try:
         for _ in range(20):
@@ -159,10 +160,17 @@ def test_garbage_from_many_connections_cannot_fill_the_disk(tmp_path):
             with connect_from("127.0.0.8", running.port) as sock, contextlib.suppress(OSError):
                 sock.sendall((b"\xff" * 2000 + b"##") * 12)
                 read_frames(sock, 1)
+        for n in range(300):  # quarantined frames: their log, and the console's line each
+            frame = minute_frame(0, n, mn=f"FLOOD{n:018d}", password="123456")
+            assert not answered(f"127.0.2.{n % 250 + 1}", running.port, frame)
         assert answered("127.0.0.9", running.port, minute_frame(0, 0))
-        logs = list((running.feeds / "rejected").glob("*.jsonl"))
-        assert sum(path.stat().st_size for path in logs) <= 0.05 * 2**20 + 200
-        assert [e["reason"] for e in running.events("rejected")][-1] == "log_full"
+        for kind in ("rejected", "quarantine"):
+            logs = list((running.feeds / kind).glob("*.jsonl"))
+            assert sum(path.stat().st_size for path in logs) <= 0.05 * 2**20 + 200
+            assert [e["reason"] for e in running.events(kind)][-1] == "log_full"
+        written = len(running.events("quarantine")) - 1
+        console = running.output.read_text(errors="replace").count("quarantine unknown_mn")
+        assert console == written < 300
     finally:
         running.stop()
 

@@ -229,9 +229,10 @@ class EventLog:
         self.dropped: dict[tuple[str, dt.date], int] = {}
         """Events not written, per kind and day, since the day's log was full."""
 
-    def write(self, kind: str, peer: str, reason: str, raw: bytes, **details: object) -> None:
+    def write(self, kind: str, peer: str, reason: str, raw: bytes, **details: object) -> bool:
         """Log one event of ``kind`` (``quarantine`` or ``rejected``), unless the day's log of
-        ``kind`` is full (then it is counted in :attr:`dropped`)."""
+        ``kind`` is full (then it is counted in :attr:`dropped`); whether it was written (the
+        receiver's console line follows it, so that the console is bounded too)."""
         now = received_now()
         entry = {
             "at": now.isoformat(timespec="milliseconds"),
@@ -247,7 +248,7 @@ class EventLog:
         with self._mutex:
             if day in self.dropped:
                 self.dropped[day] += 1
-                return
+                return False
             directory.mkdir(parents=True, exist_ok=True)
             with open(directory / f"{now.date().isoformat()}.jsonl", "a", encoding="ascii") as f:
                 if f.tell() + len(line) > self.max_bytes:
@@ -255,8 +256,9 @@ class EventLog:
                     full = {"at": entry["at"], "reason": "log_full", "max_bytes": self.max_bytes}
                     f.write(json.dumps(full) + "\n")
                     log.warning("the %s log of %s is full: further events only counted", *day)
-                    return
+                    return False
                 f.write(line)
+        return True
 
     def read(self, kind: str) -> list[dict[str, object]]:
         """Every entry of ``kind``, oldest first."""

@@ -464,8 +464,8 @@ class Receiver:
             self.refusals.forgive(pair)
             self.accepted.add(pair)
         if reason is not None:
-            self.events.write("quarantine", peer, reason, frame.raw, mn=frame.mn[:64])
-            log.warning("quarantine %s from %s: MN %r", reason, peer, frame.mn[:64])
+            if self.events.write("quarantine", peer, reason, frame.raw, mn=frame.mn[:64]):
+                log.warning("quarantine %s from %s: MN %r", reason, peer, frame.mn[:64])
             return "close"
         if frame.cn not in COMMANDS:
             self.events.write("rejected", peer, "unsupported_command", frame.raw, cn=frame.cn)
