@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from lantian.alarms.live import LiveAlarms
 from lantian.alarms.rules import load_rules
@@ -116,10 +117,12 @@ def test_a_restart_recomputes_what_a_kill_lost(tmp_path):
     assert alarm_store.read().to_pylist() == batch(tmp_path, feed, rules, newest, 10)
 
 
-def test_a_receiver_fed_by_the_simulator_stores_the_exceeding_sites_alarms(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_receiver_fed_by_the_simulator_stores_the_exceeding_sites_alarms(tmp_path, workers):
     """A real ``lantian receive`` process, the simulator with one device made to exceed
     (``--exceed``): the alarms are in the alarm store while the receiver runs, and equal the
-    scan over the same minutes."""
+    scan over the same minutes. With ``--workers 2`` too: worker 0 judges every device's
+    minutes, whichever process its connection reached."""
     from tests.feeds.conftest import DEVICES, start_receiver, wait_until
 
     home = tmp_path / "home"
@@ -127,7 +130,7 @@ def test_a_receiver_fed_by_the_simulator_stores_the_exceeding_sites_alarms(tmp_p
     rules_file.write_text(DISTRICT, encoding="utf-8")
     os.environ["LANTIAN_ALARM_RULES"] = str(rules_file)
     try:
-        receiver = start_receiver(home)
+        receiver = start_receiver(home, "--workers", str(workers))
     finally:
         del os.environ["LANTIAN_ALARM_RULES"]
     exceeding = fleet(DEVICES)[1].device.mn

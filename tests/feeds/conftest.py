@@ -55,7 +55,8 @@ class ReceiverProcess:
 
 
 def start_receiver(home: Path, *options: str, port: int = 0) -> ReceiverProcess:
-    """Start ``lantian receive`` and wait until it listens."""
+    """Start ``lantian receive`` and wait until it listens (every worker of ``--workers N``)."""
+    workers = int(options[options.index("--workers") + 1]) if "--workers" in options else 1
     output = home / f"receiver-{time.monotonic_ns()}.log"
     home.mkdir(parents=True, exist_ok=True)
     with open(output, "wb") as log:
@@ -81,7 +82,7 @@ def start_receiver(home: Path, *options: str, port: int = 0) -> ReceiverProcess:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = output.read_text(errors="replace")
-        if "receiving on" in text:
+        if text.count("receiving on") >= workers:
             bound = int(text.split("receiving on", 1)[1].split()[0].rsplit(":", 1)[1])
             return ReceiverProcess(home, bound, process, output)
         if process.poll() is not None:

@@ -8,9 +8,19 @@ import os
 import socket
 import threading
 
+import pyarrow.compute as pc
+
 from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame
 
-from .conftest import FLEET, closed_by_peer, connect, minute_frame, read_frames, wait_until
+from .conftest import (
+    FLEET,
+    closed_by_peer,
+    connect,
+    minute_frame,
+    read_frames,
+    start_receiver,
+    wait_until,
+)
 
 
 def stored_frames(receiver) -> set[tuple[str, str]]:
@@ -80,6 +90,49 @@ def test_split_packets_are_stored_as_one_frame(receiver):
         zip(table.column("factor").to_pylist(), table.column("value").to_pylist(), strict=True)
     )
     assert values == {"a34004": 11.5, "a34002": 21.5}
+
+
+def test_a_split_set_whose_packets_reach_two_worker_processes_is_stored_as_one_frame(tmp_path):
+    """A device keeps its connection, so a split set's packets normally reach one process; one
+    that reconnects between two packets may reach the other (``SO_REUSEPORT`` spreads new
+    connections). Worker 0 reads what every worker made durable, so the set is assembled."""
+    receiver = start_receiver(tmp_path / "home", "--workers", "2")
+    raw = receiver.feeds / "raw"
+    device = FLEET[3]
+    base = (
+        f"QN=20261201100000000;ST=22;CN=2051;PW={device.password};MN={device.device.mn};"
+        "Flag=7;PNUM=2;PNO={pno};CP=&&{cp}&&"
+    )
+    first = encode_frame(base.format(pno=1, cp="DataTime=20261201100000;a34004-Avg=12.5"))
+    second = encode_frame(base.format(pno=2, cp="a34002-Avg=22.5,a34002-Flag=N"))
+
+    def logs_holding(frame: bytes) -> list[str]:
+        return sorted(p.name for p in raw.glob("*.hj212") if frame in p.read_bytes())
+
+    try:
+        with connect(receiver.port) as sock:
+            sock.sendall(first)
+            assert len(read_frames(sock, 1)) == 1
+        for minute in range(60):  # new connections until one reaches the other process
+            with connect(receiver.port) as sock:
+                probe = minute_frame(2, minute)
+                sock.sendall(probe)
+                assert len(read_frames(sock, 1)) == 1
+                if logs_holding(probe) != logs_holding(first):
+                    sock.sendall(second)
+                    assert len(read_frames(sock, 1)) == 1
+                    break
+        else:
+            raise AssertionError("60 connections all reached one process")
+        assert logs_holding(first) != logs_holding(second)
+    finally:
+        assert receiver.stop() == 0
+    table = receiver.stored().read()
+    table = table.filter(pc.equal(table.column("mn"), device.device.mn))
+    values = dict(
+        zip(table.column("factor").to_pylist(), table.column("value").to_pylist(), strict=True)
+    )
+    assert values == {"a34004": 12.5, "a34002": 22.5}
 
 
 def test_malformed_frames_are_logged_with_their_bytes(receiver):

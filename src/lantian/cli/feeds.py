@@ -47,19 +47,13 @@ def build_receiver(simulated: int = 0, alarms: bool = True, cases: bool = True, 
     """A receiver over ``--home``'s feed folder and measurement store; with ``alarms``, the
     alarm rules in force (``LANTIAN_ALARM_RULES``) judge what it stores as it stores it.
 
-    Not with several worker processes: each sees only the devices connected to it (a device
-    that reconnects to another would look offline to the first), so the live evaluation needs
-    one process; with ``--workers`` > 1, ``lantian alarms scan`` judges the feed instead."""
+    With several worker processes, worker 0 alone stores values (it reads the others' raw
+    logs), so the live evaluation runs there and sees every device, whichever process its
+    connection reached."""
     from lantian.feeds.receiver import Receiver, ReceiverOptions
 
     measurements = store()
-    if alarms and int(str(options.get("workers", 1))) > 1:
-        if not int(str(options.get("worker", 0))):
-            console.print(
-                "实时报警需单进程接收，--workers > 1 时请定时运行 lantian alarms scan "
-                "(live alarms need one receiver process; run `lantian alarms scan` instead)"
-            )
-        alarms = False
+    alarms = alarms and not int(str(options.get("worker", 0)))
     listeners = [live_alarms(measurements, cases)] if alarms else []
     return Receiver(
         settings().feeds_path,

@@ -270,14 +270,6 @@ class Intake:
         pending["received"].append(self._received[1])
         return "stored"
 
-    def know(self, keys: set[tuple[str, str, str]]) -> None:
-        """Frames another receiver process stored (``(mn, DataTime, cn)``): repeats of them are
-        dropped from now on."""
-        for key in keys:
-            known = self._keys.get(key[1][:8])
-            if known is not None:
-                known.add(key)
-
     def _hold(self, frame: Frame, received: dt.datetime, log: str, start: int) -> Frame | str:
         """Hold a packet of a split set: the set merged into one frame once whole, else what
         happened to the packet (``held``, ``rejected``)."""

@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from lantian.times import beijing_now
 log = logging.getLogger("lantian.feeds")
 
 SUFFIX = ".hj212"
+MARK_BYTES = 128
+"""Size of a durable mark (:meth:`RawLog.durable`)."""
 LOGGED_BYTES = 2048
 """Raw bytes kept per quarantine or rejection entry (an attacker cannot fill the disk faster)."""
 EVENT_LOG_BYTES = 256 * 1024 * 1024
@@ -81,12 +84,16 @@ def encode_records(received: dt.datetime, peers: list[str], frames: list[bytes])
     return records
 
 
-def read_records(path: Path, start: int = 0) -> tuple[list[RawRecord], int]:
-    """The complete records of ``path`` from byte ``start``, and the offset where they end
-    (a torn last record is left out)."""
-    data = path.read_bytes()
+def read_records(
+    path: Path, start: int = 0, stop: int | None = None
+) -> tuple[list[RawRecord], int]:
+    """The complete records of ``path`` from byte ``start`` (to byte ``stop``), and the offset
+    where they end (a torn last record is left out). Only those bytes are read."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read() if stop is None else handle.read(max(0, stop - start))
     records: list[RawRecord] = []
-    position = start
+    position = 0
     while position < len(data):
         first = data.find(b" ", position)
         second = data.find(b" ", first + 1) if first >= 0 else -1
@@ -103,15 +110,15 @@ def read_records(path: Path, start: int = 0) -> tuple[list[RawRecord], int]:
         records.append(
             RawRecord(
                 path.name,
-                position,
-                end + 1,
+                start + position,
+                start + end + 1,
                 received,
                 data[first + 1 : second].decode("ascii", "replace"),
                 data[second + 1 : end],
             )
         )
         position = end + 1
-    return records, position
+    return records, start + position
 
 
 class RawLog:
@@ -128,6 +135,7 @@ class RawLog:
         self._name: str | None = None
         self._size = 0
         self._lock_handle = None
+        self._mark: int | None = None
         self._mutex = threading.Lock()
 
     @property
@@ -176,6 +184,9 @@ class RawLog:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
+        if self._mark is not None:
+            os.close(self._mark)
+            self._mark = None
         if self._lock_handle is not None:
             self._lock_handle.close()
             self._lock_handle = None
@@ -210,7 +221,55 @@ class RawLog:
                 view = view[written:]
             os.fsync(self._handle)
             self._size += len(data)
+            self._write_mark(name, self._size)
             return name, self._size
+
+    # ------------------------------------------------------------------ the durable mark
+    @property
+    def mark_path(self) -> Path:
+        """``raw/.durable`` (``raw/.durable.wN``): the file and size made durable last."""
+        return (
+            self.folder / "raw" / (".durable" if self.worker == 0 else f".durable.w{self.worker}")
+        )
+
+    def _write_mark(self, name: str, size: int) -> None:
+        """Overwrite the mark in place (one ``pwrite``, no ``fsync``: it only tells a reader in
+        another process how far this process's log is durable now; after a crash everything
+        left is read again from the committed cursors)."""
+        if self._mark is None:
+            self._mark = os.open(self.mark_path, os.O_WRONLY | os.O_CREAT, 0o644)
+        text = f"{name} {size}"
+        line = f"{text} {zlib.crc32(text.encode()):08x}\n".encode().ljust(MARK_BYTES)
+        os.pwrite(self._mark, line, 0)
+
+    def durable(self) -> tuple[str, int] | None:
+        """The (file name, size) this process's log was durable to at its last write, as read
+        from its mark; ``None`` when there is none or it is being rewritten (read it later)."""
+        try:
+            line = self.mark_path.read_bytes()[:MARK_BYTES].split(b"\n", 1)[0].decode()
+            name, size, check = line.split(" ")
+            if f"{zlib.crc32(f'{name} {size}'.encode()):08x}" != check:
+                return None
+            return name, int(size)
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+
+    def durable_records(self, positions: dict[str, int]) -> list[RawRecord]:
+        """The records another process (this log's writer) made durable past ``positions``
+        (file name → offset): its older day files to their end, the file of its mark to the
+        mark (never a byte not yet fsynced: what a reader stores must survive a power cut)."""
+        mark = self.durable()
+        if mark is None:
+            return []
+        name, size = mark
+        found: list[RawRecord] = []
+        for path in self.files():
+            if path.name > name:
+                break
+            stop = size if path.name == name else None
+            records, _ = read_records(path, positions.get(path.name, 0), stop)
+            found += records
+        return found
 
     def records(self, cursors: dict[str, int]) -> Iterator[RawRecord]:
         """Every record not yet covered by ``cursors`` (file name → offset), oldest first."""

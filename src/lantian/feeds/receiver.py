@@ -31,6 +31,13 @@ feed store, committed with the raw-log offsets they cover; every ``hourly_second
 hours go to the measurement store. On start, the raw log's records past the committed offsets are
 replayed (so after ``kill -9`` no acknowledged frame is lost and none is stored twice).
 
+With ``--workers N`` the processes share the port (``SO_REUSEPORT``), each with its own raw log;
+only worker 0 stores values. At every flush it also reads the records the others made durable
+(each writes, after each ``fsync``, the file and size it reached to a mark,
+:meth:`RawLog.durable`), so one intake sees every frame: a frame re-sent to another process after
+a lost answer is stored once, a split set whose packets reached two processes is assembled, the
+hours and the live alarms cover the whole fleet.
+
 :class:`CommitListener` objects (the live alarm evaluation, ``lantian.alarms.live``) are opened
 before the replay and handed every committed table of rows after its commit, in commit order;
 an error in one is logged and the receiver goes on (what they derive must be recomputable).
@@ -61,6 +68,7 @@ from lantian.feeds.rawlog import (
     EVENT_LOG_BYTES,
     EventLog,
     RawLog,
+    RawRecord,
     encode_records,
     received_now,
 )
@@ -77,7 +85,6 @@ from lantian.ingest.hj212 import (
     data_time_text,
 )
 from lantian.sources.devices import Device, DeviceDirectory
-from lantian.store.manifest import Manifest
 from lantian.store.measurements import MeasurementStore
 from lantian.throttle import BackOff, Recent
 
@@ -107,7 +114,11 @@ class ReceiverOptions:
     workers: int = 1
     """Receiver processes sharing the port (``SO_REUSEPORT``), each with its own raw log."""
     worker: int = 0
-    """This process's number: 0 replays every worker's raw log before the others start."""
+    """This process's number. Worker 0 replays every worker's raw log before the others start,
+    and is the only one that stores values: it tails the others' raw logs (up to what each made
+    durable, :meth:`RawLog.durable_records`) at every flush, so one intake de-duplicates all
+    frames, assembles split sets whose packets reached different workers, rolls hours up and
+    hands every commit to the listeners (the live alarms see the whole fleet)."""
 
 
 ADDRESS_FREE_REFUSALS = 20
@@ -318,8 +329,13 @@ class Receiver:
         self.queue: list[tuple[DeviceConnection, bytes]] = []
         """Frames received and not yet checked, in arrival order."""
         self.wake = asyncio.Event()
-        self._seen_files: set[str] = set()
-        """Feed-store files whose frames this process knows (``workers`` > 1)."""
+        self.stores = self.options.worker == 0
+        """Whether this process stores values (worker 0; the others only make frames durable
+        and answer them)."""
+        self._tails = (
+            [RawLog(self.folder, w) for w in range(1, self.options.workers)] if self.stores else []
+        )
+        """The other workers' raw logs, read by worker 0."""
         self._durable: list[tuple[Frame, Device, dt.datetime, str, int, int]] = []
         """Frames durable and answered, not yet handed to the intake."""
         self._server: asyncio.base_events.Server | None = None
@@ -371,6 +387,13 @@ class Receiver:
         finally:
             for other in others:
                 other.close()
+        count = self._take_records(records)
+        self._commit(*self.intake.drain())
+        return count
+
+    def _take_records(self, records: list[RawRecord]) -> int:
+        """Hand raw-log records (read back: a replay, another worker's log) to the intake, their
+        CRCs checked at once; return how many were taken."""
         count = 0
         for record, frame in zip(records, check_frames([r.frame for r in records]), strict=True):
             device = self.directory.get(frame.mn) if isinstance(frame, Frame) else None
@@ -379,8 +402,8 @@ class Receiver:
                 continue
             self.devices[frame.mn] = device
             self.intake.take(frame, device, record.received, record.log, record.start, record.end)
+            self._touched_days.add(record.received.date())
             count += 1
-        self._commit(*self.intake.drain())
         return count
 
     async def start(self, host: str = "127.0.0.1", port: int = 9212) -> int:
@@ -394,9 +417,10 @@ class Receiver:
                 await asyncio.to_thread(listener.open)
             except Exception:
                 log.exception("commit listener %r: open failed", listener)
-        replayed = await asyncio.to_thread(self.replay)
-        if replayed:
-            log.info("replayed %d raw-log records", replayed)
+        if self.stores:
+            replayed = await asyncio.to_thread(self.replay)
+            if replayed:
+                log.info("replayed %d raw-log records", replayed)
         loop = asyncio.get_running_loop()
         if self.options.workers > 1:
             self._server = await loop.create_server(
@@ -408,8 +432,8 @@ class Receiver:
             )
         self._tasks = [
             asyncio.create_task(self._committer()),
-            asyncio.create_task(self._flusher()),
             asyncio.create_task(self._sweeper()),
+            *([asyncio.create_task(self._flusher())] if self.stores else []),
         ]
         return self._server.sockets[0].getsockname()[1]
 
@@ -426,7 +450,8 @@ class Receiver:
                 await task
         for connection in list(self.connections):
             connection.close()
-        await self.flush(hourly=True)
+        if self.stores:
+            await self.flush(hourly=True)
         self.raw.close()
 
     async def _sweeper(self) -> None:
@@ -552,7 +577,7 @@ class Receiver:
                 connection.close()
             return
         position = size - len(data)
-        durable = self._durable
+        durable = self._durable if self.stores else []  # worker 0 reads the others' logs
         for (_, frame, device), record in zip(accepted, records, strict=True):
             start, position = position, position + len(record)
             durable.append((frame, device, received, name, start, position))
@@ -600,6 +625,10 @@ class Receiver:
         for frame, device, received, name, start, end in durable:
             self.intake.take(frame, device, received, name, start, end)
             self._touched_days.add(received.date())
+        if self._tails:
+            positions = {**self.store.manifest().cursors, **self.intake.cursors}
+            for raw in self._tails:
+                self._take_records(raw.durable_records(positions))
         self._log_rejections()
         return self._commit(*self.intake.drain())
 
@@ -613,19 +642,7 @@ class Receiver:
             self.events.write(
                 "rejected", "intake", "bad_value", b"", **{k: str(v) for k, v in row.items()}
             )
-        if self.options.workers > 1:
-            screened: list[pa.Table] = [table]
-
-            def screen(manifest: Manifest, rows: pa.Table) -> pa.Table:
-                screened[0] = self._screen(manifest, rows)
-                return screened[0]
-
-            committed = self.store.commit(table, cursors, screen=screen)
-            table = screened[0]
-            if table.num_rows:
-                self._seen_files.update(self.store.files(_days(table).to_pylist(), committed))
-        else:
-            self.store.commit(table, cursors)
+        self.store.commit(table, cursors)
         if table.num_rows:
             for listener in self.listeners:
                 try:
@@ -633,31 +650,6 @@ class Receiver:
                 except Exception:
                     log.exception("commit listener %r failed", listener)
         return set(_days(table).to_pylist())
-
-    def _screen(self, manifest: Manifest, rows: pa.Table) -> pa.Table:
-        """``rows`` without the frames another worker stored meanwhile (a device that
-        reconnected re-sends an unanswered frame, and the kernel may hand the new connection to
-        another process). Run under the feed store's writer lock: files of the rows' days not
-        seen before are read once, their frames made known to the intake."""
-        if not rows.num_rows:
-            return rows
-        files = self.store.files(_days(rows).to_pylist(), manifest)
-        unseen = [f for f in files if f not in self._seen_files]
-        self._seen_files.update(files)
-        if not unseen:
-            return rows
-        keys = self.store.keys_of(unseen)
-        self.intake.know(keys)
-        if not keys:
-            return rows
-        joined = pc.binary_join_element_wise(
-            rows.column("mn"),
-            pc.strftime(rows.column("ts"), "%Y%m%d%H%M%S"),
-            rows.column("cn"),
-            "\x00",
-        )
-        known = pa.array(["\x00".join(key) for key in keys], pa.string())
-        return rows.filter(pc.invert(pc.is_in(joined, value_set=known)))
 
     def _hourly(self, days: list[dt.date]) -> None:
         assert self.measurements is not None
