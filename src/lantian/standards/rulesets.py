@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from lantian.standards.tables import known, table
 
@@ -62,6 +63,12 @@ def _rule_set_of(row: dict[str, str]) -> RuleSet:
     )
 
 
+@cache
+def _rule_sets() -> tuple[RuleSet, ...]:
+    """Every row of ``rule_sets.csv``, in table order (read once: a series asks per run)."""
+    return tuple(_rule_set_of(row) for row in table("rule_sets"))
+
+
 def rule_set_names() -> list[str]:
     """The names a user may give as ``standard``: ``['2012', '2026']``."""
     return known("rule_sets", "rule_set")
@@ -90,7 +97,7 @@ def rule_set(date: DateLike, standard: str | None = None) -> RuleSet:
         For an unknown ``standard``; the message lists the valid names.
     """
     day = _date(date)
-    candidates = [_rule_set_of(row) for row in table("rule_sets")]
+    candidates = _rule_sets()
     if standard is not None:
         standard = str(standard)
         if standard not in rule_set_names():

@@ -45,7 +45,12 @@ def _matching(name: str, package: str, where: tuple[tuple[str, str], ...]) -> tu
 
 def known(name: str, column: str, package: str = "lantian.standards") -> list[str]:
     """The distinct values of ``column`` in table ``name``, in table order."""
-    return list(dict.fromkeys(row[column] for row in table(name, package)))
+    return list(_known(name, column, package))
+
+
+@cache
+def _known(name: str, column: str, package: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(row[column] for row in table(name, package)))
 
 
 def one(name: str, **where: str) -> Row:

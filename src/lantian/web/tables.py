@@ -67,14 +67,21 @@ class Frame:
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = "lantian"
     """Base of a download's file name (ASCII)."""
+    plain: frozenset[str] = frozenset()
+    """Columns known to hold only numbers, ``None`` and ISO dates (made from NumPy numeric and
+    date arrays): CSV writes them as they are, without looking at each cell."""
 
     @classmethod
     def of(
         cls, columns: dict[str, Any], meta: dict[str, Any] | None = None, name: str = ""
     ) -> Frame:
         """A frame from NumPy arrays or sequences (converted to JSON-safe lists)."""
+        plain = frozenset(k for k, v in columns.items() if _plain_array(v))
         return cls(
-            {k: column_list(v) for k, v in columns.items()}, dict(meta or {}), name or "lantian"
+            {k: column_list(v) for k, v in columns.items()},
+            dict(meta or {}),
+            name or "lantian",
+            plain,
         )
 
     @property
@@ -96,7 +103,8 @@ class Frame:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.columns)
-        writer.writerows(zip(*(_csv_column(v) for v in self.columns.values()), strict=True))
+        cells = (v if k in self.plain else _csv_column(v) for k, v in self.columns.items())
+        writer.writerows(zip(*cells, strict=True))
         return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
     def to_xlsx(self) -> bytes:
@@ -131,10 +139,25 @@ def _csv_column(values: list[Any]) -> list[Any]:
     columns of a series cost nothing per cell."""
     if all(v is None or type(v) in _NUMBERS for v in values):
         return values
+    if all(v is None or type(v) is str for v in values):  # each distinct text once
+        escaped: dict[str | None, Any] = {v: csv_text(v) for v in set(values) if v is not None}
+        escaped[None] = None
+        return [escaped[v] for v in values]
     return [None if v is None else csv_text(cell(v)) for v in values]
 
 
 _NUMBERS = (int, float, bool)
+EARLIEST_PLAIN_DATE = np.datetime64("0000-01-01")
+"""ISO text of earlier dates starts with ``-``, which a spreadsheet would take for a formula."""
+
+
+def _plain_array(values: Any) -> bool:
+    """A NumPy array whose cells :func:`column_list` makes numbers, ``None`` or ISO dates."""
+    if not isinstance(values, np.ndarray):
+        return False
+    if values.dtype.kind in "fiub":
+        return True
+    return values.dtype.kind == "M" and not (values < EARLIEST_PLAIN_DATE).any()
 
 
 def dumps(body: Any) -> bytes:

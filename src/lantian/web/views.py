@@ -7,6 +7,7 @@ result, so a number on a page is the number the API gives.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from lantian.assess.assessment import assessment_document, station_document
@@ -14,6 +15,7 @@ from lantian.assess.scope import Scope
 from lantian.assess.series import AQI_COLUMNS
 from lantian.standards import (
     BASIC_POLLUTANTS,
+    RuleSet,
     index_statistics,
     limit_in,
     rule_set,
@@ -134,12 +136,18 @@ def aqi_frame(frame: Frame) -> Frame:
     missing pollutant (``completeness``) of each row."""
     keys = [k for k in frame.columns if k in ("ts", "day")]
     keys += [*AQI_COLUMNS, "standard", "completeness"]
-    return Frame({k: frame.columns.get(k, []) for k in keys}, frame.meta, frame.name + "-aqi")
+    columns = {k: frame.columns.get(k, []) for k in keys}
+    return Frame(columns, frame.meta, frame.name + "-aqi", frame.plain & set(keys))
 
 
 def limits(day: dt.date, averaging: str) -> dict[str, float]:
     """The Grade II limits the charts draw: 1-hour or daily (O3: MDA8 and 1-hour)."""
-    rules = rule_set(day)
+    return dict(_limits(rule_set(day), averaging))
+
+
+@cache
+def _limits(rules: RuleSet, averaging: str) -> dict[str, float]:
+    """:func:`limits` of a rule set, looked up once (every series' answer carries them)."""
     found = {}
     for pollutant in BASIC_POLLUTANTS:
         wanted = "mda8" if (pollutant == "O3" and averaging == "daily") else averaging
