@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,7 +53,8 @@ def serve(
     binds the port once and starts ``workers`` processes that each accept on it (their app from
     :func:`lantian.web.app.served_app`, reading ``LANTIAN_HOME`` and ``LANTIAN_CITY``, set here);
     this process supervises them (SIGTERM/Ctrl+C stops them gracefully, a dead one is replaced) and
-    runs the receiver in a thread of its own — once, not per worker.
+    runs the receiver in a thread of its own — once, not per worker. The workers split their
+    start-up work in a folder made for the run (:mod:`lantian.web.shared`), removed at the end.
     """
     import uvicorn
 
@@ -65,10 +68,14 @@ def serve(
         f"（{workers} 个进程 processes，Ctrl+C 停止）"
     )
     if workers > 1:
+        from lantian.web.shared import SHARED_ENV, remove_folder
+
         receiving = None
         if hj212_port is not None:
             receiving = ReceiverThread(host, hj212_port, simulate, city)
             receiving.start()
+        shared = Path(tempfile.mkdtemp(prefix="lantian-serve-"))  # 0700: this user's only
+        os.environ[SHARED_ENV] = str(shared)  # the workers split their start-up work there
         try:
             uvicorn.run(
                 "lantian.web.app:served_app",
@@ -81,6 +88,8 @@ def serve(
         finally:
             if receiving is not None:
                 receiving.stop()
+            os.environ.pop(SHARED_ENV, None)
+            remove_folder(shared)
         return
 
     from lantian.web import create_app

@@ -38,6 +38,7 @@ from lantian.web.pages import router as pages_router
 from lantian.web.pages.render import render
 from lantian.web.roadmap_routes import api_router as roadmap_api_router
 from lantian.web.service import AirData, NotFoundError
+from lantian.web.shared import computed_once, shared_folder
 from lantian.web.site_routes import boundary_router, live_router
 from lantian.web.site_routes import page_router as site_page_router
 from lantian.web.site_views import LiveFolders
@@ -75,12 +76,18 @@ def warm(data: AirData) -> None:
 WARM_ALL_PLACES = 400
 """Stores with at most this many stations and cities have every place's daily table, year
 evaluation and monthly evaluations of the latest year computed at start-up (a province: a few
-seconds of a core per worker); a national store only the default city's."""
+seconds of a core, split between the worker processes); a national store only the default
+city's."""
+PLACES_A_PART = 8
+"""Places per part of :func:`warm_places`' work that one worker computes for all
+(:func:`lantian.web.shared.computed_once`)."""
 
 
-def warm_places(data: AirData) -> None:
+def warm_places(data: AirData, shared: Path | None = None) -> None:
     """Compute, after :func:`warm`, what any station's or city's pages and API ask of the latest
-    year, so that a varied load finds it in memory (runs in the background thread)."""
+    year, so that a varied load finds it in memory (runs in the background thread). With
+    ``shared`` (the run's folder of ``lantian serve --workers N``) the workers split the places
+    between them and read each other's results instead of each computing all."""
     try:
         snap = data.snapshot()
         if not snap.years or len(snap.stations) + len(snap.cities) > WARM_ALL_PLACES:
@@ -88,10 +95,10 @@ def warm_places(data: AirData) -> None:
         year = snap.years[-1]
         places = [data.place(city=c) for c in snap.cities]
         places += [data.place(station=code) for code in snap.stations]
-        for place in places:
-            data.daily_frame(place, year)
-            data.evaluation(place, year)
-            data.month_evaluations(place, year)
+        parts = [places[i : i + PLACES_A_PART] for i in range(0, len(places), PLACES_A_PART)]
+        names = [f"places-v{snap.version}-{year}-{i}" for i in range(len(parts))]
+        for _, answers in computed_once(shared, names, lambda i: data.year_answers(parts[i], year)):
+            data.hold(answers)
     except Exception:  # as warm()
         log.exception("warming every place failed")
 
@@ -132,6 +139,64 @@ async def prefill(app: ASGIApp, paths: Iterable[str]) -> None:
             log.exception("prefilling %s failed", path)
 
 
+class Warming:
+    """The start-up work in background threads — :func:`warm`, the response cache's prefill and
+    :func:`warm_places` in one, the default city's forecast in another — done at start and again
+    whenever the store has a new version (an import), so that the visitors after an import find
+    the answers computed as those after a start."""
+
+    def __init__(self, app: ASGIApp, data: AirData, forecasts: ForecastViews, shared: Path | None):
+        self.app, self.data, self.forecasts, self.shared = app, data, forecasts, shared
+        self.wakes: list[threading.Event] = []
+        self.stopping = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        for name, work in (
+            ("lantian-warm", self.answers),
+            ("lantian-warm-forecast", self.forecast),
+        ):
+            wake = threading.Event()
+            self.wakes.append(wake)
+            threading.Thread(target=self._run, args=(wake, work), name=name, daemon=True).start()
+        self.data.source.on_new_version.append(self.again)
+        self.again()
+
+    def again(self, *_: object) -> None:
+        """Do the work again (each thread once more, after what it is doing)."""
+        for wake in self.wakes:
+            wake.set()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.again()
+
+    def _run(self, wake: threading.Event, work) -> None:
+        while True:
+            wake.wait()
+            wake.clear()
+            if self.stopping:
+                return
+            work()
+
+    def answers(self) -> None:
+        snapshot = self.data.snapshot()  # one version throughout (the prefill asks as visitors)
+        with self.data.source.pinned(snapshot):
+            warm(self.data)
+        if self.loop is not None:
+            with contextlib.suppress(RuntimeError, TimeoutError, CancelledError):
+                # (the server stopped meanwhile)
+                asyncio.run_coroutine_threadsafe(prefill(self.app, PREFILLED), self.loop).result(
+                    300
+                )
+        with self.data.source.pinned(snapshot):
+            warm_places(self.data, self.shared)
+
+    def forecast(self) -> None:
+        self.forecasts.warm()
+
+
 class LantianApp(FastAPI):
     """The FastAPI app with :func:`lantian.web.guard.guarded` outermost: the guards see every
     request first and every response last, the 500 of an unexpected error included."""
@@ -141,31 +206,30 @@ class LantianApp(FastAPI):
 
 
 def create_app(
-    store_path: Path | str | None = None, *, default_city: str = "永州", warm_up: bool = True
+    store_path: Path | str | None = None,
+    *,
+    default_city: str = "永州",
+    warm_up: bool = True,
+    shared: Path | None = None,
 ) -> FastAPI:
     """The app over the measurement store at ``store_path`` (default: the settings' store);
-    forecasts are kept in the home that holds it (``<home>/measurements``)."""
+    forecasts are kept in the home that holds it (``<home>/measurements``). With ``warm_up`` it
+    computes the first visitors' answers in the background (:class:`Warming`); ``shared``: the
+    folder of ``lantian serve --workers N``'s run in which its workers share that work
+    (:mod:`lantian.web.shared`)."""
     store_path = Path(store_path or settings().store_path)
     data = AirData(MeasurementStore(store_path), default_city)
     forecasts = ForecastViews(data, store_path.parent)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warming = Warming(app, data, forecasts, shared)
         if warm_up:
-            loop = asyncio.get_running_loop()
-
-            def warm_and_prefill() -> None:
-                warm(data)
-                with contextlib.suppress(RuntimeError, TimeoutError, CancelledError):
-                    # (the server stopped meanwhile)
-                    asyncio.run_coroutine_threadsafe(prefill(app, PREFILLED), loop).result(300)
-                warm_places(data)
-
-            threading.Thread(target=warm_and_prefill, name="lantian-warm", daemon=True).start()
-            threading.Thread(
-                target=forecasts.warm, name="lantian-warm-forecast", daemon=True
-            ).start()
-        yield
+            warming.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            warming.stop()
 
     app = LantianApp(
         title="蓝天 Lantian API",
@@ -208,15 +272,17 @@ def create_app(
         *forecast_page_router.routes,
         *boundary_router.routes,
     ]
-    app.add_middleware(ResponseCache, source=data.source, routes=cached_routes)
+    in_memory = [*api_router.routes, *pages_router.routes]  # (not the forecasts' model fits)
+    app.add_middleware(ResponseCache, source=data.source, routes=cached_routes, in_turn=in_memory)
     return app
 
 
 def served_app() -> FastAPI:
     """The app of ``lantian serve``'s worker processes (``--workers N``): over the settings'
     store, opening on the settings' city (``LANTIAN_HOME``, ``LANTIAN_CITY``, which the command
-    sets before it starts them)."""
-    return create_app(settings().store_path, default_city=settings().city)
+    sets before it starts them), sharing their start-up work in the run's folder
+    (:data:`lantian.web.shared.SHARED_ENV`)."""
+    return create_app(settings().store_path, default_city=settings().city, shared=shared_folder())
 
 
 def _not_found(request: Request, error: Exception) -> Response:

@@ -30,7 +30,7 @@ from fastapi.dependencies.utils import field_annotation_is_sequence
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lantian.web.i18n import LANGUAGES
-from lantian.web.snapshot import SnapshotSource
+from lantian.web.snapshot import Snapshot, SnapshotSource
 
 CACHED_PREFIXES = ("/api/v1/", "/now", "/history", "/attainment")
 LIVE_PREFIXES = (
@@ -45,6 +45,14 @@ change without a new store version; and the ledger's routes (cases, roadmap), wh
 user: one user's answer must never be served to another."""
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
+COMPUTING = 8
+"""Answers of the in-memory routes (the data API, the pages) that a worker process computes at
+once; the others wait their turn, first come first served (issue #13). Computed all at once (64
+clients: 32 a worker), the answers share the interpreter's lock in 5 ms slices, so that each ends
+late — the long ones latest — and the event loop waits for the lock between them, cache hits
+with it. Eight in turn: enough that a thread's wake-up on a busy machine does not leave the core
+idle (two or four gave fewer answers a second), few enough that the tail is the queue's. Measured
+with bench/bench_web.py --varied (docs/web.md): 2, 4, 8, 16 and unbounded."""
 ALWAYS_KNOWN = frozenset({"lang"})
 """Query parameters every page reads besides its route's own."""
 
@@ -69,19 +77,40 @@ def _declared(route) -> tuple[frozenset[str], frozenset[str]]:
 
 class QueryParameters:
     """The query parameters of each cached route (from the routers' own routes), and
-    :data:`ALWAYS_KNOWN`."""
+    :data:`ALWAYS_KNOWN`; and whether the route's answers are computed in turn
+    (:data:`COMPUTING`)."""
 
-    def __init__(self, routes: Iterable):
+    def __init__(self, routes: Iterable, in_turn: Iterable = ()):
+        turns = {id(route) for route in in_turn}
         self.routes = []
         for route in routes:
             if "GET" in getattr(route, "methods", ()) and hasattr(route, "path_regex"):
                 known, several = _declared(route)
-                self.routes.append((route.path_regex, known | ALWAYS_KNOWN, several))
+                turn = id(route) in turns
+                self.routes.append((route.path_regex, known | ALWAYS_KNOWN, several, turn))
+        self._found: dict[str, tuple[frozenset[str], frozenset[str], bool] | None] = {}
+
+    def route(self, path: str) -> tuple[frozenset[str], frozenset[str], bool] | None:
+        """The parameters of the route of ``path``, those of them that take several values, and
+        whether its answers are computed in turn; None for a path no route serves (remembered
+        for the last 4,096 paths asked)."""
+        if path not in self._found:
+            found = next((k[1:] for k in self.routes if k[0].match(path)), None)
+            if len(self._found) >= 4096:
+                self._found.clear()
+            self._found[path] = found
+        return self._found[path]
 
     def known(self, path: str) -> tuple[frozenset[str], frozenset[str]] | None:
         """The parameters of the route of ``path`` and those of them that take several values;
         None for a path no route serves."""
-        return next((k[1:] for k in self.routes if k[0].match(path)), None)
+        found = self.route(path)
+        return None if found is None else found[:2]
+
+    def in_turn(self, path: str) -> bool:
+        """Whether the answers of the route of ``path`` are computed in turn."""
+        found = self.route(path)
+        return found is not None and found[2]
 
     def normalised(self, path: str, query: bytes) -> bytes:
         """``query`` with only the route's parameters, sorted by name, one value of each that
@@ -101,10 +130,13 @@ class QueryParameters:
 class ResponseCache:
     """ASGI middleware caching successful GET responses of the data routes and pages."""
 
-    def __init__(self, app: ASGIApp, source: SnapshotSource, routes: Iterable = ()):
+    def __init__(
+        self, app: ASGIApp, source: SnapshotSource, routes: Iterable = (), in_turn: Iterable = ()
+    ):
         self.app = app
         self.source = source
-        self.parameters = QueryParameters(routes)
+        self.parameters = QueryParameters(routes, in_turn)
+        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self.entries: OrderedDict[tuple, tuple[int, list[tuple[bytes, bytes]], bytes]] = (
             OrderedDict()
         )
@@ -125,6 +157,11 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         snapshot = self.source.peek() or await anyio.to_thread.run_sync(self.source.current)
+        with self.source.pinned(snapshot):  # the whole answer from this version
+            await self._answer(scope, receive, send, snapshot)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, snapshot: Snapshot) -> None:
+        path = scope["path"]
         headers = dict(scope["headers"])
         query = self.parameters.normalised(path, scope.get("query_string", b""))
         scope = {**scope, "query_string": query}
@@ -142,14 +179,31 @@ class ResponseCache:
             await _send(send, entry[0], entry[1], entry[2])
             return
         if filling is not None:  # that answer was not kept (an error): compute it here
-            await self._fill(scope, receive, send, key, etag)
+            await self._fill_in_turn(scope, receive, send, key, etag)
             return
         self.filling[key] = done = asyncio.Event()
         try:
-            await self._fill(scope, receive, send, key, etag)
+            await self._fill_in_turn(scope, receive, send, key, etag)
         finally:
             del self.filling[key]
             done.set()
+
+    async def _fill_in_turn(
+        self, scope: Scope, receive: Receive, send: Send, key: tuple, etag: bytes
+    ) -> None:
+        """:meth:`_fill`, for the routes computed in turn once one of :data:`COMPUTING` places
+        is free (first come, first served)."""
+        if not self.parameters.in_turn(scope["path"]):
+            await self._fill(scope, receive, send, key, etag)
+            return
+        async with self._turn():
+            await self._fill(scope, receive, send, key, etag)
+
+    def _turn(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()  # (tests run one app in several loops, one at a time)
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, asyncio.Semaphore(COMPUTING))
+        return self._turns[1]
 
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple, etag: bytes):
         start: dict[str, object] = {}
@@ -177,6 +231,8 @@ class ResponseCache:
     def _store(self, key: tuple, entry: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
         size = _size(key, entry)
         if size > MAX_ENTRY_BYTES:
+            return
+        if key[0] != self.source.version:  # answered from the version before an import
             return
         if self.entries and next(iter(self.entries))[0] != key[0]:  # an import happened
             for stale in [k for k in self.entries if k[0] != key[0]]:

@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,7 @@ from lantian.forecast.service import FORECAST_COLUMNS
 from lantian.forecast.warnings import level_row
 from lantian.times import beijing_now
 from lantian.web.service import AirData, NotFoundError, categories
+from lantian.web.shared import one_process_at_a_time
 from lantian.web.tables import Frame
 
 log = logging.getLogger("lantian.web.forecast")
@@ -178,7 +176,10 @@ class ForecastViews:
     def _forecast(self, city: str) -> dict[str, Any]:
         """The forecast service's current forecast, dates as ISO text, levels with their category."""
         digest = hashlib.blake2b(city.encode(), digest_size=8).hexdigest()
-        with _one_process_at_a_time(self.home / f".forecast-{digest}.lock"):
+        # the workers of `lantian serve --workers N` are asked for the same city's forecast (each
+        # warms the default city's): the first computes and stores it (≈ 15 s of a core), the
+        # others wait for it and then read it from the store
+        with one_process_at_a_time(self.home / f".forecast-{digest}.lock"):
             document = current_forecast(self.data.store, city, self.issue_day(city), self.home)
         standard = document["standard"]
         rows = [
@@ -319,7 +320,7 @@ class ForecastViews:
         try:
             with self._lock:
                 self._jobs[key].waiting = True
-            with _one_process_at_a_time(self.home / ".verification.lock"):
+            with one_process_at_a_time(self.home / ".verification.lock"):
                 with self._lock:
                     self._jobs[key].waiting = False
                 result: dict[str, Any] | BaseException = self._verification_document(
@@ -360,21 +361,6 @@ class ForecastViews:
             self.warning(city)
         except Exception:  # an optimisation; a failure shows on the request instead
             log.exception("warming the forecast failed")
-
-
-@contextmanager
-def _one_process_at_a_time(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing): the worker processes of
-    ``lantian serve --workers N`` are asked for the same city's forecast (each warms the default
-    city's at start); the first computes it (≈ 15 s of a core) and stores it — the others wait
-    for it and then read it from the store."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def event_thresholds(rows: list[dict[str, Any]]) -> list[int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -197,6 +198,29 @@ class AirData:
             ("months", place, year),
             lambda: month_evaluations(place.name, self.hourly_values(place, year), year),
         )
+
+    def year_answers(self, places: list[Scope], year: int) -> list[tuple[Hashable, Any]]:
+        """The daily table, evaluation and monthly evaluations of each of ``places`` over
+        ``year`` (and a city's hourly values), computed here as the requests would, as the
+        memo's entries: what :meth:`hold` takes in another worker process
+        (:func:`lantian.web.app.warm_places`)."""
+        keys: list[Hashable] = []
+        for place in places:
+            self.daily_frame(place, year)
+            self.evaluation(place, year)
+            self.month_evaluations(place, year)
+            keys += [("daily", place, year), ("evaluation", place, year, None)]
+            keys += [("months", place, year)]
+            if place.kind != "station":
+                keys.append(("values", place, year))
+        return self.snapshot().memo.items(keys)
+
+    def hold(self, answers: list[tuple[Hashable, Any]]) -> None:
+        """Keep answers of :meth:`year_answers` (of this snapshot's version) as if computed
+        here."""
+        memo = self.snapshot().memo
+        for key, value in answers:
+            memo.put(key, value)
 
     def station_evaluations(
         self, city: str, year: int, standard: str | None = None

@@ -5,15 +5,21 @@ The store commits every import by replacing ``manifest.json`` atomically, so a c
 (inode, size, modification time) is the only thing a request needs to look at; the version it holds
 keys every cached result. A new version starts an empty memo: nothing computed from older data is
 ever served.
+
+A request looks once (:class:`lantian.web.cache.ResponseCache`) and is answered from that snapshot
+throughout (:meth:`SnapshotSource.pinned`): one ``stat`` a request, not one per question it asks,
+and one version in each answer even when an import commits meanwhile.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -67,6 +73,20 @@ class Memo:
                     self._values.popitem(last=False)
                 self._locks.pop(key, None)
             return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Hold ``value`` for ``key`` unless it is held already (results computed elsewhere: the
+        same for the same key)."""
+        with self._guard:
+            if key not in self._values:
+                self._values[key] = value
+                while len(self._values) > self.capacity:
+                    self._values.popitem(last=False)
+
+    def items(self, keys: list[Hashable]) -> list[tuple[Hashable, Any]]:
+        """The held ``(key, value)`` of ``keys`` (those held)."""
+        with self._guard:
+            return [(k, self._values[k]) for k in keys if k in self._values]
 
 
 @dataclass
@@ -136,14 +156,32 @@ def read_snapshot(store: MeasurementStore) -> Snapshot:
     return Snapshot(version, stations, [int(y) for (y,) in years], last_ts, registry)
 
 
+_PINNED: contextvars.ContextVar[tuple[SnapshotSource, Snapshot] | None] = contextvars.ContextVar(
+    "lantian_pinned_snapshot", default=None
+)
+"""The snapshot a request (or a warm-up) is answered from: it follows the request into the thread
+pool, as every context variable does."""
+
+
 class SnapshotSource:
-    """The current :class:`Snapshot` of a store, re-read only when ``manifest.json`` changes."""
+    """The current :class:`Snapshot` of a store, re-read only when ``manifest.json`` changes;
+    ``on_new_version`` functions are called (in the thread that noticed) when it changed."""
 
     def __init__(self, store: MeasurementStore):
         self.store = store
         self._signature: tuple[int, int, int] | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self.on_new_version: list[Callable[[Snapshot], None]] = []
+
+    @contextmanager
+    def pinned(self, snapshot: Snapshot) -> Iterator[Snapshot]:
+        """Within the block (and the threads it hands work to), :meth:`current` is ``snapshot``."""
+        token = _PINNED.set((self, snapshot))
+        try:
+            yield snapshot
+        finally:
+            _PINNED.reset(token)
 
     def _file_signature(self) -> tuple[int, int, int]:
         try:
@@ -152,6 +190,12 @@ class SnapshotSource:
             return (0, 0, 0)
         return (info.st_ino, info.st_size, info.st_mtime_ns)
 
+    @property
+    def version(self) -> int | None:
+        """The version of the latest snapshot read (None before the first)."""
+        snapshot = self._snapshot
+        return None if snapshot is None else snapshot.version
+
     def peek(self) -> Snapshot | None:
         """The snapshot if the manifest file is unchanged since it was read (one ``stat``), else
         None: then :meth:`current` must re-read it (slow: call it off the event loop)."""
@@ -159,14 +203,22 @@ class SnapshotSource:
         return snapshot if self._file_signature() == self._signature else None
 
     def current(self) -> Snapshot:
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] is self:
+            return pinned[1]
         signature = self._file_signature()
         snapshot = self._snapshot
         if snapshot is not None and signature == self._signature:
             return snapshot
         with self._lock:
-            if self._snapshot is None or signature != self._signature:
+            previous = self._snapshot
+            if previous is None or signature != self._signature:
                 fresh = read_snapshot(self.store)
-                if self._snapshot is None or fresh.version != self._snapshot.version:
+                if previous is None or fresh.version != previous.version:
                     self._snapshot = fresh
                 self._signature = signature
-            return self._snapshot
+            current = self._snapshot
+        if previous is not None and current is not previous:
+            for listener in self.on_new_version:
+                listener(current)
+        return current

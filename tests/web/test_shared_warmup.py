@@ -1,0 +1,149 @@
+"""The start-up work that the worker processes of ``lantian serve --workers N`` share
+(:mod:`lantian.web.shared`, issue #13): each part computed by one process, read by the others, the
+answers read equal to the answers computed; a result file that would run code is not run; the
+work is done again after an import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lantian.demo import CONTROL_POINTS_HUNAN, STATION_LIST, demo_file
+from lantian.ingest.cnemc import read_measurements
+from lantian.store import MeasurementStore
+from lantian.store.registry import registry_from_station_list
+from lantian.web.app import create_app
+from lantian.web.service import AirData
+from lantian.web.shared import computed_once
+from lantian.web.views import daily_frame, evaluation_document, monthly_frame
+from tests.store.conftest import extract_days
+
+PARTS = 12
+
+SPLITTING = """
+import json, os, sys
+from pathlib import Path
+from lantian.web.shared import computed_once
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+def compute(i):
+    with open(folder / "computed.log", "a") as log:
+        log.write(f"{i} {os.getpid()}\\n")
+    return {"part": i, "square": i * i}
+names = [f"part-{i}" for i in range({parts})]
+out.write_text(json.dumps(sorted([i, v] for i, v in computed_once(folder, names, compute))))
+"""
+
+
+def test_processes_compute_each_part_once_and_read_the_others(tmp_path):
+    """Two real processes over one folder: every part computed exactly once between them, and
+    each gets every part's result."""
+    script = SPLITTING.replace("{parts}", str(PARTS))
+    outputs = [tmp_path / f"out-{n}.json" for n in range(2)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(out)]) for out in outputs
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0]
+    computed = (tmp_path / "computed.log").read_text().split("\n")[:-1]
+    assert sorted(int(line.split()[0]) for line in computed) == list(range(PARTS))
+    expected = [[i, {"part": i, "square": i * i}] for i in range(PARTS)]
+    assert [json.loads(out.read_text()) for out in outputs] == [expected, expected]
+
+
+class _Runs:
+    """A constructed pickle that would run ``touch <path>`` if unpickled freely."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (subprocess.call, (["touch", str(self.path)],))
+
+
+def test_a_result_file_that_would_run_code_is_computed_again_instead(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "part-0.pickle").write_bytes(pickle.dumps(_Runs(marker)))
+    assert list(computed_once(tmp_path, ["part-0"], lambda i: "computed")) == [(0, "computed")]
+    assert not marker.exists()
+    assert list(computed_once(tmp_path, ["part-0"], lambda i: "again")) == [(0, "computed")]
+
+
+def _small_store(folder: Path) -> MeasurementStore:
+    """The real data of 1–3 January 2019 (every Hunan station)."""
+    store = MeasurementStore(folder / "measurements")
+    store.put_stations(
+        registry_from_station_list(demo_file(STATION_LIST), demo_file(CONTROL_POINTS_HUNAN))
+    )
+    table, metadata = read_measurements(extract_days(folder / "days", 1, 3)[0].parent)
+    store.import_measurements(table, files=list(metadata["files"]))
+    return store
+
+
+def _documents(data: AirData, places) -> list[bytes]:
+    first, last = dt.date(2019, 1, 1), dt.date(2019, 12, 31)
+    found = []
+    for place in places:
+        found.append(json.dumps(evaluation_document(data, place, 2019), sort_keys=True).encode())
+        found.append(daily_frame(data, place, first, last).to_json())
+        found.append(monthly_frame(data, place, 2019).to_json())
+    return found
+
+
+def test_answers_read_from_another_process_equal_those_computed(tmp_path):
+    """One worker computes and stores a part; another holds what it reads and answers the
+    evaluation, daily and monthly documents from it — byte for byte those a worker that
+    computed them itself gives — without computing them again."""
+    store = _small_store(tmp_path / "home")
+    computing, reading, alone = (AirData(store) for _ in range(3))
+    places = [computing.place(city="永州"), computing.place(station="2478A")]
+    shared = tmp_path / "shared"
+    stored = list(computed_once(shared, ["part-0"], lambda i: computing.year_answers(places, 2019)))
+    read = list(computed_once(shared, ["part-0"], lambda i: pytest.fail("computed again")))
+    ((_, answers),) = read
+    assert len(answers) == len(stored[0][1]) == 2 * 3 + 1  # the city's hourly values too
+    reading.hold(answers)
+    held = dict(answers)
+    assert reading.evaluation(places[1], 2019) is held[("evaluation", places[1], 2019, None)]
+    assert reading.month_evaluations(places[0], 2019) is held[("months", places[0], 2019)]
+    assert _documents(reading, places) == _documents(alone, places)
+
+
+def _unwarmed(data: AirData) -> int:
+    """Places of the current version whose monthly evaluations are not computed yet."""
+    snap = data.snapshot()
+    places = [data.place(city=c) for c in snap.cities]
+    places += [data.place(station=s) for s in snap.stations]
+    return len(places) - len(snap.memo.items([("months", p, 2019) for p in places]))
+
+
+def _wait_until_warm(data: AirData) -> None:
+    deadline = time.monotonic() + 300
+    while _unwarmed(data) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _unwarmed(data) == 0
+
+
+def test_the_start_up_work_is_done_again_after_an_import(tmp_path):
+    """After an import the first request that sees the new version sets the background work off
+    again: every place's answers are computed for the new version (as at start; no request
+    asks for them here)."""
+    from fastapi.testclient import TestClient
+
+    store = _small_store(tmp_path)
+    app = create_app(store.root, warm_up=True)
+    app.state.forecasts.warm = lambda: None  # (a model fit: not what this tests)
+    data: AirData = app.state.data
+    version = data.snapshot().version
+    with TestClient(app) as client:
+        _wait_until_warm(data)
+        table, metadata = read_measurements(extract_days(tmp_path / "more", 4, 4)[0].parent)
+        store.import_measurements(table, files=list(metadata["files"]))
+        assert client.get("/api/v1/years").json()["version"] > version
+        _wait_until_warm(data)
+        assert data.snapshot().version > version
