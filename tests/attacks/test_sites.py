@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from lantian.plan.access import SYSTEM
@@ -97,6 +99,24 @@ def test_the_public_list_defuses_spreadsheet_formulas(base):
     listed = next(line for line in rows.splitlines() if "示例GD01" in line)
     assert ",=HYPERLINK" not in listed
     assert '"=HYPERLINK' not in listed
+
+
+def test_the_public_device_pages_and_workbooks_hold_the_names_as_text(base):
+    """The attacker's names reach the public too: the device pages, and the warning list as a
+    workbook — which answered 500 while a streamed workbook could not hold a formula-like text
+    as text (``tests/attacks/test_uploads.py``)."""
+    with closing(client(base, new_address())) as http:
+        for path in ("/devices", f"/devices/{LOUD}"):
+            page = http.get(path)
+            assert page.status_code == 200, path
+            assert "<script>alert" not in page.text
+            assert "onerror=alert(1)>" not in page.text
+        book = http.get("/api/v1/warnings", params={"format": "xlsx"})
+        assert book.status_code == 200
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK")]
+    assert cells
+    assert {c.data_type for c in cells} == {"s"}
 
 
 @pytest.mark.parametrize(
