@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -137,22 +136,11 @@ class FeedStore:
             )
         )
 
-    def commit(
-        self,
-        rows: pa.Table,
-        cursors: dict[str, int],
-        screen: Callable[[Manifest, pa.Table], pa.Table] | None = None,
-    ) -> Manifest:
-        """Store ``rows`` (FEED_SCHEMA) and the raw-log ``cursors`` they cover, atomically.
-
-        ``screen`` (the receiver's workers: drop what another process stored meanwhile) is given
-        the manifest and the rows under the writer lock, and returns the rows to store.
-        """
+    def commit(self, rows: pa.Table, cursors: dict[str, int]) -> Manifest:
+        """Store ``rows`` (FEED_SCHEMA) and the raw-log ``cursors`` they cover, atomically."""
         with writer_lock(self.root):
             manifest = self.manifest()
             remove_unlisted(self.root, manifest)
-            if screen is not None:
-                rows = screen(manifest, rows)
             version = manifest.version + 1
             partitions = dict(manifest.partitions)
             retired: list[str] = []
