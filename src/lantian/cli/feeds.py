@@ -133,7 +133,10 @@ def receive_command(
     workers: Annotated[
         int,
         typer.Option(
-            min=1, max=64, help="receiver processes sharing the port (one per core; SO_REUSEPORT)"
+            min=1,
+            max=64,
+            help="receiver processes sharing the port (one per core; SO_REUSEPORT); with more "
+            "than one, one more process stores what they receive",
         ),
     ] = 1,
 ) -> None:
@@ -166,7 +169,7 @@ def receive_command(
     )
 
     def start_workers(bound: int) -> list[subprocess.Popen]:
-        """Workers 1 … N-1: the same command on the port bound (they inherit ``--home``)."""
+        """Workers 1 … N: the same command on the port bound (they inherit ``--home``)."""
         options = [
             "--host", host, "--port", str(bound), "--simulated", str(simulated),
             "--idle-seconds", str(idle_seconds), "--frame-seconds", str(frame_seconds),
@@ -181,7 +184,7 @@ def receive_command(
         command = [sys.executable, "-m", "lantian", "receive", *options]
         return [
             subprocess.Popen(command, env={**os.environ, WORKER_ENV: f"{n}:{os.getpid()}"})
-            for n in range(1, workers)
+            for n in range(1, workers + 1)
         ]
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:

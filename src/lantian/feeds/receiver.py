@@ -31,9 +31,9 @@ feed store, committed with the raw-log offsets they cover; every ``hourly_second
 hours go to the measurement store. On start, the raw log's records past the committed offsets are
 replayed (so after ``kill -9`` no acknowledged frame is lost and none is stored twice).
 
-With ``--workers N`` the processes share the port (``SO_REUSEPORT``), each with its own raw log;
-only worker 0 stores values. At every flush it also reads the records the others made durable
-(each writes, after each ``fsync``, the file and size it reached to a mark,
+With ``--workers N`` (N > 1), N processes share the port (``SO_REUSEPORT``), each with its own
+raw log, and one more, worker 0, stores values: at every flush it reads the records they made
+durable (each writes, after each ``fsync``, the file and size it reached to a mark,
 :meth:`RawLog.durable`), so one intake sees every frame: a frame re-sent to another process after
 a lost answer is stored once, a split set whose packets reached two processes is assembled, the
 hours and the live alarms cover the whole fleet.
@@ -112,13 +112,16 @@ class ReceiverOptions:
     city: str | None = None
     """The city device stations are registered in (when the registry gives none)."""
     workers: int = 1
-    """Receiver processes sharing the port (``SO_REUSEPORT``), each with its own raw log."""
+    """Receiver processes sharing the port (``SO_REUSEPORT``), each with its own raw log: with
+    N > 1, workers 1 … N take connections and worker 0 stores what they made durable."""
     worker: int = 0
     """This process's number. Worker 0 replays every worker's raw log before the others start,
-    and is the only one that stores values: it tails the others' raw logs (up to what each made
-    durable, :meth:`RawLog.durable_records`) at every flush, so one intake de-duplicates all
-    frames, assembles split sets whose packets reached different workers, rolls hours up and
-    hands every commit to the listeners (the live alarms see the whole fleet)."""
+    and is the only one that stores values: with ``workers`` > 1 it takes no connection (it
+    holds the port) and reads the workers' raw logs (up to what each made durable,
+    :meth:`RawLog.durable_records`) at every flush, so one intake de-duplicates all frames,
+    assembles split sets whose packets reached different workers, rolls hours up and hands every
+    commit to the listeners (the live alarms see the whole fleet), and the workers' event loops
+    never wait for the values' parsing."""
 
 
 ADDRESS_FREE_REFUSALS = 20
@@ -329,13 +332,17 @@ class Receiver:
         self.queue: list[tuple[DeviceConnection, bytes]] = []
         """Frames received and not yet checked, in arrival order."""
         self.wake = asyncio.Event()
+        workers = self.options.workers
         self.stores = self.options.worker == 0
         """Whether this process stores values (worker 0; the others only make frames durable
         and answer them)."""
-        self._tails = (
-            [RawLog(self.folder, w) for w in range(1, self.options.workers)] if self.stores else []
-        )
-        """The other workers' raw logs, read by worker 0."""
+        self.receives = workers == 1 or self.options.worker > 0
+        """Whether this process takes connections (with ``workers`` > 1, workers 1 … N do;
+        worker 0 only stores)."""
+        self._tails = [RawLog(self.folder, w) for w in range(1, workers + 1)] if workers > 1 else []
+        """The receiving workers' raw logs, read by worker 0."""
+        self._reserved: socket.socket | None = None
+        """Worker 0's bound, not listening, socket on the workers' port (it keeps the port)."""
         self._durable: list[tuple[Frame, Device, dt.datetime, str, int, int]] = []
         """Frames durable and answered, not yet handed to the intake."""
         self._server: asyncio.base_events.Server | None = None
@@ -422,10 +429,14 @@ class Receiver:
             if replayed:
                 log.info("replayed %d raw-log records", replayed)
         loop = asyncio.get_running_loop()
-        if self.options.workers > 1:
+        if self.receives and self.options.workers > 1:
             self._server = await loop.create_server(
                 lambda: DeviceConnection(self), sock=shared_socket(host, port)
             )
+        elif not self.receives:  # the storing process: holds the port for the workers
+            self._reserved = shared_socket(host, port, listen=False)
+            self._tasks = [asyncio.create_task(self._flusher())]
+            return self._reserved.getsockname()[1]
         else:
             self._server = await loop.create_server(
                 lambda: DeviceConnection(self), host, port, backlog=4096
@@ -442,6 +453,8 @@ class Receiver:
         close the logs."""
         if self._server is not None:
             self._server.close()
+        if self._reserved is not None:
+            self._reserved.close()
         while self.queue:
             await asyncio.sleep(0.01)
         for task in self._tasks:
@@ -673,15 +686,17 @@ def _days(rows: pa.Table) -> pa.Array:
     return pc.unique(pc.cast(rows.column("ts"), pa.date32()))
 
 
-def shared_socket(host: str, port: int) -> socket.socket:
+def shared_socket(host: str, port: int, listen: bool = True) -> socket.socket:
     """A listening TCP socket on ``host:port`` that other processes may listen on too
-    (``SO_REUSEPORT``, Linux ≥ 3.9): the kernel spreads new connections over them."""
+    (``SO_REUSEPORT``, Linux ≥ 3.9): the kernel spreads new connections over them. Not
+    ``listen``: only bound (it keeps the port, takes no connection)."""
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
-    sock.listen(4096)
+    if listen:
+        sock.listen(4096)
     sock.setblocking(False)
     return sock
 
@@ -711,8 +726,11 @@ async def serve_forever(
     they are stopped (SIGTERM) and waited for before this one stops."""
     bound = await receiver.start(host, port)
     workers = start_workers(bound) if start_workers is not None else []
-    name = f"worker {receiver.options.worker} " if receiver.options.worker else ""
-    print(f"HJ 212 接收 {name}receiving on {host}:{bound}", flush=True)
+    if receiver.receives:
+        name = f"worker {receiver.options.worker} " if receiver.options.worker else ""
+        print(f"HJ 212 接收 {name}receiving on {host}:{bound}", flush=True)
+    else:
+        print(f"HJ 212 存储 storing for {len(workers)} workers on {host}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
