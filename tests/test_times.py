@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 import numpy as np
 import pytest
@@ -71,7 +72,8 @@ def test_not_a_month(text):
         times.parse_month(text)
 
 
-def test_beijing_is_utc_plus_8_and_naive_stamps_are_beijing():
+def test_beijing_is_utc_plus_8_and_naive_stamps_are_beijing(monkeypatch):
+    monkeypatch.delenv("LANTIAN_NOW", raising=False)  # the real clock, even under a stopped one
     utc = dt.datetime(2019, 12, 31, 16, 30, tzinfo=dt.UTC)
     assert times.to_beijing(utc) == dt.datetime(2020, 1, 1, 0, 30)
     assert times.beijing_date(utc) == dt.date(2020, 1, 1)
@@ -127,6 +129,37 @@ def test_the_stopped_clock_reaches_the_processes_a_test_starts():
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.returncode == 1
     assert "ValueError: LANTIAN_NOW='midnight' is not a Beijing time" in run.stderr
+
+
+def test_the_ledger_s_current_month_is_beijing_s_on_a_utc_server(monkeypatch):
+    """At 00:05 on New Year's Day in Beijing a UTC server's ``date.today()`` is still 31 December:
+    the ledger listed December as the newest month and defaulted to November's reports (proved
+    under libfaketime); read from the one clock, January is listed and December's reports are due."""
+    from types import SimpleNamespace
+
+    from lantian.web.ledger.routing import default_month, reporting_months
+
+    monkeypatch.setenv("LANTIAN_NOW", "2027-01-01T00:05")
+    plan = SimpleNamespace(first_month="2026-10", end=dt.date(2027, 12, 31))
+    assert reporting_months(plan) == ["2027-01", "2026-12", "2026-11", "2026-10"]
+    assert default_month(plan) == "2026-12"
+
+
+def test_no_module_reads_a_clock_of_its_own():
+    """``lantian.times`` is the one clock (and the one place ``LANTIAN_NOW`` is honoured): a
+    ``date.today()`` or ``datetime.now()`` elsewhere is a second clock, a day behind Beijing on a
+    UTC server until 08:00 and deaf to the setting. (Migrations stamp rows once, at upgrade.)"""
+    from pathlib import Path
+
+    source = Path(times.__file__).parent
+    found = [
+        f"{path.relative_to(source)}:{number}: {line.strip()}"
+        for path in sorted(source.rglob("*.py"))
+        if path.name != "times.py" and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\b(date\.today|datetime\.(now|utcnow|today))\(|\btime\.time\(", line)
+    ]
+    assert found == []
 
 
 def test_a_forecast_issue_lines_up_with_the_data_it_used(hunan_store, tmp_path):

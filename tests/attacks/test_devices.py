@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -87,10 +88,10 @@ def test_a_flood_of_anonymous_requests_scans_the_feed_store_once(base):
         with httpx.Client(base_url=base, timeout=60) as http:
             return http.get(path)
 
-    started = dt.datetime.now()
+    started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(ask, paths))
-    seconds = (dt.datetime.now() - started).total_seconds()
+    seconds = time.monotonic() - started
     assert {a.status_code for a in answers} == {200}
     scans = {a.json()["as_of"] for a in answers if a.url.path == "/api/v1/devices"}
     workers = {a.headers["x-lantian-worker"] for a in answers}  # each process scans for itself

@@ -21,6 +21,7 @@ import pytest
 from lantian.demo import HUNAN_2019, NATIONAL_3DAYS, STATION_LIST, demo_file
 from lantian.ingest import mirror as releases
 from lantian.store import MeasurementStore
+from lantian.times import beijing_today
 from tests.reference import day_file, day_name
 
 from ..store.conftest import state
@@ -224,7 +225,7 @@ def test_a_range_that_ends_before_it_starts_or_after_today(tmp_path, mirror):
     backwards = fetch(tmp_path / "home", mirror.base, "2019-01-03", "2019-01-01")
     assert backwards.returncode == 2
     assert "before --from" in backwards.stderr
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (beijing_today() + dt.timedelta(days=3)).isoformat()  # the command's clock
     ahead = fetch(tmp_path / "home", mirror.base, "2019-01-01", future)
     assert ahead.returncode == 2
     assert "after today" in ahead.stderr

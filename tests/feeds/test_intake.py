@@ -71,18 +71,17 @@ def test_repeats_are_dropped_and_split_sets_wait_for_all_packets(tmp_path):
 
 def test_devices_status_command_as_a_user_runs_it(tmp_path):
     import json
+    import os
     import subprocess
     import sys
 
-    from lantian.times import beijing_now
-
-    # the command counts today's flags: the frames are of today (Beijing), whenever the test runs
-    today = beijing_now().date()
+    # the command counts today's flags: it runs on the clock stopped at NOW (LANTIAN_NOW, Beijing),
+    # the frames are of that day, and the answer is the same whenever the test runs
     store = FeedStore(tmp_path / "feeds" / "store")
     intake = Intake(store)
     for minute in range(3):
         flag = "N" if minute else "M"
-        cp = f"DataTime={today:%Y%m%d}08{minute:02d}00;a34004-Avg=10,a34004-Flag={flag}"
+        cp = f"DataTime={NOW:%Y%m%d}08{minute:02d}00;a34004-Avg=10,a34004-Flag={flag}"
         intake.take(frame("2051", cp, qn=str(minute)), DEVICE, NOW, "l", minute, minute + 1)
     batch, cursors = intake.drain()
     store.commit(feed_rows(batch)[0], cursors)
@@ -101,11 +100,13 @@ def test_devices_status_command_as_a_user_runs_it(tmp_path):
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "LANTIAN_NOW": NOW.isoformat()},
     )
     (row,) = json.loads(result.stdout)
     assert (row["mn"], row["data"], row["last_data_time"]) == (
         "TEST0001",
         "实测",
-        f"{today.isoformat()} 08:02:00",
+        "2026-12-03 08:02:00",
     )
     assert row["flags"] == "M×1"
+    assert (row["minutes_today"], row["missing_minutes_today"]) == (3, 9 * 60 - 3)  # 00:00–09:00

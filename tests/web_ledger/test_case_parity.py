@@ -22,10 +22,11 @@ from lantian.cases.workflow import STATUSES
 from lantian.plan.access import SYSTEM
 from lantian.plan.database import transaction
 from lantian.sources.example import import_example
+from lantian.times import beijing_today
 
 API = "/api/v1/cases"
 ROLES = ("office", "leader", "hb", "zj")
-IN_A_MONTH = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+IN_A_MONTH = (beijing_today() + dt.timedelta(days=30)).isoformat()
 SAMPLES = {"text": "区住建局", "day": IN_A_MONTH, "narrative": "现场核实：已洒水降尘"}
 """A valid value of each field kind (``text``: the only text field is a unit's name)."""
 PHOTO = ("现场.jpg", b"\xff\xd8\xff photo", "image/jpeg")
