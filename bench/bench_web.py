@@ -112,14 +112,23 @@ def start_server(
     raise RuntimeError("lantian serve did not answer within 120 s")
 
 
-def settle(base: str) -> None:
+def settle(base: str, pid: int) -> None:
     """Wait for the server's start-up work (the default city's forecast model is trained in a
-    background thread, seconds of both cores): the load measures the steady state."""
+    background thread, seconds of both cores; every place's answers of the latest year): the
+    load measures the steady state. Prints the CPU time the server's processes used until they
+    went idle — its start-up cost, whatever else the machine runs."""
     with httpx.Client(base_url=base, timeout=300) as client:
         for path in (f"/api/v1/forecast?city={CITY}", f"/api/v1/warning?city={CITY}"):
             start = time.perf_counter()
             client.get(path).raise_for_status()
             print(f"  settled {path} in {time.perf_counter() - start:.1f} s")
+    deadline, used = time.monotonic() + 300, server_cpu_seconds(pid)
+    while time.monotonic() < deadline:  # idle: under 5 % of a core over a second
+        time.sleep(1.0)
+        used, before = server_cpu_seconds(pid), used
+        if used - before < 0.05:
+            break
+    print(f"  start-up work done: the server's processes used {used:.1f} s of CPU")
 
 
 def first_answers(base: str) -> dict[str, float]:
@@ -368,7 +377,7 @@ def run_server(label: str, home: Path, args, source: Path | None) -> dict[str, d
     print(f"\n=== {label}: {base}, up in {time.perf_counter() - started:.1f} s")
     totals = {}
     try:
-        settle(base)
+        settle(base, server.pid)
         first = first_answers(base)
         load_before = os.getloadavg()[0]
         phase = measured(

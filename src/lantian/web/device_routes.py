@@ -42,7 +42,7 @@ from lantian.web.views import BadRangeError, period
 MAX_DEVICE_DAYS = 31
 
 
-def get_feeds(request: Request) -> Path:
+async def get_feeds(request: Request) -> Path:
     return request.app.state.feeds
 
 

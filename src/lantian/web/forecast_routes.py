@@ -29,7 +29,7 @@ from lantian.web.tables import Format, dumps
 RETRY_SECONDS = 10
 
 
-def get_views(request: Request) -> ForecastViews:
+async def get_views(request: Request) -> ForecastViews:
     return request.app.state.forecasts
 
 

@@ -41,7 +41,10 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
-def get_data(request: Request) -> AirData:
+async def get_data(request: Request) -> AirData:
+    """The app's :class:`AirData`. A coroutine, as every dependency that only reads the app's
+    state: FastAPI runs a plain function in its thread pool — a thread hop per request for an
+    attribute (issue #13)."""
     return request.app.state.data
 
 

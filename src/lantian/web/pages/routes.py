@@ -50,7 +50,7 @@ class Picks(NamedTuple):
         return place, data.check_year(self.year if self.year is not None else data.latest_year())
 
 
-def _picks(city: City = None, station: Station = None, year: Year = None) -> Picks:
+async def _picks(city: City = None, station: Station = None, year: Year = None) -> Picks:
     return Picks(city, station, year)
 
 
