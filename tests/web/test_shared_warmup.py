@@ -1,7 +1,7 @@
 """The start-up work that the worker processes of ``lantian serve --workers N`` share
 (:mod:`lantian.web.shared`, issue #13): each part computed by one process, read by the others, the
 answers read equal to the answers computed; a result file that would run code is not run; the
-work is done again after an import."""
+work is done again after an import; a warning is fitted once between the workers."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from lantian.demo import CONTROL_POINTS_HUNAN, STATION_LIST, demo_file
 from lantian.ingest.cnemc import read_measurements
 from lantian.store import MeasurementStore
 from lantian.store.registry import registry_from_station_list
+from lantian.web import forecast_views
 from lantian.web.app import create_app
+from lantian.web.forecast_views import ForecastViews
 from lantian.web.service import AirData
 from lantian.web.shared import computed_once
 from lantian.web.views import daily_frame, evaluation_document, monthly_frame
@@ -147,3 +149,24 @@ def test_the_start_up_work_is_done_again_after_an_import(tmp_path):
         assert client.get("/api/v1/years").json()["version"] > version
         _wait_until_warm(data)
         assert data.snapshot().version > version
+
+
+def test_a_warning_is_computed_by_one_worker_and_read_by_the_others(tmp_path, monkeypatch):
+    """The warning (a model fit of seconds, each worker warms the default city's) is computed
+    once between the workers that share a folder. (The warning service is replaced by a
+    constructed one that counts its calls: the fit is not what this tests.)"""
+    store = _small_store(tmp_path / "home")
+    calls = []
+
+    def constructed_warning(store, city, day):
+        calls.append((city, day))
+        return {"day": day, "level": None, "events": [], "decisions": [], "reason_zh": "示例"}
+
+    monkeypatch.setattr(forecast_views, "city_warning", constructed_warning)
+    shared = tmp_path / "shared"
+    first, second = (ForecastViews(AirData(store), tmp_path / "home", shared) for _ in range(2))
+    assert first.warning("永州") == second.warning("永州")
+    assert len(calls) == 1
+    alone = ForecastViews(AirData(store), tmp_path / "home")
+    assert alone.warning("永州") == first.warning("永州")
+    assert len(calls) == 2  # without a shared folder: computed here

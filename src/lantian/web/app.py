@@ -233,7 +233,7 @@ def create_app(
     (:mod:`lantian.web.shared`)."""
     store_path = Path(store_path or settings().store_path)
     data = AirData(MeasurementStore(store_path), default_city)
-    forecasts = ForecastViews(data, store_path.parent)
+    forecasts = ForecastViews(data, store_path.parent, shared)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

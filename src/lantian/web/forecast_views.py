@@ -36,7 +36,7 @@ from lantian.forecast.service import FORECAST_COLUMNS
 from lantian.forecast.warnings import level_row
 from lantian.times import beijing_now
 from lantian.web.service import AirData, NotFoundError, categories
-from lantian.web.shared import one_process_at_a_time
+from lantian.web.shared import computed_once, one_process_at_a_time
 from lantian.web.tables import Frame
 
 log = logging.getLogger("lantian.web.forecast")
@@ -123,9 +123,12 @@ class ForecastViews:
     """Forecasts, warnings and verifications of the store behind ``data``; forecasts kept in
     ``home``."""
 
-    def __init__(self, data: AirData, home: Path):
+    def __init__(self, data: AirData, home: Path, shared: Path | None = None):
         self.data = data
         self.home = Path(home)
+        self.shared = shared
+        """The run's folder of ``lantian serve --workers N`` (:mod:`lantian.web.shared`): a
+        warning is computed by one worker and read by the others."""
         self._jobs: dict[tuple, Pending] = {}  # in queue order; the first is being computed
         self._results: dict[tuple, dict[str, Any] | BaseException] = {}
         self._lock = threading.Lock()
@@ -228,8 +231,16 @@ class ForecastViews:
         name = self.city(city)
         day = self.check_day(name, day)
         return self._memo(
-            ("warning", name, day), lambda: self._fit(lambda: self._warning(name, day))
+            ("warning", name, day), lambda: self._fit(lambda: self._shared_warning(name, day))
         )
+
+    def _shared_warning(self, city: str, day: dt.date) -> dict[str, Any]:
+        """:meth:`_warning`, computed once between the worker processes (each warms the
+        default city's at start: a model fit of seconds, the most of a worker's start-up)."""
+        digest = hashlib.blake2b(city.encode(), digest_size=8).hexdigest()
+        part = f"warning-v{self.data.snapshot().version}-{digest}-{day.isoformat()}"
+        ((_, document),) = computed_once(self.shared, [part], lambda i: self._warning(city, day))
+        return document
 
     def _warning(self, city: str, day: dt.date) -> dict[str, Any]:
         result = city_warning(self.data.store, city, day)
