@@ -50,6 +50,7 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -128,6 +129,10 @@ ADDRESS_FREE_REFUSALS = 20
 """Refusals (unknown MN, wrong password) from one address, any MN, in 15 minutes before it backs
 off for the MNs not accepted from it (a misconfigured device retrying once a minute makes about a
 dozen: its own pair backs off)."""
+STORING_NICENESS = 5
+"""How much lower the storing process (``workers`` > 1) runs than the workers: on few cores its
+bursts of parsing at every flush would otherwise hold back answers; storing may lag a flush, an
+answer may not."""
 MAX_QUEUED_PER_CONNECTION = 256
 """A connection's frames waiting for their commit: past this, its reading pauses (a device sends
 one frame a minute; only a flood or a peer that does not read its answers gets here)."""
@@ -730,6 +735,7 @@ async def serve_forever(
         name = f"worker {receiver.options.worker} " if receiver.options.worker else ""
         print(f"HJ 212 接收 {name}receiving on {host}:{bound}", flush=True)
     else:
+        os.nice(STORING_NICENESS)  # after starting the workers: they do not inherit it
         print(f"HJ 212 存储 storing for {len(workers)} workers on {host}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
