@@ -97,12 +97,12 @@ def rule_set(date: DateLike, standard: str | None = None) -> RuleSet:
         For an unknown ``standard``; the message lists the valid names.
     """
     day = _date(date)
-    candidates = _rule_sets()
+    candidates: tuple[RuleSet, ...] = _rule_sets()
     if standard is not None:
         standard = str(standard)
         if standard not in rule_set_names():
             raise KeyError(f"unknown standard {standard!r}; valid: {rule_set_names()}")
-        candidates = [c for c in candidates if c.name == standard]
+        candidates = tuple(c for c in candidates if c.name == standard)
         covering = [c for c in candidates if _covers(c, day)]
         if covering:
             return covering[0]
