@@ -6,7 +6,9 @@ work is done again after an import; a warning is fitted once between the workers
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -23,7 +25,14 @@ from lantian.web import forecast_views
 from lantian.web.app import create_app
 from lantian.web.forecast_views import ForecastViews
 from lantian.web.service import AirData
-from lantian.web.shared import computed_once
+from lantian.web.shared import (
+    SUPERVISOR,
+    _Unpickler,
+    computed_once,
+    make_folder,
+    prune_older,
+    remove_abandoned,
+)
 from lantian.web.views import daily_frame, evaluation_document, monthly_frame
 from tests.store.conftest import extract_days
 
@@ -32,7 +41,14 @@ PARTS = 12
 SPLITTING = """
 import json, os, sys
 from pathlib import Path
-from lantian.web.shared import computed_once
+from lantian.web.shared import (
+    SUPERVISOR,
+    _Unpickler,
+    computed_once,
+    make_folder,
+    prune_older,
+    remove_abandoned,
+)
 folder, out = Path(sys.argv[1]), Path(sys.argv[2])
 def compute(i):
     with open(folder / "computed.log", "a") as log:
@@ -74,6 +90,110 @@ def test_a_result_file_that_would_run_code_is_computed_again_instead(tmp_path):
     assert list(computed_once(tmp_path, ["part-0"], lambda i: "computed")) == [(0, "computed")]
     assert not marker.exists()
     assert list(computed_once(tmp_path, ["part-0"], lambda i: "again")) == [(0, "computed")]
+
+
+def _text(value: str) -> bytes:
+    data = value.encode()
+    return pickle.SHORT_BINUNICODE + bytes([len(data)]) + data
+
+
+def _calling(module: str, name: str, *args: str) -> bytes:
+    """A constructed protocol 4 pickle: ``module`` ``name`` found by STACK_GLOBAL (a dotted name
+    walks attributes) and called with ``args``."""
+    return (
+        pickle.PROTO + b"\x04" + _text(module) + _text(name) + pickle.STACK_GLOBAL
+        + pickle.MARK + b"".join(_text(a) for a in args) + pickle.TUPLE + pickle.REDUCE
+        + pickle.STOP
+    )  # fmt: skip
+
+
+class _Calls:
+    """A constructed pickle that calls ``function(*args)`` if unpickled freely."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return (self.function, self.args)
+
+
+def _unsafe(folder: Path) -> dict[str, bytes]:
+    """Pickles that would create or run something in ``folder`` if unpickled freely."""
+    import numpy as np
+
+    return {
+        # io.FileIO through a module that imported io (protocol 4's dotted names): creates a file
+        "dotted FileIO": _calling("lantian.assess.ranking", "io.FileIO", str(folder / "f"), "w"),
+        "dotted CDLL": _calling(
+            "lantian.assess.annual", "np.ctypeslib.ctypes.CDLL", str(folder / "lib.so")
+        ),
+        "dotted date class": _calling("lantian.standards.rulesets", "dt.date", "2019-01-01"),
+        "FileIO": pickle.dumps(_Calls(io.FileIO, str(folder / "g"), "w")),
+        "memmap": pickle.dumps(_Calls(np.memmap, str(folder / "m"), "uint8", "w+", 0, (8,))),
+        "os.system": pickle.dumps(_Calls(os.system, f"touch {folder / 's'}")),
+        # a function, or a class not listed, of a module whose classes are listed
+        "function": _calling("lantian.assess.annual", "evaluate"),
+        "other class": _calling("lantian.assess.scope", "ScopeError", "x"),
+    }
+
+
+def test_a_result_naming_anything_but_the_listed_classes_is_refused(tmp_path):
+    """Dotted names (protocol 4), files made by io.FileIO or numpy.memmap, os.system: each refused
+    by the unpickler, nothing created, and the part computed again."""
+    made = tmp_path / "made"
+    made.mkdir()
+    for label, data in _unsafe(made).items():
+        with pytest.raises(pickle.UnpicklingError):
+            _Unpickler(io.BytesIO(data)).load()
+        shared = tmp_path / label.replace(" ", "-")
+        shared.mkdir()
+        (shared / "part-0.pickle").write_bytes(data)
+        assert list(computed_once(shared, ["part-0"], lambda i: "computed")) == [(0, "computed")]
+        assert list(made.iterdir()) == [], label
+    # (the constructed FileIO pickle does create its file when unpickled freely)
+    pickle.loads(_unsafe(made)["dotted FileIO"]).close()
+    assert (made / "f").exists()
+
+
+def test_older_versions_results_are_removed_when_a_new_version_is_written(tmp_path):
+    """Each import's start-up work replaces the older versions' (not adds a set): written for
+    version 5, the results of version 4 go; version 5's own, and other parts, stay."""
+    names = ["places-v4-2019-0", "places-v4-2019-1", "warning-v4-ab-2019-01-03"]
+    for name in names:
+        list(computed_once(tmp_path, [name], lambda i: {"old": i}))
+    (tmp_path / "part-0.pickle").write_bytes(pickle.dumps(1))
+    assert len(list(tmp_path.glob("*-v4-*.pickle"))) == 3
+    list(computed_once(tmp_path, ["places-v5-2019-0", "places-v5-2019-1"], lambda i: i))
+    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == [
+        "part-0.pickle",
+        "places-v5-2019-0.pickle",
+        "places-v5-2019-1.pickle",
+    ]
+    assert not list(tmp_path.glob("*-v4-*"))  # their locks too
+    # a worker still on version 4 finds nothing and computes for itself; it removes nothing newer
+    assert list(computed_once(tmp_path, ["places-v4-2019-0"], lambda i: "again")) == [(0, "again")]
+    assert prune_older(tmp_path, "places-v4-2019-0") == 0
+    assert (tmp_path / "places-v5-2019-0.pickle").exists()
+
+
+def test_the_folders_of_killed_runs_are_removed(tmp_path, monkeypatch):
+    """``lantian serve --workers`` removes the folders of runs whose supervisor is gone (SIGKILL),
+    not those of running ones, nor folders without a supervisor."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    running = make_folder()
+    assert (running / SUPERVISOR).read_text() == str(os.getpid())
+    dead = make_folder()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                              capture_output=True, text=True)  # fmt: skip
+    (dead / SUPERVISOR).write_text(finished.stdout.strip())  # a process that has ended
+    (dead / "places-v1-2019-0.pickle").write_bytes(b"x")
+    unknown = tmp_path / "lantian-serve-unknown"
+    unknown.mkdir()
+    assert remove_abandoned() == [dead]
+    assert running.exists()
+    assert unknown.exists()
+    assert not dead.exists()
 
 
 def _small_store(folder: Path) -> MeasurementStore:

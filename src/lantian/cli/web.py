@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -68,15 +66,17 @@ def serve(
         f"（{workers} 个进程 processes，Ctrl+C 停止）"
     )
     if workers > 1:
-        from lantian.web.shared import SHARED_ENV, remove_folder
+        from lantian.web.shared import SHARED_ENV, make_folder, remove_abandoned, remove_folder
 
+        remove_abandoned()  # the folders of runs killed (SIGKILL) before they could remove theirs
+        shared = make_folder()  # 0700: this user's only
         receiving = None
-        if hj212_port is not None:
-            receiving = ReceiverThread(host, hj212_port, simulate, city)
-            receiving.start()
-        shared = Path(tempfile.mkdtemp(prefix="lantian-serve-"))  # 0700: this user's only
-        os.environ[SHARED_ENV] = str(shared)  # the workers split their start-up work there
         try:
+            os.environ[SHARED_ENV] = str(shared)  # the workers split their start-up work there
+            if hj212_port is not None:
+                thread = ReceiverThread(host, hj212_port, simulate, city)
+                thread.start()
+                receiving = thread  # (started: stopped below)
             uvicorn.run(
                 "lantian.web.app:served_app",
                 factory=True,
