@@ -69,6 +69,26 @@ def test_repeats_are_dropped_and_split_sets_wait_for_all_packets(tmp_path):
     assert len(rows) == 2
 
 
+def test_held_split_sets_in_several_logs_keep_each_logs_cursor_before_them(tmp_path):
+    """Worker logs arrive in an order other than their names': each log's cursor stays before
+    the held packets in it, whatever the order (``w2`` seen first, ``w1`` sorts first)."""
+    intake = Intake(FeedStore(tmp_path))
+    split = "Flag=7;PNUM={};PNO={};"
+    a1 = frame("2051", "DataTime=20261203080200;a34004-Avg=11", "qa", split.format(3, 1))
+    a2 = frame("2051", "a34002-Avg=22", "qa", split.format(3, 2))
+    b1 = frame("2051", "DataTime=20261203080300;a34004-Avg=12", "qb", split.format(2, 1))
+    b2 = frame("2051", "a34002-Avg=23", "qb", split.format(2, 2))
+    w1, w2 = "2026-12-03.w1.hj212", "2026-12-03.w2.hj212"
+    assert intake.take(a1, DEVICE, NOW, w2, 100, 200) == "held"
+    assert intake.take(b1, DEVICE, NOW, w1, 500, 600) == "held"
+    assert intake.take(frame("2051", "DataTime=20261203080400;a34004-Avg=1"), DEVICE, NOW, w2,
+                       800, 900) == "stored"  # fmt: skip
+    assert intake.committed_cursors() == {w2: 100, w1: 500}
+    assert intake.take(a2, DEVICE, NOW, w1, 600, 700) == "held"  # set A's second log
+    assert intake.take(b2, DEVICE, NOW, w2, 900, 1000) == "stored"  # set B whole
+    assert intake.committed_cursors() == {w2: 100, w1: 600}  # each of A's packets read again
+
+
 def test_devices_status_command_as_a_user_runs_it(tmp_path):
     import json
     import os

@@ -207,7 +207,6 @@ class Intake:
     """Incomplete split sets held per MN."""
     _expired_at: dt.datetime | None = None
     """When held sets were last checked for expiry (once a second, not per frame)."""
-    _log_order: list[str] = field(default_factory=list)
     _pending_days: set[str] = field(default_factory=set)
     _used: dict[str, float] = field(default_factory=dict)
     _received: tuple[dt.datetime | None, int] = (None, 0)
@@ -220,8 +219,6 @@ class Intake:
         """Take one durable frame (its raw-log record is ``log[start:end]``); return what
         happened: ``stored``, ``duplicate``, ``held`` (a packet of an incomplete split set) or
         ``rejected``."""
-        if log not in self.cursors:
-            self._log_order.append(log)
         self.cursors[log] = end
         if self._splits and (
             self._expired_at is None or abs(received - self._expired_at) >= dt.timedelta(seconds=1)
@@ -317,15 +314,14 @@ class Intake:
 
     # ------------------------------------------------------------------ committing
     def committed_cursors(self) -> dict[str, int]:
-        """The raw-log offsets a commit of the pending rows covers: past every taken record,
-        except that a split set still held keeps its first packet (and, in later logs,
-        everything) to be read again after a restart."""
+        """The raw-log offsets a commit of the pending rows covers: one per log, past every
+        record taken from it, except that every packet of a split set still held keeps its own
+        log's cursor at or before it, so that a restart reads the whole set again (its packets
+        may lie in several logs: the workers' of ``lantian receive --workers``)."""
         cursors = dict(self.cursors)
-        if self._splits:
-            log, start = min((g[0][2], g[0][3]) for g in self._splits.values())
-            cursors[log] = min(cursors.get(log, start), start)
-            for later in self._log_order[self._log_order.index(log) + 1 :]:
-                cursors[later] = 0
+        for group in self._splits.values():
+            for _, _, log, start in group:
+                cursors[log] = min(cursors.get(log, start), start)
         return cursors
 
     def drain(self) -> tuple[FrameBatch, dict[str, int]]:

@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import heapq
 import hmac
 import logging
 import os
@@ -395,10 +396,13 @@ class Receiver:
         try:
             for other in others:
                 other.open(wait_seconds=30)  # a worker of a killed receiver may still be exiting
-            records = [r for raw in (self.raw, *others) for r in raw.records(cursors)]
+            logs = [list(raw.records(cursors)) for raw in (self.raw, *others)]
         finally:
             for other in others:
                 other.close()
+        # the logs merged by receipt (each in its own order): a split set's packets in two logs
+        # are taken close together, not ten minutes of another log apart (split-set expiry)
+        records = list(heapq.merge(*logs, key=lambda r: r.received))
         count = self._take_records(records)
         self._commit(*self.intake.drain())
         return count
@@ -645,8 +649,8 @@ class Receiver:
             self._touched_days.add(received.date())
         if self._tails:
             positions = {**self.store.manifest().cursors, **self.intake.cursors}
-            for raw in self._tails:
-                self._take_records(raw.durable_records(positions))
+            tails = [raw.durable_records(positions) for raw in self._tails]
+            self._take_records(list(heapq.merge(*tails, key=lambda r: r.received)))
         self._log_rejections()
         return self._commit(*self.intake.drain())
 
