@@ -4,12 +4,15 @@ and hostile peers (constructed frames of the simulator's fleet)."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import socket
 import threading
 
 import pyarrow.compute as pc
 
+from lantian.feeds.rawlog import RawRecord
+from lantian.feeds.receiver import Receiver
 from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame
 
 from .conftest import (
@@ -260,3 +263,33 @@ def test_a_peer_that_never_reads_its_answers_is_paused_and_cut_off(receiver):
     finally:
         slow.close()
     assert receiver.process.poll() is None
+
+
+def test_an_acknowledged_frame_of_a_device_the_storing_process_does_not_know(tmp_path):
+    """The storing process looks devices up in its own copy of the registry: a device a worker
+    accepted is looked up again after a refresh, and one still unknown (removed meanwhile) has
+    its acknowledged frame kept in the rejection log, never passed over silently."""
+    device = FLEET[0].device
+
+    class LateRegistry:  # knows the device only once refreshed
+        def __init__(self):
+            self.known = {}
+
+        def get(self, mn):
+            return self.known.get(mn)
+
+        def refresh(self):
+            self.known = {device.mn: device}
+
+    registry = LateRegistry()
+    receiver = Receiver(tmp_path, registry)
+    at = dt.datetime(2026, 12, 1, 8, 0, 5)
+    first, gone = minute_frame(0, 0), minute_frame(0, 1)
+    log_name = "2026-12-01.w1.hj212"
+    assert receiver._take_records([RawRecord(log_name, 0, 200, at, "peer:1", first)]) == 1
+    registry.refresh = lambda: None  # type: ignore[method-assign]
+    registry.known = {}  # removed from the registry since
+    assert receiver._take_records([RawRecord(log_name, 200, 400, at, "peer:1", gone)]) == 0
+    [entry] = receiver.events.read("rejected")
+    assert (entry["reason"], entry["raw"]) == ("unknown_mn_at_store", gone.decode("latin-1"))
+    assert (entry["log"], entry["start"]) == (log_name, 200)

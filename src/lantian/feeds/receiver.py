@@ -411,10 +411,25 @@ class Receiver:
         """Hand raw-log records (read back: a replay, another worker's log) to the intake, their
         CRCs checked at once; return how many were taken."""
         count = 0
+        refresh = getattr(self.directory, "refresh", None)
         for record, frame in zip(records, check_frames([r.frame for r in records]), strict=True):
             device = self.directory.get(frame.mn) if isinstance(frame, Frame) else None
+            if device is None and isinstance(frame, Frame) and refresh is not None:
+                # a worker accepted it: its device may have been registered since this process
+                # looked (one refresh covers every record of the batch, all made durable before)
+                refresh()
+                refresh = None
+                device = self.directory.get(frame.mn)
             if not isinstance(frame, Frame) or device is None:
-                log.warning("raw log %s@%d: not replayable, skipped", record.log, record.end)
+                # acknowledged, so never passed over silently: the rejection log keeps its bytes
+                # (holding the cursor instead would hold every later record of the log forever
+                # for a device that was removed)
+                reason = "unknown_mn_at_store" if isinstance(frame, Frame) else "bad_raw_record"
+                self.events.write(
+                    "rejected", record.peer, reason, record.frame, log=record.log,
+                    start=record.start, received=record.received.isoformat(),
+                )  # fmt: skip
+                log.error("raw log %s@%d: %s, not stored", record.log, record.start, reason)
                 continue
             self.devices[frame.mn] = device
             self.intake.take(frame, device, record.received, record.log, record.start, record.end)

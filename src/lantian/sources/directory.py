@@ -99,3 +99,10 @@ class ChainedDirectory:
             if device is not None:
                 return device
         return None
+
+    def refresh(self) -> None:
+        """Refresh the directories that can (a registry's)."""
+        for directory in self.directories:
+            refresh = getattr(directory, "refresh", None)
+            if refresh is not None:
+                refresh()
