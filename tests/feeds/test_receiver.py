@@ -3,6 +3,7 @@ and hostile peers (constructed frames of the simulator's fleet)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -12,8 +13,9 @@ import threading
 import pyarrow.compute as pc
 
 from lantian.feeds.rawlog import RawRecord
-from lantian.feeds.receiver import Receiver
+from lantian.feeds.receiver import Receiver, ReceiverOptions
 from lantian.ingest.hj212 import Frame, FrameScanner, encode_frame
+from lantian.sources.devices import StaticDirectory
 
 from .conftest import (
     FLEET,
@@ -293,3 +295,50 @@ def test_an_acknowledged_frame_of_a_device_the_storing_process_does_not_know(tmp
     [entry] = receiver.events.read("rejected")
     assert (entry["reason"], entry["raw"]) == ("unknown_mn_at_store", gone.decode("latin-1"))
     assert (entry["log"], entry["start"]) == (log_name, 200)
+
+
+def storing_receiver(folder) -> Receiver:
+    """A storing receiver not listening (its flusher started by the test)."""
+    return Receiver(folder, StaticDirectory(), options=ReceiverOptions(flush_seconds=0.01))
+
+
+def test_stop_waits_for_the_flush_under_way_before_the_final_one(tmp_path):
+    """The flush thread of the flusher cannot be cancelled: the final flush of ``stop`` must
+    not run beside it on the same intake."""
+    receiver = storing_receiver(tmp_path)
+    entered, release = threading.Event(), threading.Event()
+    running, overlapped, flushes = [0], [], []
+    take, flush = receiver._take, receiver.flush
+
+    def blocking_take(durable):
+        running[0] += 1
+        overlapped.append(running[0] > 1)
+        if len(overlapped) == 1:
+            entered.set()
+            release.wait(120)
+        try:
+            return take(durable)
+        finally:
+            running[0] -= 1
+
+    def counted_flush(hourly=False):
+        flushes.append(hourly)
+        return flush(hourly)
+
+    receiver._take = blocking_take  # type: ignore[method-assign]
+    receiver.flush = counted_flush  # type: ignore[method-assign]
+
+    async def main() -> int:
+        receiver._tasks = [asyncio.create_task(receiver._flusher())]
+        await asyncio.to_thread(entered.wait, 120)
+        stopping = asyncio.create_task(receiver.stop())
+        for _ in range(100):  # loop turns, not time: stop() runs as far as it can
+            await asyncio.sleep(0)
+        started = len(flushes)
+        release.set()
+        await stopping
+        return started
+
+    assert asyncio.run(main()) == 1  # the final flush had not started beside the blocked one
+    assert flushes[-1] is True
+    assert not any(overlapped)

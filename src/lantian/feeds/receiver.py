@@ -481,10 +481,13 @@ class Receiver:
             self._reserved.close()
         while self.queue:
             await asyncio.sleep(0.01)
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # a flush under way ends first: cancelling its task would not stop its thread, and the
+        # final flush must not take frames into the same intake beside it
+        async with self._flush_lock:
+            for task in self._tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for connection in list(self.connections):
             connection.close()
         if self.stores:
