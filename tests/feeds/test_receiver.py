@@ -342,3 +342,27 @@ def test_stop_waits_for_the_flush_under_way_before_the_final_one(tmp_path):
     assert asyncio.run(main()) == 1  # the final flush had not started beside the blocked one
     assert flushes[-1] is True
     assert not any(overlapped)
+
+
+def test_a_failed_flush_stops_the_receiver_and_stores_nothing_more(tmp_path):
+    """One failed commit must not end the flusher silently while frames are acknowledged: the
+    receiver stops (``serve_forever`` exits non-zero) and commits nothing more."""
+    receiver = storing_receiver(tmp_path)
+    commits = []
+
+    def failing_commit(batch, cursors):
+        commits.append(cursors)
+        raise OSError("disk gone")
+
+    receiver._commit = failing_commit  # type: ignore[method-assign]
+
+    async def main() -> None:
+        flusher = asyncio.create_task(receiver._flusher())
+        receiver._tasks = [flusher]
+        await asyncio.wait_for(flusher, 120)  # returns (no exception escapes it)
+        assert receiver.stopping.is_set()
+        assert receiver.failed
+        await receiver.stop()
+
+    asyncio.run(main())
+    assert len(commits) == 1  # stop() made no final commit after the failure

@@ -355,6 +355,10 @@ class Receiver:
         self._tasks: list[asyncio.Task] = []
         self._touched_days: set[dt.date] = set()
         self._flush_lock = asyncio.Lock()
+        self.stopping = asyncio.Event()
+        """Set to stop the receiver (by ``serve_forever``'s signals, or a failed flush)."""
+        self.failed = False
+        """Whether a flush failed (nothing more is stored; the process exits non-zero)."""
 
     # ------------------------------------------------------------------ connections
     def admit_connection(self, connection: DeviceConnection) -> str | None:
@@ -490,7 +494,7 @@ class Receiver:
                     await task
         for connection in list(self.connections):
             connection.close()
-        if self.stores:
+        if self.stores and not self.failed:
             await self.flush(hourly=True)
         self.raw.close()
 
@@ -639,11 +643,25 @@ class Receiver:
         self.intake.rejections.clear()
 
     async def _flusher(self) -> None:
+        """Flush every ``flush_seconds``. A failed flush stops the receiver (:attr:`failed`,
+        :attr:`stopping`; ``serve_forever`` exits non-zero): the intake may have taken frames it
+        did not commit, so no later commit of this process may move the cursors past them, and a
+        restart replays the raw logs from the committed cursors (as after ``kill -9``)."""
         last_hourly = time.monotonic()
         while True:
             await asyncio.sleep(self.options.flush_seconds)
             hourly = time.monotonic() - last_hourly >= self.options.hourly_seconds
-            await self.flush(hourly=hourly)
+            try:
+                await self.flush(hourly=hourly)
+            except Exception:
+                log.critical(
+                    "storing failed: the receiver stops without storing more; restart it to "
+                    "store the raw logs' frames from the committed cursors",
+                    exc_info=True,
+                )
+                self.failed = True
+                self.stopping.set()
+                return
             if hourly:
                 last_hourly = time.monotonic()
 
@@ -759,7 +777,7 @@ async def serve_forever(
     else:
         os.nice(STORING_NICENESS)  # after starting the workers: they do not inherit it
         print(f"HJ 212 存储 storing for {len(workers)} workers on {host}:{bound}", flush=True)
-    stop = asyncio.Event()
+    stop = receiver.stopping
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -769,3 +787,5 @@ async def serve_forever(
     for worker in workers:
         await asyncio.to_thread(worker.wait)
     await receiver.stop()
+    if receiver.failed:
+        raise SystemExit(1)  # the supervisor restarts it: the replay stores what is left
