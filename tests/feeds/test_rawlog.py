@@ -4,6 +4,7 @@ of the simulator's fleet)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from lantian.feeds.rawlog import RawLog, encode_records, read_records
 
@@ -72,3 +73,25 @@ def test_read_records_reads_the_range_asked_for(tmp_path):
         (every[1].start, every[1].end, minute_frame(0, 1))
     ]
     assert stop == every[1].end
+
+
+def test_opening_a_log_for_replay_makes_its_files_durable_first(tmp_path, monkeypatch):
+    """A killed worker's last writes may still sit in the page cache: the replay (which opens
+    each worker's log) ``fsync``s every day file before reading it."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    day_file = raw / "2026-12-01.w1.hj212"
+    moment = dt.datetime(2026, 12, 1, 8)
+    day_file.write_bytes(b"".join(encode_records(moment, ["p:1"], [minute_frame(0)])))
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recorded_fsync(fd: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    log = RawLog(tmp_path, 1)
+    log.open()
+    log.close()
+    assert day_file.name in synced

@@ -143,8 +143,8 @@ class RawLog:
         return SUFFIX if self.worker == 0 else f".w{self.worker}{SUFFIX}"
 
     def open(self, wait_seconds: float = 0.0) -> None:
-        """Take the writer lock (waiting up to ``wait_seconds`` for a process still exiting) and
-        cut torn tails off every day file."""
+        """Take the writer lock (waiting up to ``wait_seconds`` for a process still exiting),
+        ``fsync`` every day file and cut torn tails off it."""
         import fcntl
 
         (self.folder / "raw").mkdir(parents=True, exist_ok=True)
@@ -164,9 +164,12 @@ class RawLog:
                     ) from error
                 time.sleep(0.1)
         for path in self.files():
-            _, end = read_records(path)
-            if end < path.stat().st_size:
-                with open(path, "r+b") as handle:
+            with open(path, "r+b") as handle:
+                # what a killed writer left in the page cache is made durable before anything
+                # reads it: a commit must never cover bytes a power cut could still take away
+                os.fsync(handle.fileno())
+                _, end = read_records(path)
+                if end < os.fstat(handle.fileno()).st_size:
                     handle.truncate(end)
                     os.fsync(handle.fileno())
 
