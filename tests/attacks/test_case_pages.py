@@ -27,8 +27,16 @@ FILE_FIELDS = {"answer": "evidence", "evidence": "file"}
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Iterator[str]:
-    home = live_home(tmp_path_factory.mktemp("case-pages") / "home")
+def home(tmp_path_factory) -> Path:
+    return live_home(tmp_path_factory.mktemp("case-pages") / "home")
+
+
+def evidence_files(home: Path) -> list[str]:
+    return sorted(p.name for p in (home / "evidence").rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def base(home) -> Iterator[str]:
     engine = create_ledger_engine(f"sqlite:///{home / 'plan.sqlite3'}")
     with transaction(engine) as db:
         for alarm in AlarmStore(home / "alarms").read().to_pylist():
@@ -79,12 +87,15 @@ def test_stored_xss_in_answers_notes_and_file_names_is_escaped(base, zj_case):
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_a_reporter_of_another_unit_can_do_nothing(base, zj_case, action):
+def test_a_reporter_of_another_unit_can_do_nothing(base, home, zj_case, action):
+    """Its files are new bytes (none stored yet): a refused upload leaves no file behind."""
+    before = evidence_files(home)
+    new_bytes = b"\x89PNG\r\n\x1a\n" + f"hb {action}".encode()
     with user(base, "hb") as hb:
         answer = post(
             hb,
             f"/ledger/cases/{zj_case}/{action}",
-            files={FILE_FIELDS[action]: ("a.png", b"\x89PNG\r\n\x1a\n", "image/png")}
+            files={FILE_FIELDS[action]: ("a.png", new_bytes, "image/png")}
             if action in FILE_FIELDS
             else None,
             answer="不是我们的", note="x", reason="x", closure="x", unit="区环保局",
@@ -95,6 +106,7 @@ def test_a_reporter_of_another_unit_can_do_nothing(base, zj_case, action):
         steps = office.get(f"/ledger/cases/{zj_case}").text
     assert "不是我们的" not in steps
     assert "环保局填报员" not in steps
+    assert evidence_files(home) == before
 
 
 @pytest.mark.parametrize(

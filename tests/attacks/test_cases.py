@@ -77,11 +77,17 @@ def open_case(visitor, source: str = "示例GD01", title: str = "扬尘投诉") 
     return case_id
 
 
-def _post(http, case_id: int, action: str, csrf: str | None):
+def _post(http, case_id: int, action: str, csrf: str | None, content: bytes | None = None):
+    """``action`` with every field; ``evidence`` with a file (``content``, default the same bytes
+    each time), ``answer`` with one if ``content`` is given."""
     data = dict(FIELDS)
     if csrf is not None:
         data["csrf_token"] = csrf
-    files = {"file": ("a.pdf", b"%PDF-1.4 x", "application/pdf")} if action == "evidence" else None
+    files = None
+    if action == "evidence":
+        files = {"file": ("a.pdf", content or b"%PDF-1.4 x", "application/pdf")}
+    elif action == "answer" and content is not None:
+        files = {"evidence": ("a.pdf", content, "application/pdf")}
     return http.post(f"{API}/{case_id}/{action}", data=data, files=files)
 
 
@@ -121,7 +127,8 @@ def test_every_action_needs_the_sessions_csrf_token(server, home, visitor, csrf)
 
 def test_a_reporter_cannot_reach_another_units_case(server, home, visitor):
     """IDOR: 区环保局's reporter (hb) on a case of 区住建局: every read and action is 403, the
-    list does not show it, its evidence does not download."""
+    list does not show it, its evidence does not download. The refused uploads are new bytes (not
+    the owner's file, which is stored already): the evidence folder must stay as it was."""
     case_id = open_case(visitor)
     owner = visitor("zj")
     uploaded = _post(owner, case_id, "evidence", owner.csrf)
@@ -133,11 +140,15 @@ def test_a_reporter_cannot_reach_another_units_case(server, home, visitor):
     assert case_id not in [c["case_id"] for c in intruder.get(API).json()["cases"]]
     assert intruder.get(f"/ledger/evidence/{evidence_id}").status_code == 403
     for action in POSTS:
-        response = _post(intruder, case_id, action, intruder.csrf)
+        new_bytes = f"%PDF-1.4 intruder {action}".encode()
+        response = _post(intruder, case_id, action, intruder.csrf, new_bytes)
         assert response.status_code == 403, (action, response.text)
     leader = visitor("leader")
     assert leader.get(f"{API}/{case_id}").status_code == 200
     assert _post(leader, case_id, "close", leader.csrf).status_code == 403
+    for action in ("evidence", "answer"):  # read-only
+        response = _post(leader, case_id, action, leader.csrf, f"%PDF-1.4 leader {action}".encode())
+        assert response.status_code == 403, (action, response.text)
     assert stored(home) == before
 
 

@@ -286,6 +286,29 @@ def test_evidence_is_stored_by_hash_and_read_by_its_unit_only(world, home):
         service.attach_evidence(db, actors["zj"], world["dispatched"], "x.pdf", b"")
 
 
+def test_a_refused_upload_stores_no_file(world, home):
+    """Who acts and the case's status are checked before the file is written: a leader (read
+    only), a reporter of another unit, or an answer the status refuses leave the evidence folder
+    as it was (each with new bytes, so a written file would show)."""
+    db, actors = world["db"], world["actors"]
+
+    def files() -> list[str]:
+        return sorted(p.name for p in (home / "evidence").rglob("*") if p.is_file())
+
+    before = files()
+    for name in ("leader", "hb", "stranger"):
+        with pytest.raises(LedgerPermissionError):
+            service.attach_evidence(db, actors[name], world["dispatched"], "a.pdf", name.encode())
+        db.rollback()
+    with pytest.raises(CaseTransitionError):  # 待核查: the unit has answered already
+        service.perform(
+            db, actors["zj"], world["verifying"], "answer",
+            {"answer": "再答一次", "evidence": ("b.pdf", b"%PDF answer again")},
+        )  # fmt: skip
+    db.rollback()
+    assert files() == before
+
+
 def test_supervision_items_are_cases(registry, actors):
     db, office = registry, actors["office"]
     plan = get_plan(db)

@@ -3,9 +3,10 @@ takes the step the status machine allows (:mod:`.workflow`), records it as a :cl
 (who, when, what, the answer) and flushes inside the caller's transaction — the ledger's audit log
 records every change with its author. The CLI, the API and the pages call these functions only.
 
-Other modules open cases here: :func:`open_from_alarm` (the alarm evaluator), :func:`open_case`
-(complaints, inspections, truck violations), :func:`lantian.plan.supervision.record_supervision`
-(the ledger's supervision items, origin ``supervision``).
+Other modules open cases here: :func:`open_case` (complaints, inspections, truck violations),
+:func:`lantian.cases.alarms.open_from_alarm` (the alarm evaluator),
+:func:`lantian.plan.supervision.record_supervision` (the ledger's supervision items, origin
+``supervision``).
 """
 
 from __future__ import annotations
@@ -121,6 +122,17 @@ def _source(db: Session, source: str | int | None) -> Source | None:
     return found
 
 
+def check_step(case: Case, actor: Actor, action: str, rules: CaseRules | None = None) -> str:
+    """Check ``actor`` may take ``action`` on ``case`` (the permission, with the case's unit) and
+    that its status allows it; the status after it. Changes nothing: an action that stores
+    something outside the database first (an evidence file) calls it before storing."""
+    require(actor, ACTIONS[action].permission, unit_id=case.unit_id)
+    if action == "open":
+        return ACTIONS["open"].to_status or ""
+    rules = rules or case_rules()
+    return transition(case.status, action, case.origin, rules.direct_close)
+
+
 def _step(
     db: Session,
     case: Case,
@@ -135,13 +147,10 @@ def _step(
     Called before the action changes anything else on ``case``: :func:`lantian.plan.audit.act`
     flushes the changes pending under the previous actor first."""
     rules = rules or case_rules()
-    require(actor, ACTIONS[action].permission, unit_id=case.unit_id)
+    after = check_step(case, actor, action, rules)
     act(db, actor)
     before = case.status
-    if action == "open":
-        case.status = ACTIONS["open"].to_status
-    else:
-        case.status = transition(before, action, case.origin, rules.direct_close)
+    case.status = after
     case.updated_at = utc_now()
     step = CaseStep(
         case=case,
@@ -422,8 +431,12 @@ def attach_evidence(
     """Store an evidence file (photo, document) with a case, by its SHA-256 in the ledger's
     evidence store (:func:`lantian.plan.reports.store_evidence`): the unit's reporter or the office."""
     case = get_case(db, case_id)
+    note = _text(note, "note", False)
+    check_step(
+        case, actor, "evidence"
+    )  # before the file is stored: a refused upload writes nothing
     evidence = store_evidence(actor, filename, content)
-    step = _step(db, case, actor, "evidence", _text(note, "note", False) or evidence.filename)
+    step = _step(db, case, actor, "evidence", note or evidence.filename)
     evidence.case_id, evidence.report_id = case.id, None
     db.add(evidence)
     db.flush()
@@ -492,8 +505,10 @@ class CaseAction:
 
 def _answer_with_evidence(db: Session, actor: Actor, case_id: int, values: Values) -> Case:
     """The answer and its evidence file (if any) in the caller's one transaction: a refused file
-    stores no answer."""
+    stores no answer, a refused answer stores no file."""
     if values["evidence"] is not None:
+        check_step(get_case(db, case_id), actor, "answer")
+        _text(values["answer"], "answer", True)
         attach_evidence(db, actor, case_id, *values["evidence"])
     return answer(db, actor, case_id, values["answer"])
 

@@ -226,11 +226,13 @@ def answer_command(
     user: UserName = None,
 ) -> None:
     """办理回复 The unit's answer, with evidence files; the case goes to 待核查."""
-    from lantian.cases.service import CASE_ACTIONS, attach_evidence, perform
+    from lantian.cases.service import CASE_ACTIONS, attach_evidence, check_step, get_case, perform
 
     files = [_file(path) for path in evidence or []]
     with _ledger() as db:
         actor = _actor(db, user)
+        if files:  # a refused answer stores none of its files
+            check_step(get_case(db, case_id), actor, "answer")
         for filename, content in files[:-1]:  # the answer itself brings the last one
             attach_evidence(db, actor, case_id, filename, content)
         values = {"answer": text, "evidence": files[-1] if files else None}
