@@ -131,6 +131,65 @@ def test_the_stopped_clock_reaches_the_processes_a_test_starts():
     assert "ValueError: LANTIAN_NOW='midnight' is not a Beijing time" in run.stderr
 
 
+def _lantian(tmp_path, setting: str, *args: str):
+    """``lantian --home HOME ARGS`` started with ``LANTIAN_NOW=setting`` (a real process)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LANTIAN_NOW": setting, "COLUMNS": "400"}
+    env.pop("LANTIAN_DATABASE_URL", None)
+    command = [sys.executable, "-m", "lantian", "--home", str(tmp_path / "home"), *args]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+@pytest.mark.parametrize("command", [["serve"], ["receive"], ["stations"]])
+def test_a_malformed_lantian_now_stops_the_command_line_at_once(tmp_path, command):
+    """Checked once when the command starts (exit 2, naming the setting), not at the first clock
+    read (where ``receive`` raised at every commit round)."""
+    process = _lantian(tmp_path, "midnight", *command)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2, (out, err)
+    assert "LANTIAN_NOW='midnight' is not a Beijing time" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["serve", "--workers", "1"], ["receive"]])
+def test_serve_and_receive_warn_on_a_stopped_clock(tmp_path, command):
+    """A server on the stopped clock (sessions never expire, locked names stay locked) says so in
+    both languages as it starts; the test stops it once it has."""
+    import threading
+
+    from tests.browsing import free_port
+
+    process = _lantian(tmp_path, "2027-01-01T00:05:00", *command, "--port", str(free_port()))
+    lines: list[str] = []
+    warned = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line)
+            if "WARNING: LANTIAN_NOW" in line:
+                warned.set()
+        warned.set()  # it ended without the warning
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        warned.wait(120)
+    finally:
+        process.terminate()
+        process.wait(120)
+        reader.join(30)
+    warning = [line for line in lines if "WARNING: LANTIAN_NOW" in line]
+    assert warning, lines
+    assert "警告：LANTIAN_NOW 已设置，时钟停在 2027-01-01 00:05:00" in warning[0]
+    assert "never set it on a server" in warning[0]
+
+
 def test_the_ledger_s_current_month_is_beijing_s_on_a_utc_server(monkeypatch):
     """At 00:05 on New Year's Day in Beijing a UTC server's ``date.today()`` is still 31 December:
     the ledger listed December as the newest month and defaulted to November's reports (proved

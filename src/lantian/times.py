@@ -57,9 +57,16 @@ def utc_now() -> dt.datetime:
     that must give the same answer at any time of day. A malformed value raises ``ValueError``
     naming the setting and the value: a typo must not silently run on the real clock.
     """
+    return stopped_clock() or dt.datetime.now(dt.UTC)
+
+
+def stopped_clock() -> dt.datetime | None:
+    """The moment (aware UTC) the setting ``LANTIAN_NOW`` stops the clock at, ``None`` if it is
+    unset; a malformed value raises ``ValueError`` naming the setting. The command line checks it
+    once at its start (:mod:`lantian.cli.main`), and ``serve``/``receive`` warn when it is set."""
     setting = os.environ.get(NOW_SETTING, "").strip()
     if not setting:
-        return dt.datetime.now(dt.UTC)
+        return None
     try:
         moment = dt.datetime.fromisoformat(setting)
     except ValueError:

@@ -83,3 +83,20 @@ OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="file 
 def store() -> MeasurementStore:
     """The measurement store of the current ``--home`` / ``LANTIAN_HOME``."""
     return MeasurementStore(settings().store_path)
+
+
+def warn_if_clock_stopped() -> None:
+    """A server (``serve``, ``receive``) on the stopped clock of ``LANTIAN_NOW`` (tests and demos
+    only) says so loudly on stderr: sessions never expire, a locked name stays locked, the login
+    limits never reset, every stamp is the same moment."""
+    from lantian.times import NOW_SETTING, stopped_clock, to_beijing
+
+    moment = stopped_clock()
+    if moment is not None:
+        errors.print(
+            f"[bold red]警告：{NOW_SETTING} 已设置，时钟停在 {to_beijing(moment):%Y-%m-%d %H:%M:%S}"
+            "（仅供测试和演示；会话永不过期、锁定的账号不会解锁，切勿在服务器上设置）"
+            f" WARNING: {NOW_SETTING} is set, the clock is stopped (tests and demos only: sessions "
+            "never expire, a locked name stays locked; never set it on a server)[/bold red]",
+            soft_wrap=True,
+        )

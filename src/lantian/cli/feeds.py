@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from lantian.cli.common import OutputFormat, console, store
+from lantian.cli.common import OutputFormat, console, store, warn_if_clock_stopped
 from lantian.cli.tables import emit
 from lantian.settings import settings
 
@@ -151,6 +151,8 @@ def receive_command(
     worker, _, parent = os.environ.pop(WORKER_ENV, "0:0").partition(":")
     if int(worker):
         die_with_parent(int(parent))
+    else:
+        warn_if_clock_stopped()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     receiver = build_receiver(
         simulated,

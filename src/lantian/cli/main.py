@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lantian.cli.alarms import alarms_app
 from lantian.cli.assess import (
@@ -18,6 +19,7 @@ from lantian.cli.assess import (
     trend_command,
 )
 from lantian.cli.cases import cases_app
+from lantian.cli.common import errors
 from lantian.cli.data import import_command, stations_command
 from lantian.cli.demo import demo_command
 from lantian.cli.feeds import devices_app, receive_command, simulate_app
@@ -30,6 +32,7 @@ from lantian.cli.release import check_release_command
 from lantian.cli.sources import sources_app
 from lantian.cli.store import store_app
 from lantian.settings import settings
+from lantian.times import stopped_clock
 
 app = typer.Typer(
     help="蓝天 Lantian: air-quality attainment under GB 3095 / HJ 633 / HJ 663.",
@@ -73,6 +76,11 @@ def main(
     ] = None,
 ) -> None:
     """蓝天 Lantian: air-quality attainment under GB 3095 / HJ 633 / HJ 663."""
+    try:
+        stopped_clock()  # a malformed LANTIAN_NOW stops every command here, not at its first stamp
+    except ValueError as error:
+        errors.print(f"[red]✗ {escape(str(error))}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
     if home is not None:
         os.environ["LANTIAN_HOME"] = str(home)
         settings.cache_clear()

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lantian.cli.common import console
+from lantian.cli.common import console, warn_if_clock_stopped
 from lantian.cli.feeds import build_receiver, event_loop_factory
 from lantian.settings import settings
 
@@ -184,4 +184,5 @@ def serve_command(
 ) -> None:
     """服务 Serve the public pages and the JSON API over the store (http://HOST:PORT/), and with
     ``--hj212-port`` the HJ 212 receiver beside them."""
+    warn_if_clock_stopped()
     serve(host, port, city, hj212_port, simulate, workers)
