@@ -72,6 +72,11 @@ def take(
 def _description(action: CaseAction) -> str:
     before = "、".join(STATUSES[s] for s in STATUSES if s in action.from_statuses)
     after = STATUSES[action.to_status] if action.to_status else "状态不变"
+    if action.name == "close":
+        # transition(): the case rules' direct_close origins close from any open status
+        before += (
+            "（督办事项等 direct_close 来源：任一未办结状态 / supervision items: any open status）"
+        )
     required = ", ".join(f"`{name}`" for name in action.required) or "none"
     return f"{action.rule.zh}: {before} → {after}. Required: {required}."
 
